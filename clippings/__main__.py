@@ -1,0 +1,5 @@
+"""python -m clippings"""
+
+from clippings.cli import main
+
+main()
