@@ -1,0 +1,242 @@
+"""The SQLite archive: opening (with migrations), and every write, each one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+import zstandard
+
+from clippings import __version__
+from clippings.topic import Topic
+from crawlers.items import FetchedPage, FetchFailure
+from pipelines.schema import ForeignDatabase, migrate
+
+COMPRESSION = "zstd"
+_COMPRESSOR = zstandard.ZstdCompressor(level=9)
+
+
+class ArchiveError(Exception):
+    """The archive file cannot be opened or used: the message says why."""
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def decompress(body: bytes, compression: str = COMPRESSION) -> bytes:
+    if compression != COMPRESSION:
+        raise ArchiveError(f"unknown capture compression {compression!r}")
+    return zstandard.ZstdDecompressor().decompress(body)
+
+
+class Archive:
+    """One connection to one archive file. Readers (Datasette) may share the file: WAL mode."""
+
+    def __init__(self, path: str | Path, create: bool = True):
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise ArchiveError(f"no archive at {self.path}: build one with `clippings crawl` or `clippings demo`")
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            conn.execute("PRAGMA foreign_keys = ON")
+            migrate(conn)
+        except ForeignDatabase as error:
+            raise ArchiveError(f"{self.path}: {error}") from error
+        except sqlite3.DatabaseError as error:
+            raise ArchiveError(f"{self.path} is not a readable SQLite archive ({error})") from error
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self.db.enable_wal()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing: a crash inside leaves the archive as it was before.
+
+        BEGIN IMMEDIATE takes the write lock up front, so a reader upgrading to a
+        writer never deadlocks; nested blocks become savepoints.
+        """
+        if self.conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def row(self, sql: str, params: tuple | dict = ()) -> dict[str, Any] | None:
+        cursor = self.conn.execute(sql, params)
+        found = cursor.fetchone()
+        return dict(zip([c[0] for c in cursor.description], found)) if found else None
+
+    def count(self, table: str) -> int:
+        return self.db[table].count
+
+    # --- topic and runs -------------------------------------------------
+
+    def sync_topic(self, topic: Topic) -> None:
+        """Outlets and people as the topic defines them (upserted, never deleted)."""
+        with self.transaction():
+            self.db["outlets"].upsert_all(
+                [
+                    {"id": o.id, "name": o.name, "country": o.country, "language": o.language,
+                     "domains": json.dumps(list(o.domains)), "homepage": o.homepage}
+                    for o in topic.outlets
+                ],
+                pk="id",
+            )
+            self.db["people"].upsert_all(
+                [{"id": p.id, "name": p.name, "role": p.role, "aliases": json.dumps(list(p.aliases))} for p in topic.people],
+                pk="id",
+            )
+
+    def start_run(self, run_id: str, spider: str, topic: Topic, user_agent: str, robots_obey: bool) -> None:
+        with self.transaction():
+            self.db["crawl_runs"].insert(
+                {"id": run_id, "spider": spider, "topic": topic.name, "topic_sha256": topic.sha256,
+                 "started_at": utc_now(), "user_agent": user_agent, "robots_obey": int(robots_obey),
+                 "clippings_version": __version__},
+                replace=True,
+            )
+
+    def finish_run(self, run_id: str, reason: str, counts: dict[str, int]) -> None:
+        with self.transaction():
+            self.db["crawl_runs"].update(run_id, {"finished_at": utc_now(), "finish_reason": reason, **counts})
+
+    # --- captures -------------------------------------------------------
+
+    def add_capture(self, page: FetchedPage, content_sha256: str) -> tuple[int, bool]:
+        """Store the raw page unless this exact content at this URL is archived; (id, is_new)."""
+        existing = self.row(
+            "SELECT id FROM captures WHERE final_url = ? AND content_sha256 = ?", (page.final_url, content_sha256)
+        )
+        if existing:
+            return existing["id"], False
+        with self.transaction():
+            table = self.db["captures"].insert(
+                {"url": page.url, "final_url": page.final_url, "status": page.status,
+                 "headers": json.dumps(page.headers), "content_type": page.header("content-type"),
+                 "fetched_at": page.fetched_at, "content_sha256": content_sha256, "size": len(page.body),
+                 "body": _COMPRESSOR.compress(page.body), "compression": COMPRESSION, "source": page.source,
+                 "archived_at": page.archived_at, "spider": page.spider, "crawl_run_id": page.crawl_run_id,
+                 "outlet_id": page.outlet_id}
+            )
+        return table.last_pk, True
+
+    # --- articles and copies -------------------------------------------
+
+    def article_by_url(self, url: str) -> dict[str, Any] | None:
+        return self.row("SELECT id, capture_id, text_sha256 FROM articles WHERE url = ?", (url,))
+
+    def article_by_text(self, text_sha256: str) -> dict[str, Any] | None:
+        return self.row("SELECT id, url, published_day FROM articles WHERE text_sha256 = ?", (text_sha256,))
+
+    def copy_by_url(self, url: str) -> dict[str, Any] | None:
+        return self.row("SELECT id, article_id FROM copies WHERE url = ?", (url,))
+
+    def add_article(self, page: FetchedPage, topic: Topic) -> int:
+        """Article, its mentions and keyword matches, in one transaction; returns its id."""
+        with self.transaction():
+            table = self.db["articles"].insert(_article_row(page, topic))
+            self._replace_matches(table.last_pk, page)
+        return table.last_pk
+
+    def add_copy(self, page: FetchedPage, article_id: int, relation: str) -> None:
+        with self.transaction():
+            self.db["copies"].insert(_copy_row(page, article_id, relation))
+
+    def promote_copy(self, page: FetchedPage, article_id: int, topic: Topic, relation: str) -> None:
+        """The page is an earlier copy of an archived article: it becomes the article, the
+        article's page becomes one of its copies. The article keeps its id."""
+        with self.transaction():
+            old = self.row(
+                "SELECT a.url, a.capture_id, a.outlet_id, a.title, a.published_at, a.published_day, a.crawl_run_id "
+                "FROM articles a WHERE a.id = ?",
+                (article_id,),
+            )
+            self.db["copies"].insert({**old, "article_id": article_id, "relation": relation, "added_at": utc_now()})
+            row = _article_row(page, topic)
+            del row["added_at"]
+            self.db["articles"].update(article_id, row)
+            self._replace_matches(article_id, page)
+
+    def _replace_matches(self, article_id: int, page: FetchedPage) -> None:
+        self.conn.execute("DELETE FROM mentions WHERE article_id = ?", (article_id,))
+        self.conn.execute("DELETE FROM keyword_matches WHERE article_id = ?", (article_id,))
+        match = page.topic_match
+        self.db["mentions"].insert_all(
+            {"article_id": article_id, "person_id": m.term, "in_title": m.in_title, "in_body": m.in_body}
+            for m in match.people
+        )
+        self.db["keyword_matches"].insert_all(
+            {"article_id": article_id, "keyword": m.term, "in_title": m.in_title, "in_body": m.in_body}
+            for m in match.keywords
+        )
+
+    # --- logs -----------------------------------------------------------
+
+    def log_reject(self, url: str, stage: str, reason: str, spider: str, run_id: str, capture_id: int | None) -> None:
+        """One row per URL and stage: seeing it again updates the row instead of adding one."""
+        now = utc_now()
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO rejects (url, stage, reason, capture_id, spider, first_seen_at, last_seen_at, crawl_run_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (url, stage) DO UPDATE SET reason = excluded.reason, "
+                "capture_id = coalesce(excluded.capture_id, capture_id), last_seen_at = excluded.last_seen_at, "
+                "times_seen = times_seen + 1, crawl_run_id = excluded.crawl_run_id",
+                (url, stage, reason, capture_id, spider, now, now, run_id),
+            )
+
+    def log_failure(self, failure: FetchFailure) -> None:
+        now = failure.failed_at or utc_now()
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO fetch_failures (url, status, error, spider, first_seen_at, last_seen_at, crawl_run_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (url) DO UPDATE SET status = excluded.status, error = excluded.error, "
+                "last_seen_at = excluded.last_seen_at, times_seen = times_seen + 1, crawl_run_id = excluded.crawl_run_id",
+                (failure.url, failure.status, failure.error, failure.spider, now, now, failure.crawl_run_id),
+            )
+
+
+def _article_row(page: FetchedPage, topic: Topic) -> dict[str, Any]:
+    article, match = page.article, page.topic_match
+    names = {p.id: p.name for p in topic.people}
+    return {
+        "url": page.canonical_url, "capture_id": page.capture_id, "outlet_id": page.outlet_id,
+        "title": article.title, "authors": json.dumps(article.authors, ensure_ascii=False),
+        "published_at": article.published.value, "published_day": article.published.day,
+        "published_source": article.published.source,
+        "date_candidates": json.dumps([c.as_dict() for c in article.published.candidates]),
+        "language": article.language, "sitename": article.sitename, "description": article.description,
+        "text": article.text, "word_count": article.word_count, "text_sha256": article.text_sha256,
+        "keywords": json.dumps([m.term for m in match.keywords], ensure_ascii=False),
+        "people": json.dumps([names[m.term] for m in match.people], ensure_ascii=False),
+        "relevance": match.reason, "source": page.source, "extractor": article.extractor,
+        "added_at": utc_now(), "crawl_run_id": page.crawl_run_id,
+    }
+
+
+def _copy_row(page: FetchedPage, article_id: int, relation: str) -> dict[str, Any]:
+    article = page.article
+    return {
+        "article_id": article_id, "url": page.canonical_url, "capture_id": page.capture_id,
+        "outlet_id": page.outlet_id, "title": article.title, "published_at": article.published.value,
+        "published_day": article.published.day, "relation": relation, "added_at": utc_now(),
+        "crawl_run_id": page.crawl_run_id,
+    }

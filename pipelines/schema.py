@@ -1,0 +1,224 @@
+"""The archive's schema, as numbered migrations applied in order (PRAGMA user_version)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+# "clip" in ASCII: marks a SQLite file as a clippings archive, so a foreign
+# database is refused instead of being migrated into something it is not.
+APPLICATION_ID = 0x636C6970
+
+
+class ForeignDatabase(Exception):
+    """The file is a SQLite database, but not a clippings archive."""
+
+
+INITIAL_SCHEMA = """
+        CREATE TABLE outlets (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            country TEXT,
+            language TEXT,
+            domains TEXT NOT NULL DEFAULT '[]',
+            homepage TEXT
+        );
+        CREATE TABLE people (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            aliases TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE TABLE crawl_runs (
+            id TEXT PRIMARY KEY,
+            spider TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            topic_sha256 TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            finish_reason TEXT,
+            user_agent TEXT NOT NULL,
+            robots_obey INTEGER NOT NULL,
+            pages_fetched INTEGER NOT NULL DEFAULT 0,
+            articles_added INTEGER NOT NULL DEFAULT 0,
+            copies_added INTEGER NOT NULL DEFAULT 0,
+            rejects INTEGER NOT NULL DEFAULT 0,
+            fetch_failures INTEGER NOT NULL DEFAULT 0,
+            clippings_version TEXT NOT NULL
+        );
+        CREATE TABLE captures (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL,
+            final_url TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            headers TEXT NOT NULL,
+            content_type TEXT,
+            fetched_at TEXT NOT NULL,
+            content_sha256 TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            body BLOB NOT NULL,
+            compression TEXT NOT NULL,
+            source TEXT NOT NULL,
+            archived_at TEXT,
+            spider TEXT NOT NULL,
+            crawl_run_id TEXT REFERENCES crawl_runs(id),
+            outlet_id TEXT REFERENCES outlets(id),
+            UNIQUE (final_url, content_sha256)
+        );
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            capture_id INTEGER NOT NULL REFERENCES captures(id),
+            outlet_id TEXT REFERENCES outlets(id),
+            title TEXT,
+            authors TEXT NOT NULL DEFAULT '[]',
+            published_at TEXT,
+            published_day TEXT,
+            published_source TEXT NOT NULL,
+            date_candidates TEXT NOT NULL DEFAULT '[]',
+            language TEXT,
+            sitename TEXT,
+            description TEXT,
+            text TEXT NOT NULL,
+            word_count INTEGER NOT NULL,
+            text_sha256 TEXT NOT NULL UNIQUE,
+            keywords TEXT NOT NULL DEFAULT '[]',
+            people TEXT NOT NULL DEFAULT '[]',
+            relevance TEXT NOT NULL,
+            source TEXT NOT NULL,
+            extractor TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            crawl_run_id TEXT REFERENCES crawl_runs(id)
+        );
+        CREATE TABLE copies (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            url TEXT NOT NULL UNIQUE,
+            capture_id INTEGER NOT NULL REFERENCES captures(id),
+            outlet_id TEXT REFERENCES outlets(id),
+            title TEXT,
+            published_at TEXT,
+            published_day TEXT,
+            relation TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            crawl_run_id TEXT REFERENCES crawl_runs(id)
+        );
+        CREATE TABLE mentions (
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            person_id TEXT NOT NULL REFERENCES people(id),
+            in_title INTEGER NOT NULL,
+            in_body INTEGER NOT NULL,
+            PRIMARY KEY (article_id, person_id)
+        );
+        CREATE TABLE keyword_matches (
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            keyword TEXT NOT NULL,
+            in_title INTEGER NOT NULL,
+            in_body INTEGER NOT NULL,
+            PRIMARY KEY (article_id, keyword)
+        );
+        CREATE TABLE rejects (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            capture_id INTEGER REFERENCES captures(id),
+            spider TEXT NOT NULL,
+            first_seen_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            times_seen INTEGER NOT NULL DEFAULT 1,
+            crawl_run_id TEXT REFERENCES crawl_runs(id),
+            UNIQUE (url, stage)
+        );
+        CREATE TABLE fetch_failures (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            status INTEGER,
+            error TEXT NOT NULL,
+            spider TEXT NOT NULL,
+            first_seen_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            times_seen INTEGER NOT NULL DEFAULT 1,
+            crawl_run_id TEXT REFERENCES crawl_runs(id)
+        );
+
+        CREATE INDEX articles_published_at ON articles(published_at);
+        CREATE INDEX articles_published_day ON articles(published_day);
+        CREATE INDEX articles_outlet_day ON articles(outlet_id, published_day);
+        CREATE INDEX articles_language ON articles(language);
+        CREATE INDEX articles_capture ON articles(capture_id);
+        CREATE INDEX copies_article ON copies(article_id);
+        CREATE INDEX mentions_person ON mentions(person_id);
+        CREATE INDEX keyword_matches_keyword ON keyword_matches(keyword);
+        CREATE INDEX captures_url ON captures(url);
+        CREATE INDEX captures_run ON captures(crawl_run_id);
+        CREATE INDEX rejects_stage ON rejects(stage);
+
+        -- Full-text search over title and text, kept in step by triggers.
+        -- The content= spelling is the one sqlite-utils writes and Datasette detects.
+        CREATE VIRTUAL TABLE [articles_fts] USING FTS5 (
+            [title], [text],
+            tokenize='porter unicode61 remove_diacritics 2',
+            content=[articles]
+        );
+        CREATE TRIGGER [articles_ai] AFTER INSERT ON [articles] BEGIN
+            INSERT INTO [articles_fts] (rowid, [title], [text])
+            VALUES (new.rowid, new.[title], new.[text]);
+        END;
+        CREATE TRIGGER [articles_ad] AFTER DELETE ON [articles] BEGIN
+            INSERT INTO [articles_fts] ([articles_fts], rowid, [title], [text])
+            VALUES ('delete', old.rowid, old.[title], old.[text]);
+        END;
+        CREATE TRIGGER [articles_au] AFTER UPDATE ON [articles] BEGIN
+            INSERT INTO [articles_fts] ([articles_fts], rowid, [title], [text])
+            VALUES ('delete', old.rowid, old.[title], old.[text]);
+            INSERT INTO [articles_fts] (rowid, [title], [text])
+            VALUES (new.rowid, new.[title], new.[text]);
+        END;
+"""
+
+# Each entry is one migration's SQL; append, never edit a released one.
+MIGRATIONS: list[str] = [INITIAL_SCHEMA]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the archive up to SCHEMA_VERSION; returns how many migrations ran.
+
+    Each migration runs in its own transaction together with its version bump,
+    so a crash leaves the archive at the previous version, never in between.
+    """
+    _refuse_foreign(conn)
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise ForeignDatabase(
+            f"archive schema version {version} is newer than this clippings "
+            f"({SCHEMA_VERSION}); upgrade clippings to open it"
+        )
+    for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+        # executescript() commits any open transaction first, so the whole
+        # transaction, version bump included, lives inside the script.
+        try:
+            conn.executescript(
+                f"BEGIN IMMEDIATE;\n{migration}\n"
+                f"PRAGMA application_id = {APPLICATION_ID};\n"
+                f"PRAGMA user_version = {number};\nCOMMIT;"
+            )
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    return SCHEMA_VERSION - version
+
+
+def _refuse_foreign(conn: sqlite3.Connection) -> None:
+    application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    if application_id == APPLICATION_ID:
+        return
+    tables = conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+    ).fetchone()[0]
+    if application_id != 0 or tables:
+        raise ForeignDatabase(
+            "the file is a SQLite database but not a clippings archive; "
+            "give another --db path"
+        )

@@ -1,0 +1,64 @@
+"""Opening archives: migrations, WAL, refusing foreign or broken files; logs that do not grow on re-runs."""
+
+import sqlite3
+
+import pytest
+
+from pipelines.archive import Archive, ArchiveError
+from pipelines.schema import APPLICATION_ID, SCHEMA_VERSION
+
+
+def test_archive_migrates_new_file_in_wal_mode(tmp_path):
+    archive = Archive(tmp_path / "a.db")
+    assert archive.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert archive.conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    assert archive.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert {"articles", "captures", "articles_fts", "rejects", "fetch_failures"} <= set(archive.db.table_names())
+
+
+def test_archive_reopens_without_migrating_again(tmp_path):
+    Archive(tmp_path / "a.db").close()
+    archive = Archive(tmp_path / "a.db")
+    assert archive.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_archive_refuses_foreign_database_untouched(tmp_path):
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE things (x)")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(ArchiveError, match="not a clippings archive"):
+        Archive(path)
+    assert path.read_bytes() == before
+
+
+def test_archive_refuses_non_sqlite_file(tmp_path):
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(ArchiveError, match="not a readable SQLite archive"):
+        Archive(path)
+
+
+def test_archive_missing_file_when_not_creating(tmp_path):
+    with pytest.raises(ArchiveError, match="no archive at"):
+        Archive(tmp_path / "none.db", create=False)
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_log_reject_updates_instead_of_adding(tmp_path):
+    archive = Archive(tmp_path / "a.db")
+    for _ in range(3):
+        archive.log_reject("https://e.com/x", "topic", "off-topic: score 0", "seeds", None, None)
+    row = archive.row("SELECT count(*) AS n, max(times_seen) AS seen FROM rejects")
+    assert row == {"n": 1, "seen": 3}
+
+
+def test_transaction_rolls_back_on_error(tmp_path):
+    archive = Archive(tmp_path / "a.db")
+    with pytest.raises(RuntimeError):
+        with archive.transaction():
+            archive.log_reject("https://e.com/x", "topic", "r", "seeds", None, None)
+            raise RuntimeError("crash mid-write")
+    assert archive.count("rejects") == 0
