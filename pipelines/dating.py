@@ -1,0 +1,184 @@
+"""Publication dates with provenance: every signal found, and the most trusted one chosen.
+
+Order of trust, highest first (the first signal that yields a valid date wins):
+  1. json-ld          schema.org datePublished of an Article-like object
+  2. meta:NAME        article meta tags (article:published_time, pubdate, DC.date.issued, ...)
+  3. microdata        an element with itemprop="datePublished" (e.g. <time datetime=...>)
+  4. url              a date path in the URL (/2017/10/16/ or -20171016-)
+  5. htmldate         htmldate's reading of the page (via trafilatura's metadata)
+  6. feed / sitemap   the date a listing gave for the URL
+Modification dates (dateModified, article:modified_time) are kept as candidates, never
+chosen. The fetch time is never a candidate: an article with no signal is "undated".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from lxml import html as lxml_html
+
+UNDATED = "undated"
+ARTICLE_TYPES = re.compile(r"Article$|^BlogPosting$|^Report$|^LiveBlogPosting$")
+PUBLISHED_META = (
+    "article:published_time",
+    "og:published_time",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "publication_date",
+    "date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dc.date",
+    "dcterms.created",
+    "sailthru.date",
+    "parsely-pub-date",
+    "datepublished",
+)
+MODIFIED_META = ("article:modified_time", "og:updated_time", "dcterms.modified", "last-modified")
+URL_DATE = re.compile(
+    r"/(?P<y>(?:19|20)\d\d)/(?P<m>[01]?\d)/(?P<d>[0-3]?\d)(?:/|$)"
+    r"|/(?P<y2>(?:19|20)\d\d)-(?P<m2>[01]\d)-(?P<d2>[0-3]\d)(?:/|$)"
+    r"|[-_/](?P<y3>(?:19|20)\d\d)(?P<m3>[01]\d)(?P<d3>[0-3]\d)(?:[-_./]|$)"
+)
+
+
+@dataclass(frozen=True)
+class DateCandidate:
+    source: str
+    value: str  # ISO 8601 as found (date or datetime with offset)
+    kind: str = "published"  # or "modified"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"source": self.source, "value": self.value, "kind": self.kind}
+
+
+@dataclass(frozen=True)
+class PublicationDate:
+    value: str | None  # ISO 8601, local time as published; None when undated
+    source: str  # the signal it came from, or "undated"
+    candidates: tuple[DateCandidate, ...]
+
+    @property
+    def day(self) -> str | None:
+        return self.value[:10] if self.value else None
+
+
+def date_publication(
+    tree: lxml_html.HtmlElement | None,
+    url: str,
+    htmldate_value: str | None = None,
+    listing_dates: dict[str, str] | None = None,
+) -> PublicationDate:
+    """Collect every date signal of a page and choose the most trusted publication date."""
+    candidates = list(_page_candidates(tree)) if tree is not None else []
+    if url_date := date_from_url(url):
+        candidates.append(DateCandidate("url", url_date))
+    if htmldate_value and (value := normalise_date(htmldate_value)):
+        candidates.append(DateCandidate("htmldate", value))
+    for source, value in (listing_dates or {}).items():
+        if value and (normalised := normalise_date(value)):
+            candidates.append(DateCandidate(source, normalised))
+    chosen = next((c for c in candidates if c.kind == "published"), None)
+    if chosen is None:
+        return PublicationDate(None, UNDATED, tuple(candidates))
+    return PublicationDate(chosen.value, chosen.source, tuple(candidates))
+
+
+def _page_candidates(tree: lxml_html.HtmlElement) -> Iterator[DateCandidate]:
+    yield from _json_ld_candidates(tree)
+    yield from _meta_candidates(tree)
+    for element in tree.xpath('//*[@itemprop="datePublished"]'):
+        raw = element.get("datetime") or element.get("content") or element.text_content()
+        if value := normalise_date(raw):
+            yield DateCandidate("microdata", value)
+            break
+
+
+def _json_ld_candidates(tree: lxml_html.HtmlElement) -> Iterator[DateCandidate]:
+    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
+        try:
+            data = json.loads(script)
+        except ValueError:
+            continue
+        for node in _json_ld_nodes(data):
+            types = node.get("@type")
+            types = types if isinstance(types, list) else [types]
+            if not any(isinstance(t, str) and ARTICLE_TYPES.search(t) for t in types):
+                continue
+            for key, kind in (("datePublished", "published"), ("dateModified", "modified")):
+                if value := normalise_date(node.get(key)):
+                    yield DateCandidate("json-ld", value, kind)
+
+
+def _json_ld_nodes(data: object) -> Iterator[dict]:
+    if isinstance(data, list):
+        for item in data:
+            yield from _json_ld_nodes(item)
+    elif isinstance(data, dict):
+        yield data
+        yield from _json_ld_nodes(data.get("@graph", []))
+
+
+def _meta_candidates(tree: lxml_html.HtmlElement) -> Iterator[DateCandidate]:
+    found: dict[str, str] = {}
+    for meta in tree.xpath("//meta[@content]"):
+        name = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
+        if name and name not in found:
+            found[name] = meta.get("content")
+    for names, kind in ((PUBLISHED_META, "published"), (MODIFIED_META, "modified")):
+        for name in names:
+            if name in found and (value := normalise_date(found[name])):
+                yield DateCandidate(f"meta:{name}", value, kind)
+
+
+def date_from_url(url: str) -> str | None:
+    """A date written in the URL's path, e.g. /2017/10/16/ or -20171014-story."""
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    for match in URL_DATE.finditer(path):
+        y, m, d = (match.group(g) or match.group(g + "2") or match.group(g + "3") for g in "ymd")
+        try:
+            return dt.date(int(y), int(m), int(d)).isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def normalise_date(raw: object) -> str | None:
+    """ISO 8601 text for a date string in ISO or RFC 822 form; None when it is not a date."""
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    text = raw.strip()
+    try:
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = _rfc822(text) or _leading_iso_date(text)
+    if parsed is None or not 1990 <= parsed.year <= dt.date.today().year + 1:
+        return None
+    if isinstance(parsed, dt.datetime):
+        if parsed.time() == dt.time(0) and parsed.tzinfo is None and len(text) <= 10:
+            return parsed.date().isoformat()
+        return parsed.isoformat()
+    return parsed.isoformat()
+
+
+def _rfc822(text: str) -> dt.datetime | None:
+    try:
+        return email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _leading_iso_date(text: str) -> dt.date | None:
+    match = re.match(r"((?:19|20)\d\d)-(\d\d)-(\d\d)", text)
+    if not match:
+        return None
+    try:
+        return dt.date(*(int(g) for g in match.groups()))
+    except ValueError:
+        return None

@@ -1,0 +1,64 @@
+"""Publication dates with provenance, in the documented order of trust."""
+
+import pytest
+from lxml import html
+
+from pipelines.dating import UNDATED, date_from_url, date_publication, normalise_date
+
+
+def tree(head: str, body: str = "<p>x</p>"):
+    return html.fromstring(f"<html><head>{head}</head><body>{body}</body></html>")
+
+
+def test_date_publication_prefers_meta_over_url_and_htmldate():
+    found = date_publication(
+        tree('<meta property="article:published_time" content="2017-10-16T08:00:00+01:00">'),
+        "https://example.com/2017/10/15/story/",
+        htmldate_value="2017-10-20",
+    )
+    assert (found.value, found.source) == ("2017-10-16T08:00:00+01:00", "meta:article:published_time")
+    assert [c.source for c in found.candidates] == ["meta:article:published_time", "url", "htmldate"]
+
+
+def test_date_publication_never_chooses_a_modification_date():
+    found = date_publication(tree('<meta property="article:modified_time" content="2017-10-20">'), "https://example.com/story")
+    assert found.value is None and found.source == UNDATED
+    assert found.candidates[0].kind == "modified"
+
+
+def test_date_publication_uses_microdata_time_element():
+    found = date_publication(tree("", '<time itemprop="datePublished" datetime="2017-11-29">Nov 29</time>'), "https://e.com/s")
+    assert (found.day, found.source) == ("2017-11-29", "microdata")
+
+
+def test_date_publication_falls_back_to_listing_date_then_undated():
+    assert date_publication(tree(""), "https://e.com/s", listing_dates={"feed": "Mon, 16 Oct 2017 10:00:00 GMT"}).source == "feed"
+    assert date_publication(tree(""), "https://e.com/s").source == UNDATED
+
+
+@pytest.mark.parametrize(
+    "url, day",
+    [
+        ("https://e.com/2017/10/16/slug/", "2017-10-16"),
+        ("http://www.latimes.com/entertainment/la-et-mn-weinstein-20171014-story.html", "2017-10-14"),
+        ("https://e.com/2017-10-05/slug", "2017-10-05"),
+        ("https://www.thecut.com/2017/10/im-a-coward.html", None),
+        ("https://e.com/2017/13/45/slug/", None),
+    ],
+)
+def test_date_from_url(url, day):
+    assert date_from_url(url) == day
+
+
+@pytest.mark.parametrize(
+    "raw, value",
+    [
+        ("2017-10-15T23:40:00Z", "2017-10-15T23:40:00+00:00"),
+        ("2017-10-15", "2017-10-15"),
+        ("Sun, 15 Oct 2017 20:21:00 -0400", "2017-10-15T20:21:00-04:00"),
+        ("not a date", None),
+        ("1850-01-01", None),
+    ],
+)
+def test_normalise_date(raw, value):
+    assert normalise_date(raw) == value

@@ -1,0 +1,90 @@
+"""The shared extraction function, on saved pages."""
+
+from pathlib import Path
+
+import pytest
+
+from pipelines.extraction import NotAnArticle, clean_title, extract_article, split_authors
+
+PAGES = Path(__file__).parent / "pages"
+
+
+def page(name: str) -> bytes:
+    return (PAGES / name).read_bytes()
+
+
+def test_extract_article_reads_text_title_and_language():
+    article = extract_article(page("jsonld_article.html"), "https://www.testgazette.example/2017/10/10/accusers/")
+    assert article.title == "Accusers describe years of abuse"
+    assert article.text.startswith("Thirteen women told the magazine")
+    assert "cookies" not in article.text and "Related" not in article.text
+    assert article.language == "en"
+    assert article.sitename == "The Test Gazette"
+
+
+def test_extract_article_dates_from_json_ld_with_its_source():
+    article = extract_article(page("jsonld_article.html"), "https://www.testgazette.example/accusers")
+    assert article.published.value == "2017-10-10T22:15:00-04:00"
+    assert article.published.day == "2017-10-10"  # the day as published, not converted to UTC
+    assert article.published.source == "json-ld"
+    kinds = {(c.source, c.kind) for c in article.published.candidates}
+    assert ("json-ld", "modified") in kinds and ("meta:article:modified_time", "modified") in kinds
+
+
+def test_extract_article_keeps_canonical_hint():
+    article = extract_article(page("jsonld_article.html"), "https://www.testgazette.example/accusers?utm_source=x")
+    assert article.canonical_hint == "https://www.testgazette.example/2017/10/10/accusers/"
+
+
+@pytest.mark.parametrize(
+    "html, reason",
+    [
+        (b"", "empty page"),
+        (b"<html><body><nav><a href='/'>Home</a></nav></body></html>", "no article text|too little text"),
+        (b"<html><body><article><p>" + b"word " * 30 + b"</p></article></body></html>", "too little text"),
+    ],
+)
+def test_extract_article_rejects_non_articles_with_reason(html, reason):
+    with pytest.raises(NotAnArticle, match=reason):
+        extract_article(html, "https://example.com/x")
+
+
+def test_extract_article_rejects_listing_pages():
+    items = "".join(f"<li><a href='/s{i}'>Story number {i} about the council budget and the ferry</a></li>" for i in range(30))
+    html = f"<html><head><meta property='og:type' content='website'></head><body><ul>{items}</ul><p>{'text ' * 120}</p></body></html>"
+    with pytest.raises(NotAnArticle, match="listing page"):
+        extract_article(html.encode(), "https://example.com/")
+
+
+def test_extract_article_decodes_declared_charset():
+    body = "<p>" + "Les actrices ont témoigné contre le producteur à Paris. " * 20 + "</p>"
+    html = f"<html><head><meta charset='windows-1252'></head><body><article>{body}</article></body></html>"
+    article = extract_article(html.encode("windows-1252"), "https://example.fr/a")
+    assert "témoigné" in article.text
+    assert article.language == "fr"
+
+
+@pytest.mark.parametrize(
+    "byline, names",
+    [
+        ("By Jane Doe and John Roe", ["Jane Doe", "John Roe"]),
+        ("Jane Doe; John Roe", ["Jane Doe", "John Roe"]),
+        ("Par Marie Dupont et Luc Martin", ["Marie Dupont", "Luc Martin"]),
+        (None, []),
+    ],
+)
+def test_split_authors_gives_names(byline, names):
+    assert split_authors(byline) == names
+
+
+@pytest.mark.parametrize(
+    "title, site, expected",
+    [
+        ("Headline here | The Gazette", "The Gazette", "Headline here"),
+        ("The Gazette - Headline here", "The Gazette", "Headline here"),
+        ("Headline: with a colon", "The Gazette", "Headline: with a colon"),
+        ("Headline here", None, "Headline here"),
+    ],
+)
+def test_clean_title_drops_site_name(title, site, expected):
+    assert clean_title(title, site) == expected
