@@ -1,0 +1,19 @@
+"""Settings derived from other settings, resolved before any component reads them."""
+
+from __future__ import annotations
+
+from scrapy.settings import Settings
+
+from clippings import __version__
+
+
+def user_agent(contact_url: str) -> str:
+    return f"clippings/{__version__} (research archive of press coverage; +{contact_url})"
+
+
+class ContactUserAgent:
+    """USER_AGENT names the tool and CONTACT_URL, unless USER_AGENT is set outright."""
+
+    def update_settings(self, settings: Settings) -> None:
+        if not settings.get("USER_AGENT"):
+            settings.set("USER_AGENT", user_agent(settings["CONTACT_URL"]), priority="addon")

@@ -1,0 +1,99 @@
+"""Crawl bookkeeping: the crawl_runs row, the rejects log, and a progress display."""
+
+from __future__ import annotations
+
+import sys
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from twisted.internet import task
+
+from clippings.topic import load_topic
+from pipelines.archive import Archive
+from pipelines.stages import Rejected
+
+COUNTS = {
+    "pages_fetched": "response_received_count",
+    "articles_added": "clippings/articles_added",
+    "copies_added": "clippings/copies_added",
+    "rejects": "clippings/rejects",
+    "fetch_failures": "clippings/fetch_failures",
+}
+
+
+class CrawlLog:
+    """Records the run (topic, user agent, robots policy, counts) and every reject with its reason."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.topic = load_topic(crawler.settings["TOPIC_PATH"])
+        self.archive: Archive | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler):
+        extension = cls(crawler)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(extension.item_dropped, signal=signals.item_dropped)
+        return extension
+
+    def spider_opened(self, spider) -> None:
+        self.archive = Archive(self.crawler.settings["ARCHIVE_PATH"])
+        self.archive.sync_topic(self.topic)
+        settings = self.crawler.settings
+        self.archive.start_run(spider.crawl_run_id, spider.name, self.topic, settings["USER_AGENT"], settings.getbool("ROBOTSTXT_OBEY"))
+
+    def item_dropped(self, item, response, exception, spider) -> None:
+        if not isinstance(exception, Rejected):
+            return
+        self.archive.log_reject(item.url, exception.stage, exception.reason, spider.name, spider.crawl_run_id, item.capture_id)
+        self.crawler.stats.inc_value("clippings/rejects")
+
+    def spider_closed(self, spider, reason: str) -> None:
+        stats = self.crawler.stats
+        counts = {column: stats.get_value(key, 0) for column, key in COUNTS.items()}
+        self.archive.finish_run(spider.crawl_run_id, reason, counts)
+        self.archive.close()
+
+
+class ProgressDisplay:
+    """A status line on stderr every PROGRESS_INTERVAL seconds: fetched, kept, rejected, failed."""
+
+    def __init__(self, crawler: Crawler, interval: float):
+        self.crawler = crawler
+        self.interval = interval
+        self.loop: task.LoopingCall | None = None
+        self.live = sys.stderr.isatty()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler):
+        if not crawler.settings.getbool("PROGRESS_DISPLAY"):
+            raise NotConfigured
+        extension = cls(crawler, crawler.settings.getfloat("PROGRESS_INTERVAL"))
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider) -> None:
+        self.name = spider.name
+        self.loop = task.LoopingCall(self.show)
+        self.loop.start(self.interval, now=False)
+
+    def spider_closed(self, spider, reason: str) -> None:
+        if self.loop and self.loop.running:
+            self.loop.stop()
+        self.show(final=True)
+
+    def show(self, final: bool = False) -> None:
+        value = self.crawler.stats.get_value
+        line = (
+            f"[{self.name}] pages fetched {value('response_received_count', 0)}"
+            f" · articles kept {value('clippings/articles_added', 0)}"
+            f" (+{value('clippings/copies_added', 0)} copies, {value('clippings/articles_unchanged', 0)} already archived)"
+            f" · rejects {value('clippings/rejects', 0)}"
+            f" · errors {value('clippings/fetch_failures', 0)}"
+        )
+        end = "\n" if final or not self.live else ""
+        sys.stderr.write(("\r" if self.live else "") + line + end)
+        sys.stderr.flush()

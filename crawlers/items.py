@@ -1,0 +1,44 @@
+"""What spiders hand to the pipelines: a fetched page with its provenance, or a failed fetch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class FetchedPage:
+    url: str  # the URL requested
+    final_url: str  # after redirects
+    status: int
+    headers: dict[str, list[str]] = field(repr=False)
+    body: bytes = field(repr=False)
+    fetched_at: str  # ISO 8601 UTC, when the response arrived
+    spider: str
+    crawl_run_id: str
+    source: str = "live"  # live, wayback, commoncrawl, warc
+    archived_at: str | None = None  # capture time when it came from a web archive
+    listing_dates: dict[str, str] = field(default_factory=dict, repr=False)  # e.g. {"feed": "2017-10-16"}
+    # Filled in by the pipelines, in order.
+    capture_id: int | None = field(default=None, repr=False)
+    capture_is_new: bool = field(default=True, repr=False)
+    outlet_id: str | None = field(default=None, repr=False)
+    article: Any = field(default=None, repr=False)  # pipelines.extraction.Article
+    topic_match: Any = field(default=None, repr=False)  # pipelines.relevance.TopicMatch
+    canonical_url: str | None = field(default=None, repr=False)
+    duplicate_of: int | None = field(default=None, repr=False)  # article id whose text this page repeats
+    unchanged: bool = field(default=False, repr=False)  # already archived from this very capture
+
+    def header(self, name: str) -> str | None:
+        values = self.headers.get(name.lower())
+        return values[0] if values else None
+
+
+@dataclass
+class FetchFailure:
+    url: str
+    error: str
+    spider: str
+    crawl_run_id: str
+    status: int | None = None
+    failed_at: str = ""

@@ -1,0 +1,59 @@
+"""Scrapy settings for clippings: every knob is a setting, overridable with -s NAME=VALUE."""
+
+from clippings import PROJECT_URL
+
+BOT_NAME = "clippings"
+SPIDER_MODULES = ["crawlers.spiders"]
+NEWSPIDER_MODULE = "crawlers.spiders"
+
+# --- where things are ---------------------------------------------------
+ARCHIVE_PATH = "archive.db"
+TOPIC_PATH = "topics/metoo.yml"
+
+# --- a good citizen of the web --------------------------------------------
+# Say who we are and how to reach us. Researchers crawling the live web should set
+# CONTACT_URL to a page or mailto: that reaches them; USER_AGENT is built from it
+# (crawlers.addons.ContactUserAgent) unless USER_AGENT itself is set.
+CONTACT_URL = PROJECT_URL
+USER_AGENT = ""
+ADDONS = {"crawlers.addons.ContactUserAgent": 0}
+ROBOTSTXT_OBEY = True
+# robots.txt rules are matched against this product token (and "*").
+ROBOTSTXT_USER_AGENT = "clippings"
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_DELAY = 1.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
+RETRY_TIMES = 2
+REDIRECT_MAX_TIMES = 10
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+# --- what happens to a fetched page -------------------------------------
+ITEM_PIPELINES = {
+    "pipelines.stages.FailureLogPipeline": 50,
+    "pipelines.stages.RespectPipeline": 100,
+    "pipelines.stages.CapturePipeline": 200,
+    "pipelines.stages.ExtractPipeline": 300,
+    "pipelines.stages.TopicPipeline": 400,
+    "pipelines.stages.DedupePipeline": 500,
+    "pipelines.stages.StorePipeline": 600,
+}
+EXTENSIONS = {
+    "crawlers.extensions.CrawlLog": 100,
+    "crawlers.extensions.ProgressDisplay": 200,
+}
+# Pages with fewer words are rejected as "not an article".
+MIN_ARTICLE_WORDS = 80
+
+# --- what the crawl shows ---------------------------------------------
+PROGRESS_DISPLAY = False  # `clippings crawl` and `clippings demo` turn it on
+PROGRESS_INTERVAL = 2.0
+LOG_LEVEL = "INFO"
+DEFAULT_DROPITEM_LOG_LEVEL = "INFO"

@@ -1,0 +1,1 @@
+"""One spider per discovery method: seeds, feeds, sitemaps."""

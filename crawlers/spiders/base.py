@@ -1,0 +1,89 @@
+"""What every clippings spider shares: the topic's scope, provenance on each page, failures as items."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from clippings.topic import Topic, load_topic
+from crawlers.items import FetchedPage, FetchFailure
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class ArchiveSpider(scrapy.Spider):
+    """Finds and fetches; yields FetchedPage or FetchFailure items, nothing else."""
+
+    topic: Topic
+    crawl_run_id: str
+
+    def __init__(self, *args: Any, urls: str | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.urls_file = urls
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.topic = load_topic(crawler.settings["TOPIC_PATH"])
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        spider.crawl_run_id = f"{stamp}-{spider.name}-{secrets.token_hex(2)}"
+        spider.allowed_domains = spider.scope_domains()
+        return spider
+
+    def scope_domains(self) -> list[str]:
+        """Hosts the crawl may visit: the topic's outlets, or the hosts of a --urls file."""
+        if self.urls_file:
+            return sorted({urlsplit(u.rstrip("*")).hostname for u in self.listed_urls()} - {None})
+        return self.topic.allowed_domains
+
+    def listed_urls(self) -> list[str]:
+        """URLs from the --urls file: one per line, blank lines and # comments skipped."""
+        lines = Path(self.urls_file).read_text(encoding="utf-8").splitlines()
+        return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+    def request(self, url: str, callback, **cb_kwargs: Any) -> scrapy.Request:
+        return scrapy.Request(url, callback=callback, errback=self.failed, cb_kwargs=cb_kwargs)
+
+    def page(self, response: Response, listing_dates: dict[str, str] | None = None) -> FetchedPage:
+        """The raw response with its provenance, for the pipelines."""
+        headers = {
+            k.decode("latin-1").lower(): [v.decode("latin-1") for v in vs] for k, vs in response.headers.items()
+        }
+        return FetchedPage(
+            url=response.request.meta.get("redirect_urls", [response.url])[0],
+            final_url=response.url,
+            status=response.status,
+            headers=headers,
+            body=response.body,
+            fetched_at=utc_now(),
+            spider=self.name,
+            crawl_run_id=self.crawl_run_id,
+            listing_dates=listing_dates or {},
+        )
+
+    def parse_page(self, response: Response, listing_dates: dict[str, str] | None = None):
+        yield self.page(response, listing_dates)
+
+    def failed(self, failure: Failure):
+        """Errback: every failed fetch becomes a FetchFailure item with its reason."""
+        request = failure.request
+        status = None
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            error = f"HTTP {status}"
+        else:
+            error = f"{failure.type.__name__}: {failure.getErrorMessage()}"
+        yield FetchFailure(
+            url=request.url, error=error, spider=self.name, crawl_run_id=self.crawl_run_id,
+            status=status, failed_at=utc_now(),
+        )

@@ -1,0 +1,31 @@
+"""Follow the outlets' RSS and Atom feeds to their articles, skipping entries dated outside the window."""
+
+from __future__ import annotations
+
+from scrapy.http import Response
+
+from crawlers.listings import NotAListing, parse_feed
+from crawlers.spiders.base import ArchiveSpider
+
+
+class FeedsSpider(ArchiveSpider):
+    name = "feeds"
+
+    async def start(self):
+        urls = self.listed_urls() if self.urls_file else [u for o in self.topic.outlets for u in o.feeds]
+        for url in urls:
+            yield self.request(url, self.parse_feed)
+
+    def parse_feed(self, response: Response):
+        try:
+            entries = parse_feed(response.body, response.url)
+        except NotAListing as reason:
+            self.logger.warning("Ignoring %s: %s", response.url, reason)
+            self.crawler.stats.inc_value("clippings/listings_unreadable")
+            return
+        for entry in entries:
+            if entry.outside(self.topic.start, self.topic.end):
+                self.crawler.stats.inc_value("clippings/listing_entries_outside_window")
+                continue
+            dates = {"feed": entry.published} if entry.published else {}
+            yield self.request(entry.url, self.parse_page, listing_dates=dates)
