@@ -1,0 +1,251 @@
+"""The `clippings` command line: demo, crawl, serve, extract."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+import yaml
+
+from clippings.topic import TopicError, load_topic
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_TOPIC = PROJECT_ROOT / "topics" / "metoo.yml"
+DEFAULT_SPIDERS = ("feeds", "sitemaps", "seeds")
+# The demo press site is on loopback and ours: no need to wait between requests.
+DEMO_SETTINGS = {
+    "DOWNLOAD_DELAY": "0",
+    "AUTOTHROTTLE_ENABLED": "False",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
+}
+
+
+@click.group()
+@click.version_option(package_name="clippings")
+def main() -> None:
+    """Build research archives of press coverage: crawl, extract, relate to a topic, publish."""
+
+
+def db_option(function):
+    return click.option(
+        "--db", "db", type=click.Path(dir_okay=False, path_type=Path), default=Path("archive.db"),
+        show_default=True, help="The SQLite archive.",
+    )(function)
+
+
+# --- crawl --------------------------------------------------------------
+
+
+@main.command()
+@click.argument("spiders", nargs=-1)
+@click.option("--topic", "topic_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_TOPIC,
+              show_default="topics/metoo.yml", help="Topic file: window, keywords, people, outlets.")
+@click.option("--urls", "urls_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="File of URLs, one per line, for the seeds spider; limits the crawl to their hosts.")
+@db_option
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Override a Scrapy setting.")
+def crawl(spiders: tuple[str, ...], topic_path: Path, urls_path: Path | None, db: Path, overrides: tuple[str, ...]) -> None:
+    """Run SPIDERS (default: feeds, sitemaps, seeds; with --urls: seeds) into the archive."""
+    settings = dict(_parse_override(o) for o in overrides)
+    names = spiders or (("seeds",) if urls_path else DEFAULT_SPIDERS)
+    run_crawl(names, topic_path, db, urls_path, settings)
+    print_summary(db)
+
+
+def _parse_override(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise click.BadParameter(f"{text!r} is not NAME=VALUE", param_hint="-s")
+    return name.strip(), value
+
+
+def run_crawl(names, topic_path: Path, db: Path, urls_path: Path | None = None, settings: dict | None = None) -> None:
+    """Check the inputs, then run each spider as a real `scrapy crawl`, one after the other."""
+    _check_topic(topic_path)
+    _check_archive(db)
+    _check_spiders(names)
+    if urls_path and not urls_path.is_file():
+        raise click.ClickException(f"cannot read the URL file {urls_path}")
+    log_path = db.with_suffix(".crawl.log")
+    for name in names:
+        _run_spider(name, topic_path, db, log_path, urls_path, settings or {})
+
+
+def _run_spider(name: str, topic_path: Path, db: Path, log_path: Path, urls_path: Path | None, settings: dict) -> None:
+    errors_before = _count_errors(log_path)
+    command = [sys.executable, "-m", "scrapy", "crawl", name]
+    fixed = {"ARCHIVE_PATH": db.resolve(), "TOPIC_PATH": topic_path.resolve(), "PROGRESS_DISPLAY": "True",
+             "LOG_FILE": log_path.resolve(), "LOG_FILE_APPEND": "True"}
+    for key, value in {**fixed, **settings}.items():
+        command += ["-s", f"{key}={value}"]
+    if urls_path:
+        command += ["-a", f"urls={urls_path.resolve()}"]
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawlers.settings"}
+    result = subprocess.run(command, env=env)
+    if result.returncode != 0:
+        raise click.ClickException(f"the {name} spider failed (exit {result.returncode}); see {log_path}")
+    new_errors = _count_errors(log_path) - errors_before
+    if new_errors:
+        click.echo(f"warning: the {name} spider logged {new_errors} error(s); see {log_path}", err=True)
+
+
+def _count_errors(log_path: Path) -> int:
+    if not log_path.exists():
+        return 0
+    with log_path.open(encoding="utf-8", errors="replace") as log:
+        return sum(1 for line in log if "] ERROR: " in line or " CRITICAL: " in line)
+
+
+def _check_topic(topic_path: Path):
+    try:
+        return load_topic(topic_path)
+    except TopicError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _check_archive(db: Path, create: bool = True) -> None:
+    from pipelines.archive import Archive, ArchiveError
+
+    try:
+        Archive(db, create=create).close()
+    except ArchiveError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _check_spiders(names) -> None:
+    from scrapy.spiderloader import SpiderLoader
+    from scrapy.utils.project import get_project_settings
+
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawlers.settings")
+    known = set(SpiderLoader.from_settings(get_project_settings()).list())
+    for name in names:
+        if name not in known:
+            raise click.ClickException(f"unknown spider {name!r}; the spiders are: {', '.join(sorted(known))}")
+
+
+def print_summary(db: Path) -> None:
+    from pipelines.archive import Archive
+
+    archive = Archive(db)
+    counts = {t: archive.count(t) for t in ("articles", "copies", "captures", "rejects", "fetch_failures")}
+    archive.close()
+    click.echo(
+        f"{db}: {counts['articles']} articles, {counts['copies']} linked copies, {counts['captures']} captures, "
+        f"{counts['rejects']} rejects, {counts['fetch_failures']} fetch failures"
+    )
+
+
+# --- demo ----------------------------------------------------------------
+
+
+@main.command()
+@db_option
+@click.option("--no-serve", is_flag=True, help="Build the archive, do not start Datasette.")
+@click.option("--port", type=int, default=8001, show_default=True)
+def demo(db: Path, no_serve: bool, port: int) -> None:
+    """Crawl the bundled demo press site (on loopback) into an archive, then serve it."""
+    from clippings.demo import DemoSite
+
+    with DemoSite() as site, tempfile.TemporaryDirectory() as scratch:
+        topic_path = Path(scratch) / "demo-topic.yml"
+        topic_path.write_text(demo_topic(site.outlets), encoding="utf-8")
+        click.echo(f"Demo press site: {', '.join(o['name'] + ' ' + o['homepage'] for o in site.outlets)}")
+        run_crawl(DEFAULT_SPIDERS, topic_path, db, settings=DEMO_SETTINGS)
+    print_summary(db)
+    if not no_serve:
+        serve_archive(db, port)
+
+
+def demo_topic(outlets: list[dict]) -> str:
+    """The default topic, with the demo site's outlets in place of the real ones."""
+    raw = yaml.safe_load(DEFAULT_TOPIC.read_text(encoding="utf-8"))
+    raw["outlets"] = outlets
+    return yaml.safe_dump(raw, allow_unicode=True, sort_keys=False)
+
+
+# --- serve ---------------------------------------------------------------
+
+
+@main.command()
+@db_option
+@click.option("--port", type=int, default=8001, show_default=True)
+def serve(db: Path, port: int) -> None:
+    """Serve the archive with Datasette and the project's metadata.yml."""
+    _check_archive(db, create=False)
+    serve_archive(db, port)
+
+
+def serve_archive(db: Path, port: int) -> None:
+    from clippings.publish import datasette_command, write_metadata
+
+    with tempfile.TemporaryDirectory() as scratch:
+        metadata = write_metadata(db, Path(scratch) / "metadata.json")
+        click.echo(f"Serving {db} at http://127.0.0.1:{port}/ (Ctrl-C to stop)")
+        try:
+            subprocess.run(datasette_command(db, port, metadata), check=False)
+        except KeyboardInterrupt:
+            pass
+
+
+# --- extract -------------------------------------------------------------
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--url", help="The URL the page was fetched from (helps dating and metadata).")
+@click.option("--manifest", type=click.File(encoding="utf-8"),
+              help='JSON Lines file, one {"path": ..., "url": ...} per page.')
+@click.option("--min-words", type=int, default=0, show_default=True,
+              help="Report pages with fewer words as not articles (the crawl uses MIN_ARTICLE_WORDS).")
+def extract(files: tuple[Path, ...], url: str | None, manifest, min_words: int) -> None:
+    """Extract text and metadata from saved HTML pages; prints one JSON object per page, in order."""
+    jobs = [(path, url) for path in files]
+    if manifest:
+        jobs += list(_manifest_jobs(manifest))
+    if not jobs:
+        raise click.UsageError("give at least one FILE or --manifest")
+    for path, page_url in jobs:
+        click.echo(json.dumps(extract_file(path, page_url, min_words), ensure_ascii=False))
+
+
+def _manifest_jobs(manifest):
+    for number, line in enumerate(manifest, start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+            yield Path(entry["path"]), entry.get("url")
+        except (ValueError, KeyError, TypeError):
+            raise click.ClickException(f"manifest line {number} is not a JSON object with a \"path\"") from None
+
+
+def extract_file(path: Path, url: str | None, min_words: int = 0) -> dict:
+    """One page through the crawl's own extraction function, as a JSON-ready record."""
+    from pipelines.extraction import NotAnArticle, extract_article
+
+    record = {"source": str(path), "url": url, "title": None, "authors": [], "published": None,
+              "published_source": None, "language": None, "sitename": None, "text": None}
+    try:
+        article = extract_article(_read_page(path), url or path.resolve().as_uri(), min_words=min_words)
+    except NotAnArticle as reason:
+        return {**record, "error": str(reason)}
+    except OSError as error:
+        return {**record, "error": f"cannot read {path}: {error.strerror or error}"}
+    return {**record, "title": article.title, "authors": article.authors, "published": article.published.value,
+            "published_source": article.published.source, "language": article.language,
+            "sitename": article.sitename, "text": article.text}
+
+
+def _read_page(path: Path) -> bytes:
+    data = path.read_bytes()
+    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+
+
+if __name__ == "__main__":
+    main()
