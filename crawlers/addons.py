@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scrapy.settings import Settings
+from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
 from clippings import __version__
 
@@ -15,5 +15,5 @@ class ContactUserAgent:
     """USER_AGENT names the tool and CONTACT_URL, unless USER_AGENT is set outright."""
 
     def update_settings(self, settings: Settings) -> None:
-        if not settings.get("USER_AGENT"):
+        if settings.getpriority("USER_AGENT") <= SETTINGS_PRIORITIES["default"]:
             settings.set("USER_AGENT", user_agent(settings["CONTACT_URL"]), priority="addon")
