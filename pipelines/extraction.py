@@ -7,19 +7,19 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from importlib.metadata import version
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 import trafilatura
 from lxml import html as lxml_html
 
-from pipelines.dating import PublicationDate, date_publication
+from pipelines.dating import PublicationDate, date_from_url, date_publication
 
 EXTRACTOR = f"trafilatura {version('trafilatura')}"
-MIN_ARTICLE_WORDS = 80
-# Page types that announce a listing rather than a story (og:type, JSON-LD @type).
-LISTING_TYPES = {"website", "collectionpage", "webpage", "itemlist", "searchresultspage", "profilepage"}
+MIN_ARTICLE_WORDS = 40
+# Scripts written without spaces between words: about two characters make a word.
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 TITLE_SEPARATOR = r"\s+[|\-–—·:]\s+"
 BYLINE_PREFIX = re.compile(r"^\s*(by|par|von|por|di|door|af|av|przez)\s+", re.IGNORECASE)
 AUTHOR_SPLIT = re.compile(r"\s*(?:;|,|\band\b|\bet\b|&)\s*", re.IGNORECASE)
@@ -46,7 +46,7 @@ class Article:
 
     @property
     def word_count(self) -> int:
-        return len(self.text.split())
+        return count_words(self.text)
 
     @property
     def text_sha256(self) -> str:
@@ -60,20 +60,23 @@ def extract_article(
     min_words: int = MIN_ARTICLE_WORDS,
 ) -> Article:
     """Extract text and metadata; raises NotAnArticle with the reason when there is no article."""
+    html = decode_html(html)
     tree = parse_html(html)
+    # trafilatura parses on its own: its loader differs from lxml.html's, and it
+    # changes the tree it works on, which our date and title readers also need.
     document = trafilatura.bare_extraction(
-        tree, url=url, with_metadata=True, include_comments=False, include_tables=True
+        html, url=url, with_metadata=True, include_comments=False, include_tables=True
     )
     if document is None or not (document.text or "").strip():
         raise NotAnArticle("no article text found")
     page_type = _page_type(tree)
     title = clean_title(_headline(tree) or document.title, document.sitename)
     text = drop_leading_title(document.text.strip(), title)
-    words = len(text.split())
-    if page_type in LISTING_TYPES and words < 4 * min_words:
-        raise NotAnArticle(f"listing page (type {page_type}), not an article")
+    words = count_words(text)
     if words < min_words:
         raise NotAnArticle(f"too little text for an article ({words} words, minimum {min_words})")
+    if listing := listing_reason(tree, url):
+        raise NotAnArticle(listing)
     return Article(
         url=url,
         canonical_hint=_canonical_link(tree, url),
@@ -88,10 +91,13 @@ def extract_article(
     )
 
 
-def parse_html(html: str | bytes) -> lxml_html.HtmlElement:
-    """Parse leniently; bytes are decoded by their declared or sniffed charset."""
-    if isinstance(html, bytes):
-        html = trafilatura.utils.decode_file(html)
+def decode_html(html: str | bytes) -> str:
+    """Bytes decoded by their declared or sniffed charset."""
+    return trafilatura.utils.decode_file(html) if isinstance(html, bytes) else html
+
+
+def parse_html(html: str) -> lxml_html.HtmlElement:
+    """Parse leniently, for the metadata readers."""
     if not html.strip():
         raise NotAnArticle("empty page")
     try:
@@ -99,6 +105,45 @@ def parse_html(html: str | bytes) -> lxml_html.HtmlElement:
     except (lxml.etree.ParserError, ValueError) as error:
         raise NotAnArticle(f"unparseable HTML ({error})") from error
     return tree
+
+
+def listing_reason(tree: lxml_html.HtmlElement, url: str) -> str | None:
+    """Why the page is a front page or a section listing rather than an article, if it is.
+
+    The signals newspaper-style extractors use: the site's root is never an article; a
+    page that neither has an article's URL nor an article's metadata is a listing. (og:type
+    "website" is no signal: real article pages carry it too.)
+    """
+    path = urlsplit(url).path
+    if path in ("", "/") or re.fullmatch(r"/(index|default|home)\.\w+", path):
+        return "site front page, not an article"
+    if not looks_like_article_url(url) and not has_article_metadata(tree):
+        return "listing page: neither an article URL nor article metadata"
+    return None
+
+
+def looks_like_article_url(url: str) -> bool:
+    """A date, a slug of several words, or a long numeric id in the path."""
+    path = urlsplit(url).path
+    segments = [s for s in path.split("/") if s]
+    return bool(
+        date_from_url(url)
+        or any(len(re.findall(r"[-_]", s)) >= 2 for s in segments)
+        or re.search(r"\d{5,}", path)
+    )
+
+
+def has_article_metadata(tree: lxml_html.HtmlElement) -> bool:
+    """og:type article, an Article-like JSON-LD object, or article publication markup."""
+    checks = (
+        '//meta[@property="og:type"][contains(translate(@content, "ARTICLE", "article"), "article")]',
+        '//meta[@property="article:published_time" or @name="article:published_time"]',
+        '//*[@itemprop="datePublished" or @itemprop="articleBody"]',
+        '//*[@itemtype][contains(@itemtype, "Article") or contains(@itemtype, "BlogPosting")]',
+    )
+    if any(tree.xpath(xpath) for xpath in checks):
+        return True
+    return any(re.search(r'"@type"\s*:\s*\[?\s*"[^"]*(Article|BlogPosting)"', script) for script in tree.xpath('//script[@type="application/ld+json"]/text()'))
 
 
 def _page_type(tree: lxml_html.HtmlElement) -> str | None:
@@ -134,11 +179,16 @@ def clean_title(title: str | None, sitename: str | None) -> str | None:
     return title
 
 
-def drop_leading_title(text: str, title: str | None) -> str:
-    """The headline is metadata, not body: drop it when the text opens with it."""
-    first, _, rest = text.partition("\n")
-    if title and rest and normalised_text(first).casefold() == normalised_text(title).casefold():
-        return rest.strip()
+def drop_leading_title(text: str, title: str | None, within: int = 3) -> str:
+    """The headline is metadata, not body. When it stands among the first lines, it and
+    what precedes it (kicker, section label, breadcrumbs) are page chrome: drop them."""
+    if not title:
+        return text
+    lines = text.split("\n")
+    wanted = normalised_text(title).casefold()
+    for index, line in enumerate(lines[:within]):
+        if normalised_text(line).casefold() == wanted and index + 1 < len(lines):
+            return "\n".join(lines[index + 1 :]).strip()
     return text
 
 
@@ -166,6 +216,12 @@ def detect_language(text: str, tree: lxml_html.HtmlElement) -> str | None:
 @functools.cache
 def _language_identifier() -> LanguageIdentifier:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def count_words(text: str) -> int:
+    """Words separated by spaces, plus CJK text at two characters a word."""
+    cjk = len(CJK.findall(text))
+    return len(CJK.sub(" ", text).split()) + (cjk + 1) // 2
 
 
 def normalised_text(text: str) -> str:

@@ -41,7 +41,7 @@ def test_extract_article_keeps_canonical_hint():
     [
         (b"", "empty page"),
         (b"<html><body><nav><a href='/'>Home</a></nav></body></html>", "no article text|too little text"),
-        (b"<html><body><article><p>" + b"word " * 30 + b"</p></article></body></html>", "too little text"),
+        (b"<html><body><article><p>" + b"word " * 20 + b"</p></article></body></html>", "too little text"),
     ],
 )
 def test_extract_article_rejects_non_articles_with_reason(html, reason):
@@ -49,17 +49,35 @@ def test_extract_article_rejects_non_articles_with_reason(html, reason):
         extract_article(html, "https://example.com/x")
 
 
-def test_extract_article_rejects_listing_pages():
-    items = "".join(f"<li><a href='/s{i}'>Story number {i} about the council budget and the ferry</a></li>" for i in range(30))
-    html = f"<html><head><meta property='og:type' content='website'></head><body><ul>{items}</ul><p>{'text ' * 120}</p></body></html>"
-    with pytest.raises(NotAnArticle, match="listing page"):
-        extract_article(html.encode(), "https://example.com/")
+LISTING = (
+    "<html><head><meta property='og:type' content='website'></head><body><ul>"
+    + "".join(f"<li><a href='/s{i}'>Story {i}</a><p>{'Teaser text about the council budget. ' * 4}</p></li>" for i in range(12))
+    + "</ul></body></html>"
+).encode()
+
+
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("https://example.com/", "site front page"),
+        ("https://example.com/index.html", "site front page"),
+        ("https://example.com/culture/", "neither an article URL nor article metadata"),
+    ],
+)
+def test_extract_article_rejects_listing_pages(url, reason):
+    with pytest.raises(NotAnArticle, match=reason):
+        extract_article(LISTING, url)
+
+
+@pytest.mark.parametrize("url", ["https://example.com/2017/10/16/story", "https://example.com/news/council-approves-new-budget", "https://example.com/a/30657941.html"])
+def test_extract_article_keeps_article_urls_without_metadata(url):
+    assert extract_article(LISTING, url).word_count > 40
 
 
 def test_extract_article_decodes_declared_charset():
     body = "<p>" + "Les actrices ont témoigné contre le producteur à Paris. " * 20 + "</p>"
     html = f"<html><head><meta charset='windows-1252'></head><body><article>{body}</article></body></html>"
-    article = extract_article(html.encode("windows-1252"), "https://example.fr/a")
+    article = extract_article(html.encode("windows-1252"), "https://example.fr/2017/10/17/temoignages")
     assert "témoigné" in article.text
     assert article.language == "fr"
 
