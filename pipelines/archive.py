@@ -120,22 +120,38 @@ class Archive:
     # --- captures -------------------------------------------------------
 
     def add_capture(self, page: FetchedPage, content_sha256: str) -> tuple[int, bool]:
-        """Store the raw page unless this exact content at this URL is archived; (id, is_new)."""
-        existing = self.row(
-            "SELECT id FROM captures WHERE final_url = ? AND content_sha256 = ?", (page.final_url, content_sha256)
-        )
+        """Store the raw page unless this URL gave these exact bytes before; (id, is_new).
+
+        A redirect is its own capture (requested URL, final URL); its body is shared with
+        every other capture of the same bytes.
+        """
+        existing = self.row("SELECT id FROM captures WHERE url = ? AND content_sha256 = ?", (page.url, content_sha256))
         if existing:
             return existing["id"], False
         with self.transaction():
+            self.db["capture_bodies"].insert(
+                {"content_sha256": content_sha256, "size": len(page.body), "compression": COMPRESSION,
+                 "body": _COMPRESSOR.compress(page.body)},
+                ignore=True,
+            )
             table = self.db["captures"].insert(
                 {"url": page.url, "final_url": page.final_url, "status": page.status,
                  "headers": json.dumps(page.headers), "content_type": page.header("content-type"),
-                 "fetched_at": page.fetched_at, "content_sha256": content_sha256, "size": len(page.body),
-                 "body": _COMPRESSOR.compress(page.body), "compression": COMPRESSION, "source": page.source,
+                 "fetched_at": page.fetched_at, "content_sha256": content_sha256, "source": page.source,
                  "archived_at": page.archived_at, "spider": page.spider, "crawl_run_id": page.crawl_run_id,
                  "outlet_id": page.outlet_id}
             )
         return table.last_pk, True
+
+    def capture_body(self, capture_id: int) -> bytes:
+        """The raw bytes of a capture, decompressed."""
+        row = self.row(
+            "SELECT b.body, b.compression FROM captures c JOIN capture_bodies b USING (content_sha256) WHERE c.id = ?",
+            (capture_id,),
+        )
+        if row is None:
+            raise ArchiveError(f"no capture {capture_id}")
+        return decompress(row["body"], row["compression"])
 
     # --- articles and copies -------------------------------------------
 

@@ -45,6 +45,14 @@ INITIAL_SCHEMA = """
             fetch_failures INTEGER NOT NULL DEFAULT 0,
             clippings_version TEXT NOT NULL
         );
+        -- Raw bodies, content-addressed: the same bytes reached by several URLs
+        -- (redirects, tracking parameters, syndication feeds) are stored once.
+        CREATE TABLE capture_bodies (
+            content_sha256 TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            compression TEXT NOT NULL,
+            body BLOB NOT NULL
+        );
         CREATE TABLE captures (
             id INTEGER PRIMARY KEY,
             url TEXT NOT NULL,
@@ -53,16 +61,13 @@ INITIAL_SCHEMA = """
             headers TEXT NOT NULL,
             content_type TEXT,
             fetched_at TEXT NOT NULL,
-            content_sha256 TEXT NOT NULL,
-            size INTEGER NOT NULL,
-            body BLOB NOT NULL,
-            compression TEXT NOT NULL,
+            content_sha256 TEXT NOT NULL REFERENCES capture_bodies(content_sha256),
             source TEXT NOT NULL,
             archived_at TEXT,
             spider TEXT NOT NULL,
             crawl_run_id TEXT REFERENCES crawl_runs(id),
             outlet_id TEXT REFERENCES outlets(id),
-            UNIQUE (final_url, content_sha256)
+            UNIQUE (url, content_sha256)
         );
         CREATE TABLE articles (
             id INTEGER PRIMARY KEY,
@@ -149,7 +154,8 @@ INITIAL_SCHEMA = """
         CREATE INDEX copies_article ON copies(article_id);
         CREATE INDEX mentions_person ON mentions(person_id);
         CREATE INDEX keyword_matches_keyword ON keyword_matches(keyword);
-        CREATE INDEX captures_url ON captures(url);
+        CREATE INDEX captures_final_url ON captures(final_url);
+        CREATE INDEX captures_content ON captures(content_sha256);
         CREATE INDEX captures_run ON captures(crawl_run_id);
         CREATE INDEX rejects_stage ON rejects(stage);
 

@@ -62,3 +62,22 @@ def test_transaction_rolls_back_on_error(tmp_path):
             archive.log_reject("https://e.com/x", "topic", "r", "seeds", None, None)
             raise RuntimeError("crash mid-write")
     assert archive.count("rejects") == 0
+
+
+def test_add_capture_shares_bodies_and_keeps_redirects(tmp_path):
+    from clippings.cli import DEFAULT_TOPIC
+    from clippings.topic import load_topic
+    from crawlers.items import FetchedPage
+
+    archive = Archive(tmp_path / "a.db")
+    archive.start_run("run", "seeds", load_topic(DEFAULT_TOPIC), "clippings/test", True)
+
+    def page(url, final_url):
+        return FetchedPage(url, final_url, 200, {"content-type": ["text/html"]}, b"<html>same</html>", "2017-10-16T00:00:00+00:00", "seeds", "run")
+
+    first = archive.add_capture(page("https://e.com/a", "https://e.com/a"), "h1")
+    again = archive.add_capture(page("https://e.com/a", "https://e.com/a"), "h1")
+    redirect = archive.add_capture(page("https://e.com/old", "https://e.com/a"), "h1")
+    assert first == (1, True) and again == (1, False) and redirect == (2, True)
+    assert archive.count("capture_bodies") == 1
+    assert archive.capture_body(2) == b"<html>same</html>"
