@@ -148,15 +148,25 @@ def print_summary(db: Path) -> None:
 @db_option
 @click.option("--no-serve", is_flag=True, help="Build the archive, do not start Datasette.")
 @click.option("--port", type=int, default=8001, show_default=True)
-def demo(db: Path, no_serve: bool, port: int) -> None:
+@click.option("--site-port", type=int, default=8101, show_default=True,
+              help="First port of the demo press site (one per outlet); the same ports keep re-runs idempotent.")
+def demo(db: Path, no_serve: bool, port: int, site_port: int) -> None:
     """Crawl the bundled demo press site (on loopback) into an archive, then serve it."""
     from clippings.demo import DemoSite
 
-    with DemoSite() as site, tempfile.TemporaryDirectory() as scratch:
-        topic_path = Path(scratch) / "demo-topic.yml"
-        topic_path.write_text(demo_topic(site.outlets), encoding="utf-8")
-        click.echo(f"Demo press site: {', '.join(o['name'] + ' ' + o['homepage'] for o in site.outlets)}")
-        run_crawl(DEFAULT_SPIDERS, topic_path, db, settings=DEMO_SETTINGS)
+    site = DemoSite(base_port=site_port)
+    try:
+        site.start()
+    except OSError as error:
+        raise click.ClickException(f"cannot start the demo site on ports {site_port}+: {error.strerror}; try --site-port") from None
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            topic_path = Path(scratch) / "demo-topic.yml"
+            topic_path.write_text(demo_topic(site.outlets), encoding="utf-8")
+            click.echo(f"Demo press site: {', '.join(o['name'] + ' ' + o['homepage'] for o in site.outlets)}")
+            run_crawl(DEFAULT_SPIDERS, topic_path, db, settings=DEMO_SETTINGS)
+    finally:
+        site.stop()
     print_summary(db)
     if not no_serve:
         serve_archive(db, port)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -22,10 +24,30 @@ def run_clippings(*args: str, cwd: Path = PROJECT_ROOT, timeout: int = 600):
     )
 
 
+def free_port_block(size: int = 4) -> int:
+    """A first port such that it and the next size-1 ports are free on loopback."""
+    for _ in range(100):
+        base = random.randrange(20000, 60000 - size)
+        try:
+            sockets = [socket.create_server(("127.0.0.1", base + i)) for i in range(size)]
+        except OSError:
+            continue
+        for sock in sockets:
+            sock.close()
+        return base
+    raise RuntimeError("no block of free ports on 127.0.0.1")
+
+
 @pytest.fixture(scope="session")
-def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_site_port() -> int:
+    """The demo site's first port for this test session (re-runs must reuse it)."""
+    return free_port_block()
+
+
+@pytest.fixture(scope="session")
+def demo_archive(tmp_path_factory: pytest.TempPathFactory, demo_site_port: int) -> Path:
     """An archive built by `clippings demo --no-serve`: spiders, pipelines and all."""
     db = tmp_path_factory.mktemp("demo") / "archive.db"
-    result = run_clippings("demo", "--no-serve", "--db", str(db))
+    result = run_clippings("demo", "--no-serve", "--db", str(db), "--site-port", str(demo_site_port))
     assert result.returncode == 0, result.stdout + result.stderr
     return db
