@@ -7,6 +7,10 @@ import pytest
 from pipelines.archive import Archive, ArchiveError
 from pipelines.schema import APPLICATION_ID, SCHEMA_VERSION
 
+from .conftest import PROJECT_ROOT
+
+PAGES = PROJECT_ROOT / "tests" / "pages"
+
 
 def test_archive_migrates_new_file_in_wal_mode(tmp_path):
     archive = Archive(tmp_path / "a.db")
@@ -81,3 +85,35 @@ def test_add_capture_shares_bodies_and_keeps_redirects(tmp_path):
     assert first == (1, True) and again == (1, False) and redirect == (2, True)
     assert archive.count("capture_bodies") == 1
     assert archive.capture_body(2) == b"<html>same</html>"
+
+
+def test_promote_copy_makes_the_earlier_copy_the_article(tmp_path):
+    from clippings.cli import DEFAULT_TOPIC
+    from clippings.topic import load_topic
+    from crawlers.items import FetchedPage
+    from pipelines.extraction import extract_article
+    from pipelines.relevance import TopicMatcher
+
+    topic = load_topic(DEFAULT_TOPIC)
+    archive = Archive(tmp_path / "a.db")
+    archive.sync_topic(topic)
+    archive.start_run("run", "seeds", topic, "clippings/test", True)
+    html = (PAGES / "jsonld_article.html").read_bytes()
+
+    def stored_page(url, listing_day):
+        page = FetchedPage(url, url, 200, {}, html.replace(b"2017-10-10T22:15", listing_day.encode()), "t", "seeds", "run")
+        page.capture_id, _ = archive.add_capture(page, url)
+        page.article = extract_article(page.body, url)
+        page.topic_match = TopicMatcher(topic).decide(page.article.title, page.article.text)
+        page.canonical_url = url
+        return page
+
+    later = stored_page("https://copy.example/2017/10/11/accusers", "2017-10-11T08:00")
+    article_id = archive.add_article(later, topic)
+    earlier = stored_page("https://original.example/2017/10/10/accusers", "2017-10-10T08:00")
+    archive.promote_copy(earlier, article_id, topic, "identical text")
+    article = archive.row("SELECT id, url, published_day FROM articles")
+    copy = archive.row("SELECT article_id, url, published_day FROM copies")
+    assert article == {"id": article_id, "url": earlier.canonical_url, "published_day": "2017-10-10"}
+    assert copy == {"article_id": article_id, "url": later.canonical_url, "published_day": "2017-10-11"}
+    assert archive.count("mentions") > 0
