@@ -192,15 +192,15 @@ def serve(db: Path, port: int) -> None:
 
 
 def serve_archive(db: Path, port: int) -> None:
-    from clippings.publish import datasette_command, write_metadata
+    """Datasette in this process (its own CLI), so a signal that stops us stops it too."""
+    from datasette.cli import cli as datasette_cli
+
+    from clippings.publish import datasette_arguments, write_metadata
 
     with tempfile.TemporaryDirectory() as scratch:
         metadata = write_metadata(db, Path(scratch) / "metadata.json")
         click.echo(f"Serving {db} at http://127.0.0.1:{port}/ (Ctrl-C to stop)")
-        try:
-            subprocess.run(datasette_command(db, port, metadata), check=False)
-        except KeyboardInterrupt:
-            pass
+        datasette_cli.main(args=datasette_arguments(db, port, metadata), prog_name="datasette", standalone_mode=False)
 
 
 # --- extract -------------------------------------------------------------

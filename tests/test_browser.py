@@ -1,0 +1,166 @@
+"""A researcher's path through the published demo archive, in a real headless Chromium against a real Datasette."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import socket
+import sqlite3
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from clippings.publish import datasette_command, write_metadata
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+)
+SERVER_START_SECONDS = 30
+WAIT_SECONDS = 15
+
+
+@pytest.fixture(scope="session")
+def chromium() -> tuple[Path, Path]:
+    """The Debian chromium and chromium-driver: skipped without them, except in CI, which installs them."""
+    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.is_file()]
+    if missing:
+        message = f"{', '.join(missing)} not installed (apt-get install chromium chromium-driver)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the browser test, but {message}")
+        pytest.skip(message)
+    return CHROMIUM, CHROMEDRIVER
+
+
+def free_port() -> int:
+    with closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_serving(url: str, server: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"datasette exited with {server.returncode}:\n{log_path.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.2)
+    pytest.fail(f"datasette did not answer {url} within {SERVER_START_SECONDS}s:\n{log_path.read_text(errors='replace')}")
+
+
+@pytest.fixture
+def served_archive(demo_archive: Path, tmp_path: Path) -> Iterator[str]:
+    """The demo archive served by a real `datasette serve` subprocess; yields its base URL."""
+    port = free_port()
+    metadata = write_metadata(demo_archive, tmp_path / "metadata.json")
+    log_path = tmp_path / "datasette.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(datasette_command(demo_archive, port, metadata), stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(f"{base_url}/-/versions.json", server, log_path)
+        yield base_url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+@pytest.fixture
+def browser(chromium: tuple[Path, Path], tmp_path: Path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    binary, driver_path = chromium
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(binary)
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(driver_path)))
+    driver.set_window_size(1280, 1600)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def article_text(db: Path, article_id: str) -> str:
+    with closing(sqlite3.connect(db)) as conn:
+        return conn.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()[0]
+
+
+def articles_columns(db: Path) -> list[str]:
+    with closing(sqlite3.connect(db)) as conn:
+        return [column[1] for column in conn.execute("PRAGMA table_info(articles)")]
+
+
+def screenshot(driver, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / f"browser-{name}.png"))
+
+
+@pytest.mark.browser
+def test_browser_search_milano_open_article_and_download_csv(chromium, demo_archive, served_archive, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, WAIT_SECONDS)
+    db = demo_archive.stem
+
+    browser.get(served_archive + "/")
+    screenshot(browser, "1-home")
+    assert "Weinstein" in browser.title
+    # The home page names only the largest tables; the database page lists them all.
+    browser.find_element(By.CSS_SELECTOR, f'a[href="/{db}"]').click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, f'a[href="/{db}/articles"]'))).click()
+    search_box = wait.until(EC.presence_of_element_located((By.ID, "_search")))
+    screenshot(browser, "2-articles")
+
+    search_box.send_keys("Milano")
+    search_box.submit()
+    wait.until(EC.url_contains("_search=Milano"))
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.rows-and-columns tbody tr")
+    assert rows, "the search for Milano found no articles"
+    screenshot(browser, "3-search")
+    csv_href = browser.find_element(By.CSS_SELECTOR, "p.export-links").find_element(By.LINK_TEXT, "CSV").get_attribute("href")
+
+    first_article = rows[0].find_element(By.CSS_SELECTOR, "td.col-id a")
+    article_id = first_article.text
+    first_article.click()
+    text_cell = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "td.col-text")))
+    browser.execute_script("arguments[0].scrollIntoView({inline: 'center'})", text_cell)
+    shown = text_cell.text
+    screenshot(browser, "4-article")
+    assert " ".join(shown.split()) == " ".join(article_text(demo_archive, article_id).split())
+    assert "milano" in shown.lower()
+
+    with urllib.request.urlopen(csv_href, timeout=WAIT_SECONDS) as response:
+        downloaded = list(csv.DictReader(io.StringIO(response.read().decode("utf-8"))))
+    assert downloaded, "the CSV of the search results is empty"
+    assert set(articles_columns(demo_archive)) <= set(downloaded[0])
+    assert any("milano" in (row["title"] + " " + row["text"]).lower() for row in downloaded)
