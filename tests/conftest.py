@@ -51,3 +51,16 @@ def demo_archive(tmp_path_factory: pytest.TempPathFactory, demo_site_port: int) 
     result = run_clippings("demo", "--no-serve", "--db", str(db), "--site-port", str(demo_site_port))
     assert result.returncode == 0, result.stdout + result.stderr
     return db
+
+
+@pytest.fixture
+def foreign_db(tmp_path: Path) -> Path:
+    """A SQLite database that is not a clippings archive (someone's own data)."""
+    import sqlite3
+
+    path = tmp_path / "survey.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE answers (answer)")
+    conn.commit()
+    conn.close()
+    return path

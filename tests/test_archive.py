@@ -1,7 +1,5 @@
 """Opening archives: migrations, WAL, refusing foreign or broken files; logs that do not grow on re-runs."""
 
-import sqlite3
-
 import pytest
 
 from pipelines.archive import Archive, ArchiveError
@@ -26,16 +24,11 @@ def test_archive_reopens_without_migrating_again(tmp_path):
     assert archive.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
-def test_archive_refuses_foreign_database_untouched(tmp_path):
-    path = tmp_path / "other.db"
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE things (x)")
-    conn.commit()
-    conn.close()
-    before = path.read_bytes()
+def test_archive_refuses_foreign_database_untouched(foreign_db):
+    before = foreign_db.read_bytes()
     with pytest.raises(ArchiveError, match="not a clippings archive"):
-        Archive(path)
-    assert path.read_bytes() == before
+        Archive(foreign_db)
+    assert foreign_db.read_bytes() == before
 
 
 def test_archive_refuses_non_sqlite_file(tmp_path):

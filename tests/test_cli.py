@@ -2,7 +2,6 @@
 
 import gzip
 import json
-import sqlite3
 
 import pytest
 from click.testing import CliRunner
@@ -70,13 +69,8 @@ def test_cli_user_mistakes_get_one_clear_sentence(tmp_path, setup, args, message
     assert "Traceback" not in result.output
 
 
-def test_cli_foreign_database_is_left_untouched(tmp_path):
-    path = tmp_path / "mine.db"
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE survey (answer)")
-    conn.commit()
-    conn.close()
-    before = path.read_bytes()
-    result = invoke("crawl", "--db", path)
+def test_cli_foreign_database_is_left_untouched(foreign_db):
+    before = foreign_db.read_bytes()
+    result = invoke("crawl", "--db", foreign_db)
     assert result.exit_code == 1 and "not a clippings archive" in result.output
-    assert path.read_bytes() == before
+    assert foreign_db.read_bytes() == before

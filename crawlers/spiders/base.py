@@ -26,6 +26,7 @@ class ArchiveSpider(scrapy.Spider):
 
     topic: Topic
     crawl_run_id: str
+    entry_kind = "seeds"  # where the outlets list this spider's first URLs: seeds, feeds or sitemaps
 
     def __init__(self, *args: Any, urls: str | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -45,6 +46,23 @@ class ArchiveSpider(scrapy.Spider):
         if self.urls_file:
             return sorted({urlsplit(u.rstrip("*")).hostname for u in self.listed_urls()} - {None})
         return self.topic.allowed_domains
+
+    async def start(self):
+        for url in self.entry_urls():
+            yield self.request(url, self.parse_entry)
+
+    def entry_urls(self) -> list[str]:
+        """The --urls file's URLs, or what the topic's outlets list under entry_kind."""
+        if self.urls_file:
+            return self.listed_urls()
+        return [url for outlet in self.topic.outlets for url in getattr(outlet, self.entry_kind)]
+
+    def parse_entry(self, response: Response):
+        raise NotImplementedError
+
+    def unreadable_listing(self, response: Response, reason: Exception) -> None:
+        self.logger.warning("Ignoring %s: %s", response.url, reason)
+        self.crawler.stats.inc_value("clippings/listings_unreadable")
 
     def listed_urls(self) -> list[str]:
         """URLs from the --urls file: one per line, blank lines and # comments skipped."""

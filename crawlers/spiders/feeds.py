@@ -10,18 +10,13 @@ from crawlers.spiders.base import ArchiveSpider
 
 class FeedsSpider(ArchiveSpider):
     name = "feeds"
+    entry_kind = "feeds"
 
-    async def start(self):
-        urls = self.listed_urls() if self.urls_file else [u for o in self.topic.outlets for u in o.feeds]
-        for url in urls:
-            yield self.request(url, self.parse_feed)
-
-    def parse_feed(self, response: Response):
+    def parse_entry(self, response: Response):
         try:
             entries = parse_feed(response.body, response.url)
         except NotAListing as reason:
-            self.logger.warning("Ignoring %s: %s", response.url, reason)
-            self.crawler.stats.inc_value("clippings/listings_unreadable")
+            self.unreadable_listing(response, reason)
             return
         for entry in entries:
             if entry.outside(self.topic.start, self.topic.end):

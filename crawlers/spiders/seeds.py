@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from scrapy.http import Response
+
 from crawlers.spiders.base import ArchiveSpider
 
 
 class SeedsSpider(ArchiveSpider):
     name = "seeds"
+    entry_kind = "seeds"
 
-    async def start(self):
-        urls = self.listed_urls() if self.urls_file else [u for o in self.topic.outlets for u in o.seeds]
-        for url in urls:
-            yield self.request(url, self.parse_page)
+    def parse_entry(self, response: Response):
+        yield self.page(response)

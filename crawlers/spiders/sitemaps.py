@@ -15,24 +15,19 @@ MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps protocol's own limit
 
 class SitemapsSpider(ArchiveSpider):
     name = "sitemaps"
+    entry_kind = "sitemaps"
 
-    async def start(self):
-        urls = self.listed_urls() if self.urls_file else [u for o in self.topic.outlets for u in o.sitemaps]
-        for url in urls:
-            yield self.request(url, self.parse_sitemap)
-
-    def parse_sitemap(self, response: Response):
+    def parse_entry(self, response: Response):
         try:
             sitemap = parse_sitemap(_sitemap_body(response.body), response.url)
         except NotAListing as reason:
-            self.logger.warning("Ignoring %s: %s", response.url, reason)
-            self.crawler.stats.inc_value("clippings/listings_unreadable")
+            self.unreadable_listing(response, reason)
             return
         for entry in sitemap.entries:
             if entry.outside(self.topic.start, self.topic.end):
                 self.crawler.stats.inc_value("clippings/listing_entries_outside_window")
             elif sitemap.kind == "index":
-                yield self.request(entry.url, self.parse_sitemap)
+                yield self.request(entry.url, self.parse_entry)
             else:
                 dates = {"sitemap": entry.published} if entry.published else {}
                 yield self.request(entry.url, self.parse_page, listing_dates=dates)
