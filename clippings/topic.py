@@ -68,7 +68,7 @@ class Topic:
     description: str = ""
     sha256: str = ""
     path: str = ""
-
+    text: str = ""  # the topic file as written, kept in the archive
     def in_window(self, day: dt.date) -> bool:
         return self.start <= day <= self.end
 
@@ -110,7 +110,7 @@ def load_topic(path: str | Path) -> Topic:
         raise TopicError(f"topic file {path} is not valid YAML{line}") from error
     topic = parse_topic(raw, source=str(path))
     digest = hashlib.sha256(raw_bytes).hexdigest()
-    return replace(topic, sha256=digest, path=str(path))
+    return replace(topic, sha256=digest, path=str(path), text=raw_bytes.decode("utf-8", errors="replace"))
 
 
 def parse_topic(raw: Any, source: str = "topic") -> Topic:

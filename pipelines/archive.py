@@ -89,8 +89,14 @@ class Archive:
     # --- topic and runs -------------------------------------------------
 
     def sync_topic(self, topic: Topic) -> None:
-        """Outlets and people as the topic defines them (upserted, never deleted)."""
+        """The topic file itself, and its outlets and people (upserted, never deleted)."""
         with self.transaction():
+            self.db["topics"].insert(
+                {"sha256": topic.sha256, "name": topic.name, "title": topic.title,
+                 "window_start": topic.start.isoformat(), "window_end": topic.end.isoformat(),
+                 "yaml": topic.text, "first_used_at": utc_now()},
+                ignore=True,
+            )
             self.db["outlets"].upsert_all(
                 [
                     {"id": o.id, "name": o.name, "country": o.country, "language": o.language,
@@ -156,13 +162,13 @@ class Archive:
     # --- articles and copies -------------------------------------------
 
     def article_by_url(self, url: str) -> dict[str, Any] | None:
-        return self.row("SELECT id, capture_id, text_sha256 FROM articles WHERE url = ?", (url,))
+        return self.row("SELECT id, capture_id, text_sha256 FROM articles WHERE rtrim(url, '/') = rtrim(?, '/')", (url,))
 
     def article_by_text(self, text_sha256: str) -> dict[str, Any] | None:
         return self.row("SELECT id, url, published_day FROM articles WHERE text_sha256 = ?", (text_sha256,))
 
     def copy_by_url(self, url: str) -> dict[str, Any] | None:
-        return self.row("SELECT id, article_id FROM copies WHERE url = ?", (url,))
+        return self.row("SELECT id, article_id FROM copies WHERE rtrim(url, '/') = rtrim(?, '/')", (url,))
 
     def add_article(self, page: FetchedPage, topic: Topic) -> int:
         """Article, its mentions and keyword matches, in one transaction; returns its id."""

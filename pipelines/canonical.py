@@ -18,7 +18,8 @@ def canonical_url(url: str, declared: str | None = None) -> str:
     """The canonical spelling of an article URL.
 
     A rel=canonical the page declares is trusted only on the same site (syndicated
-    copies point to their original, and must stay copies, not vanish into it).
+    copies point to their original, and must stay copies, not vanish into it). A trailing
+    slash is kept, so the URL still answers; the archive's URL key ignores it.
     """
     if declared and same_site(url, declared):
         url = declared
@@ -26,8 +27,6 @@ def canonical_url(url: str, declared: str | None = None) -> str:
     host = MOBILE_HOST.sub("www." if parts.hostname and parts.hostname.count(".") > 1 else "", (parts.netloc or "").lower())
     host = _drop_default_port(parts.scheme.lower(), host)
     path = AMP_PATH.sub("", parts.path) or "/"
-    if len(path) > 1:
-        path = path.rstrip("/")
     query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMETERS.match(k)))
     return urlunsplit((parts.scheme.lower(), host, path, query, ""))
 

@@ -71,7 +71,7 @@ INITIAL_SCHEMA = """
         );
         CREATE TABLE articles (
             id INTEGER PRIMARY KEY,
-            url TEXT NOT NULL UNIQUE,
+            url TEXT NOT NULL,
             capture_id INTEGER NOT NULL REFERENCES captures(id),
             outlet_id TEXT REFERENCES outlets(id),
             title TEXT,
@@ -97,7 +97,7 @@ INITIAL_SCHEMA = """
         CREATE TABLE copies (
             id INTEGER PRIMARY KEY,
             article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-            url TEXT NOT NULL UNIQUE,
+            url TEXT NOT NULL,
             capture_id INTEGER NOT NULL REFERENCES captures(id),
             outlet_id TEXT REFERENCES outlets(id),
             title TEXT,
@@ -146,6 +146,10 @@ INITIAL_SCHEMA = """
             crawl_run_id TEXT REFERENCES crawl_runs(id)
         );
 
+        -- One article (or copy) per canonical URL, a trailing slash or not: the stored URL
+        -- stays the one the site serves, the key ignores the slash.
+        CREATE UNIQUE INDEX articles_url_key ON articles(rtrim(url, '/'));
+        CREATE UNIQUE INDEX copies_url_key ON copies(rtrim(url, '/'));
         CREATE INDEX articles_published_at ON articles(published_at);
         CREATE INDEX articles_published_day ON articles(published_day);
         CREATE INDEX articles_outlet_day ON articles(outlet_id, published_day);
@@ -182,8 +186,22 @@ INITIAL_SCHEMA = """
         END;
 """
 
+# The topic files an archive was built with, verbatim: the datasheet and any later reader
+# can see the exact window, keywords and people behind the articles.
+TOPICS = """
+        CREATE TABLE topics (
+            sha256 TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            title TEXT NOT NULL,
+            window_start TEXT NOT NULL,
+            window_end TEXT NOT NULL,
+            yaml TEXT NOT NULL,
+            first_used_at TEXT NOT NULL
+        );
+"""
+
 # Each entry is one migration's SQL; append, never edit a released one.
-MIGRATIONS: list[str] = [INITIAL_SCHEMA]
+MIGRATIONS: list[str] = [INITIAL_SCHEMA, TOPICS]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

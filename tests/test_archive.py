@@ -1,5 +1,7 @@
 """Opening archives: migrations, WAL, refusing foreign or broken files; logs that do not grow on re-runs."""
 
+import sqlite3
+
 import pytest
 
 from pipelines.archive import Archive, ArchiveError
@@ -110,3 +112,18 @@ def test_promote_copy_makes_the_earlier_copy_the_article(tmp_path):
     assert article == {"id": article_id, "url": earlier.canonical_url, "published_day": "2017-10-10"}
     assert copy == {"article_id": article_id, "url": later.canonical_url, "published_day": "2017-10-11"}
     assert archive.count("mentions") > 0
+
+
+def test_article_url_key_ignores_trailing_slash(tmp_path):
+    archive = Archive(tmp_path / "a.db")
+    archive.conn.execute("PRAGMA foreign_keys = OFF")
+    archive.conn.execute(
+        "INSERT INTO articles (url, capture_id, published_source, text, word_count, text_sha256, relevance, source, extractor, added_at) "
+        "VALUES ('https://e.com/story/', 1, 'undated', 't', 1, 'h', 'r', 'live', 'x', 'now')"
+    )
+    assert archive.article_by_url("https://e.com/story")["id"] == 1
+    with pytest.raises(sqlite3.IntegrityError):
+        archive.conn.execute(
+            "INSERT INTO articles (url, capture_id, published_source, text, word_count, text_sha256, relevance, source, extractor, added_at) "
+            "VALUES ('https://e.com/story', 1, 'undated', 't', 1, 'h2', 'r', 'live', 'x', 'now')"
+        )
