@@ -1,0 +1,151 @@
+"""The archive in a browser: a Datasette plugin for coverage charts, search in context, a
+reading view of each article, a generated datasheet, and a robots.txt that keeps crawlers off.
+
+Registered as the `clippings` Datasette plugin (pyproject entry point), so `clippings serve`
+and plain `datasette archive.db -m metadata.yml` both have it. Pages of databases that are not
+clippings archives are left as Datasette renders them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from datasette import hookimpl
+from datasette.utils.asgi import Response
+from markupsafe import Markup, escape
+
+from clippings.datasheet import datasheet, is_archive
+
+MARK_OPEN, MARK_CLOSE = "\x02", "\x03"  # never in page text; replaced by <mark> after escaping
+ROBOTS_TXT = "User-agent: *\nDisallow: /\n"
+WAYBACK = "https://web.archive.org/web/{timestamp}/{url}"
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/robots\.txt$", robots_txt)]
+
+
+async def robots_txt(datasette, request):
+    """A research archive names private people: keep search engines and crawlers off it."""
+    config = datasette.plugin_config("clippings") or {}
+    return Response.text(config.get("robots_txt", ROBOTS_TXT))
+
+
+@hookimpl
+def extra_template_vars(template, database, table, request, datasette):
+    async def inner() -> dict[str, Any]:
+        if template == "index.html":
+            return {"clippings_datasheets": await archive_datasheets(datasette)}
+        if database is None or not await _is_archive(datasette, database):
+            return {}
+        db = datasette.get_database(database)
+        if template == "table.html" and table == "articles":
+            search = request.args.get("_search", "").strip() if request else ""
+            return {"clippings_chart": True, "clippings_snippets": _snippet_function(db, search) if search else None}
+        if template == "row.html" and table == "articles":
+            return {"clippings_article": await _article(db, request.url_vars.get("pks", ""))}
+        return {}
+
+    return inner
+
+
+@hookimpl
+def extra_js_urls(template, database, table, datasette):
+    if template == "table.html" and table == "articles":
+        return [{"url": datasette.urls.static_plugins("clippings", "coverage.js"), "module": False}]
+    return []
+
+
+@hookimpl
+def extra_css_urls(datasette):
+    return [datasette.urls.static_plugins("clippings", "clippings.css")]
+
+
+@hookimpl
+def render_cell(value, column, table, database, datasette):
+    """In query results, the search query's **match** marks become highlights (after escaping)."""
+    if table is None and column in ("title", "snippet") and isinstance(value, str) and "**" in value:
+        return Markup(re.sub(r"\*\*(.+?)\*\*", r"<mark>\1</mark>", str(escape(value))))
+    return None
+
+
+async def _is_archive(datasette, database: str) -> bool:
+    try:
+        db = datasette.get_database(database)
+    except KeyError:
+        return False
+    return await db.execute_fn(is_archive)
+
+
+async def archive_datasheets(datasette) -> list[dict[str, Any]]:
+    """The datasheet of each archive Datasette serves, for the home page."""
+    sheets = []
+    for name, db in datasette.databases.items():
+        if name.startswith("_") or not await _is_archive(datasette, name):
+            continue
+        sheets.append({"database": name, **await db.execute_fn(datasheet)})
+    return sheets
+
+
+def _snippet_function(db, search: str):
+    """An async function the template calls with the page's rows: {id: highlighted passage}."""
+    terms = " ".join(f'"{t}"' for t in search.replace('"', " ").split())
+
+    async def snippets(rows) -> dict[int, Markup]:
+        ids = [row["id"] for row in rows]
+        if not ids or not terms:
+            return {}
+        placeholders = ",".join("?" for _ in ids)
+        results = await db.execute(
+            f"SELECT rowid, snippet(articles_fts, 1, '{MARK_OPEN}', '{MARK_CLOSE}', '…', 30) AS passage "
+            f"FROM articles_fts WHERE articles_fts MATCH ? AND rowid IN ({placeholders})",
+            [terms, *ids],
+        )
+        return {row["rowid"]: _highlighted(row["passage"]) for row in results.rows}
+
+    return snippets
+
+
+def _highlighted(passage: str) -> Markup:
+    text = str(escape(passage))
+    return Markup(text.replace(MARK_OPEN, "<mark>").replace(MARK_CLOSE, "</mark>"))
+
+
+async def _article(db, pks: str) -> dict[str, Any] | None:
+    """What the reading view shows: text in paragraphs, dates with provenance, links, copies."""
+    try:
+        article_id = int(pks)
+    except ValueError:
+        return None
+    found = await db.execute(
+        "SELECT a.*, o.name AS outlet_name, c.fetched_at, c.archived_at, c.source AS capture_source, c.url AS fetched_url "
+        "FROM articles a LEFT JOIN outlets o ON o.id = a.outlet_id LEFT JOIN captures c ON c.id = a.capture_id "
+        "WHERE a.id = ?",
+        [article_id],
+    )
+    row = found.first()
+    if row is None:
+        return None
+    article = dict(row)
+    copies = await db.execute(
+        "SELECT c.url, c.title, c.published_day, c.relation, o.name AS outlet_name FROM copies c "
+        "LEFT JOIN outlets o ON o.id = c.outlet_id WHERE c.article_id = ? ORDER BY c.published_day, c.url",
+        [article_id],
+    )
+    article["paragraphs"] = [p for p in (article["text"] or "").split("\n") if p.strip()]
+    article["authors"] = json.loads(article["authors"] or "[]")
+    article["people"] = json.loads(article["people"] or "[]")
+    article["keywords"] = json.loads(article["keywords"] or "[]")
+    article["date_candidates"] = json.loads(article["date_candidates"] or "[]")
+    article["copies"] = [dict(c) for c in copies.rows]
+    article["wayback_url"] = wayback_url(article["url"], article["archived_at"] or article["fetched_at"])
+    return article
+
+
+def wayback_url(url: str, captured_at: str | None) -> str:
+    """The Wayback Machine's copy nearest to the capture time (it redirects to the closest one)."""
+    timestamp = re.sub(r"\D", "", captured_at or "")[:14]
+    return WAYBACK.format(timestamp=timestamp or "*", url=url)

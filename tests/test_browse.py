@@ -1,0 +1,145 @@
+"""The archive in a browser (clippings.browse plugin): datasheet, chart, search in context,
+reading view, robots.txt, inert web text, streaming exports. Datasette's own test client."""
+
+import json
+import shutil
+import sqlite3
+
+import pytest
+from datasette.app import Datasette
+
+from clippings.browse import wayback_url
+from clippings.publish import load_metadata
+
+pytestmark = pytest.mark.asyncio
+
+HOSTILE_TITLE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned=2">Injected'
+
+
+@pytest.fixture(scope="module")
+def hostile_archive(demo_archive, tmp_path_factory):
+    """A copy of the demo archive whose first article's title carries markup from the web."""
+    path = tmp_path_factory.mktemp("hostile") / "archive.db"
+    shutil.copy(demo_archive, path)
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE articles SET title = ? WHERE id = 1", (HOSTILE_TITLE,))
+    conn.commit()
+    conn.close()
+    return path
+
+
+def client(db):
+    return Datasette([str(db)], metadata=load_metadata(db)).client
+
+
+def rows(db, sql, params=()):
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+async def test_home_page_shows_datasheet_from_the_archive(demo_archive):
+    html = (await client(demo_archive).get("/")).text
+    articles = rows(demo_archive, "SELECT count(*) FROM articles")[0][0]
+    assert "Datasheet: archive" in html
+    assert f"{articles} articles" in html
+    assert "2017-10-01 to 2018-01-31" in html
+    assert "#MeToo" in html and "Known gaps" in html
+    assert "robots.txt: obeyed in 3 run(s)" in html
+    assert "trafilatura" in html and "clippings/0.1.0" in html
+
+
+async def test_robots_txt_keeps_crawlers_off(demo_archive):
+    response = await client(demo_archive).get("/robots.txt")
+    assert response.status_code == 200 and response.text == "User-agent: *\nDisallow: /\n"
+
+
+async def test_articles_page_has_chart_with_bundled_script(demo_archive):
+    ds = client(demo_archive)
+    html = (await ds.get("/archive/articles?people__arraycontains=Alyssa+Milano")).text
+    assert 'id="clippings-coverage-chart"' in html
+    assert "/-/static-plugins/clippings/coverage.js" in html
+    assert "cdn" not in html.lower()
+    script = await ds.get("/-/static-plugins/clippings/coverage.js")
+    assert script.status_code == 200 and "createElementNS" in script.text
+
+
+async def test_chart_data_follows_filters(demo_archive):
+    """The chart reads the filtered table's JSON (days and outlets) exactly as coverage.js asks."""
+    url = "/archive/articles.json?people__arraycontains=Alyssa+Milano&_col=published_day&_col=outlet_id&_labels=on&_size=max&_shape=objects"
+    data = (await client(demo_archive).get(url)).json()
+    expected = rows(demo_archive, "SELECT count(*) FROM articles, json_each(articles.people) WHERE json_each.value = 'Alyssa Milano'")[0][0]
+    assert len(data["rows"]) == expected >= 3
+    assert all(isinstance(r["outlet_id"], dict) and r["outlet_id"]["label"] for r in data["rows"])
+
+
+async def test_search_shows_highlighted_passages(demo_archive):
+    html = (await client(demo_archive).get("/archive/articles?_search=Milano")).text
+    assert "Matches in context" in html
+    assert "<mark>Milano</mark>" in html
+
+
+async def test_search_passages_are_escaped(hostile_archive):
+    html = (await client(hostile_archive).get("/archive/articles?_search=Injected")).text
+    assert "window.__pwned = 1</script>" not in html
+    assert "&lt;script&gt;" in html
+
+
+async def test_canned_search_highlights_after_escaping(hostile_archive):
+    html = (await client(hostile_archive).get("/archive/search_articles?q=Injected")).text
+    assert "<mark>Injected</mark>" in html
+    assert "<script>window.__pwned" not in html
+
+
+async def test_article_page_is_a_reading_view(demo_archive):
+    article_id, title, url, paragraphs = rows(
+        demo_archive, "SELECT id, title, url, length(text) - length(replace(text, char(10), '')) + 1 FROM articles WHERE published_source = 'json-ld' LIMIT 1"
+    )[0]
+    html = (await client(demo_archive).get(f"/archive/articles/{article_id}")).text
+    assert 'class="clippings-article"' in html
+    start = html.index('class="clippings-text"')
+    assert html[start : html.index("</div>", start)].count("<p>") == paragraphs
+    assert "(from json-ld)" in html
+    assert f'href="{url}"' in html and "web.archive.org/web/" in html
+
+
+async def test_article_page_lists_the_other_copies(demo_archive):
+    (article_id, copy_url), = rows(demo_archive, "SELECT article_id, url FROM copies")
+    html = (await client(demo_archive).get(f"/archive/articles/{article_id}")).text
+    assert "Other copies of this story" in html and copy_url in html
+
+
+async def test_article_page_renders_web_text_inert(hostile_archive):
+    html = (await client(hostile_archive).get("/archive/articles/1")).text
+    assert "<script>window.__pwned" not in html and 'onerror="window' not in html
+    assert "&lt;script&gt;window.__pwned" in html
+
+
+async def test_csv_streams_the_whole_table(demo_archive):
+    response = await client(demo_archive).get("/archive/captures.csv?_stream=on&_size=max")
+    lines = [line for line in response.text.splitlines() if line]
+    assert len(lines) - 1 == rows(demo_archive, "SELECT count(*) FROM captures")[0][0]
+
+
+async def test_pages_of_other_databases_are_left_alone(tmp_path):
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE articles (id INTEGER PRIMARY KEY, title TEXT)")
+    conn.commit()
+    conn.close()
+    ds = Datasette([str(other)])
+    assert "clippings-coverage-chart" not in (await ds.client.get("/other/articles")).text
+    assert "Datasheet" not in (await ds.client.get("/")).text
+
+
+@pytest.mark.parametrize(
+    "captured_at, expected",
+    [
+        ("2017-10-16T08:01:02+00:00", "https://web.archive.org/web/20171016080102/https://e.example/a"),
+        (None, "https://web.archive.org/web/*/https://e.example/a"),
+    ],
+)
+async def test_wayback_url_uses_capture_time(captured_at, expected):
+    assert wayback_url("https://e.example/a", captured_at) == expected
