@@ -185,13 +185,14 @@ def demo_topic(outlets: list[dict]) -> str:
 @main.command()
 @db_option
 @click.option("--port", type=int, default=8001, show_default=True)
-def serve(db: Path, port: int) -> None:
+@click.option("--immutable", is_flag=True, help="For release files, which nothing writes to: Datasette's immutable mode.")
+def serve(db: Path, port: int, immutable: bool) -> None:
     """Serve the archive with Datasette and the project's metadata.yml."""
     _check_archive(db, create=False)
-    serve_archive(db, port)
+    serve_archive(db, port, immutable)
 
 
-def serve_archive(db: Path, port: int) -> None:
+def serve_archive(db: Path, port: int, immutable: bool = False) -> None:
     """Datasette in this process (its own CLI), so a signal that stops us stops it too."""
     from datasette.cli import cli as datasette_cli
 
@@ -200,7 +201,64 @@ def serve_archive(db: Path, port: int) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         metadata = write_metadata(db, Path(scratch) / "metadata.json")
         click.echo(f"Serving {db} at http://127.0.0.1:{port}/ (Ctrl-C to stop)")
-        datasette_cli.main(args=datasette_arguments(db, port, metadata), prog_name="datasette", standalone_mode=False)
+        arguments = datasette_arguments(db, port, metadata, immutable)
+        datasette_cli.main(args=arguments, prog_name="datasette", standalone_mode=False)
+
+
+# --- releases ------------------------------------------------------------
+
+
+@main.command()
+@click.option("--full", "kind", flag_value="full", help="Everything, raw captures and texts included: private use.")
+@click.option("--public", "kind", flag_value="public",
+              help="Metadata, URLs, hashes, counts, mentions and short keyword-in-context snippets; no text, no raw pages.")
+@db_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The release file to write.")
+def release(kind: str | None, db: Path, out: Path) -> None:
+    """Write a release of the archive: --full (private) or --public (may be published)."""
+    from clippings.release import ReleaseError, write_release
+    from pipelines.archive import ArchiveError
+
+    if kind is None:
+        raise click.UsageError("say --full or --public")
+    try:
+        summary = write_release(db, out, public=kind == "public")
+    except (ReleaseError, ArchiveError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{out}: {kind} release of {summary['articles']} articles")
+
+
+@main.command()
+@click.argument("release_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--no-wayback", is_flag=True, help="Only the live pages; do not fall back to the Wayback Machine.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Override a Scrapy setting.")
+def rehydrate(release_file: Path, no_wayback: bool, overrides: tuple[str, ...]) -> None:
+    """Restore the texts of a public release by fetching each URL again (live, else the Wayback Machine)."""
+    _check_archive(release_file, create=False)
+    settings = {"RELEASE_PATH": release_file.resolve(), "REHYDRATE_FROM_WAYBACK": str(not no_wayback),
+                **dict(_parse_override(o) for o in overrides)}
+    log_path = release_file.with_suffix(".rehydrate.log")
+    command = [sys.executable, "-m", "scrapy", "crawl", "rehydrate", "-s", f"LOG_FILE={log_path.resolve()}"]
+    for key, value in settings.items():
+        command += ["-s", f"{key}={value}"]
+    result = subprocess.run(command, env={**os.environ, "SCRAPY_SETTINGS_MODULE": "crawlers.settings"})
+    if result.returncode != 0:
+        raise click.ClickException(f"rehydration failed (exit {result.returncode}); see {log_path}")
+    print_rehydration(release_file)
+
+
+def print_rehydration(release_file: Path) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(release_file)
+    try:
+        counts = dict(conn.execute("SELECT status, count(*) FROM rehydrations GROUP BY status").fetchall())
+        lost = conn.execute("SELECT url, status, detail FROM rehydrations WHERE status != 'restored' ORDER BY url").fetchall()
+    finally:
+        conn.close()
+    click.echo(f"{release_file}: {counts.get('restored', 0)} restored, {counts.get('changed', 0)} changed, {counts.get('failed', 0)} failed")
+    for url, status, detail in lost:
+        click.echo(f"  {status}: {url} ({detail})")
 
 
 # --- extract -------------------------------------------------------------

@@ -30,14 +30,15 @@ def write_metadata(db_path: Path, out_path: Path) -> Path:
     return out_path
 
 
-def datasette_arguments(db_path: Path, port: int, metadata_path: Path) -> list[str]:
+def datasette_arguments(db_path: Path, port: int, metadata_path: Path, immutable: bool = False) -> list[str]:
     """`datasette` arguments serving `db_path` read-only on loopback with the given metadata.
 
-    Not `-i` (immutable): the archive is in WAL mode and a crawl may be writing to it, and an
+    An archive is served mutable: it is in WAL mode and a crawl may be writing to it, and an
     immutable connection ignores the WAL, so it would miss or misread the latest articles.
+    A release file, which nothing writes to, is served immutable (-i).
     """
     return [
-        "serve", str(db_path),
+        "serve", *(["-i"] if immutable else []), str(db_path),
         "--host", "127.0.0.1",
         "--port", str(port),
         "--metadata", str(metadata_path),
@@ -46,6 +47,6 @@ def datasette_arguments(db_path: Path, port: int, metadata_path: Path) -> list[s
     ]
 
 
-def datasette_command(db_path: Path, port: int, metadata_path: Path) -> list[str]:
+def datasette_command(db_path: Path, port: int, metadata_path: Path, immutable: bool = False) -> list[str]:
     """The same, as a command line for a separate process."""
-    return [sys.executable, "-m", "datasette", *datasette_arguments(db_path, port, metadata_path)]
+    return [sys.executable, "-m", "datasette", *datasette_arguments(db_path, port, metadata_path, immutable)]

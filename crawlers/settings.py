@@ -58,6 +58,12 @@ EXTENSIONS = {
 # 40 keeps wire briefs; measured on the benchmark pages, see CHANGELOG.
 MIN_ARTICLE_WORDS = 40
 
+# --- releases -------------------------------------------------------------
+RELEASE_PATH = ""  # the public release `clippings rehydrate` fills in
+REHYDRATE_FROM_WAYBACK = True  # when the live page is gone, try the web archive's copy
+# The raw bytes of an archived page: {timestamp} (YYYYMMDDhhmmss) and {url} are filled in.
+WAYBACK_REPLAY_URL = "https://web.archive.org/web/{timestamp}id_/{url}"
+
 # --- what the crawl shows ---------------------------------------------
 PROGRESS_DISPLAY = False  # `clippings crawl` and `clippings demo` turn it on
 PROGRESS_INTERVAL = 2.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections import Counter
@@ -60,6 +61,32 @@ class TopicMatcher:
         named = [f"{m.term!r}" for m in keywords] + [self.people[m.term].name for m in counted]
         reason = f"score {score} (minimum {weights.min_score}) from " + (", ".join(named) or "no keyword or counted person")
         return score, reason
+
+    def passages(self, text: str, words: int) -> list[tuple[str, str]]:
+        """(term, passage) for each keyword or person found: the match and `words` words either side.
+
+        Matching runs on the folded text; passages are cut from the original words.
+        """
+        tokens = text.split()
+        starts, position = [], 0
+        for token in tokens:
+            starts.append(position)
+            position += len(_fold(token)) + 1
+        folded = " ".join(_fold(t) for t in tokens)
+        found = []
+        for pattern, term_of in ((self._keywords, self._keyword_term), (self._names, self._person_name)):
+            for match in pattern.finditer(folded) if pattern else ():
+                first, last = bisect.bisect_right(starts, match.start()) - 1, bisect.bisect_right(starts, match.end() - 1) - 1
+                passage = " ".join(tokens[max(0, first - words) : last + words + 1])
+                found.append((match.start(), term_of(match.group(0)), passage))
+        unique = {passage: term for _, term, passage in sorted(found, reverse=True)}
+        return [(term, passage) for passage, term in reversed(unique.items())]
+
+    def _keyword_term(self, matched: str) -> str:
+        return self._keyword_of[matched.lower()]
+
+    def _person_name(self, matched: str) -> str:
+        return self.people[self._person_of[matched]].name
 
     def decide(self, title: str | None, text: str) -> TopicMatch:
         """The match of an on-topic article; raises OffTopic with the reason otherwise."""
