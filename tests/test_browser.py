@@ -71,6 +71,24 @@ def wait_until_serving(url: str, server: subprocess.Popen, log_path: Path) -> No
 @pytest.fixture
 def served_archive(demo_archive: Path, tmp_path: Path) -> Iterator[str]:
     """The demo archive served by a real `datasette serve` subprocess; yields its base URL."""
+    yield from serve(demo_archive, tmp_path)
+
+
+HOSTILE_TITLE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">Injected headline'
+
+
+@pytest.fixture
+def served_hostile_archive(demo_archive: Path, tmp_path: Path) -> Iterator[str]:
+    """A copy of the demo archive whose first article's title carries a script, served."""
+    hostile = tmp_path / "archive.db"
+    hostile.write_bytes(demo_archive.read_bytes())
+    with closing(sqlite3.connect(hostile)) as conn:
+        conn.execute("UPDATE articles SET title = ? WHERE id = 1", (HOSTILE_TITLE,))
+        conn.commit()
+    yield from serve(hostile, tmp_path)
+
+
+def serve(demo_archive: Path, tmp_path: Path) -> Iterator[str]:
     port = free_port()
     metadata = write_metadata(demo_archive, tmp_path / "metadata.json")
     log_path = tmp_path / "datasette.log"
@@ -146,6 +164,10 @@ def test_browser_search_milano_open_article_and_download_csv(chromium, demo_arch
     wait.until(EC.url_contains("_search=Milano"))
     rows = browser.find_elements(By.CSS_SELECTOR, "table.rows-and-columns tbody tr")
     assert rows, "the search for Milano found no articles"
+    marks = browser.find_elements(By.CSS_SELECTOR, ".clippings-in-context mark")
+    assert marks and all(m.text.lower() == "milano" for m in marks), "no highlighted passage around the match"
+    bars = wait.until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "#clippings-coverage-chart svg rect"))
+    assert sum(int(bar.get_attribute("data-count")) for bar in bars) == len(rows)
     screenshot(browser, "3-search")
     csv_href = browser.find_element(By.CSS_SELECTOR, "p.export-links").find_element(By.LINK_TEXT, "CSV").get_attribute("href")
 
@@ -158,9 +180,24 @@ def test_browser_search_milano_open_article_and_download_csv(chromium, demo_arch
     screenshot(browser, "4-article")
     assert " ".join(shown.split()) == " ".join(article_text(demo_archive, article_id).split())
     assert "milano" in shown.lower()
+    reading = browser.find_element(By.CSS_SELECTOR, ".clippings-article .clippings-text")
+    browser.execute_script("arguments[0].scrollIntoView()", reading)
+    screenshot(browser, "5-reading-view")
+    assert " ".join(reading.text.split()) == " ".join(article_text(demo_archive, article_id).split())
 
     with urllib.request.urlopen(csv_href, timeout=WAIT_SECONDS) as response:
         downloaded = list(csv.DictReader(io.StringIO(response.read().decode("utf-8"))))
     assert downloaded, "the CSV of the search results is empty"
     assert set(articles_columns(demo_archive)) <= set(downloaded[0])
     assert any("milano" in (row["title"] + " " + row["text"]).lower() for row in downloaded)
+
+
+@pytest.mark.browser
+def test_browser_web_text_never_runs_as_script(chromium, served_hostile_archive, browser):
+    from selenium.webdriver.common.by import By
+
+    for path in ("/archive/articles/1", "/archive/articles?_search=Injected", "/archive/search_articles?q=Injected", "/archive/articles"):
+        browser.get(served_hostile_archive + path)
+        assert "Injected headline" in browser.find_element(By.TAG_NAME, "body").text, path
+        assert browser.execute_script("return window.__pwned === undefined"), f"a stored title ran as script on {path}"
+    screenshot(browser, "6-hostile-title")
