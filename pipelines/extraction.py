@@ -18,11 +18,20 @@ from pipelines.dating import PublicationDate, date_from_url, date_publication
 
 EXTRACTOR = f"trafilatura {version('trafilatura')}"
 MIN_ARTICLE_WORDS = 40
+FRONT_PAGE = "site front page, not an article"
 # Scripts written without spaces between words: about two characters make a word.
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 TITLE_SEPARATOR = r"\s+[|\-–—·:]\s+"
 BYLINE_PREFIX = re.compile(r"^\s*(by|par|von|por|di|door|af|av|przez)\s+", re.IGNORECASE)
 AUTHOR_SPLIT = re.compile(r"\s*(?:;|,|\band\b|\bet\b|&)\s*", re.IGNORECASE)
+# Calls to action and notices that trail an article body: no site's markup, only what they say.
+TRAILING_CHROME = re.compile(
+    r"\bsubscribe\b|\bnewsletters?\b|\bsign up for (?:our|the)\b|\bfollow (?:him|her|them|us|me) on\b"
+    r"|\bclick here\b|^(?:read|see) more\b|^related\b|^more from\b|\btell us what you think"
+    r"|\bhave a tip\b|\ball rights reserved\b|^copyright\b|©|^filed under\b",
+    re.IGNORECASE,
+)
+SENTENCE_END = re.compile(r"[.!?…:;\"”»)\]。！？]\s*$")
 
 
 class NotAnArticle(Exception):
@@ -62,16 +71,18 @@ def extract_article(
     """Extract text and metadata; raises NotAnArticle with the reason when there is no article."""
     html = decode_html(html)
     tree = parse_html(html)
+    if is_front_page(url):
+        raise NotAnArticle(FRONT_PAGE)
     # trafilatura parses on its own: its loader differs from lxml.html's, and it
     # changes the tree it works on, which our date and title readers also need.
     document = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, include_comments=False, include_tables=True
+        html, url=url, with_metadata=True, include_comments=False, include_tables=True, favor_precision=True
     )
     if document is None or not (document.text or "").strip():
         raise NotAnArticle("no article text found")
     page_type = _page_type(tree)
     title = clean_title(_headline(tree) or document.title, document.sitename)
-    text = drop_leading_title(document.text.strip(), title)
+    text = drop_trailing_chrome(drop_leading_title(document.text.strip(), title))
     words = count_words(text)
     if words < min_words:
         raise NotAnArticle(f"too little text for an article ({words} words, minimum {min_words})")
@@ -114,12 +125,17 @@ def listing_reason(tree: lxml_html.HtmlElement, url: str) -> str | None:
     page that neither has an article's URL nor an article's metadata is a listing. (og:type
     "website" is no signal: real article pages carry it too.)
     """
-    path = urlsplit(url).path
-    if path in ("", "/") or re.fullmatch(r"/(index|default|home)\.\w+", path):
-        return "site front page, not an article"
+    if is_front_page(url):
+        return FRONT_PAGE
     if not looks_like_article_url(url) and not has_article_metadata(tree):
         return "listing page: neither an article URL nor article metadata"
     return None
+
+
+def is_front_page(url: str) -> bool:
+    """The site's root is never an article (checked first: it needs no extraction)."""
+    path = urlsplit(url).path
+    return path in ("", "/") or re.fullmatch(r"/(index|default|home)\.\w+", path) is not None
 
 
 def looks_like_article_url(url: str) -> bool:
@@ -190,6 +206,35 @@ def drop_leading_title(text: str, title: str | None, within: int = 3) -> str:
         if normalised_text(line).casefold() == wanted and index + 1 < len(lines):
             return "\n".join(lines[index + 1 :]).strip()
     return text
+
+
+def drop_trailing_chrome(text: str, max_share: float = 1 / 3) -> str:
+    """Drop what trails the body: calls to action, copyright lines, and runs of three or more
+    headline-like lines (links to other stories). Never more than `max_share` of the words:
+    past that the "chrome" is more likely the article's own list."""
+    lines = text.split("\n")
+    end = len(lines)
+    while end > 1:
+        line = lines[end - 1].strip()
+        if not line or _is_chrome_line(line):
+            end -= 1
+            continue
+        start = end
+        while start > 1 and _is_headline_like(lines[start - 1].strip()):
+            start -= 1
+        if end - start < 3:
+            break
+        end = start
+    kept = "\n".join(lines[:end]).rstrip()
+    return kept if count_words(kept) >= (1 - max_share) * count_words(text) else text
+
+
+def _is_chrome_line(line: str) -> bool:
+    return len(line.split()) < 40 and TRAILING_CHROME.search(line) is not None
+
+
+def _is_headline_like(line: str) -> bool:
+    return 0 < len(line.split()) <= 16 and not SENTENCE_END.search(line)
 
 
 def split_authors(author: str | None) -> list[str]:

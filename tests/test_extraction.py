@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.extraction import NotAnArticle, clean_title, extract_article, split_authors
+from pipelines.extraction import NotAnArticle, clean_title, drop_trailing_chrome, extract_article, split_authors
 
 PAGES = Path(__file__).parent / "pages"
 
@@ -106,3 +106,32 @@ def test_split_authors_gives_names(byline, names):
 )
 def test_clean_title_drops_site_name(title, site, expected):
     assert clean_title(title, site) == expected
+
+
+BODY = "The council voted on Tuesday to fund the new shelter, after a long debate.\nIt opens in May."
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "Subscribe to our newsletter for the day's top stories.",
+        "Copyright 2019 The Gazette. All rights reserved.",
+        "Follow her on Twitter @reporter.",
+        "Mayor resigns over budget\nSchool board elects new chair\nRiver flood warning lifted",
+    ],
+)
+def test_drop_trailing_chrome_removes_calls_to_action_and_link_lists(tail):
+    assert drop_trailing_chrome(f"{BODY * 3}\n{tail}") == BODY * 3
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        BODY,
+        f"{BODY}\nA closing sentence without chrome.",
+        f"{BODY}\nTwo short lines\nare no list",  # a run of two headline-like lines stays
+        "One line\nSubscribe to our newsletter.",  # would cut more than a third of the text
+    ],
+)
+def test_drop_trailing_chrome_keeps_the_body(text):
+    assert drop_trailing_chrome(text) == text
