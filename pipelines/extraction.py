@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import re
@@ -12,13 +13,17 @@ from urllib.parse import urljoin, urlsplit
 import lxml.etree
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 import trafilatura
+from htmldate import find_date
 from lxml import html as lxml_html
+from trafilatura import metadata as trafilatura_metadata
+from trafilatura.settings import Document
 
 from pipelines.dating import PublicationDate, date_from_url, date_publication
 
 EXTRACTOR = f"trafilatura {version('trafilatura')}"
 MIN_ARTICLE_WORDS = 40
 FRONT_PAGE = "site front page, not an article"
+FALLBACK_BELOW_WORDS = 200
 # Scripts written without spaces between words: about two characters make a word.
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 TITLE_SEPARATOR = r"\s+[|\-–—·:]\s+"
@@ -67,22 +72,23 @@ def extract_article(
     url: str,
     listing_dates: dict[str, str] | None = None,
     min_words: int = MIN_ARTICLE_WORDS,
+    captured_at: str | None = None,
 ) -> Article:
-    """Extract text and metadata; raises NotAnArticle with the reason when there is no article."""
+    """Extract text and metadata; raises NotAnArticle with the reason when there is no article.
+
+    `captured_at` (a web archive's capture time, else the fetch time) bounds the date from above.
+    """
     html = decode_html(html)
     tree = parse_html(html)
     if is_front_page(url):
         raise NotAnArticle(FRONT_PAGE)
-    # trafilatura parses on its own: its loader differs from lxml.html's, and it
-    # changes the tree it works on, which our date and title readers also need.
-    document = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, include_comments=False, include_tables=True, favor_precision=True
-    )
-    if document is None or not (document.text or "").strip():
+    document = read_metadata(tree, url)
+    body = extract_body(html, url)
+    if not body:
         raise NotAnArticle("no article text found")
     page_type = _page_type(tree)
     title = clean_title(_headline(tree) or document.title, document.sitename)
-    text = drop_trailing_chrome(drop_leading_title(document.text.strip(), title))
+    text = drop_trailing_chrome(drop_leading_title(body, title))
     words = count_words(text)
     if words < min_words:
         raise NotAnArticle(f"too little text for an article ({words} words, minimum {min_words})")
@@ -93,13 +99,57 @@ def extract_article(
         canonical_hint=_canonical_link(tree, url),
         title=title,
         authors=split_authors(document.author),
-        published=date_publication(tree, url, document.date, listing_dates),
+        published=date_page(tree, url, listing_dates, captured_at),
         language=detect_language(text, tree),
         sitename=document.sitename,
         description=document.description,
         text=text,
         page_type=page_type,
     )
+
+
+def extract_body(html: str, url: str) -> str:
+    """The article body by trafilatura in precision mode. Its fallback extractors (readability,
+    jusText) cost as much again, and matter where its own pass comes up thin: they run only then.
+    trafilatura parses on its own: its loader differs from lxml.html's, and it changes the
+    tree it works on, which the metadata readers also need."""
+    options = dict(url=url, with_metadata=False, include_comments=False, include_tables=True, favor_precision=True)
+    document = trafilatura.bare_extraction(html, fast=True, **options)
+    text = (document.text or "").strip() if document else ""
+    if count_words(text) < FALLBACK_BELOW_WORDS:
+        document = trafilatura.bare_extraction(html, **options)
+        text = (document.text or "").strip() if document else ""
+    return text
+
+
+def read_metadata(tree: lxml_html.HtmlElement, url: str) -> Document:
+    """Title, author, site name and description, by trafilatura's own readers
+    (meta tags, then JSON-LD, then the page), without the categories and tags it also reads."""
+    metadata = trafilatura_metadata.examine_meta(tree)
+    if metadata.author and " " not in metadata.author:
+        metadata.author = None  # a one-word "author" in meta tags is a handle or the site
+    try:
+        metadata = trafilatura_metadata.extract_meta_json(tree, metadata)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        pass  # malformed JSON-LD: trafilatura's reader has known bugs there; the page's meta tags stand
+    metadata.title = metadata.title or trafilatura_metadata.extract_title(tree)
+    metadata.author = metadata.author or trafilatura_metadata.extract_author(tree)
+    metadata.sitename = (metadata.sitename or trafilatura_metadata.extract_sitename(tree) or "").lstrip("@") or None
+    metadata.clean_and_trim()
+    return metadata
+
+
+def date_page(
+    tree: lxml_html.HtmlElement,
+    url: str,
+    listing_dates: dict[str, str] | None = None,
+    captured_at: str | None = None,
+) -> PublicationDate:
+    """The publication date with its provenance (pipelines/dating.py); htmldate's reading of
+    the page, in its extensive mode and preferring an original to an updated date, is one signal."""
+    last_day = (captured_at or dt.date.today().isoformat())[:10]
+    htmldate_value = find_date(tree, url=url, original_date=True, extensive_search=True, max_date=last_day)
+    return date_publication(tree, url, htmldate_value, listing_dates, not_after=captured_at)
 
 
 def decode_html(html: str | bytes) -> str:
@@ -251,7 +301,7 @@ def split_authors(author: str | None) -> list[str]:
 
 def detect_language(text: str, tree: lxml_html.HtmlElement) -> str | None:
     """ISO 639-1 code from the text itself; the page's lang attribute only breaks a weak guess."""
-    code, confidence = _language_identifier().classify(text[:5000])
+    code, confidence = _language_identifier().classify(text[:2000])
     declared = (tree.get("lang") or "").split("-")[0].lower() or None
     if declared and confidence < 0.9:
         return declared

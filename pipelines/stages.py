@@ -119,7 +119,9 @@ class ExtractPipeline:
         if content_type and content_type not in HTML_TYPES:
             raise Rejected("extract", f"not an HTML page ({content_type})")
         try:
-            item.article = extract_article(item.body, item.final_url, item.listing_dates, self.min_words)
+            item.article = extract_article(
+                item.body, item.final_url, item.listing_dates, self.min_words, captured_at=item.archived_at or item.fetched_at
+            )
         except NotAnArticle as reason:
             raise Rejected("extract", str(reason)) from None
         return item
