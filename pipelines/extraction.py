@@ -23,7 +23,9 @@ from pipelines.dating import PublicationDate, date_from_url, date_publication
 EXTRACTOR = f"trafilatura {version('trafilatura')}"
 MIN_ARTICLE_WORDS = 40
 FRONT_PAGE = "site front page, not an article"
-FALLBACK_BELOW_WORDS = 200
+# trafilatura's fallbacks (readability, jusText) double its cost; below this many words its
+# main pass has often caught a fragment, and only there are they worth it.
+FALLBACK_BELOW_WORDS = 100
 # Scripts written without spaces between words: about two characters make a word.
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 TITLE_SEPARATOR = r"\s+[|\-–—·:]\s+"
@@ -301,7 +303,7 @@ def split_authors(author: str | None) -> list[str]:
 
 def detect_language(text: str, tree: lxml_html.HtmlElement) -> str | None:
     """ISO 639-1 code from the text itself; the page's lang attribute only breaks a weak guess."""
-    code, confidence = _language_identifier().classify(text[:2000])
+    code, confidence = _language_identifier().classify(text[:1000])
     declared = (tree.get("lang") or "").split("-")[0].lower() or None
     if declared and confidence < 0.9:
         return declared
