@@ -239,6 +239,8 @@ def _article_row(page: FetchedPage, topic: Topic) -> dict[str, Any]:
         "published_at": article.published.value, "published_day": article.published.day,
         "published_source": article.published.source,
         "date_candidates": json.dumps([c.as_dict() for c in article.published.candidates]),
+        "modified_at": article.published.modified, "date_trusted": int(article.published.trusted),
+        "text_flags": json.dumps(article.text_flags),
         "language": article.language, "sitename": article.sitename, "description": article.description,
         "text": article.text, "word_count": article.word_count, "text_sha256": article.text_sha256,
         "keywords": json.dumps([m.term for m in match.keywords], ensure_ascii=False),

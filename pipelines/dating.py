@@ -155,6 +155,14 @@ def _page_candidates(tree: lxml_html.HtmlElement) -> Iterator[DateCandidate]:
 
 
 def _json_ld_candidates(tree: lxml_html.HtmlElement) -> Iterator[DateCandidate]:
+    for node in json_ld_articles(tree):
+        for key, kind in (("datePublished", "published"), ("dateModified", "modified")):
+            if value := normalise_date(node.get(key)):
+                yield DateCandidate("json-ld", value, kind)
+
+
+def json_ld_articles(tree: lxml_html.HtmlElement) -> Iterator[dict]:
+    """The page's schema.org Article-like objects (NewsArticle, BlogPosting, ...), in page order."""
     for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
         try:
             data = json.loads(script)
@@ -163,11 +171,8 @@ def _json_ld_candidates(tree: lxml_html.HtmlElement) -> Iterator[DateCandidate]:
         for node in _json_ld_nodes(data):
             types = node.get("@type")
             types = types if isinstance(types, list) else [types]
-            if not any(isinstance(t, str) and ARTICLE_TYPES.search(t) for t in types):
-                continue
-            for key, kind in (("datePublished", "published"), ("dateModified", "modified")):
-                if value := normalise_date(node.get(key)):
-                    yield DateCandidate("json-ld", value, kind)
+            if any(isinstance(t, str) and ARTICLE_TYPES.search(t) for t in types):
+                yield node
 
 
 def _json_ld_nodes(data: object) -> Iterator[dict]:

@@ -7,6 +7,7 @@ import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
+from html import unescape as html_unescape
 from importlib.metadata import version
 from urllib.parse import urljoin, urlsplit
 
@@ -18,7 +19,7 @@ from lxml import html as lxml_html
 from trafilatura import metadata as trafilatura_metadata
 from trafilatura.settings import Document
 
-from pipelines.dating import PublicationDate, date_from_url, date_publication
+from pipelines.dating import PublicationDate, date_from_url, date_publication, json_ld_articles
 
 EXTRACTOR = f"trafilatura {version('trafilatura')}"
 MIN_ARTICLE_WORDS = 40
@@ -36,6 +37,15 @@ TRAILING_CHROME = re.compile(
     r"\bsubscribe\b|\bnewsletters?\b|\bsign up for (?:our|the)\b|\bfollow (?:him|her|them|us|me) on\b"
     r"|\bclick here\b|^(?:read|see) more\b|^related\b|^more from\b|\btell us what you think"
     r"|\bhave a tip\b|\ball rights reserved\b|^copyright\b|©|^filed under\b",
+    re.IGNORECASE,
+)
+# A text shorter than this is kept but flagged `thin`: a brief, a teaser or a cut-off page.
+THIN_WORDS = 150
+STATED_BODY = "json-ld body"
+PAYWALL_PROMPT = re.compile(
+    r"(subscribe|subscription|sign in|log in|register)\b.{0,60}\b(to (continue|keep) reading|to read (the|this) (full|rest|article))"
+    r"|\b(continue|keep) reading\b.{0,40}\bsubscri|\balready a subscriber\b|\bsubscribers only\b|\bfor subscribers\b"
+    r"|réservé aux abonnés|\babonnez-vous\b|nur für abonnenten|solo para suscriptores",
     re.IGNORECASE,
 )
 SENTENCE_END = re.compile(r"[.!?…:;\"”»)\]。！？]\s*$")
@@ -58,7 +68,7 @@ class Article:
     text: str
     extractor: str = EXTRACTOR
     page_type: str | None = None
-    warnings: list[str] = field(default_factory=list)
+    text_flags: list[str] = field(default_factory=list)  # see text_flags()
 
     @property
     def word_count(self) -> int:
@@ -85,7 +95,11 @@ def extract_article(
     if is_front_page(url):
         raise NotAnArticle(FRONT_PAGE)
     document = read_metadata(tree, url)
+    stated = stated_body(tree)
     body = extract_body(html, url)
+    flags = []
+    if stated and count_words(stated) >= 2 * count_words(body) and not is_cut_off(stated):
+        body, flags = stated, [STATED_BODY]
     if not body:
         raise NotAnArticle("no article text found")
     page_type = _page_type(tree)
@@ -107,7 +121,44 @@ def extract_article(
         description=document.description,
         text=text,
         page_type=page_type,
+        text_flags=flags + text_flags(text, tree, stated),
     )
+
+
+def stated_body(tree: lxml_html.HtmlElement) -> str:
+    """The body a page states in JSON-LD articleBody (some sites put HTML in it), or ""."""
+    for node in json_ld_articles(tree):
+        body = node.get("articleBody")
+        if isinstance(body, str) and body.strip():
+            if "<" in body:
+                body = "\n".join(lxml_html.fromstring(f"<div>{body}</div>").xpath("//text()"))
+            return "\n".join(line.strip() for line in html_unescape(body).splitlines() if line.strip())
+    return ""
+
+
+def text_flags(text: str, tree: lxml_html.HtmlElement, stated: str = "") -> list[str]:
+    """What makes the stored text less than a full article, so it is flagged rather than
+    passed off as one: `thin` (under THIN_WORDS), `paywalled` (schema.org isAccessibleForFree
+    false, or a subscription prompt ending the text), `truncated` (the text ends in an
+    ellipsis, or the page's JSON-LD body is twice as long as what the page shows)."""
+    words = count_words(text)
+    flags = []
+    if words < THIN_WORDS:
+        flags.append("thin")
+    last_lines = "\n".join(text.splitlines()[-2:])
+    if any(_says_not_free(node.get("isAccessibleForFree")) for node in json_ld_articles(tree)) or PAYWALL_PROMPT.search(last_lines):
+        flags.append("paywalled")
+    if is_cut_off(text) or count_words(stated) >= 2 * words:
+        flags.append("truncated")
+    return flags
+
+
+def is_cut_off(text: str) -> bool:
+    return bool(re.search(r"(…|\.\.\.|\[\.\.\.\])\s*$", text))
+
+
+def _says_not_free(value: object) -> bool:
+    return value is False or (isinstance(value, str) and value.strip().lower() == "false")
 
 
 def extract_body(html: str, url: str) -> str:

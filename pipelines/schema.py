@@ -182,8 +182,18 @@ INITIAL_SCHEMA = """
         END;
 """
 
+# Dates: the modification date kept apart, and whether the date is trustworthy (stated by the
+# page or a listing, rather than guessed by htmldate alone). Text: why it may be less than a
+# full article. Rows written before this migration have NULL for date_trusted: not assessed.
+DATES_AND_TEXT_FLAGS = """
+        ALTER TABLE articles ADD COLUMN modified_at TEXT;
+        ALTER TABLE articles ADD COLUMN date_trusted INTEGER;
+        ALTER TABLE articles ADD COLUMN text_flags TEXT NOT NULL DEFAULT '[]';
+        CREATE INDEX articles_date_trusted ON articles(date_trusted);
+"""
+
 # Each entry is one migration's SQL; append, never edit a released one.
-MIGRATIONS: list[str] = [INITIAL_SCHEMA]
+MIGRATIONS: list[str] = [INITIAL_SCHEMA, DATES_AND_TEXT_FLAGS]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

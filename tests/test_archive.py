@@ -1,9 +1,11 @@
 """Opening archives: migrations, WAL, refusing foreign or broken files; logs that do not grow on re-runs."""
 
+import sqlite3
+
 import pytest
 
 from pipelines.archive import Archive, ArchiveError
-from pipelines.schema import APPLICATION_ID, SCHEMA_VERSION
+from pipelines.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, migrate
 
 from .conftest import PROJECT_ROOT
 
@@ -110,3 +112,11 @@ def test_promote_copy_makes_the_earlier_copy_the_article(tmp_path):
     assert article == {"id": article_id, "url": earlier.canonical_url, "published_day": "2017-10-10"}
     assert copy == {"article_id": article_id, "url": later.canonical_url, "published_day": "2017-10-11"}
     assert archive.count("mentions") > 0
+
+
+def test_archive_migrates_a_first_version_archive(tmp_path):
+    conn = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
+    conn.executescript(f"BEGIN;\n{MIGRATIONS[0]}\nPRAGMA application_id = {APPLICATION_ID};\nPRAGMA user_version = 1;\nCOMMIT;")
+    assert migrate(conn) == SCHEMA_VERSION - 1
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(articles)")}
+    assert {"modified_at", "date_trusted", "text_flags"} <= columns

@@ -1,10 +1,20 @@
 """The shared extraction function, on saved pages."""
 
+import json
 from pathlib import Path
 
 import pytest
+from lxml import html as lxml_html
 
-from pipelines.extraction import NotAnArticle, clean_title, drop_trailing_chrome, extract_article, split_authors
+from pipelines.extraction import (
+    NotAnArticle,
+    clean_title,
+    drop_trailing_chrome,
+    extract_article,
+    split_authors,
+    stated_body,
+    text_flags,
+)
 
 PAGES = Path(__file__).parent / "pages"
 
@@ -135,3 +145,51 @@ def test_drop_trailing_chrome_removes_calls_to_action_and_link_lists(tail):
 )
 def test_drop_trailing_chrome_keeps_the_body(text):
     assert drop_trailing_chrome(text) == text
+
+
+LONG = "The council met on Tuesday and voted to fund the new shelter after a long debate. " * 20
+
+
+def html_page(body: str, head: str = "") -> lxml_html.HtmlElement:
+    return lxml_html.fromstring(f"<html><head>{head}</head><body>{body}</body></html>")
+
+
+def json_ld(**fields) -> str:
+    return f'<script type="application/ld+json">{json.dumps({"@type": "NewsArticle", **fields})}</script>'
+
+
+@pytest.mark.parametrize(
+    "text, head, flags",
+    [
+        (LONG, "", []),
+        ("A short brief of a few words.", "", ["thin"]),
+        (LONG + "\nThe mayor said the money would…", "", ["truncated"]),
+        (LONG + "\nSubscribe now to continue reading.", "", ["paywalled"]),
+        (LONG, json_ld(isAccessibleForFree=False), ["paywalled"]),
+        (LONG, json_ld(isAccessibleForFree="False"), ["paywalled"]),
+        (LONG, json_ld(articleBody=LONG * 3), ["truncated"]),  # the page shows a third of its body
+    ],
+)
+def test_text_flags_name_what_is_missing(text, head, flags):
+    tree = html_page("<p>x</p>", head)
+    assert text_flags(text, tree, stated_body(tree)) == flags
+
+
+@pytest.mark.parametrize(
+    "article_body, expected",
+    [
+        ("First paragraph.\n\n  Second one.  ", "First paragraph.\nSecond one."),
+        ("<p>First &amp; only.</p><p>Second.</p>", "First & only.\nSecond."),
+        ("", ""),
+    ],
+)
+def test_stated_body_reads_json_ld_article_body(article_body, expected):
+    assert stated_body(html_page("", json_ld(articleBody=article_body))) == expected
+
+
+def test_extract_article_takes_the_stated_body_when_the_page_shows_little():
+    head = json_ld(headline="Shelter funded", articleBody=LONG)
+    page_html = f"<html><head>{head}</head><body><article><p>{'Only a teaser of the story here. ' * 4}</p></article></body></html>"
+    article = extract_article(page_html, "https://example.com/2017/10/16/shelter-funded", min_words=0)
+    assert article.text == LONG.strip()
+    assert article.text_flags == ["json-ld body"]
