@@ -17,6 +17,7 @@ from clippings import __version__
 from clippings.topic import Topic
 from crawlers.items import FetchedPage, FetchFailure
 from pipelines.schema import ForeignDatabase, migrate
+from pipelines.stories import STORY_SIMILARITY, similarity, sketch
 
 COMPRESSION = "zstd"
 _COMPRESSOR = zstandard.ZstdCompressor(level=9)
@@ -165,11 +166,46 @@ class Archive:
         return self.row("SELECT id, article_id FROM copies WHERE url = ?", (url,))
 
     def add_article(self, page: FetchedPage, topic: Topic) -> int:
-        """Article, its mentions and keyword matches, in one transaction; returns its id."""
+        """Article, its mentions and keyword matches and its story, in one transaction; returns its id."""
         with self.transaction():
             table = self.db["articles"].insert(_article_row(page, topic))
             self._replace_matches(table.last_pk, page)
+            self._join_story(table.last_pk, sketch(page.article.text))
         return table.last_pk
+
+    def _join_story(self, article_id: int, text_sketch: tuple[int, ...]) -> None:
+        """The article joins the story of its most similar archived text, or starts one. The
+        story's id is its earliest-published article's (undated ones never lead)."""
+        self.db["text_sketches"].insert_all({"article_id": article_id, "hash": h} for h in text_sketch)
+        match = self._most_similar(article_id, text_sketch)
+        story_id = match["story_id"] if match else article_id
+        self.conn.execute("UPDATE articles SET story_id = ? WHERE id = ?", (story_id, article_id))
+        leader = self.row(
+            "SELECT id FROM articles WHERE story_id = ? "
+            "ORDER BY published_day IS NULL, published_day, id LIMIT 1",
+            (story_id,),
+        )
+        if leader["id"] != story_id:
+            self.conn.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", (leader["id"], story_id))
+
+    def _most_similar(self, article_id: int, text_sketch: tuple[int, ...]) -> dict[str, Any] | None:
+        """The archived article whose text is most similar, at STORY_SIMILARITY or more."""
+        if not text_sketch:
+            return None
+        # A pair at the threshold shares at least that share of the union's smallest hashes.
+        shared_at_least = max(1, int(STORY_SIMILARITY * len(text_sketch)))
+        candidates = self.conn.execute(
+            "SELECT article_id FROM text_sketches WHERE hash IN (SELECT value FROM json_each(?)) AND article_id != ? "
+            "GROUP BY article_id HAVING count(*) >= ?",
+            (json.dumps(text_sketch), article_id, shared_at_least),
+        ).fetchall()
+        best, best_score = None, STORY_SIMILARITY
+        for (candidate,) in candidates:
+            other = tuple(h for (h,) in self.conn.execute(
+                "SELECT hash FROM text_sketches WHERE article_id = ? ORDER BY hash", (candidate,)))
+            if (score := similarity(text_sketch, other)) >= best_score:
+                best, best_score = candidate, score
+        return self.row("SELECT id, story_id FROM articles WHERE id = ?", (best,)) if best else None
 
     def add_copy(self, page: FetchedPage, article_id: int, relation: str) -> None:
         with self.transaction():

@@ -192,8 +192,24 @@ DATES_AND_TEXT_FLAGS = """
         CREATE INDEX articles_date_trusted ON articles(date_trusted);
 """
 
+# Stories: near-identical texts (wire copies, updated versions, slug variants) share a story_id,
+# the id of the story's earliest-published article. text_sketches holds each article's bottom-k
+# MinHash (pipelines/stories.py), indexed by hash so candidates are found without a scan.
+# Articles archived before this migration are each their own story.
+STORIES = """
+        ALTER TABLE articles ADD COLUMN story_id INTEGER REFERENCES articles(id);
+        UPDATE articles SET story_id = id;
+        CREATE INDEX articles_story ON articles(story_id);
+        CREATE TABLE text_sketches (
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            hash INTEGER NOT NULL,
+            PRIMARY KEY (article_id, hash)
+        ) WITHOUT ROWID;
+        CREATE INDEX text_sketches_hash ON text_sketches(hash);
+"""
+
 # Each entry is one migration's SQL; append, never edit a released one.
-MIGRATIONS: list[str] = [INITIAL_SCHEMA, DATES_AND_TEXT_FLAGS]
+MIGRATIONS: list[str] = [INITIAL_SCHEMA, DATES_AND_TEXT_FLAGS, STORIES]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
