@@ -32,6 +32,17 @@ CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 TITLE_SEPARATOR = r"\s+[|\-–—·:]\s+"
 BYLINE_PREFIX = re.compile(r"^\s*(by|par|von|por|di|door|af|av|przez)\s+", re.IGNORECASE)
 AUTHOR_SPLIT = re.compile(r"\s*(?:;|,|\band\b|\bet\b|&)\s*", re.IGNORECASE)
+JOB_NOUN = re.compile(
+    r"(writer|reporter|correspondent|editor|columnist|contributor|journalist|producer|photographer"
+    r"|analyst|critic|chief|staff|intern|anchor|host)s?",
+    re.IGNORECASE,
+)
+JOB_QUALIFIERS = frozenset(
+    "senior chief staff auto business political politics foreign national international sports science "
+    "technology tech health legal white house washington contributing special deputy managing executive "
+    "associate assistant investigative features opinion news video digital bureau entertainment".split()
+)
+GLUED_NAMES = re.compile(r"[a-z\u00e0-\u00ff](?=[A-Z][a-z])")
 # Calls to action and notices that trail an article body: no site's markup, only what they say.
 TRAILING_CHROME = re.compile(
     r"\bsubscribe\b|\bnewsletters?\b|\bsign up for (?:our|the)\b|\bfollow (?:him|her|them|us|me) on\b"
@@ -341,15 +352,44 @@ def _is_headline_like(line: str) -> bool:
 
 
 def split_authors(author: str | None) -> list[str]:
-    """Names from a byline string: "By Jane Doe and John Roe" -> ["Jane Doe", "John Roe"]."""
+    """Names from a byline string: "By Jane Doe and John Roe" -> ["Jane Doe", "John Roe"];
+    job titles dropped ("Tom Krisher, AP Auto Writer" -> ["Tom Krisher"]); bylines a page
+    glued together split again ("Jane DoeJohn Roe" -> ["Jane Doe", "John Roe"])."""
     if not author:
         return []
     names = []
     for part in AUTHOR_SPLIT.split(BYLINE_PREFIX.sub("", author)):
-        name = BYLINE_PREFIX.sub("", part).strip(" .")
-        if name and name not in names:
-            names.append(name)
+        for glued in _unglue(part):
+            name = _without_job_title(BYLINE_PREFIX.sub("", glued).strip(" .|-–—"))
+            if name and name not in names:
+                names.append(name)
     return names
+
+
+def _without_job_title(name: str) -> str:
+    """The name before a job title; "" when the part is only a title ("Staff Writer")."""
+    words = name.split()
+    abbreviations_qualify = not name.isupper()  # "AP" qualifies a title, unless all is capitals
+    for index, word in enumerate(words):
+        if JOB_NOUN.fullmatch(word.strip(",")):
+            start = index
+            # walk back over the title's qualifiers: "AP Auto", "Senior White House"
+            while start > 0 and (
+                (abbreviations_qualify and words[start - 1].isupper()) or words[start - 1].casefold() in JOB_QUALIFIERS
+            ):
+                start -= 1
+            return " ".join(words[:start]).strip(" ,")
+    return name
+
+
+def _unglue(part: str) -> list[str]:
+    """Split "Jane DoeJohn Roe" where a name's end runs into the next one's start, when both
+    sides keep two words or more ("Mary McDonald" stays whole)."""
+    for match in GLUED_NAMES.finditer(part):
+        before, after = part[: match.start() + 1], part[match.start() + 1 :]
+        if len(before.split()) >= 2 and len(after.split()) >= 2 and not re.search(r"\b(Mc|Mac|De|Di|La|Le|Van|Von)$", before):
+            return [before, *_unglue(after)]
+    return [part]
 
 
 def detect_language(text: str, tree: lxml_html.HtmlElement) -> str | None:
