@@ -59,6 +59,7 @@ PAYWALL_PROMPT = re.compile(
     r"|réservé aux abonnés|\babonnez-vous\b|nur für abonnenten|solo para suscriptores",
     re.IGNORECASE,
 )
+INLINE_PROMOTION = re.compile(r"^\s*(?:read more|see more|related|watch|also read)\s*:|\[(?:video|pictures|photos|gallery|poll)\]\W*$", re.IGNORECASE)
 SENTENCE_END = re.compile(r"[.!?…:;\"”»)\]。！？]\s*$")
 
 
@@ -115,7 +116,7 @@ def extract_article(
         raise NotAnArticle("no article text found")
     page_type = _page_type(tree)
     title = clean_title(_headline(tree) or document.title, document.sitename)
-    text = drop_trailing_chrome(drop_leading_title(body, title))
+    text = drop_trailing_chrome(drop_inline_promotions(drop_leading_link_list(drop_leading_title(body, title))))
     words = count_words(text)
     if words < min_words:
         raise NotAnArticle(f"too little text for an article ({words} words, minimum {min_words})")
@@ -341,6 +342,24 @@ def drop_trailing_chrome(text: str, max_share: float = 1 / 3) -> str:
         end = start
     kept = "\n".join(lines[:end]).rstrip()
     return kept if count_words(kept) >= (1 - max_share) * count_words(text) else text
+
+
+def drop_leading_link_list(text: str, max_share: float = 1 / 3) -> str:
+    """Drop a run of three or more headline-like lines opening the text: links to other
+    stories above the body. Within the same `max_share` bound as the trailing chrome."""
+    lines = text.split("\n")
+    start = 0
+    while start < len(lines) - 1 and _is_headline_like(lines[start].strip()):
+        start += 1
+    if start < 3:
+        return text
+    kept = "\n".join(lines[start:]).lstrip()
+    return kept if count_words(kept) >= (1 - max_share) * count_words(text) else text
+
+
+def drop_inline_promotions(text: str) -> str:
+    """Drop short lines inside the body that point elsewhere: "READ MORE: ...", "[VIDEO]"."""
+    return "\n".join(line for line in text.split("\n") if not (len(line.split()) < 25 and INLINE_PROMOTION.search(line)))
 
 
 def _is_chrome_line(line: str) -> bool:

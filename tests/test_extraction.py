@@ -9,6 +9,8 @@ from lxml import html as lxml_html
 from pipelines.extraction import (
     NotAnArticle,
     clean_title,
+    drop_inline_promotions,
+    drop_leading_link_list,
     drop_trailing_chrome,
     extract_article,
     split_authors,
@@ -202,3 +204,33 @@ def test_extract_article_takes_the_stated_body_when_the_page_shows_little():
     article = extract_article(page_html, "https://example.com/2017/10/16/shelter-funded", min_words=0)
     assert article.text == LONG.strip()
     assert article.text_flags == ["json-ld body"]
+
+
+LINKS = "Mayor resigns over the budget\nSchool board elects a new chair\nRiver flood warning lifted again\n"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Mayor resigns over budget\nSchool board elects new chair\nRiver flood warning lifted\n" + BODY * 3, BODY * 3),
+        ("Two short lines\nare no list\n" + BODY, "Two short lines\nare no list\n" + BODY),
+        (LINKS + BODY, LINKS + BODY),  # the "links" would be over a third of the text
+    ],
+)
+def test_drop_leading_link_list_removes_links_above_the_body(text, expected):
+    assert drop_leading_link_list(text) == expected
+
+
+@pytest.mark.parametrize(
+    "line, dropped",
+    [
+        ("READ MORE: Council approves the budget", True),
+        ("Related: Ten things to know about the shelter", True),
+        ("Flood waters rise in the valley [VIDEO]", True),
+        ("Residents said they would read more about the plan.", False),
+        ("The video [shown below] was filmed on Tuesday.", False),
+    ],
+)
+def test_drop_inline_promotions_removes_links_inside_the_body(line, dropped):
+    text = f"{BODY}\n{line}\n{BODY}"
+    assert (drop_inline_promotions(text) == f"{BODY}\n{BODY}") is dropped
