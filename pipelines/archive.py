@@ -180,6 +180,10 @@ class Archive:
         match = self._most_similar(article_id, text_sketch)
         story_id = match["story_id"] if match else article_id
         self.conn.execute("UPDATE articles SET story_id = ? WHERE id = ?", (story_id, article_id))
+        self._lead_story(story_id)
+
+    def _lead_story(self, story_id: int) -> None:
+        """The story's id becomes its earliest-published article's, if that changed."""
         leader = self.row(
             "SELECT id FROM articles WHERE story_id = ? "
             "ORDER BY published_day IS NULL, published_day, id LIMIT 1",
@@ -225,6 +229,10 @@ class Archive:
             del row["added_at"]
             self.db["articles"].update(article_id, row)
             self._replace_matches(article_id, page)
+            # the article is now dated earlier: it may lead its story
+            story = self.row("SELECT story_id FROM articles WHERE id = ?", (article_id,))
+            if story["story_id"] is not None:
+                self._lead_story(story["story_id"])
 
     def _replace_matches(self, article_id: int, page: FetchedPage) -> None:
         self.conn.execute("DELETE FROM mentions WHERE article_id = ?", (article_id,))

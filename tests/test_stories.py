@@ -103,3 +103,17 @@ def test_archive_story_is_led_by_its_earliest_published_version(archive_with_top
     second = store(archive, topic, "https://b.example/2017/10/09/accusers-updated", updated)
     stories = {row[0]: row[1] for row in archive.conn.execute("SELECT id, story_id FROM articles")}
     assert stories == {first: second, second: second}
+
+
+def test_archive_different_articles_start_their_own_stories(archive_with_topic):
+    archive, topic = archive_with_topic
+    first = store(archive, topic, "https://a.example/2017/10/10/accusers", (PAGES / "jsonld_article.html").read_bytes())
+    sentence = "Producers met on Monday to agree a code of conduct for film sets after the Harvey Weinstein allegations. "
+    other_html = (
+        "<html><head><title>Harvey Weinstein: studios agree a code of conduct</title>"
+        '<meta property="article:published_time" content="2017-10-12"></head>'
+        f"<body><article><h1>Harvey Weinstein: studios agree a code of conduct</h1><p>{sentence * 8}</p></article></body></html>"
+    )
+    other = store(archive, topic, "https://b.example/2017/10/12/code-of-conduct", other_html.encode())
+    stories = {row[0]: row[1] for row in archive.conn.execute("SELECT id, story_id FROM articles")}
+    assert stories == {first: first, other: other}
