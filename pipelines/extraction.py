@@ -115,7 +115,7 @@ def extract_article(
     if not body:
         raise NotAnArticle("no article text found")
     page_type = _page_type(tree)
-    title = clean_title(_headline(tree) or document.title, document.sitename)
+    title = clean_title(_headline(tree) or document.title, document.sitename, url)
     text = drop_trailing_chrome(drop_inline_promotions(drop_leading_link_list(drop_leading_title(body, title))))
     words = count_words(text)
     if words < min_words:
@@ -299,15 +299,34 @@ def _canonical_link(tree: lxml_html.HtmlElement, url: str) -> str | None:
     return None
 
 
-def clean_title(title: str | None, sitename: str | None) -> str | None:
-    """Drop a leading or trailing site name ("Headline | The Gazette" -> "Headline")."""
+def clean_title(title: str | None, sitename: str | None, url: str | None = None) -> str | None:
+    """Drop a leading or trailing site name ("Headline | The Gazette" -> "Headline"): the
+    declared site name, the start of it ("Inexhibit" of "Inexhibit magazine"), or the name in
+    the host ("NJ.com", "Reuters" on reuters.com)."""
     if not title:
         return None
     title = " ".join(title.split())
-    if sitename:
-        site = re.escape(" ".join(sitename.split()))
-        title = re.sub(rf"^{site}{TITLE_SEPARATOR}|{TITLE_SEPARATOR}{site}$", "", title, flags=re.I)
+    parts = re.split(f"({TITLE_SEPARATOR})", title)
+    if len(parts) >= 3 and _is_site_name(parts[-1], sitename, url):
+        return "".join(parts[:-2])
+    if len(parts) >= 3 and _is_site_name(parts[0], sitename, url):
+        return "".join(parts[2:])
     return title
+
+
+def _is_site_name(segment: str, sitename: str | None, url: str | None) -> bool:
+    letters = _letters(segment)
+    if len(letters) < 2:
+        return False
+    site = _letters(sitename or "")
+    host = (urlsplit(url).hostname or "") if url else ""
+    labels = [label for label in host.removeprefix("www.").split(".") if label]
+    names = {site, _letters(host.removeprefix("www.")), *(_letters(label) for label in labels[:1])} - {""}
+    return letters in names or (len(letters) >= 4 and site.startswith(letters))
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"\W|_", "", text.casefold())
 
 
 def drop_leading_title(text: str, title: str | None, within: int = 3) -> str:

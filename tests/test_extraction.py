@@ -123,6 +123,9 @@ def test_split_authors_gives_names(byline, names):
         ("The Gazette - Headline here", "The Gazette", "Headline here"),
         ("Headline: with a colon", "The Gazette", "Headline: with a colon"),
         ("Headline here", None, "Headline here"),
+        ("Headline here | Inexhibit", "Inexhibit magazine", "Headline here"),
+        ("Headline here | The Guardian view | Editorial", "the Guardian", "Headline here | The Guardian view | Editorial"),
+        ("Headline - with a dash", "The Gazette", "Headline - with a dash"),
     ],
 )
 def test_clean_title_drops_site_name(title, site, expected):
@@ -234,3 +237,15 @@ def test_drop_leading_link_list_removes_links_above_the_body(text, expected):
 def test_drop_inline_promotions_removes_links_inside_the_body(line, dropped):
     text = f"{BODY}\n{line}\n{BODY}"
     assert (drop_inline_promotions(text) == f"{BODY}\n{BODY}") is dropped
+
+
+@pytest.mark.parametrize(
+    "title, url, expected",
+    [
+        ("Council funds the shelter - NJ.com", "https://www.nj.com/news/2019/11/shelter.html", "Council funds the shelter"),
+        ("Reuters | Council funds the shelter", "https://www.reuters.com/article/shelter", "Council funds the shelter"),
+        ("Council funds the shelter - Reuters poll", "https://www.reuters.com/article/shelter", "Council funds the shelter - Reuters poll"),
+    ],
+)
+def test_clean_title_drops_site_name_from_the_host(title, url, expected):
+    assert clean_title(title, None, url) == expected
