@@ -16,6 +16,7 @@ import zstandard
 from clippings import __version__
 from clippings.topic import Topic
 from crawlers.items import FetchedPage, FetchFailure
+from pipelines.extraction import line_fingerprint
 from pipelines.schema import ForeignDatabase, migrate
 from pipelines.stories import STORY_SIMILARITY, similarity, sketch
 
@@ -171,7 +172,27 @@ class Archive:
             table = self.db["articles"].insert(_article_row(page, topic))
             self._replace_matches(table.last_pk, page)
             self._join_story(table.last_pk, sketch(page.article.text))
+            self._count_lines(page.outlet_id, page.article.text)
         return table.last_pk
+
+    def _count_lines(self, outlet_id: str | None, text: str) -> None:
+        if outlet_id is None:
+            return
+        fingerprints = {line_fingerprint(line) for line in text.split("\n") if line.strip()}
+        self.conn.executemany(
+            "INSERT INTO outlet_lines (outlet_id, line_fingerprint, articles) VALUES (?, ?, 1) "
+            "ON CONFLICT (outlet_id, line_fingerprint) DO UPDATE SET articles = articles + 1",
+            [(outlet_id, fingerprint) for fingerprint in sorted(fingerprints)],
+        )
+
+    def boilerplate(self, outlet_id: str | None, min_articles: int) -> frozenset[str]:
+        """Fingerprints of the lines the outlet repeats in `min_articles` articles or more."""
+        if outlet_id is None:
+            return frozenset()
+        rows = self.conn.execute(
+            "SELECT line_fingerprint FROM outlet_lines WHERE outlet_id = ? AND articles >= ?", (outlet_id, min_articles)
+        )
+        return frozenset(fingerprint for (fingerprint,) in rows)
 
     def _join_story(self, article_id: int, text_sketch: tuple[int, ...]) -> None:
         """The article joins the story of its most similar archived text, or starts one. The

@@ -97,10 +97,13 @@ def extract_article(
     listing_dates: dict[str, str] | None = None,
     min_words: int = MIN_ARTICLE_WORDS,
     captured_at: str | None = None,
+    boilerplate: frozenset[str] = frozenset(),
 ) -> Article:
     """Extract text and metadata; raises NotAnArticle with the reason when there is no article.
 
     `captured_at` (a web archive's capture time, else the fetch time) bounds the date from above.
+    `boilerplate` holds the line_fingerprint of lines the outlet repeats across its articles
+    (the archive knows them): they are dropped from the text.
     """
     html = decode_html(html)
     tree = parse_html(html)
@@ -116,7 +119,8 @@ def extract_article(
         raise NotAnArticle("no article text found")
     page_type = _page_type(tree)
     title = clean_title(_headline(tree) or document.title, document.sitename, url)
-    text = drop_trailing_chrome(drop_inline_promotions(drop_leading_link_list(drop_leading_title(body, title))))
+    text = drop_known_lines(drop_leading_title(body, title), boilerplate)
+    text = drop_trailing_chrome(drop_inline_promotions(drop_leading_link_list(text)))
     words = count_words(text)
     if words < min_words:
         raise NotAnArticle(f"too little text for an article ({words} words, minimum {min_words})")
@@ -361,6 +365,18 @@ def drop_trailing_chrome(text: str, max_share: float = 1 / 3) -> str:
         end = start
     kept = "\n".join(lines[:end]).rstrip()
     return kept if count_words(kept) >= (1 - max_share) * count_words(text) else text
+
+
+def drop_known_lines(text: str, fingerprints: frozenset[str]) -> str:
+    """The text without the lines whose fingerprint is given (an outlet's repeated boilerplate)."""
+    if not fingerprints:
+        return text
+    return "\n".join(line for line in text.split("\n") if line_fingerprint(line) not in fingerprints)
+
+
+def line_fingerprint(line: str) -> str:
+    """A line as compared across articles: case and spacing folded, hashed."""
+    return hashlib.sha256(" ".join(line.casefold().split()).encode()).hexdigest()[:32]
 
 
 def drop_leading_link_list(text: str, max_share: float = 1 / 3) -> str:

@@ -208,8 +208,20 @@ STORIES = """
         CREATE INDEX text_sketches_hash ON text_sketches(hash);
 """
 
+# Repeated boilerplate: for each outlet, in how many of its articles each text line appears
+# (by fingerprint). Lines an outlet repeats across BOILERPLATE_MIN_ARTICLES articles or more
+# are dropped from the text of its later articles.
+OUTLET_LINES = """
+        CREATE TABLE outlet_lines (
+            outlet_id TEXT NOT NULL REFERENCES outlets(id),
+            line_fingerprint TEXT NOT NULL,
+            articles INTEGER NOT NULL,
+            PRIMARY KEY (outlet_id, line_fingerprint)
+        ) WITHOUT ROWID;
+"""
+
 # Each entry is one migration's SQL; append, never edit a released one.
-MIGRATIONS: list[str] = [INITIAL_SCHEMA, DATES_AND_TEXT_FLAGS, STORIES]
+MIGRATIONS: list[str] = [INITIAL_SCHEMA, DATES_AND_TEXT_FLAGS, STORIES, OUTLET_LINES]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
