@@ -298,7 +298,8 @@ def extract_file(path: Path, url: str | None, min_words: int = 0) -> dict:
     from pipelines.extraction import NotAnArticle, extract_article
 
     record = {"source": str(path), "url": url, "title": None, "authors": [], "published": None,
-              "published_source": None, "language": None, "sitename": None, "text": None}
+              "published_source": None, "date_trusted": False, "modified": None, "language": None,
+              "sitename": None, "text": None, "text_flags": []}
     try:
         article = extract_article(_read_page(path), url or path.resolve().as_uri(), min_words=min_words)
     except NotAnArticle as reason:
@@ -306,8 +307,9 @@ def extract_file(path: Path, url: str | None, min_words: int = 0) -> dict:
     except OSError as error:
         return {**record, "error": f"cannot read {path}: {error.strerror or error}"}
     return {**record, "title": article.title, "authors": article.authors, "published": article.published.value,
-            "published_source": article.published.source, "language": article.language,
-            "sitename": article.sitename, "text": article.text}
+            "published_source": article.published.source, "date_trusted": article.published.trusted,
+            "modified": article.published.modified, "language": article.language,
+            "sitename": article.sitename, "text": article.text, "text_flags": article.text_flags}
 
 
 def _read_page(path: Path) -> bytes:

@@ -57,6 +57,9 @@ EXTENSIONS = {
 # Pages with fewer words are rejected as "not an article" (CJK: two characters a word).
 # 40 keeps wire briefs; measured on the benchmark pages, see CHANGELOG.
 MIN_ARTICLE_WORDS = 40
+# A text line an outlet repeats in this many archived articles is its boilerplate ("Subscribe
+# to our newsletters", an "About the company" paragraph): dropped from its later articles.
+BOILERPLATE_MIN_ARTICLES = 3
 
 # --- releases -------------------------------------------------------------
 RELEASE_PATH = ""  # the public release `clippings rehydrate` fills in

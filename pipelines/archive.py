@@ -16,7 +16,9 @@ import zstandard
 from clippings import __version__
 from clippings.topic import Topic
 from crawlers.items import FetchedPage, FetchFailure
+from pipelines.extraction import line_fingerprint
 from pipelines.schema import ForeignDatabase, migrate
+from pipelines.stories import STORY_SIMILARITY, similarity, sketch
 
 COMPRESSION = "zstd"
 _COMPRESSOR = zstandard.ZstdCompressor(level=9)
@@ -171,11 +173,70 @@ class Archive:
         return self.row("SELECT id, article_id FROM copies WHERE rtrim(url, '/') = rtrim(?, '/')", (url,))
 
     def add_article(self, page: FetchedPage, topic: Topic) -> int:
-        """Article, its mentions and keyword matches, in one transaction; returns its id."""
+        """Article, its mentions and keyword matches and its story, in one transaction; returns its id."""
         with self.transaction():
             table = self.db["articles"].insert(_article_row(page, topic))
             self._replace_matches(table.last_pk, page)
+            self._join_story(table.last_pk, sketch(page.article.text))
+            self._count_lines(page.outlet_id, page.article.text)
         return table.last_pk
+
+    def _count_lines(self, outlet_id: str | None, text: str) -> None:
+        if outlet_id is None:
+            return
+        fingerprints = {line_fingerprint(line) for line in text.split("\n") if line.strip()}
+        self.conn.executemany(
+            "INSERT INTO outlet_lines (outlet_id, line_fingerprint, articles) VALUES (?, ?, 1) "
+            "ON CONFLICT (outlet_id, line_fingerprint) DO UPDATE SET articles = articles + 1",
+            [(outlet_id, fingerprint) for fingerprint in sorted(fingerprints)],
+        )
+
+    def boilerplate(self, outlet_id: str | None, min_articles: int) -> frozenset[str]:
+        """Fingerprints of the lines the outlet repeats in `min_articles` articles or more."""
+        if outlet_id is None:
+            return frozenset()
+        rows = self.conn.execute(
+            "SELECT line_fingerprint FROM outlet_lines WHERE outlet_id = ? AND articles >= ?", (outlet_id, min_articles)
+        )
+        return frozenset(fingerprint for (fingerprint,) in rows)
+
+    def _join_story(self, article_id: int, text_sketch: tuple[int, ...]) -> None:
+        """The article joins the story of its most similar archived text, or starts one. The
+        story's id is its earliest-published article's (undated ones never lead)."""
+        self.db["text_sketches"].insert_all({"article_id": article_id, "hash": h} for h in text_sketch)
+        match = self._most_similar(article_id, text_sketch)
+        story_id = match["story_id"] if match else article_id
+        self.conn.execute("UPDATE articles SET story_id = ? WHERE id = ?", (story_id, article_id))
+        self._lead_story(story_id)
+
+    def _lead_story(self, story_id: int) -> None:
+        """The story's id becomes its earliest-published article's, if that changed."""
+        leader = self.row(
+            "SELECT id FROM articles WHERE story_id = ? "
+            "ORDER BY published_day IS NULL, published_day, id LIMIT 1",
+            (story_id,),
+        )
+        if leader["id"] != story_id:
+            self.conn.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", (leader["id"], story_id))
+
+    def _most_similar(self, article_id: int, text_sketch: tuple[int, ...]) -> dict[str, Any] | None:
+        """The archived article whose text is most similar, at STORY_SIMILARITY or more."""
+        if not text_sketch:
+            return None
+        # A pair at the threshold shares at least that share of the union's smallest hashes.
+        shared_at_least = max(1, int(STORY_SIMILARITY * len(text_sketch)))
+        candidates = self.conn.execute(
+            "SELECT article_id FROM text_sketches WHERE hash IN (SELECT value FROM json_each(?)) AND article_id != ? "
+            "GROUP BY article_id HAVING count(*) >= ?",
+            (json.dumps(text_sketch), article_id, shared_at_least),
+        ).fetchall()
+        best, best_score = None, STORY_SIMILARITY
+        for (candidate,) in candidates:
+            other = tuple(h for (h,) in self.conn.execute(
+                "SELECT hash FROM text_sketches WHERE article_id = ? ORDER BY hash", (candidate,)))
+            if (score := similarity(text_sketch, other)) >= best_score:
+                best, best_score = candidate, score
+        return self.row("SELECT id, story_id FROM articles WHERE id = ?", (best,)) if best else None
 
     def add_copy(self, page: FetchedPage, article_id: int, relation: str) -> None:
         with self.transaction():
@@ -195,6 +256,10 @@ class Archive:
             del row["added_at"]
             self.db["articles"].update(article_id, row)
             self._replace_matches(article_id, page)
+            # the article is now dated earlier: it may lead its story
+            story = self.row("SELECT story_id FROM articles WHERE id = ?", (article_id,))
+            if story["story_id"] is not None:
+                self._lead_story(story["story_id"])
 
     def _replace_matches(self, article_id: int, page: FetchedPage) -> None:
         self.conn.execute("DELETE FROM mentions WHERE article_id = ?", (article_id,))
@@ -245,6 +310,8 @@ def _article_row(page: FetchedPage, topic: Topic) -> dict[str, Any]:
         "published_at": article.published.value, "published_day": article.published.day,
         "published_source": article.published.source,
         "date_candidates": json.dumps([c.as_dict() for c in article.published.candidates]),
+        "modified_at": article.published.modified, "date_trusted": int(article.published.trusted),
+        "text_flags": json.dumps(article.text_flags),
         "language": article.language, "sitename": article.sitename, "description": article.description,
         "text": article.text, "word_count": article.word_count, "text_sha256": article.text_sha256,
         "keywords": json.dumps([m.term for m in match.keywords], ensure_ascii=False),

@@ -7,8 +7,12 @@ Order of trust, highest first (the first signal that yields a valid date wins):
   4. url              a date path in the URL (/2017/10/16/ or -20171016-)
   5. htmldate         htmldate's reading of the page (via trafilatura's metadata)
   6. feed / sitemap   the date a listing gave for the URL
-Modification dates (dateModified, article:modified_time) are kept as candidates, never
-chosen. The fetch time is never a candidate: an article with no signal is "undated".
+The most trusted one is chosen unless more independent signals (meta tags count once)
+agree on another day. Modification dates (dateModified, article:modified_time) are kept as
+candidates and as `modified`, never chosen. The capture time (a web archive's, or the fetch)
+is only an upper bound: a later signal is kept but marked "after capture". It is never a
+candidate itself: an article with no signal is "undated". A date htmldate alone read from
+the text is not `trusted`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from dataclasses import dataclass
 from lxml import html as lxml_html
 
 UNDATED = "undated"
+HTMLDATE = "htmldate"
 ARTICLE_TYPES = re.compile(r"Article$|^BlogPosting$|^Report$|^LiveBlogPosting$")
 PUBLISHED_META = (
     "article:published_time",
@@ -68,26 +73,75 @@ class PublicationDate:
     def day(self) -> str | None:
         return self.value[:10] if self.value else None
 
+    @property
+    def trusted(self) -> bool:
+        """A date the page (or a listing) states, rather than one htmldate read from its text
+        alone: htmldate's guess counts only when another signal gives the same day."""
+        if self.value is None:
+            return False
+        if self.source != HTMLDATE:
+            return True
+        return any(c.source != HTMLDATE and c.kind == "published" and c.value[:10] == self.day for c in self.candidates)
+
+    @property
+    def modified(self) -> str | None:
+        """The most trusted modification date, kept apart from the publication date."""
+        return next((c.value for c in self.candidates if c.kind == "modified"), None)
+
 
 def date_publication(
     tree: lxml_html.HtmlElement | None,
     url: str,
     htmldate_value: str | None = None,
     listing_dates: dict[str, str] | None = None,
+    not_after: str | None = None,
 ) -> PublicationDate:
-    """Collect every date signal of a page and choose the most trusted publication date."""
+    """Collect every date signal of a page and choose the most trusted publication date.
+
+    `not_after` is when the page was captured (by a web archive, or fetched): a signal
+    dated later cannot be the publication date. It stays among the candidates, marked so.
+    """
     candidates = list(_page_candidates(tree)) if tree is not None else []
     if url_date := date_from_url(url):
         candidates.append(DateCandidate("url", url_date))
     if htmldate_value and (value := normalise_date(htmldate_value)):
-        candidates.append(DateCandidate("htmldate", value))
+        candidates.append(DateCandidate(HTMLDATE, value))
     for source, value in (listing_dates or {}).items():
         if value and (normalised := normalise_date(value)):
             candidates.append(DateCandidate(source, normalised))
-    chosen = next((c for c in candidates if c.kind == "published"), None)
+    if not_after:
+        candidates = [_bounded(c, not_after[:10]) for c in candidates]
+    chosen = choose_published(candidates)
     if chosen is None:
         return PublicationDate(None, UNDATED, tuple(candidates))
     return PublicationDate(chosen.value, chosen.source, tuple(candidates))
+
+
+def choose_published(candidates: list[DateCandidate]) -> DateCandidate | None:
+    """The most trusted publication candidate, unless more independent signals agree on
+    another day: a CMS that writes a wrong time zone into one field is outvoted by the rest."""
+    published = [c for c in candidates if c.kind == "published"]
+    if not published:
+        return None
+    support: dict[str, set[str]] = {}
+    for candidate in published:
+        support.setdefault(candidate.value[:10], set()).add(signal_family(candidate.source))
+    most = max(len(families) for families in support.values())
+    chosen = published[0]
+    if len(support[chosen.value[:10]]) < most:
+        chosen = next(c for c in published if len(support[c.value[:10]]) == most)
+    return chosen
+
+
+def signal_family(source: str) -> str:
+    """Signals that are one reading of the page count once: all meta tags are the CMS's."""
+    return source.split(":", 1)[0]
+
+
+def _bounded(candidate: DateCandidate, last_day: str) -> DateCandidate:
+    if candidate.kind == "published" and candidate.value[:10] > last_day:
+        return DateCandidate(candidate.source, candidate.value, "after capture")
+    return candidate
 
 
 def _page_candidates(tree: lxml_html.HtmlElement) -> Iterator[DateCandidate]:
@@ -101,6 +155,14 @@ def _page_candidates(tree: lxml_html.HtmlElement) -> Iterator[DateCandidate]:
 
 
 def _json_ld_candidates(tree: lxml_html.HtmlElement) -> Iterator[DateCandidate]:
+    for node in json_ld_articles(tree):
+        for key, kind in (("datePublished", "published"), ("dateModified", "modified")):
+            if value := normalise_date(node.get(key)):
+                yield DateCandidate("json-ld", value, kind)
+
+
+def json_ld_articles(tree: lxml_html.HtmlElement) -> Iterator[dict]:
+    """The page's schema.org Article-like objects (NewsArticle, BlogPosting, ...), in page order."""
     for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
         try:
             data = json.loads(script)
@@ -109,11 +171,8 @@ def _json_ld_candidates(tree: lxml_html.HtmlElement) -> Iterator[DateCandidate]:
         for node in _json_ld_nodes(data):
             types = node.get("@type")
             types = types if isinstance(types, list) else [types]
-            if not any(isinstance(t, str) and ARTICLE_TYPES.search(t) for t in types):
-                continue
-            for key, kind in (("datePublished", "published"), ("dateModified", "modified")):
-                if value := normalise_date(node.get(key)):
-                    yield DateCandidate("json-ld", value, kind)
+            if any(isinstance(t, str) and ARTICLE_TYPES.search(t) for t in types):
+                yield node
 
 
 def _json_ld_nodes(data: object) -> Iterator[dict]:

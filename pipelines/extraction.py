@@ -2,27 +2,65 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
+from html import unescape as html_unescape
 from importlib.metadata import version
 from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 import trafilatura
+from htmldate import find_date
 from lxml import html as lxml_html
+from trafilatura import metadata as trafilatura_metadata
+from trafilatura.settings import Document
 
-from pipelines.dating import PublicationDate, date_from_url, date_publication
+from pipelines.dating import PublicationDate, date_from_url, date_publication, json_ld_articles
 
 EXTRACTOR = f"trafilatura {version('trafilatura')}"
 MIN_ARTICLE_WORDS = 40
+FRONT_PAGE = "site front page, not an article"
+# trafilatura's fallbacks (readability, jusText) double its cost; below this many words its
+# main pass has often caught a fragment, and only there are they worth it.
+FALLBACK_BELOW_WORDS = 100
 # Scripts written without spaces between words: about two characters make a word.
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 TITLE_SEPARATOR = r"\s+[|\-–—·:]\s+"
 BYLINE_PREFIX = re.compile(r"^\s*(by|par|von|por|di|door|af|av|przez)\s+", re.IGNORECASE)
 AUTHOR_SPLIT = re.compile(r"\s*(?:;|,|\band\b|\bet\b|&)\s*", re.IGNORECASE)
+JOB_NOUN = re.compile(
+    r"(writer|reporter|correspondent|editor|columnist|contributor|journalist|producer|photographer"
+    r"|analyst|critic|chief|staff|intern|anchor|host)s?",
+    re.IGNORECASE,
+)
+JOB_QUALIFIERS = frozenset(
+    "senior chief staff auto business political politics foreign national international sports science "
+    "technology tech health legal white house washington contributing special deputy managing executive "
+    "associate assistant investigative features opinion news video digital bureau entertainment".split()
+)
+GLUED_NAMES = re.compile(r"[a-z\u00e0-\u00ff](?=[A-Z][a-z])")
+# Calls to action and notices that trail an article body: no site's markup, only what they say.
+TRAILING_CHROME = re.compile(
+    r"\bsubscribe\b|\bnewsletters?\b|\bsign up for (?:our|the)\b|\bfollow (?:him|her|them|us|me) on\b"
+    r"|\bclick here\b|^(?:read|see) more\b|^related\b|^more from\b|\btell us what you think"
+    r"|\bhave a tip\b|\ball rights reserved\b|^copyright\b|©|^filed under\b",
+    re.IGNORECASE,
+)
+# A text shorter than this is kept but flagged `thin`: a brief, a teaser or a cut-off page.
+THIN_WORDS = 150
+STATED_BODY = "json-ld body"
+PAYWALL_PROMPT = re.compile(
+    r"(subscribe|subscription|sign in|log in|register)\b.{0,60}\b(to (continue|keep) reading|to read (the|this) (full|rest|article))"
+    r"|\b(continue|keep) reading\b.{0,40}\bsubscri|\balready a subscriber\b|\bsubscribers only\b|\bfor subscribers\b"
+    r"|réservé aux abonnés|\babonnez-vous\b|nur für abonnenten|solo para suscriptores",
+    re.IGNORECASE,
+)
+INLINE_PROMOTION = re.compile(r"^\s*(?:read more|see more|related|watch|also read)\s*:|\[(?:video|pictures|photos|gallery|poll)\]\W*$", re.IGNORECASE)
+SENTENCE_END = re.compile(r"[.!?…:;\"”»)\]。！？]\s*$")
 
 
 class NotAnArticle(Exception):
@@ -42,7 +80,7 @@ class Article:
     text: str
     extractor: str = EXTRACTOR
     page_type: str | None = None
-    warnings: list[str] = field(default_factory=list)
+    text_flags: list[str] = field(default_factory=list)  # see text_flags()
 
     @property
     def word_count(self) -> int:
@@ -58,20 +96,31 @@ def extract_article(
     url: str,
     listing_dates: dict[str, str] | None = None,
     min_words: int = MIN_ARTICLE_WORDS,
+    captured_at: str | None = None,
+    boilerplate: frozenset[str] = frozenset(),
 ) -> Article:
-    """Extract text and metadata; raises NotAnArticle with the reason when there is no article."""
+    """Extract text and metadata; raises NotAnArticle with the reason when there is no article.
+
+    `captured_at` (a web archive's capture time, else the fetch time) bounds the date from above.
+    `boilerplate` holds the line_fingerprint of lines the outlet repeats across its articles
+    (the archive knows them): they are dropped from the text.
+    """
     html = decode_html(html)
     tree = parse_html(html)
-    # trafilatura parses on its own: its loader differs from lxml.html's, and it
-    # changes the tree it works on, which our date and title readers also need.
-    document = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, include_comments=False, include_tables=True
-    )
-    if document is None or not (document.text or "").strip():
+    if is_front_page(url):
+        raise NotAnArticle(FRONT_PAGE)
+    document = read_metadata(tree, url)
+    stated = stated_body(tree)
+    body = extract_body(html, url)
+    flags = []
+    if stated and count_words(stated) >= 2 * count_words(body) and not is_cut_off(stated):
+        body, flags = stated, [STATED_BODY]
+    if not body:
         raise NotAnArticle("no article text found")
     page_type = _page_type(tree)
-    title = clean_title(_headline(tree) or document.title, document.sitename)
-    text = drop_leading_title(document.text.strip(), title)
+    title = clean_title(_headline(tree) or document.title, document.sitename, url)
+    text = drop_known_lines(drop_leading_title(body, title), boilerplate)
+    text = drop_trailing_chrome(drop_inline_promotions(drop_leading_link_list(text)))
     words = count_words(text)
     if words < min_words:
         raise NotAnArticle(f"too little text for an article ({words} words, minimum {min_words})")
@@ -82,13 +131,94 @@ def extract_article(
         canonical_hint=_canonical_link(tree, url),
         title=title,
         authors=split_authors(document.author),
-        published=date_publication(tree, url, document.date, listing_dates),
+        published=date_page(tree, url, listing_dates, captured_at),
         language=detect_language(text, tree),
         sitename=document.sitename,
         description=document.description,
         text=text,
         page_type=page_type,
+        text_flags=flags + text_flags(text, tree, stated),
     )
+
+
+def stated_body(tree: lxml_html.HtmlElement) -> str:
+    """The body a page states in JSON-LD articleBody (some sites put HTML in it), or ""."""
+    for node in json_ld_articles(tree):
+        body = node.get("articleBody")
+        if isinstance(body, str) and body.strip():
+            if "<" in body:
+                body = "\n".join(lxml_html.fromstring(f"<div>{body}</div>").xpath("//text()"))
+            return "\n".join(line.strip() for line in html_unescape(body).splitlines() if line.strip())
+    return ""
+
+
+def text_flags(text: str, tree: lxml_html.HtmlElement, stated: str = "") -> list[str]:
+    """What makes the stored text less than a full article, so it is flagged rather than
+    passed off as one: `thin` (under THIN_WORDS), `paywalled` (schema.org isAccessibleForFree
+    false, or a subscription prompt ending the text), `truncated` (the text ends in an
+    ellipsis, or the page's JSON-LD body is twice as long as what the page shows)."""
+    words = count_words(text)
+    flags = []
+    if words < THIN_WORDS:
+        flags.append("thin")
+    last_lines = "\n".join(text.splitlines()[-2:])
+    if any(_says_not_free(node.get("isAccessibleForFree")) for node in json_ld_articles(tree)) or PAYWALL_PROMPT.search(last_lines):
+        flags.append("paywalled")
+    if is_cut_off(text) or count_words(stated) >= 2 * words:
+        flags.append("truncated")
+    return flags
+
+
+def is_cut_off(text: str) -> bool:
+    return bool(re.search(r"(…|\.\.\.|\[\.\.\.\])\s*$", text))
+
+
+def _says_not_free(value: object) -> bool:
+    return value is False or (isinstance(value, str) and value.strip().lower() == "false")
+
+
+def extract_body(html: str, url: str) -> str:
+    """The article body by trafilatura in precision mode. Its fallback extractors (readability,
+    jusText) cost as much again, and matter where its own pass comes up thin: they run only then.
+    trafilatura parses on its own: its loader differs from lxml.html's, and it changes the
+    tree it works on, which the metadata readers also need."""
+    options = dict(url=url, with_metadata=False, include_comments=False, include_tables=True, favor_precision=True)
+    document = trafilatura.bare_extraction(html, fast=True, **options)
+    text = (document.text or "").strip() if document else ""
+    if count_words(text) < FALLBACK_BELOW_WORDS:
+        document = trafilatura.bare_extraction(html, **options)
+        text = (document.text or "").strip() if document else ""
+    return text
+
+
+def read_metadata(tree: lxml_html.HtmlElement, url: str) -> Document:
+    """Title, author, site name and description, by trafilatura's own readers
+    (meta tags, then JSON-LD, then the page), without the categories and tags it also reads."""
+    metadata = trafilatura_metadata.examine_meta(tree)
+    if metadata.author and " " not in metadata.author:
+        metadata.author = None  # a one-word "author" in meta tags is a handle or the site
+    try:
+        metadata = trafilatura_metadata.extract_meta_json(tree, metadata)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        pass  # malformed JSON-LD: trafilatura's reader has known bugs there; the page's meta tags stand
+    metadata.title = metadata.title or trafilatura_metadata.extract_title(tree)
+    metadata.author = metadata.author or trafilatura_metadata.extract_author(tree)
+    metadata.sitename = (metadata.sitename or trafilatura_metadata.extract_sitename(tree) or "").lstrip("@") or None
+    metadata.clean_and_trim()
+    return metadata
+
+
+def date_page(
+    tree: lxml_html.HtmlElement,
+    url: str,
+    listing_dates: dict[str, str] | None = None,
+    captured_at: str | None = None,
+) -> PublicationDate:
+    """The publication date with its provenance (pipelines/dating.py); htmldate's reading of
+    the page, in its extensive mode and preferring an original to an updated date, is one signal."""
+    last_day = (captured_at or dt.date.today().isoformat())[:10]
+    htmldate_value = find_date(tree, url=url, original_date=True, extensive_search=True, max_date=last_day)
+    return date_publication(tree, url, htmldate_value, listing_dates, not_after=captured_at)
 
 
 def decode_html(html: str | bytes) -> str:
@@ -114,12 +244,17 @@ def listing_reason(tree: lxml_html.HtmlElement, url: str) -> str | None:
     page that neither has an article's URL nor an article's metadata is a listing. (og:type
     "website" is no signal: real article pages carry it too.)
     """
-    path = urlsplit(url).path
-    if path in ("", "/") or re.fullmatch(r"/(index|default|home)\.\w+", path):
-        return "site front page, not an article"
+    if is_front_page(url):
+        return FRONT_PAGE
     if not looks_like_article_url(url) and not has_article_metadata(tree):
         return "listing page: neither an article URL nor article metadata"
     return None
+
+
+def is_front_page(url: str) -> bool:
+    """The site's root is never an article (checked first: it needs no extraction)."""
+    path = urlsplit(url).path
+    return path in ("", "/") or re.fullmatch(r"/(index|default|home)\.\w+", path) is not None
 
 
 def looks_like_article_url(url: str) -> bool:
@@ -168,15 +303,34 @@ def _canonical_link(tree: lxml_html.HtmlElement, url: str) -> str | None:
     return None
 
 
-def clean_title(title: str | None, sitename: str | None) -> str | None:
-    """Drop a leading or trailing site name ("Headline | The Gazette" -> "Headline")."""
+def clean_title(title: str | None, sitename: str | None, url: str | None = None) -> str | None:
+    """Drop a leading or trailing site name ("Headline | The Gazette" -> "Headline"): the
+    declared site name, the start of it ("Inexhibit" of "Inexhibit magazine"), or the name in
+    the host ("NJ.com", "Reuters" on reuters.com)."""
     if not title:
         return None
     title = " ".join(title.split())
-    if sitename:
-        site = re.escape(" ".join(sitename.split()))
-        title = re.sub(rf"^{site}{TITLE_SEPARATOR}|{TITLE_SEPARATOR}{site}$", "", title, flags=re.I)
+    parts = re.split(f"({TITLE_SEPARATOR})", title)
+    if len(parts) >= 3 and _is_site_name(parts[-1], sitename, url):
+        return "".join(parts[:-2])
+    if len(parts) >= 3 and _is_site_name(parts[0], sitename, url):
+        return "".join(parts[2:])
     return title
+
+
+def _is_site_name(segment: str, sitename: str | None, url: str | None) -> bool:
+    letters = _letters(segment)
+    if len(letters) < 2:
+        return False
+    site = _letters(sitename or "")
+    host = (urlsplit(url).hostname or "") if url else ""
+    labels = [label for label in host.removeprefix("www.").split(".") if label]
+    names = {site, _letters(host.removeprefix("www.")), *(_letters(label) for label in labels[:1])} - {""}
+    return letters in names or (len(letters) >= 4 and site.startswith(letters))
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"\W|_", "", text.casefold())
 
 
 def drop_leading_title(text: str, title: str | None, within: int = 3) -> str:
@@ -192,21 +346,109 @@ def drop_leading_title(text: str, title: str | None, within: int = 3) -> str:
     return text
 
 
+def drop_trailing_chrome(text: str, max_share: float = 1 / 3) -> str:
+    """Drop what trails the body: calls to action, copyright lines, and runs of three or more
+    headline-like lines (links to other stories). Never more than `max_share` of the words:
+    past that the "chrome" is more likely the article's own list."""
+    lines = text.split("\n")
+    end = len(lines)
+    while end > 1:
+        line = lines[end - 1].strip()
+        if not line or _is_chrome_line(line):
+            end -= 1
+            continue
+        start = end
+        while start > 1 and _is_headline_like(lines[start - 1].strip()):
+            start -= 1
+        if end - start < 3:
+            break
+        end = start
+    kept = "\n".join(lines[:end]).rstrip()
+    return kept if count_words(kept) >= (1 - max_share) * count_words(text) else text
+
+
+def drop_known_lines(text: str, fingerprints: frozenset[str]) -> str:
+    """The text without the lines whose fingerprint is given (an outlet's repeated boilerplate)."""
+    if not fingerprints:
+        return text
+    return "\n".join(line for line in text.split("\n") if line_fingerprint(line) not in fingerprints)
+
+
+def line_fingerprint(line: str) -> str:
+    """A line as compared across articles: case and spacing folded, hashed."""
+    return hashlib.sha256(" ".join(line.casefold().split()).encode()).hexdigest()[:32]
+
+
+def drop_leading_link_list(text: str, max_share: float = 1 / 3) -> str:
+    """Drop a run of three or more headline-like lines opening the text: links to other
+    stories above the body. Within the same `max_share` bound as the trailing chrome."""
+    lines = text.split("\n")
+    start = 0
+    while start < len(lines) - 1 and _is_headline_like(lines[start].strip()):
+        start += 1
+    if start < 3:
+        return text
+    kept = "\n".join(lines[start:]).lstrip()
+    return kept if count_words(kept) >= (1 - max_share) * count_words(text) else text
+
+
+def drop_inline_promotions(text: str) -> str:
+    """Drop short lines inside the body that point elsewhere: "READ MORE: ...", "[VIDEO]"."""
+    return "\n".join(line for line in text.split("\n") if not (len(line.split()) < 25 and INLINE_PROMOTION.search(line)))
+
+
+def _is_chrome_line(line: str) -> bool:
+    return len(line.split()) < 40 and TRAILING_CHROME.search(line) is not None
+
+
+def _is_headline_like(line: str) -> bool:
+    return 0 < len(line.split()) <= 16 and not SENTENCE_END.search(line)
+
+
 def split_authors(author: str | None) -> list[str]:
-    """Names from a byline string: "By Jane Doe and John Roe" -> ["Jane Doe", "John Roe"]."""
+    """Names from a byline string: "By Jane Doe and John Roe" -> ["Jane Doe", "John Roe"];
+    job titles dropped ("Tom Krisher, AP Auto Writer" -> ["Tom Krisher"]); bylines a page
+    glued together split again ("Jane DoeJohn Roe" -> ["Jane Doe", "John Roe"])."""
     if not author:
         return []
     names = []
     for part in AUTHOR_SPLIT.split(BYLINE_PREFIX.sub("", author)):
-        name = BYLINE_PREFIX.sub("", part).strip(" .")
-        if name and name not in names:
-            names.append(name)
+        for glued in _unglue(part):
+            name = _without_job_title(BYLINE_PREFIX.sub("", glued).strip(" .|-–—"))
+            if name and name not in names:
+                names.append(name)
     return names
+
+
+def _without_job_title(name: str) -> str:
+    """The name before a job title; "" when the part is only a title ("Staff Writer")."""
+    words = name.split()
+    abbreviations_qualify = not name.isupper()  # "AP" qualifies a title, unless all is capitals
+    for index, word in enumerate(words):
+        if JOB_NOUN.fullmatch(word.strip(",")):
+            start = index
+            # walk back over the title's qualifiers: "AP Auto", "Senior White House"
+            while start > 0 and (
+                (abbreviations_qualify and words[start - 1].isupper()) or words[start - 1].casefold() in JOB_QUALIFIERS
+            ):
+                start -= 1
+            return " ".join(words[:start]).strip(" ,")
+    return name
+
+
+def _unglue(part: str) -> list[str]:
+    """Split "Jane DoeJohn Roe" where a name's end runs into the next one's start, when both
+    sides keep two words or more ("Mary McDonald" stays whole)."""
+    for match in GLUED_NAMES.finditer(part):
+        before, after = part[: match.start() + 1], part[match.start() + 1 :]
+        if len(before.split()) >= 2 and len(after.split()) >= 2 and not re.search(r"\b(Mc|Mac|De|Di|La|Le|Van|Von)$", before):
+            return [before, *_unglue(after)]
+    return [part]
 
 
 def detect_language(text: str, tree: lxml_html.HtmlElement) -> str | None:
     """ISO 639-1 code from the text itself; the page's lang attribute only breaks a weak guess."""
-    code, confidence = _language_identifier().classify(text[:5000])
+    code, confidence = _language_identifier().classify(text[:1000])
     declared = (tree.get("lang") or "").split("-")[0].lower() or None
     if declared and confidence < 0.9:
         return declared

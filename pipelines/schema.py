@@ -200,8 +200,46 @@ TOPICS = """
         );
 """
 
+# Dates: the modification date kept apart, and whether the date is trustworthy (stated by the
+# page or a listing, rather than guessed by htmldate alone). Text: why it may be less than a
+# full article. Rows written before this migration have NULL for date_trusted: not assessed.
+DATES_AND_TEXT_FLAGS = """
+        ALTER TABLE articles ADD COLUMN modified_at TEXT;
+        ALTER TABLE articles ADD COLUMN date_trusted INTEGER;
+        ALTER TABLE articles ADD COLUMN text_flags TEXT NOT NULL DEFAULT '[]';
+        CREATE INDEX articles_date_trusted ON articles(date_trusted);
+"""
+
+# Stories: near-identical texts (wire copies, updated versions, slug variants) share a story_id,
+# the id of the story's earliest-published article. text_sketches holds each article's bottom-k
+# MinHash (pipelines/stories.py), indexed by hash so candidates are found without a scan.
+# Articles archived before this migration are each their own story.
+STORIES = """
+        ALTER TABLE articles ADD COLUMN story_id INTEGER REFERENCES articles(id);
+        UPDATE articles SET story_id = id;
+        CREATE INDEX articles_story ON articles(story_id);
+        CREATE TABLE text_sketches (
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            hash INTEGER NOT NULL,
+            PRIMARY KEY (article_id, hash)
+        ) WITHOUT ROWID;
+        CREATE INDEX text_sketches_hash ON text_sketches(hash);
+"""
+
+# Repeated boilerplate: for each outlet, in how many of its articles each text line appears
+# (by fingerprint). Lines an outlet repeats across BOILERPLATE_MIN_ARTICLES articles or more
+# are dropped from the text of its later articles.
+OUTLET_LINES = """
+        CREATE TABLE outlet_lines (
+            outlet_id TEXT NOT NULL REFERENCES outlets(id),
+            line_fingerprint TEXT NOT NULL,
+            articles INTEGER NOT NULL,
+            PRIMARY KEY (outlet_id, line_fingerprint)
+        ) WITHOUT ROWID;
+"""
+
 # Each entry is one migration's SQL; append, never edit a released one.
-MIGRATIONS: list[str] = [INITIAL_SCHEMA, TOPICS]
+MIGRATIONS: list[str] = [INITIAL_SCHEMA, TOPICS, DATES_AND_TEXT_FLAGS, STORIES, OUTLET_LINES]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

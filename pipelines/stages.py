@@ -104,22 +104,25 @@ class CapturePipeline(_ArchivePipeline):
         return item
 
 
-class ExtractPipeline:
-    """Text and metadata by the shared extraction function; non-articles are rejected."""
+class ExtractPipeline(_ArchivePipeline):
+    """Text and metadata by the shared extraction function; non-articles are rejected. The
+    lines the outlet repeats across its archived articles are dropped as boilerplate."""
 
-    def __init__(self, min_words: int):
-        self.min_words = min_words
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler):
-        return cls(crawler.settings.getint("MIN_ARTICLE_WORDS"))
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler)
+        self.min_words = crawler.settings.getint("MIN_ARTICLE_WORDS")
+        self.boilerplate_min_articles = crawler.settings.getint("BOILERPLATE_MIN_ARTICLES")
 
     def process_item(self, item: FetchedPage) -> FetchedPage:
         content_type = (item.header("content-type") or "").split(";")[0].strip().lower()
         if content_type and content_type not in HTML_TYPES:
             raise Rejected("extract", f"not an HTML page ({content_type})")
         try:
-            item.article = extract_article(item.body, item.final_url, item.listing_dates, self.min_words)
+            item.article = extract_article(
+                item.body, item.final_url, item.listing_dates, self.min_words,
+                captured_at=item.archived_at or item.fetched_at,
+                boilerplate=self.archive.boilerplate(item.outlet_id, self.boilerplate_min_articles),
+            )
         except NotAnArticle as reason:
             raise Rejected("extract", str(reason)) from None
         return item

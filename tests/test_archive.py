@@ -5,7 +5,7 @@ import sqlite3
 import pytest
 
 from pipelines.archive import Archive, ArchiveError
-from pipelines.schema import APPLICATION_ID, SCHEMA_VERSION
+from pipelines.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, migrate
 
 from .conftest import PROJECT_ROOT
 
@@ -127,3 +127,11 @@ def test_article_url_key_ignores_trailing_slash(tmp_path):
             "INSERT INTO articles (url, capture_id, published_source, text, word_count, text_sha256, relevance, source, extractor, added_at) "
             "VALUES ('https://e.com/story', 1, 'undated', 't', 1, 'h2', 'r', 'live', 'x', 'now')"
         )
+
+
+def test_archive_migrates_a_first_version_archive(tmp_path):
+    conn = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
+    conn.executescript(f"BEGIN;\n{MIGRATIONS[0]}\nPRAGMA application_id = {APPLICATION_ID};\nPRAGMA user_version = 1;\nCOMMIT;")
+    assert migrate(conn) == SCHEMA_VERSION - 1
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(articles)")}
+    assert {"modified_at", "date_trusted", "text_flags"} <= columns

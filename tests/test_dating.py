@@ -62,3 +62,61 @@ def test_date_from_url(url, day):
 )
 def test_normalise_date(raw, value):
     assert normalise_date(raw) == value
+
+
+def test_date_publication_outvoted_signal_loses():
+    # JSON-LD is trusted first, but meta tags and htmldate agree on another day
+    found = date_publication(
+        tree('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2020-04-25T07:25:06+00:00"}</script>'
+             '<meta property="article:published_time" content="2020-04-24T21:25:06+00:00">'),
+        "https://e.com/s",
+        htmldate_value="2020-04-24",
+    )
+    assert (found.day, found.source) == ("2020-04-24", "meta:article:published_time")
+
+
+def test_date_publication_meta_tags_vote_once():
+    found = date_publication(
+        tree('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2020-04-25"}</script>'
+             '<meta property="article:published_time" content="2020-04-24"><meta name="pubdate" content="2020-04-24">'),
+        "https://e.com/s",
+    )
+    assert (found.day, found.source) == ("2020-04-25", "json-ld")
+
+
+@pytest.mark.parametrize(
+    "captured_at, day, source",
+    [
+        ("2017-10-20T12:00:00+00:00", "2017-10-18", "meta:article:published_time"),
+        ("2017-10-17T12:00:00+00:00", "2017-10-16", "url"),  # the meta date is after the capture
+        ("2017-10-15T12:00:00+00:00", None, UNDATED),
+    ],
+)
+def test_date_publication_capture_time_is_an_upper_bound(captured_at, day, source):
+    found = date_publication(
+        tree('<meta property="article:published_time" content="2017-10-18">'), "https://e.com/2017/10/16/s", not_after=captured_at
+    )
+    assert (found.day, found.source) == (day, source)
+    assert len(found.candidates) == 2  # a date after the capture stays among the candidates
+
+
+@pytest.mark.parametrize(
+    "head, url, htmldate_value, trusted",
+    [
+        ('<meta property="article:published_time" content="2017-10-18">', "https://e.com/s", None, True),
+        ("", "https://e.com/2017/10/18/s", None, True),
+        ("", "https://e.com/s", "2017-10-18", False),  # htmldate alone
+        ("", "https://e.com/2017/10/18/s", "2017-10-18", True),
+        ("", "https://e.com/s", None, False),  # undated
+    ],
+)
+def test_publication_date_trusted_needs_a_stated_date(head, url, htmldate_value, trusted):
+    assert date_publication(tree(head), url, htmldate_value=htmldate_value).trusted is trusted
+
+
+def test_publication_date_keeps_modification_apart():
+    found = date_publication(
+        tree('<meta property="article:published_time" content="2017-10-16"><meta property="article:modified_time" content="2017-10-20">'),
+        "https://e.com/s",
+    )
+    assert (found.day, found.modified) == ("2017-10-16", "2017-10-20")

@@ -1,5 +1,6 @@
 """The demo archive, built by the real CLI through real `scrapy crawl`s, checked against the demo site's truth."""
 
+import json
 import sqlite3
 from collections import Counter
 
@@ -135,3 +136,10 @@ def test_demo_rerun_changes_no_counts(demo_archive, demo_site_port):
     after = {t: rows(demo_archive, f"SELECT count(*) AS n FROM {t}")[0]["n"] for t in tables}
     assert after == before
     assert rows(demo_archive, "PRAGMA integrity_check")[0]["integrity_check"] == "ok"
+
+
+def test_demo_dated_articles_are_trusted_and_flagged_as_json(articles):
+    # every demo page states its date in markup or its URL; the undated one is not trusted
+    for article in articles:
+        assert article["date_trusted"] == int(article["published_source"] != "undated"), article["url"]
+        assert isinstance(json.loads(article["text_flags"]), list)

@@ -1,10 +1,22 @@
 """The shared extraction function, on saved pages."""
 
+import json
 from pathlib import Path
 
 import pytest
+from lxml import html as lxml_html
 
-from pipelines.extraction import NotAnArticle, clean_title, extract_article, split_authors
+from pipelines.extraction import (
+    NotAnArticle,
+    clean_title,
+    drop_inline_promotions,
+    drop_leading_link_list,
+    drop_trailing_chrome,
+    extract_article,
+    split_authors,
+    stated_body,
+    text_flags,
+)
 
 PAGES = Path(__file__).parent / "pages"
 
@@ -88,6 +100,15 @@ def test_extract_article_decodes_declared_charset():
         ("By Jane Doe and John Roe", ["Jane Doe", "John Roe"]),
         ("Jane Doe; John Roe", ["Jane Doe", "John Roe"]),
         ("Par Marie Dupont et Luc Martin", ["Marie Dupont", "Luc Martin"]),
+        ("Tom Krisher, AP Auto Writer", ["Tom Krisher"]),
+        ("By Tom Krisher AP Auto Writer", ["Tom Krisher"]),
+        ("Jane Doe, Senior White House Correspondent; John Roe", ["Jane Doe", "John Roe"]),
+        ("Staff Writer", []),
+        ("JANE DOE, STAFF WRITER", ["JANE DOE"]),
+        ("JANE DOE STAFF WRITER", ["JANE DOE"]),
+        ("Jane DoeJohn Roe", ["Jane Doe", "John Roe"]),
+        ("Mary McDonald", ["Mary McDonald"]),
+        ("Ronan DeShawn Smith", ["Ronan DeShawn Smith"]),
         (None, []),
     ],
 )
@@ -102,7 +123,129 @@ def test_split_authors_gives_names(byline, names):
         ("The Gazette - Headline here", "The Gazette", "Headline here"),
         ("Headline: with a colon", "The Gazette", "Headline: with a colon"),
         ("Headline here", None, "Headline here"),
+        ("Headline here | Inexhibit", "Inexhibit magazine", "Headline here"),
+        ("Headline here | The Guardian view | Editorial", "the Guardian", "Headline here | The Guardian view | Editorial"),
+        ("Headline - with a dash", "The Gazette", "Headline - with a dash"),
     ],
 )
 def test_clean_title_drops_site_name(title, site, expected):
     assert clean_title(title, site) == expected
+
+
+BODY = "The council voted on Tuesday to fund the new shelter, after a long debate.\nIt opens in May."
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "Subscribe to our newsletter for the day's top stories.",
+        "Copyright 2019 The Gazette. All rights reserved.",
+        "Follow her on Twitter @reporter.",
+        "Mayor resigns over budget\nSchool board elects new chair\nRiver flood warning lifted",
+    ],
+)
+def test_drop_trailing_chrome_removes_calls_to_action_and_link_lists(tail):
+    assert drop_trailing_chrome(f"{BODY * 3}\n{tail}") == BODY * 3
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        BODY,
+        f"{BODY}\nA closing sentence without chrome.",
+        f"{BODY}\nTwo short lines\nare no list",  # a run of two headline-like lines stays
+        "One line\nSubscribe to our newsletter.",  # would cut more than a third of the text
+    ],
+)
+def test_drop_trailing_chrome_keeps_the_body(text):
+    assert drop_trailing_chrome(text) == text
+
+
+LONG = "The council met on Tuesday and voted to fund the new shelter after a long debate. " * 20
+
+
+def html_page(body: str, head: str = "") -> lxml_html.HtmlElement:
+    return lxml_html.fromstring(f"<html><head>{head}</head><body>{body}</body></html>")
+
+
+def json_ld(**fields) -> str:
+    return f'<script type="application/ld+json">{json.dumps({"@type": "NewsArticle", **fields})}</script>'
+
+
+@pytest.mark.parametrize(
+    "text, head, flags",
+    [
+        (LONG, "", []),
+        ("A short brief of a few words.", "", ["thin"]),
+        (LONG + "\nThe mayor said the money would…", "", ["truncated"]),
+        (LONG + "\nSubscribe now to continue reading.", "", ["paywalled"]),
+        (LONG, json_ld(isAccessibleForFree=False), ["paywalled"]),
+        (LONG, json_ld(isAccessibleForFree="False"), ["paywalled"]),
+        (LONG, json_ld(articleBody=LONG * 3), ["truncated"]),  # the page shows a third of its body
+    ],
+)
+def test_text_flags_name_what_is_missing(text, head, flags):
+    tree = html_page("<p>x</p>", head)
+    assert text_flags(text, tree, stated_body(tree)) == flags
+
+
+@pytest.mark.parametrize(
+    "article_body, expected",
+    [
+        ("First paragraph.\n\n  Second one.  ", "First paragraph.\nSecond one."),
+        ("<p>First &amp; only.</p><p>Second.</p>", "First & only.\nSecond."),
+        ("", ""),
+    ],
+)
+def test_stated_body_reads_json_ld_article_body(article_body, expected):
+    assert stated_body(html_page("", json_ld(articleBody=article_body))) == expected
+
+
+def test_extract_article_takes_the_stated_body_when_the_page_shows_little():
+    head = json_ld(headline="Shelter funded", articleBody=LONG)
+    page_html = f"<html><head>{head}</head><body><article><p>{'Only a teaser of the story here. ' * 4}</p></article></body></html>"
+    article = extract_article(page_html, "https://example.com/2017/10/16/shelter-funded", min_words=0)
+    assert article.text == LONG.strip()
+    assert article.text_flags == ["json-ld body"]
+
+
+LINKS = "Mayor resigns over the budget\nSchool board elects a new chair\nRiver flood warning lifted again\n"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Mayor resigns over budget\nSchool board elects new chair\nRiver flood warning lifted\n" + BODY * 3, BODY * 3),
+        ("Two short lines\nare no list\n" + BODY, "Two short lines\nare no list\n" + BODY),
+        (LINKS + BODY, LINKS + BODY),  # the "links" would be over a third of the text
+    ],
+)
+def test_drop_leading_link_list_removes_links_above_the_body(text, expected):
+    assert drop_leading_link_list(text) == expected
+
+
+@pytest.mark.parametrize(
+    "line, dropped",
+    [
+        ("READ MORE: Council approves the budget", True),
+        ("Related: Ten things to know about the shelter", True),
+        ("Flood waters rise in the valley [VIDEO]", True),
+        ("Residents said they would read more about the plan.", False),
+        ("The video [shown below] was filmed on Tuesday.", False),
+    ],
+)
+def test_drop_inline_promotions_removes_links_inside_the_body(line, dropped):
+    text = f"{BODY}\n{line}\n{BODY}"
+    assert (drop_inline_promotions(text) == f"{BODY}\n{BODY}") is dropped
+
+
+@pytest.mark.parametrize(
+    "title, url, expected",
+    [
+        ("Council funds the shelter - NJ.com", "https://www.nj.com/news/2019/11/shelter.html", "Council funds the shelter"),
+        ("Reuters | Council funds the shelter", "https://www.reuters.com/article/shelter", "Council funds the shelter"),
+        ("Council funds the shelter - Reuters poll", "https://www.reuters.com/article/shelter", "Council funds the shelter - Reuters poll"),
+    ],
+)
+def test_clean_title_drops_site_name_from_the_host(title, url, expected):
+    assert clean_title(title, None, url) == expected

@@ -1,0 +1,1 @@
+"""Reproducible measurements of clippings against the open-source baselines, side by side."""

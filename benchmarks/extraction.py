@@ -1,0 +1,102 @@
+"""Article-body benchmark: clippings' extraction and trafilatura alone, scored in one run.
+
+    python -m benchmarks.extraction [DATA_DIR]
+
+DATA_DIR holds html/ID.html.gz and ground-truth.json (default: ../shared/bench/extraction
+beside the checkout). Prints F1, precision, recall and pages per second of each extractor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import trafilatura
+
+from benchmarks.scoring import CorpusScore, score_corpus, score_page
+from pipelines.extraction import NotAnArticle, extract_article
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = CHECKOUT.parent / "shared" / "bench" / "extraction"
+
+
+def clippings_text(html: str, url: str) -> str | None:
+    """The crawl's own function; a page it refuses as no article predicts nothing."""
+    try:
+        return extract_article(html, url, min_words=0).text
+    except NotAnArticle:
+        return None
+
+
+def trafilatura_text(html: str, url: str) -> str | None:
+    return trafilatura.extract(html, url=url, include_comments=False)
+
+
+def trafilatura_precision_text(html: str, url: str) -> str | None:
+    return trafilatura.extract(html, url=url, include_comments=False, favor_precision=True)
+
+
+EXTRACTORS: dict[str, Callable[[str, str], str | None]] = {
+    "clippings extract_article": clippings_text,
+    "trafilatura 2.3.1 extract(include_comments=False)": trafilatura_text,
+    "trafilatura 2.3.1 favor_precision=True": trafilatura_precision_text,
+}
+BASELINE = "trafilatura 2.3.1 extract(include_comments=False)"
+
+
+def load_pages(data: Path) -> list[tuple[str, str, str, str]]:
+    """(id, url, html, true body) per page, HTML decoded as UTF-8 as the benchmark states."""
+    truth = json.loads((data / "ground-truth.json").read_text(encoding="utf-8"))
+    pages = []
+    for page_id, record in sorted(truth.items()):
+        html = gzip.decompress((data / "html" / f"{page_id}.html.gz").read_bytes()).decode("utf-8", errors="replace")
+        pages.append((page_id, record["url"], html, record["articleBody"]))
+    return pages
+
+
+def run(extractors: dict[str, Callable[[str, str], str | None]], pages: list) -> dict[str, tuple[CorpusScore, float]]:
+    """Score and pages per second of each extractor. The extractors take turns page by page,
+    so a load that comes and goes on a shared machine slows them all alike."""
+    for extract in extractors.values():
+        extract(pages[0][2], pages[0][1])  # warm-up: one-time loading is not per-page speed
+    seconds = dict.fromkeys(extractors, 0.0)
+    predictions: dict[str, dict[str, str | None]] = {name: {} for name in extractors}
+    for page_id, url, html, _ in pages:
+        for name, extract in extractors.items():
+            started = time.perf_counter()
+            predictions[name][page_id] = extract(html, url)
+            seconds[name] += time.perf_counter() - started
+    return {
+        name: (score_corpus(score_page(predictions[name][page_id], body) for page_id, _, _, body in pages), len(pages) / seconds[name])
+        for name in extractors
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA, help="benchmark folder")
+    parser.add_argument("--only", action="append", help="run only these extractors (by name)")
+    args = parser.parse_args(argv)
+    if not (args.data / "ground-truth.json").exists():
+        parser.error(f"no ground-truth.json in {args.data}: give the benchmark folder as DATA")
+    pages = load_pages(args.data)
+    results = run({name: extract for name, extract in EXTRACTORS.items() if not args.only or name in args.only}, pages)
+    print(f"{len(pages)} pages from {args.data}\n")
+    print(table(results))
+
+
+def table(results: dict[str, tuple[CorpusScore, float]]) -> str:
+    baseline_speed = results.get(BASELINE, (None, None))[1]
+    lines = ["| extractor | F1 | P | R | pages/s | speed vs trafilatura |", "|---|---|---|---|---|---|"]
+    for name, (score, speed) in results.items():
+        ratio = f"{speed / baseline_speed:.2f}x" if baseline_speed else "-"
+        lines.append(f"| {name} | {score.f1:.3f} | {score.precision:.3f} | {score.recall:.3f} | {speed:.1f} | {ratio} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

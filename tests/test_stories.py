@@ -1,0 +1,119 @@
+"""Near-duplicate texts grouped into stories: the sketch, its precision on benchmark pairs, the archive's rule."""
+
+import itertools
+import json
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from clippings.cli import DEFAULT_TOPIC
+from clippings.topic import load_topic
+from crawlers.items import FetchedPage
+from pipelines.archive import Archive
+from pipelines.extraction import extract_article
+from pipelines.relevance import TopicMatcher
+from pipelines.stories import STORY_SIMILARITY, similarity, sketch
+
+from .conftest import PROJECT_ROOT
+
+BENCHMARK = PROJECT_ROOT.parent / "shared" / "bench" / "extraction" / "ground-truth.json"
+PAGES = PROJECT_ROOT / "tests" / "pages"
+
+
+@pytest.mark.parametrize(
+    "first, second, expected",
+    [
+        ("The council voted to fund the shelter on Tuesday night", "The council voted to fund the shelter on Tuesday night", 1.0),
+        ("The council voted to fund the shelter", "THE COUNCIL, voted to fund — the shelter!", 1.0),
+        ("The council voted to fund the shelter", "", 0.0),
+        ("The council voted to fund the shelter", "A storm closed every school in the county", 0.0),
+    ],
+)
+def test_similarity_of_sketches_ignores_case_and_punctuation(first, second, expected):
+    assert similarity(sketch(first), sketch(second)) == expected
+
+
+@pytest.fixture(scope="module")
+def benchmark_bodies() -> dict[str, tuple[str, str]]:
+    if not BENCHMARK.exists():
+        pytest.skip(f"the extraction benchmark is not at {BENCHMARK} (CI has it; see benchmarks/extraction.py)")
+    truth = json.loads(BENCHMARK.read_text(encoding="utf-8"))
+    return {page: (record["url"], record["articleBody"]) for page, record in sorted(truth.items()) if len(record["articleBody"].split()) >= 100}
+
+
+def variants(body: str, other: str) -> list[str]:
+    """The same article as another page would carry it: other boilerplate around it, a
+    paragraph added at the end (an update), the first paragraph dropped (a shorter wire cut)."""
+    paragraphs = [p for p in body.split("\n") if p.strip()]
+    chrome = " ".join(other.split()[:40])
+    return [
+        f"{chrome}\n{body}\n{chrome}",
+        f"{body}\nUpdate: this story has been updated with a statement from the company, which declined to comment further.",
+        "\n".join(paragraphs[1:]) if len(paragraphs) > 2 else body,
+    ]
+
+
+def test_sketch_same_article_in_other_versions_is_one_story(benchmark_bodies):
+    bodies = [body for _, body in benchmark_bodies.values()]
+    pairs = [(body, variant) for body, other in zip(bodies, bodies[1:] + bodies[:1]) for variant in variants(body, other)]
+    missed = [variant[:80] for body, variant in pairs if similarity(sketch(body), sketch(variant)) < STORY_SIMILARITY]
+    assert len(missed) <= 0.02 * len(pairs), missed
+
+
+def test_sketch_different_articles_are_different_stories(benchmark_bodies):
+    by_host = defaultdict(list)
+    for url, body in benchmark_bodies.values():
+        by_host[urlsplit(url).hostname.removeprefix("www.")].append(body)
+    same_outlet = [pair for bodies in by_host.values() for pair in itertools.combinations(bodies, 2)]
+    assert same_outlet, "the benchmark should hold several articles of one outlet"
+    sketches = [sketch(body) for _, body in benchmark_bodies.values()]
+    any_two = list(itertools.combinations(sketches, 2))
+    merged = [a[:80] for a, b in same_outlet if similarity(sketch(a), sketch(b)) >= STORY_SIMILARITY]
+    assert merged == []
+    assert all(similarity(a, b) < STORY_SIMILARITY for a, b in any_two)
+
+
+@pytest.fixture
+def archive_with_topic(tmp_path):
+    topic = load_topic(DEFAULT_TOPIC)
+    archive = Archive(tmp_path / "a.db")
+    archive.sync_topic(topic)
+    archive.start_run("run", "seeds", topic, "clippings/test", True)
+    return archive, topic
+
+
+def store(archive, topic, url: str, html: bytes) -> int:
+    page = FetchedPage(url, url, 200, {}, html, "2017-12-01T00:00:00+00:00", "seeds", "run")
+    page.capture_id, _ = archive.add_capture(page, url)
+    page.article = extract_article(page.body, url)
+    page.topic_match = TopicMatcher(topic).decide(page.article.title, page.article.text)
+    page.canonical_url = url
+    return archive.add_article(page, topic)
+
+
+def test_archive_story_is_led_by_its_earliest_published_version(archive_with_topic):
+    archive, topic = archive_with_topic
+    html = (PAGES / "jsonld_article.html").read_bytes()
+    first = store(archive, topic, "https://a.example/2017/10/11/accusers", html.replace(b"2017-10-10T22:15", b"2017-10-11T08:00"))
+    updated = html.replace(b"2017-10-10T22:15", b"2017-10-09T08:00").replace(
+        b"</article>", b"<p>Update: the company said on Wednesday that it had opened an investigation into the claims.</p></article>"
+    )
+    second = store(archive, topic, "https://b.example/2017/10/09/accusers-updated", updated)
+    stories = {row[0]: row[1] for row in archive.conn.execute("SELECT id, story_id FROM articles")}
+    assert stories == {first: second, second: second}
+
+
+def test_archive_different_articles_start_their_own_stories(archive_with_topic):
+    archive, topic = archive_with_topic
+    first = store(archive, topic, "https://a.example/2017/10/10/accusers", (PAGES / "jsonld_article.html").read_bytes())
+    sentence = "Producers met on Monday to agree a code of conduct for film sets after the Harvey Weinstein allegations. "
+    other_html = (
+        "<html><head><title>Harvey Weinstein: studios agree a code of conduct</title>"
+        '<meta property="article:published_time" content="2017-10-12"></head>'
+        f"<body><article><h1>Harvey Weinstein: studios agree a code of conduct</h1><p>{sentence * 8}</p></article></body></html>"
+    )
+    other = store(archive, topic, "https://b.example/2017/10/12/code-of-conduct", other_html.encode())
+    stories = {row[0]: row[1] for row in archive.conn.execute("SELECT id, story_id FROM articles")}
+    assert stories == {first: first, other: other}
