@@ -238,8 +238,16 @@ OUTLET_LINES = """
         ) WITHOUT ROWID;
 """
 
+# Measured on 200,000 articles (BENCHMARKS.md): coverage per day read every article row for
+# its outlet and word count (338 ms); this covering index answers it alone (33 ms), and the
+# published_day facet too, which makes the plain published_day index redundant.
+COVERING_DAY_INDEX = """
+        CREATE INDEX articles_day_outlet_words ON articles(published_day, outlet_id, word_count);
+        DROP INDEX articles_published_day;
+"""
+
 # Each entry is one migration's SQL; append, never edit a released one.
-MIGRATIONS: list[str] = [INITIAL_SCHEMA, TOPICS, DATES_AND_TEXT_FLAGS, STORIES, OUTLET_LINES]
+MIGRATIONS: list[str] = [INITIAL_SCHEMA, TOPICS, DATES_AND_TEXT_FLAGS, STORIES, OUTLET_LINES, COVERING_DAY_INDEX]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -170,8 +170,8 @@ async def test_articles_json_has_the_configured_facets(ds, demo_archive):
     response = await ds.client.get(f"/{db_name(demo_archive)}/articles.json")
     facets = response.json()["facet_results"]
     assert {"outlet_id", "published_day", "language", "people"} <= set(facets)
-    assert facets["people"]["type"] == "array"
-    assert "Alyssa Milano" in {value["value"] for value in facets["people"]["results"]}
+    assert facets["people"]["type"] == "person"
+    assert "Alyssa Milano" in {value["label"] for value in facets["people"]["results"]}
 
 
 @pytest.mark.asyncio

@@ -16,11 +16,17 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
+from clippings.browse.facets import PersonFacet
 from clippings.datasheet import datasheet, is_archive
 
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"  # never in page text; replaced by <mark> after escaping
 ROBOTS_TXT = "User-agent: *\nDisallow: /\n"
 WAYBACK = "https://web.archive.org/web/{timestamp}/{url}"
+
+
+@hookimpl
+def register_facet_classes():
+    return [PersonFacet]
 
 
 @hookimpl
