@@ -169,7 +169,7 @@ async def test_search_query_with_operators_is_not_an_error(ds, demo_archive):
 async def test_articles_json_has_the_configured_facets(ds, demo_archive):
     response = await ds.client.get(f"/{db_name(demo_archive)}/articles.json")
     facets = response.json()["facet_results"]
-    assert {"outlet_id", "published_day", "language", "people"} <= set(facets)
+    assert {"outlet_id", "published_day", "language", "people", "source"} <= set(facets)
     assert facets["people"]["type"] == "person"
     assert "Alyssa Milano" in {value["label"] for value in facets["people"]["results"]}
 
