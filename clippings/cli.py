@@ -18,8 +18,10 @@ from clippings.topic import TopicError, load_topic
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TOPIC = PROJECT_ROOT / "topics" / "metoo.yml"
 DEFAULT_SPIDERS = ("feeds", "sitemaps", "seeds")
-# The demo press site is on loopback and ours: no need to wait between requests.
+# The demo press site is on loopback and ours: no need to wait between requests, and
+# the fetch guard must let the crawl reach 127.0.0.1.
 DEMO_SETTINGS = {
+    "ALLOWED_PRIVATE_NETWORKS": "127.0.0.1/32",
     "DOWNLOAD_DELAY": "0",
     "AUTOTHROTTLE_ENABLED": "False",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "8",

@@ -30,9 +30,22 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 RETRY_TIMES = 2
+# A page that still fails after its retries is a logged fetch failure, not a crawl error.
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = False
+
+# --- what the crawl may fetch (crawlers/safety.py) ---------------------------
+# Only http and https; never loopback, private, link-local, multicast or other
+# non-public addresses, checked after DNS resolution and on every redirect, unless
+# their network is listed here (CIDRs, e.g. "127.0.0.1/32" for a site on this machine).
+ALLOWED_PRIVATE_NETWORKS: list[str] = []
+MAX_PAGES_PER_DOMAIN = 20000  # requests to one host:port in one run (0: no limit)
+TWISTED_DNS_RESOLVER = "crawlers.safety.GuardedResolver"
+DOWNLOAD_HANDLERS = {"data": None, "file": None, "s3": None, "ftp": None}
+
 DOWNLOADER_MIDDLEWARES = {
+    "crawlers.safety.FetchGuardMiddleware": 50,
     # Scrapy 2.19's robots.txt middleware lets requests that queue behind a host's
     # robots.txt download through unchecked; ours fixes that (crawlers/middlewares.py).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,

@@ -93,15 +93,19 @@ class ArchiveSpider(scrapy.Spider):
         yield self.page(response, listing_dates)
 
     def failed(self, failure: Failure):
-        """Errback: every failed fetch becomes a FetchFailure item with its reason."""
+        """Errback: every failed fetch becomes a FetchFailure item with its reason, under the
+        URL first requested (a redirect's target is named in the reason when it matters)."""
         request = failure.request
         status = None
         if failure.check(HttpError):
-            status = failure.value.response.status
+            response = failure.value.response
+            status = response.status
             error = f"HTTP {status}"
+            if location := response.headers.get("Location"):
+                error += f" to {location.decode('latin-1')}, not followed"
         else:
             error = f"{failure.type.__name__}: {failure.getErrorMessage()}"
         yield FetchFailure(
-            url=request.url, error=error, spider=self.name, crawl_run_id=self.crawl_run_id,
+            url=request.meta.get("redirect_urls", [request.url])[0], error=error, spider=self.name, crawl_run_id=self.crawl_run_id,
             status=status, failed_at=utc_now(),
         )
