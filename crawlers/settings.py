@@ -32,6 +32,8 @@ DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 RETRY_TIMES = 2
 # A page that still fails after its retries is a logged fetch failure, not a crawl error.
 RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
+# A 429 or 503 with Retry-After holds back every request to its host until then (at most this long).
+RETRY_AFTER_MAX = 600.0
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = False
 
@@ -50,6 +52,8 @@ DOWNLOADER_MIDDLEWARES = {
     # robots.txt download through unchecked; ours fixes that (crawlers/middlewares.py).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawlers.middlewares.RobotsTxtMiddleware": 100,
+    # After RetryMiddleware (550) on the way in, before it on the way out: it sees the 429.
+    "crawlers.middlewares.RetryAfterMiddleware": 560,
 }
 TELNETCONSOLE_ENABLED = False
 

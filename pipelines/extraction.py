@@ -13,6 +13,7 @@ import lxml.etree
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 import trafilatura
 from lxml import html as lxml_html
+from w3lib.encoding import html_to_unicode
 
 from pipelines.dating import PublicationDate, date_from_url, date_publication
 
@@ -91,9 +92,17 @@ def extract_article(
     )
 
 
-def decode_html(html: str | bytes) -> str:
-    """Bytes decoded by their declared or sniffed charset."""
-    return trafilatura.utils.decode_file(html) if isinstance(html, bytes) else html
+def decode_html(html: str | bytes, content_type: str | None = None) -> str:
+    """Bytes as text. Valid UTF-8 is read as UTF-8 whatever the page declares: a wrong
+    declaration is common, and windows-1252 or Shift_JIS text is almost never valid UTF-8.
+    Otherwise the HTTP charset, a byte-order mark, the meta charset, and windows-1252 when
+    nothing is declared, as browsers do."""
+    if isinstance(html, str):
+        return html
+    try:
+        return html.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return html_to_unicode(content_type, html, default_encoding="cp1252")[1]
 
 
 def parse_html(html: str) -> lxml_html.HtmlElement:

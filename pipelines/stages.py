@@ -17,7 +17,7 @@ from clippings.topic import Topic, load_topic
 from crawlers.items import FetchedPage, FetchFailure
 from pipelines.archive import Archive
 from pipelines.canonical import canonical_url
-from pipelines.extraction import NotAnArticle, extract_article
+from pipelines.extraction import NotAnArticle, decode_html, extract_article
 from pipelines.relevance import OffTopic, TopicMatcher
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -118,11 +118,19 @@ class ExtractPipeline:
         content_type = (item.header("content-type") or "").split(";")[0].strip().lower()
         if content_type and content_type not in HTML_TYPES:
             raise Rejected("extract", f"not an HTML page ({content_type})")
+        if _looks_binary(item.body):
+            raise Rejected("extract", "not an HTML page (binary content)")
+        html = decode_html(item.body, item.header("content-type"))
         try:
-            item.article = extract_article(item.body, item.final_url, item.listing_dates, self.min_words)
+            item.article = extract_article(html, item.final_url, item.listing_dates, self.min_words)
         except NotAnArticle as reason:
             raise Rejected("extract", str(reason)) from None
         return item
+
+
+def _looks_binary(body: bytes) -> bool:
+    """NUL bytes early on mean an image, a PDF or an executable, not HTML (UTF-16 aside)."""
+    return b"\x00" in body[:4096] and not body.startswith((b"\xff\xfe", b"\xfe\xff"))
 
 
 class TopicPipeline(_TopicPipeline):

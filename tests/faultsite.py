@@ -7,6 +7,7 @@ import random
 import socket
 import struct
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -56,6 +57,7 @@ class FaultServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), FaultHandler)
         self.routes = routes
         self.requests: list[str] = []  # paths, in the order asked
+        self.times: list[float] = []  # time.monotonic() of each request
         self.lock = threading.Lock()
         self.release = threading.Event()  # lets hanging handlers go at shutdown
         self.on_request: Callable[[int, str], None] | None = None  # (request number, path)
@@ -63,6 +65,7 @@ class FaultServer(ThreadingHTTPServer):
     def record(self, path: str) -> int:
         with self.lock:
             self.requests.append(path)
+            self.times.append(time.monotonic())
             number = len(self.requests)
         if self.on_request:
             self.on_request(number, path)
@@ -109,6 +112,9 @@ class FaultSite:
 
     def asked(self, path: str) -> int:
         return self.server.requests.count(path)
+
+    def asked_at(self, path: str) -> list[float]:
+        return [t for p, t in zip(self.server.requests, self.server.times) if p == path]
 
     def __enter__(self) -> FaultSite:
         self.thread.start()

@@ -104,7 +104,9 @@ class ArchiveSpider(scrapy.Spider):
             if location := response.headers.get("Location"):
                 error += f" to {location.decode('latin-1')}, not followed"
         else:
-            error = f"{failure.type.__name__}: {failure.getErrorMessage()}"
+            # Some exceptions carry no message (ResponseDataLossError): their docstring says what happened.
+            message = failure.getErrorMessage() or (failure.type.__doc__ or "").strip().split("\n")[0]
+            error = f"{failure.type.__name__}: {message}"
         yield FetchFailure(
             url=request.meta.get("redirect_urls", [request.url])[0], error=error, spider=self.name, crawl_run_id=self.crawl_run_id,
             status=status, failed_at=utc_now(),
