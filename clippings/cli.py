@@ -68,15 +68,23 @@ def _parse_override(text: str) -> tuple[str, str]:
 
 
 def run_crawl(names, topic_path: Path, db: Path, urls_path: Path | None = None, settings: dict | None = None) -> None:
-    """Check the inputs, then run each spider as a real `scrapy crawl`, one after the other."""
-    _check_topic(topic_path)
+    """Check the inputs, then run each spider as a real `scrapy crawl`, one after the other.
+
+    Each spider keeps its job state beside the archive while it runs (crawlers/jobstate.py):
+    after a crash, the same command resumes it."""
+    from crawlers.jobstate import job_state_path
+
+    topic = _check_topic(topic_path)
     _check_archive(db)
     _check_spiders(names)
     if urls_path and not urls_path.is_file():
         raise click.ClickException(f"cannot read the URL file {urls_path}")
     log_path = db.with_suffix(".crawl.log")
     for name in names:
-        _run_spider(name, topic_path, db, log_path, urls_path, settings or {})
+        job_path = job_state_path(db.resolve(), name, topic.name)
+        if job_path.exists():
+            click.echo(f"Resuming the interrupted {name} crawl ({job_path})", err=True)
+        _run_spider(name, topic_path, db, log_path, urls_path, {"JOB_STATE_PATH": job_path, **(settings or {})})
 
 
 def _run_spider(name: str, topic_path: Path, db: Path, log_path: Path, urls_path: Path | None, settings: dict) -> None:

@@ -67,7 +67,12 @@ ITEM_PIPELINES = {
     "pipelines.stages.DedupePipeline": 500,
     "pipelines.stages.StorePipeline": 600,
 }
+# Crash-safe resume (crawlers/jobstate.py): `clippings crawl` sets JOB_STATE_PATH beside the
+# archive, one file per spider and topic; empty means no job state.
+JOB_STATE_PATH = ""
+DUPEFILTER_CLASS = "crawlers.jobstate.JobDupeFilter"
 EXTENSIONS = {
+    "crawlers.jobstate.JobLog": 50,
     "crawlers.extensions.CrawlLog": 100,
     "crawlers.extensions.ProgressDisplay": 200,
 }

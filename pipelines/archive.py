@@ -105,12 +105,13 @@ class Archive:
             )
 
     def start_run(self, run_id: str, spider: str, topic: Topic, user_agent: str, robots_obey: bool) -> None:
+        """A resumed run (crawlers/jobstate.py) keeps its row and its start time."""
         with self.transaction():
             self.db["crawl_runs"].insert(
                 {"id": run_id, "spider": spider, "topic": topic.name, "topic_sha256": topic.sha256,
                  "started_at": utc_now(), "user_agent": user_agent, "robots_obey": int(robots_obey),
                  "clippings_version": __version__},
-                replace=True,
+                ignore=True,
             )
 
     def finish_run(self, run_id: str, reason: str, counts: dict[str, int]) -> None:
@@ -206,7 +207,8 @@ class Archive:
     # --- logs -----------------------------------------------------------
 
     def log_reject(self, url: str, stage: str, reason: str, spider: str, run_id: str, capture_id: int | None) -> None:
-        """One row per URL and stage: seeing it again updates the row instead of adding one."""
+        """One row per URL and stage: seeing it again updates the row instead of adding one.
+        times_seen counts runs: a resumed run that sees the URL again does not add to it."""
         now = utc_now()
         with self.transaction():
             self.conn.execute(
@@ -214,7 +216,7 @@ class Archive:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (url, stage) DO UPDATE SET reason = excluded.reason, "
                 "capture_id = coalesce(excluded.capture_id, capture_id), last_seen_at = excluded.last_seen_at, "
-                "times_seen = times_seen + 1, crawl_run_id = excluded.crawl_run_id",
+                "times_seen = times_seen + (crawl_run_id IS NOT excluded.crawl_run_id), crawl_run_id = excluded.crawl_run_id",
                 (url, stage, reason, capture_id, spider, now, now, run_id),
             )
 
@@ -225,7 +227,8 @@ class Archive:
                 "INSERT INTO fetch_failures (url, status, error, spider, first_seen_at, last_seen_at, crawl_run_id) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (url) DO UPDATE SET status = excluded.status, error = excluded.error, "
-                "last_seen_at = excluded.last_seen_at, times_seen = times_seen + 1, crawl_run_id = excluded.crawl_run_id",
+                "last_seen_at = excluded.last_seen_at, times_seen = times_seen + (crawl_run_id IS NOT excluded.crawl_run_id), "
+                "crawl_run_id = excluded.crawl_run_id",
                 (failure.url, failure.status, failure.error, failure.spider, now, now, failure.crawl_run_id),
             )
 

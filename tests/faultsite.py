@@ -22,12 +22,12 @@ DAY = "2017/10/16"
 
 
 def article_html(slug: str, title: str = "Weinstein accusers speak out", *, charset: str | None = "utf-8",
-                 extra: str = "") -> str:
+                 extra: str = "", published: str = "2017-10-16") -> str:
     """An on-topic article, distinct from every other by its slug, dated in the window."""
     meta = f'<meta charset="{charset}">' if charset else ""
     return f"""<!doctype html><html lang="en"><head>{meta}<title>{title}</title>
 <meta property="og:type" content="article">
-<meta property="article:published_time" content="2017-10-16T09:00:00Z"></head><body>
+<meta property="article:published_time" content="{published}T09:00:00Z"></head><body>
 <article><h1>{title}</h1>
 <p>Story {slug}. More women said on Monday that the producer Harvey Weinstein had harassed or assaulted
 them, and described years of sexual harassment in hotel rooms presented as business meetings.</p>
@@ -60,16 +60,17 @@ class FaultServer(ThreadingHTTPServer):
         self.times: list[float] = []  # time.monotonic() of each request
         self.lock = threading.Lock()
         self.release = threading.Event()  # lets hanging handlers go at shutdown
-        self.on_request: Callable[[int, str], None] | None = None  # (request number, path)
+        # Called with (request number, path) before answering; True drops the connection unanswered.
+        self.on_request: Callable[[int, str], bool] | None = None
 
-    def record(self, path: str) -> int:
+    def record(self, path: str) -> tuple[int, bool]:
+        """How many times this path has been asked, this time included; and whether to drop it."""
         with self.lock:
             self.requests.append(path)
             self.times.append(time.monotonic())
             number = len(self.requests)
-        if self.on_request:
-            self.on_request(number, path)
-        return self.requests[: number].count(path)
+            times = self.requests.count(path)
+        return times, bool(self.on_request and self.on_request(number, path))
 
 
 class FaultHandler(BaseHTTPRequestHandler):
@@ -78,7 +79,10 @@ class FaultHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
-        times = self.server.record(path)
+        times, drop = self.server.record(path)
+        if drop:
+            self.close_connection = True
+            return
         route = self.server.routes.get(path)
         answer = route(self, times) if route else Answer(404, b"not found", (("Content-Type", "text/plain"),))
         if answer is not None:

@@ -90,7 +90,7 @@ def test_fault_ends_as_expected_with_its_reason(fault_crawl, name):
     _, outcome, says = CASES[name]
     ((table, text),) = found[site.url(path(name))]
     assert table == outcome, text
-    assert says in text
+    assert says in text, text
 
 
 def test_fault_crawl_accounts_for_every_listed_url_once(fault_crawl):
