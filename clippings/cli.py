@@ -1,4 +1,4 @@
-"""The `clippings` command line: demo, crawl, serve, extract."""
+"""The `clippings` command line: demo, crawl, serve, takedown, extract."""
 
 from __future__ import annotations
 
@@ -211,6 +211,58 @@ def serve_archive(db: Path, port: int) -> None:
         metadata = write_metadata(db, Path(scratch) / "metadata.json")
         click.echo(f"Serving {db} at http://127.0.0.1:{port}/ (Ctrl-C to stop)")
         datasette_cli.main(args=datasette_arguments(db, port, metadata), prog_name="datasette", standalone_mode=False)
+
+
+# --- takedown ------------------------------------------------------------
+
+
+@main.group()
+def takedown() -> None:
+    """Takedown requests: URL patterns removed from the archive and never captured again."""
+
+
+@takedown.command("add")
+@click.argument("pattern")
+@click.option("--reason", required=True, help="Why (who asked, on what grounds); kept in the takedowns table.")
+@click.option("--date", "requested_on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="When the takedown was requested, YYYY-MM-DD (default: today).")
+@db_option
+def takedown_add(pattern: str, reason: str, requested_on, db: Path) -> None:
+    """Remove every record at URLs matching PATTERN ("*" matches any characters) and keep them out."""
+    import datetime as dt
+
+    from pipelines.archive import Archive, ArchiveError
+    from pipelines.takedowns import BadPattern, check_pattern
+
+    try:
+        pattern = check_pattern(pattern)
+        archive = Archive(db, create=False)
+    except (BadPattern, ArchiveError) as error:
+        raise click.ClickException(str(error)) from None
+    day = (requested_on or dt.datetime.now(dt.timezone.utc)).date().isoformat()
+    try:
+        removed = archive.add_takedown(pattern, reason.strip(), day)
+    except ArchiveError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        archive.close()
+    counts = ", ".join(f"{n} {table}" for table, n in removed.items() if n) or "nothing yet"
+    click.echo(f"Takedown of {pattern} recorded; removed {counts}.")
+
+
+@takedown.command("list")
+@db_option
+def takedown_list(db: Path) -> None:
+    """The archive's takedowns, one per line: date, pattern, reason, records removed."""
+    from pipelines.archive import Archive, ArchiveError
+
+    try:
+        archive = Archive(db, create=False)
+    except ArchiveError as error:
+        raise click.ClickException(str(error)) from None
+    for row in archive.conn.execute("SELECT requested_on, pattern, reason, records_removed FROM takedowns ORDER BY id"):
+        click.echo("\t".join(str(value) for value in row))
+    archive.close()
 
 
 # --- extract -------------------------------------------------------------

@@ -59,6 +59,7 @@ TELNETCONSOLE_ENABLED = False
 
 # --- what happens to a fetched page -------------------------------------
 ITEM_PIPELINES = {
+    "pipelines.stages.TakedownPipeline": 40,
     "pipelines.stages.FailureLogPipeline": 50,
     "pipelines.stages.RespectPipeline": 100,
     "pipelines.stages.CapturePipeline": 200,

@@ -17,6 +17,7 @@ from clippings import __version__
 from clippings.topic import Topic
 from crawlers.items import FetchedPage, FetchFailure
 from pipelines.schema import ForeignDatabase, migrate
+from pipelines.takedowns import Takedowns
 
 COMPRESSION = "zstd"
 _COMPRESSOR = zstandard.ZstdCompressor(level=9)
@@ -204,6 +205,44 @@ class Archive:
             for m in match.keywords
         )
 
+    # --- takedowns ------------------------------------------------------
+
+    def takedown_patterns(self) -> list[str]:
+        return [pattern for (pattern,) in self.conn.execute("SELECT pattern FROM takedowns ORDER BY id")]
+
+    def add_takedown(self, pattern: str, reason: str, requested_on: str) -> dict[str, int]:
+        """Record the takedown and remove, in one transaction, what it covers: captures whose
+        URL or final URL matches, articles and copies at matching URLs or made from those
+        captures, an article's copies (the same text) with it, the captures those came from,
+        bodies no remaining capture shares, mentions, keyword matches, search index entries,
+        and matching rejects and fetch failures. Deleted pages are zeroed on disk (secure_delete)
+        and the WAL is checkpointed, so the file keeps no trace. Returns counts per table."""
+        matcher = Takedowns([pattern])
+        self.conn.create_function("taken_down", 1, lambda url: matcher.covers(url) is not None, deterministic=True)
+        self.conn.execute("PRAGMA secure_delete = ON")
+        try:
+            with self.transaction():
+                removed = self._remove_taken_down()
+                self.db["takedowns"].insert(
+                    {"pattern": pattern, "reason": reason, "requested_on": requested_on, "added_at": utc_now(),
+                     "records_removed": sum(removed.values())}
+                )
+        except sqlite3.IntegrityError as error:
+            raise ArchiveError(f"the takedown pattern {pattern!r} is already listed") from error
+        self.conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return removed
+
+    def _remove_taken_down(self) -> dict[str, int]:
+        for statement in TAKEDOWN_SELECTION:
+            self.conn.execute(statement)
+        removed = {}
+        for table, sql in TAKEDOWN_DELETES.items():
+            removed[table] = self.conn.execute(sql).rowcount
+        self.conn.execute("DROP TABLE temp.gone_captures")
+        self.conn.execute("DROP TABLE temp.gone_articles")
+        return removed
+
     # --- logs -----------------------------------------------------------
 
     def log_reject(self, url: str, stage: str, reason: str, spider: str, run_id: str, capture_id: int | None) -> None:
@@ -231,6 +270,26 @@ class Archive:
                 "crawl_run_id = excluded.crawl_run_id",
                 (failure.url, failure.status, failure.error, failure.spider, now, now, failure.crawl_run_id),
             )
+
+
+# What a takedown removes, with taken_down(url) registered by Archive.add_takedown.
+TAKEDOWN_SELECTION = (
+    "CREATE TEMP TABLE gone_captures AS SELECT id FROM captures WHERE taken_down(url) OR taken_down(final_url)",
+    "CREATE TEMP TABLE gone_articles AS SELECT id FROM articles "
+    "WHERE taken_down(url) OR capture_id IN (SELECT id FROM temp.gone_captures)",
+    "INSERT INTO temp.gone_captures SELECT capture_id FROM articles WHERE id IN (SELECT id FROM temp.gone_articles) "
+    "UNION SELECT capture_id FROM copies WHERE taken_down(url) OR article_id IN (SELECT id FROM temp.gone_articles)",
+)
+TAKEDOWN_DELETES = {
+    "rejects": "DELETE FROM rejects WHERE taken_down(url) OR capture_id IN (SELECT id FROM temp.gone_captures)",
+    "copies": "DELETE FROM copies WHERE taken_down(url) OR capture_id IN (SELECT id FROM temp.gone_captures) "
+              "OR article_id IN (SELECT id FROM temp.gone_articles)",
+    # mentions and keyword_matches go with their article (ON DELETE CASCADE), the index by trigger
+    "articles": "DELETE FROM articles WHERE id IN (SELECT id FROM temp.gone_articles)",
+    "captures": "DELETE FROM captures WHERE id IN (SELECT id FROM temp.gone_captures)",
+    "capture_bodies": "DELETE FROM capture_bodies WHERE content_sha256 NOT IN (SELECT content_sha256 FROM captures)",
+    "fetch_failures": "DELETE FROM fetch_failures WHERE taken_down(url)",
+}
 
 
 def _article_row(page: FetchedPage, topic: Topic) -> dict[str, Any]:

@@ -182,8 +182,21 @@ INITIAL_SCHEMA = """
         END;
 """
 
+# 2: takedown requests (`clippings takedown add`): URL patterns whose records are removed
+# from the archive and never captured again.
+TAKEDOWNS = """
+        CREATE TABLE takedowns (
+            id INTEGER PRIMARY KEY,
+            pattern TEXT NOT NULL UNIQUE,
+            reason TEXT NOT NULL,
+            requested_on TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            records_removed INTEGER NOT NULL DEFAULT 0
+        );
+"""
+
 # Each entry is one migration's SQL; append, never edit a released one.
-MIGRATIONS: list[str] = [INITIAL_SCHEMA]
+MIGRATIONS: list[str] = [INITIAL_SCHEMA, TAKEDOWNS]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,7 +1,7 @@
 """The item pipelines, one concern each, in the order crawlers/settings.py gives them.
 
-respect -> capture -> extract -> topic -> dedupe -> store. An expected reject raises
-Rejected(stage, reason): crawlers.extensions.RejectLog records it in the `rejects` table.
+takedown -> failure log -> respect -> capture -> extract -> topic -> dedupe -> store.
+An expected reject raises Rejected(stage, reason): crawlers.extensions.RejectLog records it in the `rejects` table.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pipelines.archive import Archive
 from pipelines.canonical import canonical_url
 from pipelines.extraction import NotAnArticle, decode_html, extract_article
 from pipelines.relevance import OffTopic, TopicMatcher
+from pipelines.takedowns import Takedowns
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 NOARCHIVE = re.compile(rb"<meta[^>]+name=[\"']?(?:robots|[\w-]*bot)[\"']?[^>]*>", re.IGNORECASE)
@@ -61,6 +62,22 @@ class _ArchivePipeline(_TopicPipeline):
 
     def close_spider(self) -> None:
         self.archive.close()
+
+
+class TakedownPipeline(_ArchivePipeline):
+    """Pages and failures at URLs a takedown covers are dropped before anything is recorded:
+    not captured, not logged as rejects or failures (the takedowns table accounts for them)."""
+
+    def open_spider(self) -> None:
+        super().open_spider()
+        self.takedowns = Takedowns(self.archive.takedown_patterns())
+
+    def process_item(self, item):
+        for url in (item.url, getattr(item, "final_url", None)):
+            if pattern := self.takedowns.covers(url):
+                self.count("takedowns_skipped")
+                raise DropItem(f"taken down ({pattern})", log_level="INFO")
+        return item
 
 
 class FailureLogPipeline(_ArchivePipeline):
