@@ -55,6 +55,7 @@ def db_option(function):
 def crawl(spiders: tuple[str, ...], topic_path: Path, urls_path: Path | None, db: Path, overrides: tuple[str, ...]) -> None:
     """Run SPIDERS (default: feeds, sitemaps, seeds; with --urls: seeds) into the archive."""
     settings = dict(_parse_override(o) for o in overrides)
+    _check_networks(settings.get("ALLOWED_PRIVATE_NETWORKS", ""))
     names = spiders or (("seeds",) if urls_path else DEFAULT_SPIDERS)
     run_crawl(names, topic_path, db, urls_path, settings)
     print_summary(db)
@@ -117,6 +118,18 @@ def _check_topic(topic_path: Path):
         return load_topic(topic_path)
     except TopicError as error:
         raise click.ClickException(str(error)) from None
+
+
+def _check_networks(value: str) -> None:
+    import ipaddress
+
+    for cidr in filter(None, (part.strip() for part in value.split(","))):
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            raise click.ClickException(
+                f"ALLOWED_PRIVATE_NETWORKS: {cidr!r} is not a network; write CIDRs such as 127.0.0.1/32,10.0.0.0/8"
+            ) from None
 
 
 def _check_archive(db: Path, create: bool = True) -> None:

@@ -1,5 +1,5 @@
-"""Downloader middlewares: robots.txt obeyed for every request, including those that wait for
-it; Retry-After honoured per host."""
+"""Downloader middlewares: robots.txt obeyed for every request (including those that wait for
+it, and as RFC 9309 reads an unavailable one); Retry-After honoured per host."""
 
 from __future__ import annotations
 
@@ -11,19 +11,35 @@ from typing import Any
 from scrapy import Request
 from scrapy.http import Response
 from scrapy.downloadermiddlewares import robotstxt
+from scrapy.exceptions import IgnoreRequest
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 
 
+DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
+
+
 class RobotsTxtMiddleware(robotstxt.RobotsTxtMiddleware):
-    """Scrapy's, with one fix. In Scrapy 2.19 the requests that arrive while a host's
-    robots.txt is downloading all await one shared Deferred; its asFuture() adapter hands
-    the parser to the first of them and None ("no robots.txt") to the others, so they
-    were fetched unchecked. Here each waiter has a Deferred of its own and then reads the
-    parser the middleware has stored by the time the shared Deferred fires."""
+    """Scrapy's, with one fix and RFC 9309's reading of an unavailable robots.txt.
+
+    The fix: in Scrapy 2.19 the requests that arrive while a host's robots.txt is
+    downloading all await one shared Deferred; its asFuture() adapter hands the parser to
+    the first of them and None ("no robots.txt") to the others, so they were fetched
+    unchecked. Here each waiter has a Deferred of its own and then reads the parser the
+    middleware has stored by the time the shared Deferred fires.
+
+    RFC 9309: a robots.txt that answers 5xx or cannot be fetched (after retries) means
+    "disallow all" (Scrapy reads both as "allow all"); a 4xx still means "allow all". The
+    refusal names the reason, so fetch_failures says why a whole site was skipped.
+    """
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        self.unavailable: dict[str, str] = {}  # netloc -> why its robots.txt is unavailable
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
         netloc = urlparse_cached(request).netloc
@@ -34,6 +50,32 @@ class RobotsTxtMiddleware(robotstxt.RobotsTxtMiddleware):
             await maybe_deferred_to_future(own)
             return self._parsers[netloc]
         return await super().robot_parser(request)
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        if response.status >= 500:
+            self.unavailable[netloc] = f"{response.url} answered HTTP {response.status}"
+            response = response.replace(body=DISALLOW_ALL)
+        await super()._parse_robots(response, netloc, request)
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        """A blocked robots.txt (the fetch guard) leaves the decision to the guard; any
+        other failure to fetch it means disallow all."""
+        if isinstance(exc, IgnoreRequest):
+            super()._robots_error(exc, netloc)
+            return
+        self.unavailable[netloc] = f"its robots.txt could not be fetched ({type(exc).__name__})"
+        parser = build_from_crawler(self._parserimpl, self.crawler, DISALLOW_ALL)
+        waiting, self._parsers[netloc] = self._parsers[netloc], parser
+        waiting.callback(parser)
+
+    def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
+        try:
+            super().process_request_2(rp, request)
+        except IgnoreRequest:
+            why = self.unavailable.get(urlparse_cached(request).netloc)
+            if why is None:
+                raise
+            raise IgnoreRequest(f"Forbidden by robots.txt: {why}, which RFC 9309 reads as disallow all") from None
 
 
 def _fire(result: Any, waiter: Deferred) -> Any:

@@ -128,3 +128,13 @@ def test_fault_page_limit_per_domain_is_a_logged_failure(tmp_path):
         assert len([p for p in site.server.requests if p != "/robots.txt"]) == 3  # the sitemap and two pages
     limited = [text for ways in outcomes(db).values() for table, text in ways if "MAX_PAGES_PER_DOMAIN (3)" in text]
     assert len(limited) == 1
+
+
+def test_robots_txt_answering_503_means_disallow_all(tmp_path):
+    routes = {"/robots.txt": page(Answer(503, b"down")), path("ok"): CASES["ok"][0]}
+    with FaultSite(routes) as site:
+        routes["/sitemap.xml"] = page(sitemap([site.url(path("ok"))]))
+        db, log = scrapy_crawl("sitemaps", tmp_path, site.topic())
+        assert set(site.server.requests) == {"/robots.txt"}
+    ((table, text),) = outcomes(db)[site.url("/sitemap.xml")]
+    assert text == f"IgnoreRequest: Forbidden by robots.txt: {site.url('/robots.txt')} answered HTTP 503, which RFC 9309 reads as disallow all"
