@@ -65,9 +65,10 @@ def literal_address(host: str) -> Address | None:
 
 
 class FetchGuardMiddleware:
-    """Downloader middleware, first in line: every request, redirects and robots.txt included,
-    is checked before it is sent. Host names are resolved here through the crawl's caching
-    resolver, so the connection uses the very address that was checked."""
+    """Downloader middleware: every request, redirects and robots.txt included, is checked
+    before it is sent (after the offsite filter, so hosts outside the topic are not even
+    resolved). Host names are resolved here through GuardedResolver, whose cache the
+    connection then uses; if it resolves again, the resolver refuses the same addresses."""
 
     def __init__(self, crawler: Crawler, policy: AddressPolicy, max_pages_per_domain: int):
         self.crawler = crawler

@@ -47,7 +47,7 @@ TWISTED_DNS_RESOLVER = "crawlers.safety.GuardedResolver"
 DOWNLOAD_HANDLERS = {"data": None, "file": None, "s3": None, "ftp": None}
 
 DOWNLOADER_MIDDLEWARES = {
-    "crawlers.safety.FetchGuardMiddleware": 50,
+    "crawlers.safety.FetchGuardMiddleware": 60,  # after OffsiteMiddleware (50)
     # Scrapy 2.19's robots.txt middleware lets requests that queue behind a host's
     # robots.txt download through unchecked; ours fixes that (crawlers/middlewares.py).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,

@@ -138,3 +138,12 @@ def test_robots_txt_answering_503_means_disallow_all(tmp_path):
         assert set(site.server.requests) == {"/robots.txt"}
     ((table, text),) = outcomes(db)[site.url("/sitemap.xml")]
     assert text == f"IgnoreRequest: Forbidden by robots.txt: {site.url('/robots.txt')} answered HTTP 503, which RFC 9309 reads as disallow all"
+
+
+def test_listed_url_outside_the_crawls_domains_is_a_logged_failure(tmp_path):
+    with FaultSite({}) as site:
+        site.server.routes["/sitemap.xml"] = page(sitemap(["http://elsewhere.example/2017/10/16/story/"]))
+        db, log = scrapy_crawl("sitemaps", tmp_path, site.topic())
+    assert outcomes(db)["http://elsewhere.example/2017/10/16/story/"] == [
+        ("failure", "not fetched: outside the crawl's domains (elsewhere.example)")
+    ]
