@@ -263,6 +263,22 @@ def takedown_add(pattern: str, reason: str, requested_on, db: Path) -> None:
     click.echo(f"Takedown of {pattern} recorded; removed {counts}.")
 
 
+@takedown.command("apply")
+@db_option
+def takedown_apply(db: Path) -> None:
+    """Remove again whatever the listed takedowns cover (after a crawl that ran during `takedown add`)."""
+    from pipelines.archive import Archive, ArchiveError
+
+    try:
+        archive = Archive(db, create=False)
+    except ArchiveError as error:
+        raise click.ClickException(str(error)) from None
+    removed = archive.apply_takedowns()
+    archive.close()
+    counts = ", ".join(f"{n} {table}" for table, n in removed.items() if n) or "nothing"
+    click.echo(f"Takedowns applied; removed {counts}.")
+
+
 @takedown.command("list")
 @db_option
 def takedown_list(db: Path) -> None:

@@ -211,29 +211,47 @@ class Archive:
         return [pattern for (pattern,) in self.conn.execute("SELECT pattern FROM takedowns ORDER BY id")]
 
     def add_takedown(self, pattern: str, reason: str, requested_on: str) -> dict[str, int]:
-        """Record the takedown and remove, in one transaction, what it covers: captures whose
-        URL or final URL matches, articles and copies at matching URLs or made from those
-        captures, an article's copies (the same text) with it, the captures those came from,
-        bodies no remaining capture shares, mentions, keyword matches, search index entries,
-        and matching rejects and fetch failures. Deleted pages are zeroed on disk (secure_delete)
-        and the WAL is checkpointed, so the file keeps no trace. Returns counts per table."""
-        matcher = Takedowns([pattern])
-        self.conn.create_function("taken_down", 1, lambda url: matcher.covers(url) is not None, deterministic=True)
-        self.conn.execute("PRAGMA secure_delete = ON")
+        """Record the takedown and remove what it covers (see _remove_covered), in one
+        transaction. Returns the rows removed per table."""
         try:
-            with self.transaction():
-                removed = self._remove_taken_down()
+            with self._removing([pattern]) as remove:
+                removed = remove()
                 self.db["takedowns"].insert(
                     {"pattern": pattern, "reason": reason, "requested_on": requested_on, "added_at": utc_now(),
                      "records_removed": sum(removed.values())}
                 )
         except sqlite3.IntegrityError as error:
             raise ArchiveError(f"the takedown pattern {pattern!r} is already listed") from error
-        self.conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
-        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return removed
 
-    def _remove_taken_down(self) -> dict[str, int]:
+    def apply_takedowns(self) -> dict[str, int]:
+        """Remove again whatever every listed takedown covers (e.g. pages a crawl that was
+        running during `takedown add` stored after it), in one transaction."""
+        patterns = self.takedown_patterns()
+        if not patterns:
+            return {}
+        with self._removing(patterns) as remove:
+            return remove()
+
+    @contextmanager
+    def _removing(self, patterns: list[str]) -> Iterator:
+        """A transaction in which taken_down(url) matches the patterns. Deleted pages are
+        zeroed on disk (secure_delete), the search index is rebuilt compactly and the WAL
+        checkpointed afterwards, so the file keeps no trace of what was removed."""
+        matcher = Takedowns(patterns)
+        self.conn.create_function("taken_down", 1, lambda url: matcher.covers(url) is not None, deterministic=True)
+        self.conn.execute("PRAGMA secure_delete = ON")
+        with self.transaction():
+            yield self._remove_covered
+        self.conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _remove_covered(self) -> dict[str, int]:
+        """Remove what taken_down() covers: captures whose URL or final URL matches, articles
+        and copies at matching URLs or made from those captures, an article's copies (the same
+        text) with it and the captures they came from, bodies no remaining capture shares,
+        mentions, keyword matches and search entries (by cascade and trigger), and matching
+        rejects and fetch failures."""
         for statement in TAKEDOWN_SELECTION:
             self.conn.execute(statement)
         removed = {}

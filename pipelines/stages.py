@@ -66,13 +66,17 @@ class _ArchivePipeline(_TopicPipeline):
 
 class TakedownPipeline(_ArchivePipeline):
     """Pages and failures at URLs a takedown covers are dropped before anything is recorded:
-    not captured, not logged as rejects or failures (the takedowns table accounts for them)."""
+    not captured, not logged as rejects or failures (the takedowns table accounts for them).
+    A takedown added while the crawl runs applies from the next item on."""
 
     def open_spider(self) -> None:
         super().open_spider()
-        self.takedowns = Takedowns(self.archive.takedown_patterns())
+        self.takedowns, self.latest = Takedowns([]), None
 
     def process_item(self, item):
+        latest = self.archive.row("SELECT max(id) AS id FROM takedowns")["id"]
+        if latest != self.latest:
+            self.takedowns, self.latest = Takedowns(self.archive.takedown_patterns()), latest
         for url in (item.url, getattr(item, "final_url", None)):
             if pattern := self.takedowns.covers(url):
                 self.count("takedowns_skipped")

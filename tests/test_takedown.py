@@ -101,6 +101,19 @@ def test_taken_down_url_is_not_captured_again(site, archive, tmp_path):
     assert site.url(f"/{DAY}/other") in urls(archive, "articles")
 
 
+def test_takedown_apply_removes_what_a_listed_pattern_covers_again(site, archive, crawled):
+    url = site.url(f"/{DAY}/named/")
+    take_down(archive, url)
+    conn = sqlite3.connect(archive)
+    conn.execute("ATTACH ? AS crawled", (str(crawled),))  # as if a running crawl stored it again
+    conn.execute("INSERT INTO captures SELECT * FROM crawled.captures WHERE url = ?", (url,))
+    conn.commit()
+    conn.close()
+    result = invoke("takedown", "apply", "--db", archive)
+    assert result.output == "Takedowns applied; removed 1 captures.\n"
+    assert url not in urls(archive, "captures")
+
+
 def test_takedown_list_shows_date_pattern_and_reason(site, archive):
     take_down(archive, site.url("/misc/gone/"), "--date", "2026-11-20")
     result = invoke("takedown", "list", "--db", archive)
