@@ -60,6 +60,10 @@ class JobState:
         self.close()
         for suffix in ("", "-wal", "-shm"):
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        try:
+            self.path.parent.rmdir()
+        except OSError:
+            pass  # another spider's unfinished job is in it
 
 
 class JobLog:

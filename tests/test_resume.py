@@ -145,4 +145,4 @@ def test_resumed_crawl_continues_one_crawl_run(resumed):
 
 def test_finished_crawl_removes_its_job_state(resumed):
     tmp_path, exits, finished, refetched = resumed
-    assert list((tmp_path / "archive.jobs").iterdir()) == []
+    assert not (tmp_path / "archive.jobs").exists()
