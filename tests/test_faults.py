@@ -100,6 +100,14 @@ def test_fault_crawl_accounts_for_every_listed_url_once(fault_crawl):
     assert all(len(ways) == 1 for ways in found.values())
 
 
+def test_fault_crawl_run_counts_add_up_to_the_listed_urls(fault_crawl):
+    site, db, log, found = fault_crawl
+    conn = sqlite3.connect(db)
+    (total,) = conn.execute("SELECT articles_added + copies_added + rejects + fetch_failures FROM crawl_runs").fetchone()
+    conn.close()
+    assert total == len(LISTED)
+
+
 def test_fault_crawl_finishes(fault_crawl):
     site, db, log, found = fault_crawl
     conn = sqlite3.connect(db)
