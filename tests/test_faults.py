@@ -26,8 +26,10 @@ CASES = {
     "rate-limited": (fail_first(1, Answer(429, b"slow down", (("Retry-After", "1"),)), html(article_html("rate"))),
                      "article", "Story rate."),
     "slow": (hang, "failure", "took longer than 1.0 seconds"),
-    "reset": (reset, "failure", "Connection"),
-    "truncated": (truncated(ARTICLE.encode()), "failure", "ResponseDataLossError: Indicates that Scrapy couldn't get a complete response."),
+    "reset": (reset, "failure", "DownloadFailedError: Indicates that a request download has failed. "
+                                "(ConnectionDone: Connection was closed cleanly.)"),
+    "truncated": (truncated(ARTICLE.encode()), "failure",
+                  "ResponseDataLossError: Indicates that Scrapy couldn't get a complete response. (ConnectionDone: "),
     "loop-a": (redirect(f"/{DAY}/loop-b/"), "failure", "max redirections"),
     "loop-b": (redirect(f"/{DAY}/loop-a/"), None, None),  # reached only through loop-a
     "huge": (page(Answer(200, b"<p>" + b"x" * (2 * LIMIT))), "failure", "larger than download max size"),

@@ -112,9 +112,7 @@ class ArchiveSpider(scrapy.Spider):
             if location := response.headers.get("Location"):
                 error += f" to {location.decode('latin-1')}, not followed"
         else:
-            # Some exceptions carry no message (ResponseDataLossError): their docstring says what happened.
-            message = failure.getErrorMessage() or (failure.type.__doc__ or "").strip().split("\n")[0]
-            error = f"{failure.type.__name__}: {message}"
+            error = f"{failure.type.__name__}: {_failure_message(failure.value)}"
         yield FetchFailure(
             url=request.meta.get("redirect_urls", [request.url])[0], error=error, spider=self.name, crawl_run_id=self.crawl_run_id,
             status=status, failed_at=utc_now(),
@@ -125,3 +123,13 @@ def _host_in(host: str | None, domains: list[str]) -> bool:
     """Scrapy's offsite rule: the host is one of the domains or a subdomain of one (ports aside)."""
     host = (host or "").lower()
     return bool(host) and any(host == d or host.endswith(f".{d}") for d in (d.lower() for d in domains))
+
+
+def _failure_message(error: BaseException) -> str:
+    """What went wrong, readably. Scrapy's download errors wrap Twisted's reasons in a list
+    repr, or carry no message at all (ResponseDataLossError): the exception's docstring
+    says what happened, followed by the reasons it wraps."""
+    reasons = getattr(error.__cause__, "reasons", None) or []
+    summary = str(error) if str(error) and not reasons else (type(error).__doc__ or "").strip().split("\n")[0]
+    details = "; ".join(f"{r.type.__name__}: {r.getErrorMessage()}".rstrip(": ") for r in reasons)
+    return f"{summary} ({details})" if details else summary
