@@ -1,4 +1,4 @@
-"""The `clippings` command line: demo, crawl, serve, extract."""
+"""The `clippings` command line: demo, crawl, serve, takedown, extract."""
 
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ from clippings.topic import TopicError, load_topic
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TOPIC = PROJECT_ROOT / "topics" / "metoo.yml"
 DEFAULT_SPIDERS = ("feeds", "sitemaps", "seeds")
-# The demo press site is on loopback and ours: no need to wait between requests.
+# The demo press site is on loopback and ours: no need to wait between requests, and
+# the fetch guard must let the crawl reach 127.0.0.1.
 DEMO_SETTINGS = {
+    "ALLOWED_PRIVATE_NETWORKS": "127.0.0.1/32",
     "DOWNLOAD_DELAY": "0",
     "AUTOTHROTTLE_ENABLED": "False",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
@@ -53,6 +55,7 @@ def db_option(function):
 def crawl(spiders: tuple[str, ...], topic_path: Path, urls_path: Path | None, db: Path, overrides: tuple[str, ...]) -> None:
     """Run SPIDERS (default: feeds, sitemaps, seeds; with --urls: seeds) into the archive."""
     settings = dict(_parse_override(o) for o in overrides)
+    _check_networks(settings.get("ALLOWED_PRIVATE_NETWORKS", ""))
     names = spiders or (("seeds",) if urls_path else DEFAULT_SPIDERS)
     run_crawl(names, topic_path, db, urls_path, settings)
     print_summary(db)
@@ -66,15 +69,23 @@ def _parse_override(text: str) -> tuple[str, str]:
 
 
 def run_crawl(names, topic_path: Path, db: Path, urls_path: Path | None = None, settings: dict | None = None) -> None:
-    """Check the inputs, then run each spider as a real `scrapy crawl`, one after the other."""
-    _check_topic(topic_path)
+    """Check the inputs, then run each spider as a real `scrapy crawl`, one after the other.
+
+    Each spider keeps its job state beside the archive while it runs (crawlers/jobstate.py):
+    after a crash, the same command resumes it."""
+    from crawlers.jobstate import job_state_path
+
+    topic = _check_topic(topic_path)
     _check_archive(db)
     _check_spiders(names)
     if urls_path and not urls_path.is_file():
         raise click.ClickException(f"cannot read the URL file {urls_path}")
     log_path = db.with_suffix(".crawl.log")
     for name in names:
-        _run_spider(name, topic_path, db, log_path, urls_path, settings or {})
+        job_path = job_state_path(db.resolve(), name, topic.name)
+        if job_path.exists():
+            click.echo(f"Resuming the interrupted {name} crawl ({job_path})", err=True)
+        _run_spider(name, topic_path, db, log_path, urls_path, {"JOB_STATE_PATH": job_path, **(settings or {})})
 
 
 def _run_spider(name: str, topic_path: Path, db: Path, log_path: Path, urls_path: Path | None, settings: dict) -> None:
@@ -107,6 +118,18 @@ def _check_topic(topic_path: Path):
         return load_topic(topic_path)
     except TopicError as error:
         raise click.ClickException(str(error)) from None
+
+
+def _check_networks(value: str) -> None:
+    import ipaddress
+
+    for cidr in filter(None, (part.strip() for part in value.split(","))):
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            raise click.ClickException(
+                f"ALLOWED_PRIVATE_NETWORKS: {cidr!r} is not a network; write CIDRs such as 127.0.0.1/32,10.0.0.0/8"
+            ) from None
 
 
 def _check_archive(db: Path, create: bool = True) -> None:
@@ -259,6 +282,74 @@ def print_rehydration(release_file: Path) -> None:
     click.echo(f"{release_file}: {counts.get('restored', 0)} restored, {counts.get('changed', 0)} changed, {counts.get('failed', 0)} failed")
     for url, status, detail in lost:
         click.echo(f"  {status}: {url} ({detail})")
+
+
+# --- takedown ------------------------------------------------------------
+
+
+@main.group()
+def takedown() -> None:
+    """Takedown requests: URL patterns removed from the archive and never captured again."""
+
+
+@takedown.command("add")
+@click.argument("pattern")
+@click.option("--reason", required=True, help="Why (who asked, on what grounds); kept in the takedowns table.")
+@click.option("--date", "requested_on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="When the takedown was requested, YYYY-MM-DD (default: today).")
+@db_option
+def takedown_add(pattern: str, reason: str, requested_on, db: Path) -> None:
+    """Remove every record at URLs matching PATTERN ("*" matches any characters) and keep them out."""
+    import datetime as dt
+
+    from pipelines.archive import Archive, ArchiveError
+    from pipelines.takedowns import BadPattern, check_pattern
+
+    try:
+        pattern = check_pattern(pattern)
+        archive = Archive(db, create=False)
+    except (BadPattern, ArchiveError) as error:
+        raise click.ClickException(str(error)) from None
+    day = (requested_on or dt.datetime.now(dt.timezone.utc)).date().isoformat()
+    try:
+        removed = archive.add_takedown(pattern, reason.strip(), day)
+    except ArchiveError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        archive.close()
+    counts = ", ".join(f"{n} {table}" for table, n in removed.items() if n) or "nothing yet"
+    click.echo(f"Takedown of {pattern} recorded; removed {counts}.")
+
+
+@takedown.command("apply")
+@db_option
+def takedown_apply(db: Path) -> None:
+    """Remove again whatever the listed takedowns cover (after a crawl that ran during `takedown add`)."""
+    from pipelines.archive import Archive, ArchiveError
+
+    try:
+        archive = Archive(db, create=False)
+    except ArchiveError as error:
+        raise click.ClickException(str(error)) from None
+    removed = archive.apply_takedowns()
+    archive.close()
+    counts = ", ".join(f"{n} {table}" for table, n in removed.items() if n) or "nothing"
+    click.echo(f"Takedowns applied; removed {counts}.")
+
+
+@takedown.command("list")
+@db_option
+def takedown_list(db: Path) -> None:
+    """The archive's takedowns, one per line: date, pattern, reason, records removed."""
+    from pipelines.archive import Archive, ArchiveError
+
+    try:
+        archive = Archive(db, create=False)
+    except ArchiveError as error:
+        raise click.ClickException(str(error)) from None
+    for row in archive.conn.execute("SELECT requested_on, pattern, reason, records_removed FROM takedowns ORDER BY id"):
+        click.echo("\t".join(str(value) for value in row))
+    archive.close()
 
 
 # --- extract -------------------------------------------------------------

@@ -30,18 +30,36 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 RETRY_TIMES = 2
+# A page that still fails after its retries is a logged fetch failure, not a crawl error.
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
+# A 429 or 503 with Retry-After holds back every request to its host until then (at most this long).
+RETRY_AFTER_MAX = 600.0
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = False
+
+# --- what the crawl may fetch (crawlers/safety.py) ---------------------------
+# Only http and https; never loopback, private, link-local, multicast or other
+# non-public addresses, checked after DNS resolution and on every redirect, unless
+# their network is listed here (CIDRs, e.g. "127.0.0.1/32" for a site on this machine).
+ALLOWED_PRIVATE_NETWORKS: list[str] = []
+MAX_PAGES_PER_DOMAIN = 20000  # requests to one host:port in one run (0: no limit)
+TWISTED_DNS_RESOLVER = "crawlers.safety.GuardedResolver"
+DOWNLOAD_HANDLERS = {"data": None, "file": None, "s3": None, "ftp": None}
+
 DOWNLOADER_MIDDLEWARES = {
+    "crawlers.safety.FetchGuardMiddleware": 60,  # after OffsiteMiddleware (50)
     # Scrapy 2.19's robots.txt middleware lets requests that queue behind a host's
     # robots.txt download through unchecked; ours fixes that (crawlers/middlewares.py).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawlers.middlewares.RobotsTxtMiddleware": 100,
+    # After RetryMiddleware (550) on the way in, before it on the way out: it sees the 429.
+    "crawlers.middlewares.RetryAfterMiddleware": 560,
 }
 TELNETCONSOLE_ENABLED = False
 
 # --- what happens to a fetched page -------------------------------------
 ITEM_PIPELINES = {
+    "pipelines.stages.TakedownPipeline": 40,
     "pipelines.stages.FailureLogPipeline": 50,
     "pipelines.stages.RespectPipeline": 100,
     "pipelines.stages.CapturePipeline": 200,
@@ -50,7 +68,12 @@ ITEM_PIPELINES = {
     "pipelines.stages.DedupePipeline": 500,
     "pipelines.stages.StorePipeline": 600,
 }
+# Crash-safe resume (crawlers/jobstate.py): `clippings crawl` sets JOB_STATE_PATH beside the
+# archive, one file per spider and topic; empty means no job state.
+JOB_STATE_PATH = ""
+DUPEFILTER_CLASS = "crawlers.jobstate.JobDupeFilter"
 EXTENSIONS = {
+    "crawlers.jobstate.JobLog": 50,
     "crawlers.extensions.CrawlLog": 100,
     "crawlers.extensions.ProgressDisplay": 200,
 }

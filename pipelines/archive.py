@@ -16,9 +16,10 @@ import zstandard
 from clippings import __version__
 from clippings.topic import Topic
 from crawlers.items import FetchedPage, FetchFailure
-from pipelines.extraction import line_fingerprint
+from pipelines.extraction import line_fingerprint, may_be_boilerplate
 from pipelines.schema import ForeignDatabase, migrate
 from pipelines.stories import STORY_SIMILARITY, similarity, sketch
+from pipelines.takedowns import Takedowns
 
 COMPRESSION = "zstd"
 _COMPRESSOR = zstandard.ZstdCompressor(level=9)
@@ -113,12 +114,13 @@ class Archive:
             )
 
     def start_run(self, run_id: str, spider: str, topic: Topic, user_agent: str, robots_obey: bool) -> None:
+        """A resumed run (crawlers/jobstate.py) keeps its row and its start time."""
         with self.transaction():
             self.db["crawl_runs"].insert(
                 {"id": run_id, "spider": spider, "topic": topic.name, "topic_sha256": topic.sha256,
                  "started_at": utc_now(), "user_agent": user_agent, "robots_obey": int(robots_obey),
                  "clippings_version": __version__},
-                replace=True,
+                ignore=True,
             )
 
     def finish_run(self, run_id: str, reason: str, counts: dict[str, int]) -> None:
@@ -184,7 +186,7 @@ class Archive:
     def _count_lines(self, outlet_id: str | None, text: str) -> None:
         if outlet_id is None:
             return
-        fingerprints = {line_fingerprint(line) for line in text.split("\n") if line.strip()}
+        fingerprints = {line_fingerprint(line) for line in text.split("\n") if may_be_boilerplate(line)}
         self.conn.executemany(
             "INSERT INTO outlet_lines (outlet_id, line_fingerprint, articles) VALUES (?, ?, 1) "
             "ON CONFLICT (outlet_id, line_fingerprint) DO UPDATE SET articles = articles + 1",
@@ -274,10 +276,66 @@ class Archive:
             for m in match.keywords
         )
 
+    # --- takedowns ------------------------------------------------------
+
+    def takedown_patterns(self) -> list[str]:
+        return [pattern for (pattern,) in self.conn.execute("SELECT pattern FROM takedowns ORDER BY id")]
+
+    def add_takedown(self, pattern: str, reason: str, requested_on: str) -> dict[str, int]:
+        """Record the takedown and remove what it covers (see _remove_covered), in one
+        transaction. Returns the rows removed per table."""
+        if pattern in self.takedown_patterns():
+            raise ArchiveError(f"the takedown pattern {pattern!r} is already listed")
+        with self._removing([pattern]) as remove:
+            removed = remove()
+            self.db["takedowns"].insert(
+                {"pattern": pattern, "reason": reason, "requested_on": requested_on, "added_at": utc_now(),
+                 "records_removed": sum(removed.values())}
+            )
+        return removed
+
+    def apply_takedowns(self) -> dict[str, int]:
+        """Remove again whatever every listed takedown covers (e.g. pages a crawl that was
+        running during `takedown add` stored after it), in one transaction."""
+        patterns = self.takedown_patterns()
+        if not patterns:
+            return {}
+        with self._removing(patterns) as remove:
+            return remove()
+
+    @contextmanager
+    def _removing(self, patterns: list[str]) -> Iterator:
+        """A transaction in which taken_down(url) matches the patterns. Deleted pages are
+        zeroed on disk (secure_delete), the search index is rebuilt compactly and the WAL
+        checkpointed afterwards, so the file keeps no trace of what was removed."""
+        matcher = Takedowns(patterns)
+        self.conn.create_function("taken_down", 1, lambda url: matcher.covers(url) is not None, deterministic=True)
+        self.conn.execute("PRAGMA secure_delete = ON")
+        with self.transaction():
+            yield self._remove_covered
+        self.conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _remove_covered(self) -> dict[str, int]:
+        """Remove what taken_down() covers: captures whose URL or final URL matches, articles
+        and copies at matching URLs or made from those captures, an article's copies (the same
+        text) with it and the captures they came from, bodies no remaining capture shares,
+        mentions, keyword matches and search entries (by cascade and trigger), and matching
+        rejects and fetch failures."""
+        for statement in TAKEDOWN_SELECTION:
+            self.conn.execute(statement)
+        removed = {}
+        for table, sql in TAKEDOWN_DELETES.items():
+            removed[table] = self.conn.execute(sql).rowcount
+        for temporary in ("gone_captures", "gone_articles", "new_leads"):
+            self.conn.execute(f"DROP TABLE temp.{temporary}")
+        return removed
+
     # --- logs -----------------------------------------------------------
 
     def log_reject(self, url: str, stage: str, reason: str, spider: str, run_id: str, capture_id: int | None) -> None:
-        """One row per URL and stage: seeing it again updates the row instead of adding one."""
+        """One row per URL and stage: seeing it again updates the row instead of adding one.
+        times_seen counts runs: a resumed run that sees the URL again does not add to it."""
         now = utc_now()
         with self.transaction():
             self.conn.execute(
@@ -285,7 +343,7 @@ class Archive:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (url, stage) DO UPDATE SET reason = excluded.reason, "
                 "capture_id = coalesce(excluded.capture_id, capture_id), last_seen_at = excluded.last_seen_at, "
-                "times_seen = times_seen + 1, crawl_run_id = excluded.crawl_run_id",
+                "times_seen = times_seen + (crawl_run_id IS NOT excluded.crawl_run_id), crawl_run_id = excluded.crawl_run_id",
                 (url, stage, reason, capture_id, spider, now, now, run_id),
             )
 
@@ -296,9 +354,38 @@ class Archive:
                 "INSERT INTO fetch_failures (url, status, error, spider, first_seen_at, last_seen_at, crawl_run_id) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (url) DO UPDATE SET status = excluded.status, error = excluded.error, "
-                "last_seen_at = excluded.last_seen_at, times_seen = times_seen + 1, crawl_run_id = excluded.crawl_run_id",
+                "last_seen_at = excluded.last_seen_at, times_seen = times_seen + (crawl_run_id IS NOT excluded.crawl_run_id), "
+                "crawl_run_id = excluded.crawl_run_id",
                 (failure.url, failure.status, failure.error, failure.spider, now, now, failure.crawl_run_id),
             )
+
+
+# What a takedown removes, with taken_down(url) registered by Archive.add_takedown.
+TAKEDOWN_SELECTION = (
+    "CREATE TEMP TABLE gone_captures AS SELECT id FROM captures WHERE taken_down(url) OR taken_down(final_url)",
+    "CREATE TEMP TABLE gone_articles AS SELECT id FROM articles "
+    "WHERE taken_down(url) OR capture_id IN (SELECT id FROM temp.gone_captures)",
+    "INSERT INTO temp.gone_captures SELECT capture_id FROM articles WHERE id IN (SELECT id FROM temp.gone_articles) "
+    "UNION SELECT capture_id FROM copies WHERE taken_down(url) OR article_id IN (SELECT id FROM temp.gone_articles)",
+    # A story whose lead goes is led by its earliest-published remaining article (undated ones
+    # never lead; an article left alone leads itself). Computed before anything changes.
+    "CREATE TEMP TABLE new_leads AS SELECT a.story_id AS old_lead, ("
+    "  SELECT m.id FROM articles m WHERE m.story_id = a.story_id AND m.published_day IS NOT NULL"
+    "  AND m.id NOT IN (SELECT id FROM temp.gone_articles) ORDER BY m.published_day, m.id LIMIT 1) AS new_lead "
+    "FROM articles a WHERE a.story_id IN (SELECT id FROM temp.gone_articles) GROUP BY a.story_id",
+    "UPDATE articles SET story_id = coalesce((SELECT new_lead FROM temp.new_leads WHERE old_lead = articles.story_id), id) "
+    "WHERE story_id IN (SELECT id FROM temp.gone_articles) AND id NOT IN (SELECT id FROM temp.gone_articles)",
+)
+TAKEDOWN_DELETES = {
+    "rejects": "DELETE FROM rejects WHERE taken_down(url) OR capture_id IN (SELECT id FROM temp.gone_captures)",
+    "copies": "DELETE FROM copies WHERE taken_down(url) OR capture_id IN (SELECT id FROM temp.gone_captures) "
+              "OR article_id IN (SELECT id FROM temp.gone_articles)",
+    # mentions and keyword_matches go with their article (ON DELETE CASCADE), the index by trigger
+    "articles": "DELETE FROM articles WHERE id IN (SELECT id FROM temp.gone_articles)",
+    "captures": "DELETE FROM captures WHERE id IN (SELECT id FROM temp.gone_captures)",
+    "capture_bodies": "DELETE FROM capture_bodies WHERE content_sha256 NOT IN (SELECT content_sha256 FROM captures)",
+    "fetch_failures": "DELETE FROM fetch_failures WHERE taken_down(url)",
+}
 
 
 def _article_row(page: FetchedPage, topic: Topic) -> dict[str, Any]:

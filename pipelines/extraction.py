@@ -18,6 +18,7 @@ from htmldate import find_date
 from lxml import html as lxml_html
 from trafilatura import metadata as trafilatura_metadata
 from trafilatura.settings import Document
+from w3lib.encoding import html_to_unicode
 
 from pipelines.dating import PublicationDate, date_from_url, date_publication, json_ld_articles
 
@@ -221,9 +222,17 @@ def date_page(
     return date_publication(tree, url, htmldate_value, listing_dates, not_after=captured_at)
 
 
-def decode_html(html: str | bytes) -> str:
-    """Bytes decoded by their declared or sniffed charset."""
-    return trafilatura.utils.decode_file(html) if isinstance(html, bytes) else html
+def decode_html(html: str | bytes, content_type: str | None = None) -> str:
+    """Bytes as text. Valid UTF-8 is read as UTF-8 whatever the page declares: a wrong
+    declaration is common, and windows-1252 or Shift_JIS text is almost never valid UTF-8.
+    Otherwise the HTTP charset, a byte-order mark, the meta charset, and windows-1252 when
+    nothing is declared, as browsers do."""
+    if isinstance(html, str):
+        return html
+    try:
+        return html.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return html_to_unicode(content_type, html, default_encoding="cp1252")[1]
 
 
 def parse_html(html: str) -> lxml_html.HtmlElement:
@@ -372,6 +381,15 @@ def drop_known_lines(text: str, fingerprints: frozenset[str]) -> str:
     if not fingerprints:
         return text
     return "\n".join(line for line in text.split("\n") if line_fingerprint(line) not in fingerprints)
+
+
+# Boilerplate is short (a newsletter prompt, "Follow us", a copyright line); a long paragraph an
+# outlet repeats across follow-up stories is background the story needs, and stays.
+BOILERPLATE_MAX_WORDS = 25
+
+
+def may_be_boilerplate(line: str) -> bool:
+    return 0 < count_words(line) <= BOILERPLATE_MAX_WORDS
 
 
 def line_fingerprint(line: str) -> str:

@@ -249,8 +249,21 @@ FACET_INDEXES = """
         CREATE INDEX articles_published_source ON articles(published_source);
 """
 
+# Takedown requests (`clippings takedown add`): URL patterns whose records are removed
+# from the archive and never captured again.
+TAKEDOWNS = """
+        CREATE TABLE takedowns (
+            id INTEGER PRIMARY KEY,
+            pattern TEXT NOT NULL UNIQUE,
+            reason TEXT NOT NULL,
+            requested_on TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            records_removed INTEGER NOT NULL DEFAULT 0
+        );
+"""
+
 # Each entry is one migration's SQL; append, never edit a released one.
-MIGRATIONS: list[str] = [INITIAL_SCHEMA, TOPICS, DATES_AND_TEXT_FLAGS, STORIES, OUTLET_LINES, FACET_INDEXES]
+MIGRATIONS: list[str] = [INITIAL_SCHEMA, TOPICS, DATES_AND_TEXT_FLAGS, STORIES, OUTLET_LINES, FACET_INDEXES, TAKEDOWNS]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,7 +1,7 @@
 """The item pipelines, one concern each, in the order crawlers/settings.py gives them.
 
-respect -> capture -> extract -> topic -> dedupe -> store. An expected reject raises
-Rejected(stage, reason): crawlers.extensions.RejectLog records it in the `rejects` table.
+takedown -> failure log -> respect -> capture -> extract -> topic -> dedupe -> store.
+An expected reject raises Rejected(stage, reason): crawlers.extensions.RejectLog records it in the `rejects` table.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from clippings.topic import Topic, load_topic
 from crawlers.items import FetchedPage, FetchFailure
 from pipelines.archive import Archive
 from pipelines.canonical import canonical_url
-from pipelines.extraction import NotAnArticle, extract_article
+from pipelines.extraction import NotAnArticle, decode_html, extract_article
 from pipelines.relevance import OffTopic, TopicMatcher
+from pipelines.takedowns import Takedowns
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 NOARCHIVE = re.compile(rb"<meta[^>]+name=[\"']?(?:robots|[\w-]*bot)[\"']?[^>]*>", re.IGNORECASE)
@@ -61,6 +62,26 @@ class _ArchivePipeline(_TopicPipeline):
 
     def close_spider(self) -> None:
         self.archive.close()
+
+
+class TakedownPipeline(_ArchivePipeline):
+    """Pages and failures at URLs a takedown covers are dropped before anything is recorded:
+    not captured, not logged as rejects or failures (the takedowns table accounts for them).
+    A takedown added while the crawl runs applies from the next item on."""
+
+    def open_spider(self) -> None:
+        super().open_spider()
+        self.takedowns, self.latest = Takedowns([]), None
+
+    def process_item(self, item):
+        latest = self.archive.row("SELECT max(id) AS id FROM takedowns")["id"]
+        if latest != self.latest:
+            self.takedowns, self.latest = Takedowns(self.archive.takedown_patterns()), latest
+        for url in (item.url, getattr(item, "final_url", None)):
+            if pattern := self.takedowns.covers(url):
+                self.count("takedowns_skipped")
+                raise DropItem(f"taken down ({pattern})", log_level="INFO")
+        return item
 
 
 class FailureLogPipeline(_ArchivePipeline):
@@ -117,15 +138,23 @@ class ExtractPipeline(_ArchivePipeline):
         content_type = (item.header("content-type") or "").split(";")[0].strip().lower()
         if content_type and content_type not in HTML_TYPES:
             raise Rejected("extract", f"not an HTML page ({content_type})")
+        if _looks_binary(item.body):
+            raise Rejected("extract", "not an HTML page (binary content)")
+        html = decode_html(item.body, item.header("content-type"))
         try:
             item.article = extract_article(
-                item.body, item.final_url, item.listing_dates, self.min_words,
+                html, item.final_url, item.listing_dates, self.min_words,
                 captured_at=item.archived_at or item.fetched_at,
                 boilerplate=self.archive.boilerplate(item.outlet_id, self.boilerplate_min_articles),
             )
         except NotAnArticle as reason:
             raise Rejected("extract", str(reason)) from None
         return item
+
+
+def _looks_binary(body: bytes) -> bool:
+    """NUL bytes early on mean an image, a PDF or an executable, not HTML (UTF-16 aside)."""
+    return b"\x00" in body[:4096] and not body.startswith((b"\xff\xfe", b"\xfe\xff"))
 
 
 class TopicPipeline(_TopicPipeline):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 import subprocess
@@ -22,6 +23,32 @@ def run_clippings(*args: str, cwd: Path = PROJECT_ROOT, timeout: int = 600):
         text=True,
         timeout=timeout,
     )
+
+
+# The crawl's own environment: scrapy.cfg in the checkout picks the settings module.
+SCRAPY_ENV = {k: v for k, v in os.environ.items() if k != "SCRAPY_SETTINGS_MODULE"}
+
+
+def scrapy_command(spider, tmp_path, topic_text, *args):
+    """`scrapy crawl` exactly as a Scrapy user runs it from the checkout (scrapy.cfg); the
+    test sites are on loopback, which the fetch guard must be told to allow."""
+    topic = tmp_path / "topic.yml"
+    topic.write_text(topic_text)
+    db, log = tmp_path / "archive.db", tmp_path / "crawl.log"
+    command = [sys.executable, "-m", "scrapy", "crawl", spider, "-s", f"ARCHIVE_PATH={db}", "-s", f"TOPIC_PATH={topic}",
+               "-s", f"LOG_FILE={log}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
+               "-s", "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32", *args]
+    return command, db, log
+
+
+def scrapy_crawl(spider, tmp_path, topic_text, *args):
+    """Run the crawl to its end; the archive's path and the log's text."""
+    command, db, log = scrapy_command(spider, tmp_path, topic_text, *args)
+    result = subprocess.run(command, cwd=PROJECT_ROOT, env=SCRAPY_ENV, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    text = log.read_text()
+    assert " ERROR: " not in text and "Traceback" not in text, text[-3000:]
+    return db, text
 
 
 def free_port_block(size: int = 4) -> int:

@@ -46,12 +46,29 @@ def test_archive_missing_file_when_not_creating(tmp_path):
     assert not (tmp_path / "none.db").exists()
 
 
+def add_runs(archive, *run_ids):
+    archive.db["crawl_runs"].insert_all(
+        {"id": run_id, "spider": "seeds", "topic": "t", "topic_sha256": "0", "started_at": "2026-01-01",
+         "user_agent": "ua", "robots_obey": 1, "clippings_version": "0"}
+        for run_id in run_ids
+    )
+
+
 def test_log_reject_updates_instead_of_adding(tmp_path):
     archive = Archive(tmp_path / "a.db")
-    for _ in range(3):
-        archive.log_reject("https://e.com/x", "topic", "off-topic: score 0", "seeds", None, None)
+    add_runs(archive, "r1", "r2", "r3")
+    for run_id in ("r1", "r2", "r3"):
+        archive.log_reject("https://e.com/x", "topic", "off-topic: score 0", "seeds", run_id, None)
     row = archive.row("SELECT count(*) AS n, max(times_seen) AS seen FROM rejects")
     assert row == {"n": 1, "seen": 3}
+
+
+def test_log_reject_again_in_a_resumed_run_counts_once(tmp_path):
+    archive = Archive(tmp_path / "a.db")
+    add_runs(archive, "r1")
+    for _ in range(2):
+        archive.log_reject("https://e.com/x", "topic", "off-topic: score 0", "seeds", "r1", None)
+    assert archive.row("SELECT times_seen FROM rejects") == {"times_seen": 1}
 
 
 def test_transaction_rolls_back_on_error(tmp_path):

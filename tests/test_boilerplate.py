@@ -10,6 +10,11 @@ from pipelines.extraction import drop_known_lines, extract_article, line_fingerp
 from pipelines.relevance import TopicMatcher
 
 PROMPT = "Get the latest updates right in your inbox. Sign up for our newsletters."
+BACKGROUND = (
+    "The allegations against Harvey Weinstein were first reported by The New York Times on October 5, "
+    "and the New Yorker published the accounts of thirteen more women five days later, after which the "
+    "board of his company dismissed him."
+)
 
 
 def article_html(number: int) -> bytes:
@@ -17,7 +22,7 @@ def article_html(number: int) -> bytes:
     return (
         f"<html><head><title>Harvey Weinstein story {number}</title>"
         f'<meta property="article:published_time" content="2017-10-1{number}"></head>'
-        f"<body><article><h1>Harvey Weinstein story {number}</h1><p>{body}</p><p>{PROMPT}</p>"
+        f"<body><article><h1>Harvey Weinstein story {number}</h1><p>{body}</p><p>{PROMPT}</p><p>{BACKGROUND}</p>"
         f"<p>The studio said it would publish the code next week, story {number} adds.</p></article></body></html>"
     ).encode()
 
@@ -49,5 +54,7 @@ def test_archive_boilerplate_is_lines_repeated_in_enough_articles(tmp_path):
         archive.add_article(page, topic)
         seen.append(PROMPT in page.article.text)
     assert seen == [True, True, True, False]  # the fourth article of the outlet is without it
+    # The long background paragraph the outlet repeats is content: never boilerplate.
+    assert BACKGROUND in page.article.text
     assert archive.boilerplate(outlet, 3) == {line_fingerprint(PROMPT)}
     assert archive.boilerplate("another-outlet", 3) == frozenset()

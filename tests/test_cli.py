@@ -58,6 +58,7 @@ def test_extract_manifest_bad_line_is_one_sentence(tmp_path):
         (lambda p: p.joinpath("a.db").write_bytes(b"x" * 4096), ["crawl", "--db", "{d}/a.db"], "not a readable SQLite archive"),
         (None, ["crawl", "--urls", "{d}/nourls.txt", "--db", "{d}/a.db"], "cannot read the URL file"),
         (None, ["crawl", "-s", "NOEQUALS", "--db", "{d}/a.db"], "is not NAME=VALUE"),
+        (None, ["crawl", "-s", "ALLOWED_PRIVATE_NETWORKS=10.0.0.0/8,intranet", "--db", "{d}/a.db"], "'intranet' is not a network"),
     ],
 )
 def test_cli_user_mistakes_get_one_clear_sentence(tmp_path, setup, args, message):

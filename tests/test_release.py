@@ -44,6 +44,7 @@ def test_public_release_holds_no_article_text(demo_archive, public_release):
 
 def test_public_release_holds_no_raw_pages_but_keeps_metadata(demo_archive, public_release):
     assert query(public_release, "SELECT count(*) FROM capture_bodies") == [(0,)]
+    assert query(public_release, "SELECT count(*) FROM takedowns") == [(0,)]
     for table in ("articles", "captures", "mentions", "copies", "outlets"):
         assert query(public_release, f"SELECT count(*) FROM {table}") == query(demo_archive, f"SELECT count(*) FROM {table}")
     assert query(public_release, "SELECT kind FROM releases") == [("public",)]

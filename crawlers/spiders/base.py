@@ -69,7 +69,15 @@ class ArchiveSpider(scrapy.Spider):
         lines = Path(self.urls_file).read_text(encoding="utf-8").splitlines()
         return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
-    def request(self, url: str, callback, **cb_kwargs: Any) -> scrapy.Request:
+    def request(self, url: str, callback, **cb_kwargs: Any) -> scrapy.Request | FetchFailure:
+        """A request for the URL; outside the crawl's hosts, a failure saying so instead, because
+        Scrapy's offsite filter would drop the request without a trace and every URL a spider
+        finds must be accounted for."""
+        if not _host_in(urlsplit(url).hostname, self.allowed_domains):
+            return FetchFailure(
+                url=url, error=f"not fetched: outside the crawl's domains ({urlsplit(url).hostname or 'no host'})",
+                spider=self.name, crawl_run_id=self.crawl_run_id, failed_at=utc_now(),
+            )
         return scrapy.Request(url, callback=callback, errback=self.failed, cb_kwargs=cb_kwargs)
 
     def page(self, response: Response, listing_dates: dict[str, str] | None = None) -> FetchedPage:
@@ -93,15 +101,35 @@ class ArchiveSpider(scrapy.Spider):
         yield self.page(response, listing_dates)
 
     def failed(self, failure: Failure):
-        """Errback: every failed fetch becomes a FetchFailure item with its reason."""
+        """Errback: every failed fetch becomes a FetchFailure item with its reason, under the
+        URL first requested (a redirect's target is named in the reason when it matters)."""
         request = failure.request
         status = None
         if failure.check(HttpError):
-            status = failure.value.response.status
+            response = failure.value.response
+            status = response.status
             error = f"HTTP {status}"
+            if location := response.headers.get("Location"):
+                error += f" to {location.decode('latin-1')}, not followed"
         else:
-            error = f"{failure.type.__name__}: {failure.getErrorMessage()}"
+            error = f"{failure.type.__name__}: {_failure_message(failure.value)}"
         yield FetchFailure(
-            url=request.url, error=error, spider=self.name, crawl_run_id=self.crawl_run_id,
+            url=request.meta.get("redirect_urls", [request.url])[0], error=error, spider=self.name, crawl_run_id=self.crawl_run_id,
             status=status, failed_at=utc_now(),
         )
+
+
+def _host_in(host: str | None, domains: list[str]) -> bool:
+    """Scrapy's offsite rule: the host is one of the domains or a subdomain of one (ports aside)."""
+    host = (host or "").lower()
+    return bool(host) and any(host == d or host.endswith(f".{d}") for d in (d.lower() for d in domains))
+
+
+def _failure_message(error: BaseException) -> str:
+    """What went wrong, readably. Scrapy's download errors wrap Twisted's reasons in a list
+    repr, or carry no message at all (ResponseDataLossError): the exception's docstring
+    says what happened, followed by the reasons it wraps."""
+    reasons = getattr(error.__cause__, "reasons", None) or []
+    summary = str(error) if str(error) and not reasons else (type(error).__doc__ or "").strip().split("\n")[0]
+    details = "; ".join(f"{r.type.__name__}: {r.getErrorMessage()}".rstrip(": ") for r in reasons)
+    return f"{summary} ({details})" if details else summary

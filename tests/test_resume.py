@@ -1,0 +1,148 @@
+"""Crash and resume: `clippings crawl` killed with SIGKILL at several points ends, when run again, with
+the archive an uninterrupted crawl builds."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import PROJECT_ROOT, SCRAPY_ENV
+from .faultsite import DAY, Answer, FaultSite, article_html, html, page, sitemap
+
+ROUTES = {
+    **{f"/{DAY}/story-{n}/": page(html(article_html(f"number {n}"))) for n in range(12)},
+    # The same text, published later: a copy of story 0 whichever is fetched first.
+    f"/{DAY}/wire-copy/": page(html(article_html("number 0", published="2017-10-18"))),
+    f"/{DAY}/empty/": page(Answer(200, b"")),
+    f"/{DAY}/gone/": page(Answer(410, b"gone")),
+}
+# Kill the crawl when the site receives its Nth request (of that run): robots.txt is the
+# first, the sitemap the second, then pages. Each plan is one kill per run, then a clean run.
+KILL_PLANS = {"at-robots": [1], "after-sitemap": [3], "mid-crawl": [8], "near-end": [15], "twice": [5, 6]}
+
+SNAPSHOT = {
+    "articles": "SELECT c.url, a.url, a.title, a.published_day, a.text_sha256, a.keywords, a.people "
+                "FROM articles a JOIN captures c ON c.id = a.capture_id",
+    "copies": "SELECT c.url, a.url, k.relation FROM copies k JOIN captures c ON c.id = k.capture_id "
+              "JOIN articles a ON a.id = k.article_id",
+    "captures": "SELECT url, final_url, status, content_sha256 FROM captures",
+    "capture_bodies": "SELECT content_sha256, size FROM capture_bodies",
+    "rejects": "SELECT url, stage, reason, times_seen FROM rejects",
+    "fetch_failures": "SELECT url, status, error, times_seen FROM fetch_failures",
+    "mentions": "SELECT a.url, m.person_id, m.in_title, m.in_body FROM mentions m JOIN articles a ON a.id = m.article_id",
+    "keyword_matches": "SELECT a.url, k.keyword FROM keyword_matches k JOIN articles a ON a.id = k.article_id",
+    "search": "SELECT a.url FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid WHERE articles_fts MATCH 'Weinstein'",
+}
+
+
+def snapshot(db) -> dict[str, list[tuple]]:
+    """The archive's content, without ids, times and run ids (which differ between any two crawls)."""
+    conn = sqlite3.connect(db)
+    try:
+        return {name: sorted(conn.execute(sql).fetchall()) for name, sql in SNAPSHOT.items()}
+    finally:
+        conn.close()
+
+
+def crawl(site: FaultSite, tmp_path, kill_at: int | None = None) -> int:
+    """`clippings crawl sitemaps` in its own process group; SIGKILL to the group at request kill_at."""
+    topic = tmp_path / "topic.yml"
+    topic.write_text(site.topic())
+    command = [sys.executable, "-m", "clippings", "crawl", "sitemaps", "--topic", str(topic), "--db", str(tmp_path / "archive.db"),
+               "-s", "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=SCRAPY_ENV, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = len(site.server.requests)
+
+    def kill(number: int, path: str) -> bool:
+        if kill_at is None or number - first != kill_at:
+            return False
+        os.killpg(process.pid, signal.SIGKILL)
+        return True
+
+    site.server.on_request = kill
+    try:
+        return process.wait(timeout=120)
+    finally:
+        site.server.on_request = None
+
+
+@pytest.fixture(scope="module")
+def site():
+    with FaultSite(dict(ROUTES)) as running:
+        running.server.routes["/sitemap.xml"] = page(sitemap([running.url(path) for path in ROUTES]))
+        yield running
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(site, tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("uninterrupted")
+    assert crawl(site, tmp_path) == 0
+    return snapshot(tmp_path / "archive.db")
+
+
+@pytest.fixture(scope="module", params=KILL_PLANS)
+def resumed(request, site, tmp_path_factory):
+    """Run the plan's killed crawls, then the same command to the end; what each run returned."""
+    tmp_path = tmp_path_factory.mktemp(request.param)
+    exits = [crawl(site, tmp_path, kill_at) for kill_at in KILL_PLANS[request.param]]
+    job = tmp_path / "archive.jobs" / "sitemaps-metoo.sqlite"
+    finished = {url for (url,) in sqlite3.connect(job).execute("SELECT url FROM finished_urls")} if job.exists() else None
+    before = len(site.server.requests)
+    exits.append(crawl(site, tmp_path))
+    refetched = {site.url(path) for path in site.server.requests[before:]} & (finished or set())
+    return tmp_path, exits, finished, refetched
+
+
+def test_uninterrupted_crawl_archives_every_page(uninterrupted):
+    assert len(uninterrupted["articles"]) == 12 and len(uninterrupted["copies"]) == 1
+    assert len(uninterrupted["rejects"]) == 1 and len(uninterrupted["fetch_failures"]) == 1
+
+
+def test_killed_crawl_was_killed_then_finished(resumed):
+    tmp_path, exits, finished, refetched = resumed
+    assert exits == [-signal.SIGKILL] * (len(exits) - 1) + [0]
+
+
+def test_killed_crawl_keeps_its_job_state_beside_the_archive(resumed):
+    tmp_path, exits, finished, refetched = resumed
+    assert finished is not None
+
+
+def test_resumed_crawl_does_not_fetch_finished_urls_again(resumed):
+    tmp_path, exits, finished, refetched = resumed
+    if not finished:
+        pytest.skip("no URL had finished when this plan killed the crawl")
+    assert refetched == set()
+
+
+def test_resumed_crawl_ends_with_the_uninterrupted_archive(resumed, uninterrupted):
+    tmp_path, exits, finished, refetched = resumed
+    assert snapshot(tmp_path / "archive.db") == uninterrupted
+
+
+def test_resumed_archive_passes_integrity_checks(resumed):
+    tmp_path, exits, finished, refetched = resumed
+    conn = sqlite3.connect(tmp_path / "archive.db")
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
+    finally:
+        conn.close()
+
+
+def test_resumed_crawl_continues_one_crawl_run(resumed):
+    tmp_path, exits, finished, refetched = resumed
+    conn = sqlite3.connect(tmp_path / "archive.db")
+    runs = conn.execute("SELECT finish_reason FROM crawl_runs WHERE spider = 'sitemaps'").fetchall()
+    conn.close()
+    assert runs == [("finished",)]
+
+
+def test_finished_crawl_removes_its_job_state(resumed):
+    tmp_path, exits, finished, refetched = resumed
+    assert not (tmp_path / "archive.jobs").exists()
