@@ -132,13 +132,18 @@ def _check_networks(value: str) -> None:
             ) from None
 
 
-def _check_archive(db: Path, create: bool = True) -> None:
+def _open_archive(db: Path, create: bool = False):
+    """The archive, or one clear sentence and exit 1 when it cannot be used."""
     from pipelines.archive import Archive, ArchiveError
 
     try:
-        Archive(db, create=create).close()
+        return Archive(db, create=create)
     except ArchiveError as error:
         raise click.ClickException(str(error)) from None
+
+
+def _check_archive(db: Path, create: bool = True) -> None:
+    _open_archive(db, create).close()
 
 
 def _check_spiders(names) -> None:
@@ -302,14 +307,14 @@ def takedown_add(pattern: str, reason: str, requested_on, db: Path) -> None:
     """Remove every record at URLs matching PATTERN ("*" matches any characters) and keep them out."""
     import datetime as dt
 
-    from pipelines.archive import Archive, ArchiveError
+    from pipelines.archive import ArchiveError
     from pipelines.takedowns import BadPattern, check_pattern
 
     try:
         pattern = check_pattern(pattern)
-        archive = Archive(db, create=False)
-    except (BadPattern, ArchiveError) as error:
+    except BadPattern as error:
         raise click.ClickException(str(error)) from None
+    archive = _open_archive(db)
     day = (requested_on or dt.datetime.now(dt.timezone.utc)).date().isoformat()
     try:
         removed = archive.add_takedown(pattern, reason.strip(), day)
@@ -325,12 +330,7 @@ def takedown_add(pattern: str, reason: str, requested_on, db: Path) -> None:
 @db_option
 def takedown_apply(db: Path) -> None:
     """Remove again whatever the listed takedowns cover (after a crawl that ran during `takedown add`)."""
-    from pipelines.archive import Archive, ArchiveError
-
-    try:
-        archive = Archive(db, create=False)
-    except ArchiveError as error:
-        raise click.ClickException(str(error)) from None
+    archive = _open_archive(db)
     removed = archive.apply_takedowns()
     archive.close()
     counts = ", ".join(f"{n} {table}" for table, n in removed.items() if n) or "nothing"
@@ -341,12 +341,7 @@ def takedown_apply(db: Path) -> None:
 @db_option
 def takedown_list(db: Path) -> None:
     """The archive's takedowns, one per line: date, pattern, reason, records removed."""
-    from pipelines.archive import Archive, ArchiveError
-
-    try:
-        archive = Archive(db, create=False)
-    except ArchiveError as error:
-        raise click.ClickException(str(error)) from None
+    archive = _open_archive(db)
     for row in archive.conn.execute("SELECT requested_on, pattern, reason, records_removed FROM takedowns ORDER BY id"):
         click.echo("\t".join(str(value) for value in row))
     archive.close()

@@ -9,7 +9,8 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -201,3 +202,11 @@ def gzip_bomb(size: int) -> Answer:
 def binary(size: int, content_type: str | None, magic: bytes = b"") -> Answer:
     body = magic + random.Random(size).randbytes(size)
     return Answer(200, body, (("Content-Type", content_type),) if content_type else ())
+
+
+@contextmanager
+def site_with_sitemap(routes: dict) -> Iterator["FaultSite"]:
+    """A FaultSite serving `routes`, with a sitemap listing them all."""
+    with FaultSite(dict(routes)) as running:
+        running.server.routes["/sitemap.xml"] = page(sitemap([running.url(path) for path in routes]))
+        yield running

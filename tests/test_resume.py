@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from .conftest import PROJECT_ROOT, SCRAPY_ENV
-from .faultsite import DAY, Answer, FaultSite, article_html, html, page, sitemap
+from .faultsite import DAY, Answer, article_html, FaultSite, html, page, site_with_sitemap, sitemap
 
 ROUTES = {
     **{f"/{DAY}/story-{n}/": page(html(article_html(f"number {n}"))) for n in range(12)},
@@ -72,8 +72,7 @@ def crawl(site: FaultSite, tmp_path, kill_at: int | None = None) -> int:
 
 @pytest.fixture(scope="module")
 def site():
-    with FaultSite(dict(ROUTES)) as running:
-        running.server.routes["/sitemap.xml"] = page(sitemap([running.url(path) for path in ROUTES]))
+    with site_with_sitemap(ROUTES) as running:
         yield running
 
 

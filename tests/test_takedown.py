@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from clippings.cli import main
 
 from .conftest import scrapy_crawl
-from .faultsite import DAY, Answer, FaultSite, article_html, html, page, sitemap
+from .faultsite import DAY, Answer, article_html, html, page, site_with_sitemap
 
 PHRASE = "Story survivor-named-here."
 ROUTES = {
@@ -36,8 +36,7 @@ def urls(db, table):
 
 @pytest.fixture(scope="module")
 def site():
-    with FaultSite(dict(ROUTES)) as running:
-        running.server.routes["/sitemap.xml"] = page(sitemap([running.url(path) for path in ROUTES]))
+    with site_with_sitemap(ROUTES) as running:
         yield running
 
 
