@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import trafilatura
 from htmldate import find_date
 
+from benchmarks.turns import take_turns
 from pipelines.extraction import NotAnArticle, date_page, decode_html, parse_html
 
 CHECKOUT = Path(__file__).resolve().parents[1]
@@ -65,22 +65,14 @@ def load_pages(data: Path) -> list[tuple[str, str, str, str]]:
 
 
 def run(daters: dict[str, Callable[[str, str], str | None]], pages: list) -> dict[str, tuple[float, int, float, dict]]:
-    """Accuracy, pages dated at all, pages per second and each page's answer, per method.
-    The methods take turns page by page, so a passing load slows them all alike."""
-    for date in daters.values():
-        date(pages[0][2], pages[0][1])  # warm-up: one-time loading is not per-page speed
-    seconds = dict.fromkeys(daters, 0.0)
-    answers: dict[str, dict[str, str | None]] = {name: {} for name in daters}
-    for page, url, html, _ in pages:
-        for name, date in daters.items():
-            started = time.perf_counter()
-            answers[name][page] = date(html, url)
-            seconds[name] += time.perf_counter() - started
+    """Accuracy, pages dated at all, pages per second and each page's answer, per method,
+    taking turns page by page."""
+    answers, speed = take_turns(daters, pages)
     results = {}
     for name in daters:
         right = sum(answers[name][page] == day for page, _, _, day in pages)
         found = sum(answers[name][page] is not None for page, _, _, _ in pages)
-        results[name] = (right / len(pages), found, len(pages) / seconds[name], answers[name])
+        results[name] = (right / len(pages), found, speed[name], answers[name])
     return results
 
 

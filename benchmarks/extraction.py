@@ -11,13 +11,13 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import trafilatura
 
 from benchmarks.scoring import CorpusScore, score_corpus, score_page
+from benchmarks.turns import take_turns
 from pipelines.extraction import NotAnArticle, extract_article
 
 CHECKOUT = Path(__file__).resolve().parents[1]
@@ -59,19 +59,10 @@ def load_pages(data: Path) -> list[tuple[str, str, str, str]]:
 
 
 def run(extractors: dict[str, Callable[[str, str], str | None]], pages: list) -> dict[str, tuple[CorpusScore, float]]:
-    """Score and pages per second of each extractor. The extractors take turns page by page,
-    so a load that comes and goes on a shared machine slows them all alike."""
-    for extract in extractors.values():
-        extract(pages[0][2], pages[0][1])  # warm-up: one-time loading is not per-page speed
-    seconds = dict.fromkeys(extractors, 0.0)
-    predictions: dict[str, dict[str, str | None]] = {name: {} for name in extractors}
-    for page_id, url, html, _ in pages:
-        for name, extract in extractors.items():
-            started = time.perf_counter()
-            predictions[name][page_id] = extract(html, url)
-            seconds[name] += time.perf_counter() - started
+    """Score and pages per second of each extractor, taking turns page by page."""
+    predictions, speed = take_turns(extractors, pages)
     return {
-        name: (score_corpus(score_page(predictions[name][page_id], body) for page_id, _, _, body in pages), len(pages) / seconds[name])
+        name: (score_corpus(score_page(predictions[name][page_id], body) for page_id, _, _, body in pages), speed[name])
         for name in extractors
     }
 
