@@ -47,8 +47,8 @@ class TopicMatcher:
         self._person_of = names
 
     def match(self, title: str | None, text: str) -> TopicMatch:
-        keyword_counts = _count(self._keywords, title, text, lambda m: self._keyword_of[m.lower()])
-        people_counts = _count(self._names, title, text, lambda m: self._person_of[m])
+        keyword_counts = _count(self._keywords, title, text, self._keyword_term)
+        people_counts = _count(self._names, title, text, self._person_id)
         keywords = tuple(Match(term, *counts) for term, counts in keyword_counts.items())
         people = tuple(Match(pid, *counts) for pid, counts in people_counts.items())
         score, reason = self._score(keywords, people)
@@ -85,8 +85,11 @@ class TopicMatcher:
     def _keyword_term(self, matched: str) -> str:
         return self._keyword_of[matched.lower()]
 
+    def _person_id(self, matched: str) -> str:
+        return self._person_of[matched]
+
     def _person_name(self, matched: str) -> str:
-        return self.people[self._person_of[matched]].name
+        return self.people[self._person_id(matched)].name
 
     def decide(self, title: str | None, text: str) -> TopicMatch:
         """The match of an on-topic article; raises OffTopic with the reason otherwise."""
