@@ -32,6 +32,12 @@ FALLBACK_BELOW_WORDS = 100
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 TITLE_SEPARATOR = r"\s+[|\-–—·:]\s+"
 BYLINE_PREFIX = re.compile(r"^\s*(by|par|von|por|di|door|af|av|przez)\s+", re.IGNORECASE)
+# "Published", "Updated" and their kin opening a line, in the languages of the topic files.
+DATELINE = re.compile(
+    r"^\s*(published|updated|posted|last updated|publié|mis à jour|veröffentlicht|aktualisiert|"
+    r"publicado|actualizado|pubblicato|aggiornato|gepubliceerd|bijgewerkt)\b",
+    re.IGNORECASE,
+)
 AUTHOR_SPLIT = re.compile(r"\s*(?:;|,|\band\b|\bet\b|&)\s*", re.IGNORECASE)
 JOB_NOUN = re.compile(
     r"(writer|reporter|correspondent|editor|columnist|contributor|journalist|producer|photographer"
@@ -120,7 +126,9 @@ def extract_article(
         raise NotAnArticle("no article text found")
     page_type = _page_type(tree)
     title = clean_title(_headline(tree) or document.title, document.sitename, url)
+    authors = split_authors(document.author)
     text = drop_known_lines(drop_leading_title(body, title), boilerplate)
+    text = drop_leading_byline(text, authors)
     text = drop_trailing_chrome(drop_inline_promotions(drop_leading_link_list(text)))
     words = count_words(text)
     if words < min_words:
@@ -131,7 +139,7 @@ def extract_article(
         url=url,
         canonical_hint=_canonical_link(tree, url),
         title=title,
-        authors=split_authors(document.author),
+        authors=authors,
         published=date_page(tree, url, listing_dates, captured_at),
         language=detect_language(text, tree),
         sitename=document.sitename,
@@ -353,6 +361,40 @@ def drop_leading_title(text: str, title: str | None, within: int = 3) -> str:
         if normalised_text(line).casefold() == wanted and index + 1 < len(lines):
             return "\n".join(lines[index + 1 :]).strip()
     return text
+
+
+def drop_leading_byline(text: str, authors: list[str], within: int = 3, max_words: int = 20) -> str:
+    """Bylines and datelines opening the text ("Par Claire Aubertin", "Publié le 12 octobre
+    2017 à 10h40", "Updated Oct. 16, 2017") are metadata, kept as such, not body."""
+    lines = text.split("\n")
+    opening = 0
+    while opening < min(within, len(lines) - 1):
+        line = lines[opening]
+        if not (0 < count_words(line) <= max_words and (is_dateline(line) or is_byline(line, authors))):
+            break
+        opening += 1
+    return "\n".join(lines[opening:]).strip()
+
+
+def is_dateline(line: str) -> bool:
+    """"Published ..." or its kin, with a date or time in it."""
+    return bool(DATELINE.match(line)) and any(c.isdigit() for c in line)
+
+
+def is_byline(line: str, authors: list[str]) -> bool:
+    """Only names: the page's authors, or a by-word followed by capitalised names."""
+    names = [name for name in AUTHOR_SPLIT.split(BYLINE_PREFIX.sub("", line).strip(" .")) if name]
+    if not names:
+        return False
+    known = {author.casefold() for author in authors}
+    if all(name.casefold() in known for name in names):
+        return True
+    return bool(BYLINE_PREFIX.match(line)) and all(_looks_like_name(name) for name in names)
+
+
+def _looks_like_name(text: str) -> bool:
+    words = text.split()
+    return 1 <= len(words) <= 4 and all(word[:1].isupper() for word in words)
 
 
 def drop_trailing_chrome(text: str, max_share: float = 1 / 3) -> str:

@@ -143,3 +143,17 @@ def test_demo_dated_articles_are_trusted_and_flagged_as_json(articles):
     for article in articles:
         assert article["date_trusted"] == int(article["published_source"] != "undated"), article["url"]
         assert isinstance(json.loads(article["text_flags"]), list)
+
+
+def test_demo_texts_open_with_the_story_not_the_byline(articles):
+    from pipelines.extraction import is_dateline
+
+    by_title = {a["title"]: a for a in articles}
+    checked = 0
+    for page in ORIGINALS:
+        first_line = by_title[page.title]["text"].split("\n")[0]
+        assert not is_dateline(first_line), f"{page.outlet}:{page.path} opens with {first_line!r}"
+        if page.byline:
+            assert not first_line.startswith(page.byline.strip()), f"{page.outlet}:{page.path} opens with its byline"
+            checked += 1
+    assert checked, "the demo pages should have bylines to check"

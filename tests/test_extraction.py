@@ -10,6 +10,7 @@ from pipelines.extraction import (
     NotAnArticle,
     clean_title,
     drop_inline_promotions,
+    drop_leading_byline,
     drop_leading_link_list,
     drop_trailing_chrome,
     extract_article,
@@ -249,3 +250,18 @@ def test_drop_inline_promotions_removes_links_inside_the_body(line, dropped):
 )
 def test_clean_title_drops_site_name_from_the_host(title, url, expected):
     assert clean_title(title, None, url) == expected
+
+
+@pytest.mark.parametrize(
+    "text, authors, expected",
+    [
+        ("Par Claire Aubertin\nPublié le 12 octobre 2017 à 10h40\nLes actrices ont témoigné.", ["Claire Aubertin"], "Les actrices ont témoigné."),
+        ("By Jane Doe and John Roe\nUpdated Oct. 16, 2017\nThe board met.", [], "The board met."),
+        ("Jane Doe\nThe board met.", ["Jane Doe"], "The board met."),
+        ("By then, it was over.\nMore text.", [], "By then, it was over.\nMore text."),
+        ("Updated figures show a rise.\nThe board met.", [], "Updated figures show a rise.\nThe board met."),
+        ("Jane Doe said on Monday that it happened.", ["Jane Doe"], "Jane Doe said on Monday that it happened."),
+    ],
+)
+def test_drop_leading_byline_keeps_only_the_body(text, authors, expected):
+    assert drop_leading_byline(text, authors) == expected
