@@ -11,7 +11,7 @@ from twisted.internet import task
 
 from clippings.topic import load_topic
 from pipelines.archive import Archive
-from pipelines.stages import Rejected
+from pipelines.processing import Rejected
 
 COUNTS = {
     "pages_fetched": "response_received_count",

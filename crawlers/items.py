@@ -18,6 +18,11 @@ class FetchedPage:
     crawl_run_id: str
     source: str = "live"  # live, wayback, commoncrawl, warc
     archived_at: str | None = None  # capture time when it came from a web archive
+    # Where an archive's record of the page lies: a WARC file (path or URL) with the record's
+    # byte offset and length, or a Wayback replay URL. None for live fetches.
+    record_file: str | None = None
+    record_offset: int | None = None
+    record_length: int | None = None
     listing_dates: dict[str, str] = field(default_factory=dict, repr=False)  # e.g. {"feed": "2017-10-16"}
     # Filled in by the pipelines, in order.
     capture_id: int | None = field(default=None, repr=False)

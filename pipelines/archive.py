@@ -130,12 +130,15 @@ class Archive:
     # --- captures -------------------------------------------------------
 
     def add_capture(self, page: FetchedPage, content_sha256: str) -> tuple[int, bool]:
-        """Store the raw page unless this URL gave these exact bytes before; (id, is_new).
+        """Store the raw page unless this URL gave these exact bytes from this source before; (id, is_new).
 
         A redirect is its own capture (requested URL, final URL); its body is shared with
         every other capture of the same bytes.
         """
-        existing = self.row("SELECT id FROM captures WHERE url = ? AND content_sha256 = ?", (page.url, content_sha256))
+        existing = self.row(
+            "SELECT id FROM captures WHERE url = ? AND content_sha256 = ? AND source = ?",
+            (page.url, content_sha256, page.source),
+        )
         if existing:
             return existing["id"], False
         with self.transaction():
@@ -149,7 +152,8 @@ class Archive:
                  "headers": json.dumps(page.headers), "content_type": page.header("content-type"),
                  "fetched_at": page.fetched_at, "content_sha256": content_sha256, "source": page.source,
                  "archived_at": page.archived_at, "spider": page.spider, "crawl_run_id": page.crawl_run_id,
-                 "outlet_id": page.outlet_id}
+                 "outlet_id": page.outlet_id, "record_file": page.record_file,
+                 "record_offset": page.record_offset, "record_length": page.record_length}
             )
         return table.last_pk, True
 

@@ -262,8 +262,48 @@ TAKEDOWNS = """
         );
 """
 
+# Web archives as sources (wayback, commoncrawl, warc): a capture is one sighting of some bytes
+# at a URL *from one source*, so a page found live, in the Wayback Machine and in a WARC is three
+# captures of one body, and the coverage report can say which source saw what. A capture from
+# an archive says where its record lies: the WARC file (or the replay URL), the record's byte
+# offset and length. The table is rebuilt to widen its unique key; ids are kept.
+CAPTURE_SOURCES = """
+        CREATE TABLE captures_widened (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL,
+            final_url TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            headers TEXT NOT NULL,
+            content_type TEXT,
+            fetched_at TEXT NOT NULL,
+            content_sha256 TEXT NOT NULL REFERENCES capture_bodies(content_sha256),
+            source TEXT NOT NULL,
+            archived_at TEXT,
+            spider TEXT NOT NULL,
+            crawl_run_id TEXT REFERENCES crawl_runs(id),
+            outlet_id TEXT REFERENCES outlets(id),
+            record_file TEXT,
+            record_offset INTEGER,
+            record_length INTEGER,
+            UNIQUE (url, content_sha256, source)
+        );
+        INSERT INTO captures_widened (id, url, final_url, status, headers, content_type, fetched_at,
+            content_sha256, source, archived_at, spider, crawl_run_id, outlet_id)
+        SELECT id, url, final_url, status, headers, content_type, fetched_at,
+            content_sha256, source, archived_at, spider, crawl_run_id, outlet_id FROM captures;
+        DROP TABLE captures;
+        ALTER TABLE captures_widened RENAME TO captures;
+        CREATE INDEX captures_final_url ON captures(final_url);
+        CREATE INDEX captures_content ON captures(content_sha256);
+        CREATE INDEX captures_run ON captures(crawl_run_id);
+        CREATE INDEX captures_source_outlet ON captures(source, outlet_id);
+"""
+
 # Each entry is one migration's SQL; append, never edit a released one.
-MIGRATIONS: list[str] = [INITIAL_SCHEMA, TOPICS, DATES_AND_TEXT_FLAGS, STORIES, OUTLET_LINES, FACET_INDEXES, TAKEDOWNS]
+MIGRATIONS: list[str] = [
+    INITIAL_SCHEMA, TOPICS, DATES_AND_TEXT_FLAGS, STORIES, OUTLET_LINES, FACET_INDEXES, TAKEDOWNS,
+    CAPTURE_SOURCES,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -280,20 +320,34 @@ def migrate(conn: sqlite3.Connection) -> int:
             f"archive schema version {version} is newer than this clippings "
             f"({SCHEMA_VERSION}); upgrade clippings to open it"
         )
-    for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
-        # executescript() commits any open transaction first, so the whole
-        # transaction, version bump included, lives inside the script.
-        try:
-            conn.executescript(
-                f"BEGIN IMMEDIATE;\n{migration}\n"
-                f"PRAGMA application_id = {APPLICATION_ID};\n"
-                f"PRAGMA user_version = {number};\nCOMMIT;"
-            )
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+    # A migration that rebuilds a table (SQLite's documented twelve steps) needs foreign keys
+    # off while it runs; they are checked before its commit instead.
+    enforced = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+            _apply(conn, migration, number)
+    finally:
+        conn.execute(f"PRAGMA foreign_keys = {'ON' if enforced else 'OFF'}")
     return SCHEMA_VERSION - version
+
+
+def _apply(conn: sqlite3.Connection, migration: str, number: int) -> None:
+    # executescript() commits any open transaction first, so the whole
+    # transaction, version bump included, lives inside the script.
+    try:
+        conn.executescript(
+            f"BEGIN IMMEDIATE;\n{migration}\n"
+            f"PRAGMA application_id = {APPLICATION_ID};\n"
+            f"PRAGMA user_version = {number};"
+        )
+        if broken := conn.execute("PRAGMA foreign_key_check").fetchall():
+            raise sqlite3.IntegrityError(f"migration {number} would break references: {broken[:3]}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _refuse_foreign(conn: sqlite3.Connection) -> None:

@@ -152,3 +152,42 @@ def test_archive_migrates_a_first_version_archive(tmp_path):
     assert migrate(conn) == SCHEMA_VERSION - 1
     columns = {row[1] for row in conn.execute("PRAGMA table_info(articles)")}
     assert {"modified_at", "date_trusted", "text_flags"} <= columns
+
+
+def test_capture_from_another_source_is_its_own_capture(tmp_path):
+    from clippings.cli import DEFAULT_TOPIC
+    from clippings.topic import load_topic
+    from crawlers.items import FetchedPage
+
+    archive = Archive(tmp_path / "a.db")
+    archive.start_run("run", "wayback", load_topic(DEFAULT_TOPIC), "clippings/test", True)
+    live = FetchedPage("https://e.com/a", "https://e.com/a", 200, {}, b"<html>x</html>", "2026-01-01T00:00:00+00:00", "seeds", "run")
+    archived = FetchedPage("https://e.com/a", "https://e.com/a", 200, {}, b"<html>x</html>", "2026-01-01T00:00:00+00:00", "wayback", "run",
+                           source="wayback", archived_at="2017-10-16T00:00:00+00:00",
+                           record_file="https://web.archive.org/web/20171016000000id_/https://e.com/a")
+    assert archive.add_capture(live, "h")[1] and archive.add_capture(archived, "h")[1]
+    assert not archive.add_capture(archived, "h")[1]
+    row = archive.row("SELECT source, record_file FROM captures WHERE id = 2")
+    assert row == {"source": "wayback", "record_file": archived.record_file}
+    assert archive.count("capture_bodies") == 1
+
+
+def test_widening_captures_keeps_their_ids_and_references(tmp_path):
+    from pipelines.schema import CAPTURE_SOURCES
+
+    conn = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    before = MIGRATIONS.index(CAPTURE_SOURCES)
+    for number, migration in enumerate(MIGRATIONS[:before], start=1):
+        conn.executescript(f"BEGIN;\n{migration}\nPRAGMA application_id = {APPLICATION_ID};\nPRAGMA user_version = {number};\nCOMMIT;")
+    conn.executescript("""
+        INSERT INTO capture_bodies VALUES ('h', 1, 'zstd', x'00');
+        INSERT INTO captures (id, url, final_url, status, headers, fetched_at, content_sha256, source, spider)
+            VALUES (7, 'https://e.com/a', 'https://e.com/a', 200, '{}', '2026', 'h', 'live', 'seeds');
+        INSERT INTO rejects (url, stage, reason, capture_id, spider, first_seen_at, last_seen_at)
+            VALUES ('https://e.com/a', 'topic', 'off-topic', 7, 'seeds', '2026', '2026');
+    """)
+    assert migrate(conn) == SCHEMA_VERSION - before
+    assert conn.execute("SELECT id, record_file FROM captures").fetchall() == [(7, None)]
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert conn.execute("SELECT c.url FROM rejects r JOIN captures c ON c.id = r.capture_id").fetchall() == [("https://e.com/a",)]

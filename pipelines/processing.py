@@ -1,0 +1,151 @@
+"""What happens to one fetched page, as plain functions: the crawl's item pipelines, `clippings import`
+and `clippings reextract` all call these, so a page takes one code path whatever its source.
+
+analyse_page() is the CPU-bound part and touches no database (respect, extract, relate to the
+topic): it can run in a worker process. capture_page(), dedupe_page() and store_page() are the
+writer's part, on one archive connection.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+
+from scrapy.exceptions import DropItem
+
+from clippings.topic import Topic
+from crawlers.items import FetchedPage
+from pipelines.archive import Archive
+from pipelines.canonical import canonical_url
+from pipelines.extraction import MIN_ARTICLE_WORDS, Article, NotAnArticle, decode_html, extract_article
+from pipelines.relevance import OffTopic, TopicMatch, TopicMatcher
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+NOARCHIVE = re.compile(rb"<meta[^>]+name=[\"']?(?:robots|[\w-]*bot)[\"']?[^>]*>", re.IGNORECASE)
+
+
+class Rejected(DropItem):
+    """An expected reject: the page was fetched, but is not (or not again) an article."""
+
+    def __init__(self, stage: str, reason: str):
+        super().__init__(reason, log_level="INFO")
+        self.stage = stage
+        self.reason = reason
+
+    def __reduce__(self):  # so a reject crosses from a worker process intact
+        return (Rejected, (self.stage, self.reason))
+
+
+# --- the CPU-bound part: no database ------------------------------------------
+
+
+def check_respect(page: FetchedPage) -> None:
+    """Pages that ask not to be archived (noarchive) are rejected before anything is kept."""
+    header = ",".join(page.headers.get("x-robots-tag", []))
+    if _says_noarchive(header.encode()):
+        raise Rejected("respect", f"noarchive: X-Robots-Tag {header!r}")
+    for tag in NOARCHIVE.findall(page.body[:65536]):
+        if _says_noarchive(tag):
+            raise Rejected("respect", f"noarchive: {tag.decode(errors='replace')}")
+
+
+def _says_noarchive(directives: bytes) -> bool:
+    content = directives.lower()
+    return b"noarchive" in content or re.search(rb"\bnone\b", content) is not None
+
+
+def extract_page(page: FetchedPage, min_words: int = MIN_ARTICLE_WORDS,
+                 boilerplate: frozenset[str] = frozenset()) -> Article:
+    """The page's article by the shared extraction function; Rejected("extract", why) otherwise.
+    `boilerplate`: fingerprints of the lines the page's outlet repeats (Archive.boilerplate)."""
+    content_type = (page.header("content-type") or "").split(";")[0].strip().lower()
+    if content_type and content_type not in HTML_TYPES:
+        raise Rejected("extract", f"not an HTML page ({content_type})")
+    if _looks_binary(page.body):
+        raise Rejected("extract", "not an HTML page (binary content)")
+    html = decode_html(page.body, page.header("content-type"))
+    try:
+        return extract_article(
+            html, page.final_url, page.listing_dates, min_words,
+            captured_at=page.archived_at or page.fetched_at, boilerplate=boilerplate,
+        )
+    except NotAnArticle as reason:
+        raise Rejected("extract", str(reason)) from None
+
+
+def _looks_binary(body: bytes) -> bool:
+    """NUL bytes early on mean an image, a PDF or an executable, not HTML (UTF-16 aside)."""
+    return b"\x00" in body[:4096] and not body.startswith((b"\xff\xfe", b"\xfe\xff"))
+
+
+def match_topic(article: Article, matcher: TopicMatcher) -> TopicMatch:
+    """The article's match with the topic; Rejected("topic", why) when out of window or off-topic."""
+    topic = matcher.topic
+    day = article.published.day
+    if day and not topic.in_window(dt.date.fromisoformat(day)):
+        raise Rejected("topic", f"outside the window {topic.start}..{topic.end}: published {day}")
+    try:
+        return matcher.decide(article.title, article.text)
+    except OffTopic as reason:
+        raise Rejected("topic", str(reason)) from None
+
+
+def analyse_page(page: FetchedPage, matcher: TopicMatcher, min_words: int = MIN_ARTICLE_WORDS,
+                 boilerplate: frozenset[str] = frozenset()) -> FetchedPage:
+    """Respect, extract and relate to the topic: the page with .article and .topic_match filled
+    in, or Rejected with the stage and the reason."""
+    check_respect(page)
+    page.article = extract_page(page, min_words, boilerplate)
+    page.topic_match = match_topic(page.article, matcher)
+    return page
+
+
+# --- the writer's part: one archive connection --------------------------------
+
+
+def capture_page(archive: Archive, topic: Topic, page: FetchedPage) -> None:
+    """Keep the raw page (compressed) with its provenance; sets capture_id and outlet_id."""
+    outlet = topic.outlet_for(page.final_url)
+    page.outlet_id = outlet.id if outlet else None
+    digest = hashlib.sha256(page.body).hexdigest()
+    page.capture_id, page.capture_is_new = archive.add_capture(page, digest)
+
+
+def dedupe_page(archive: Archive, page: FetchedPage) -> None:
+    """One article per canonical URL; identical text on another URL becomes a linked copy.
+    Sets canonical_url, and unchanged or duplicate_of; Rejected("dedupe", why) for a changed text."""
+    page.canonical_url = canonical_url(page.final_url, page.article.canonical_hint)
+    text_sha256 = page.article.text_sha256
+    if known := archive.article_by_url(page.canonical_url):
+        if known["text_sha256"] != text_sha256:
+            raise Rejected("dedupe", f"already archived as article {known['id']}; this capture's text differs")
+        page.unchanged = True
+    elif archive.copy_by_url(page.canonical_url):
+        page.unchanged = True
+    elif original := archive.article_by_text(text_sha256):
+        page.duplicate_of = original["id"]
+
+
+def store_page(archive: Archive, topic: Topic, page: FetchedPage) -> str:
+    """Write the article (or the copy) with its mentions, one transaction; returns what happened:
+    articles_added, copies_added or articles_unchanged.
+
+    The earliest-published copy of a text is the article; later ones link to it. A copy
+    that turns out to be older than the archived article takes its place.
+    """
+    if page.unchanged:
+        return "articles_unchanged"
+    if page.duplicate_of is None:
+        archive.add_article(page, topic)
+        return "articles_added"
+    original = archive.article_by_text(page.article.text_sha256)
+    if _earlier(page.article.published.day, original["published_day"]):
+        archive.promote_copy(page, page.duplicate_of, topic, "identical text")
+    else:
+        archive.add_copy(page, page.duplicate_of, "identical text")
+    return "copies_added"
+
+
+def _earlier(day: str | None, than: str | None) -> bool:
+    return bool(day and than and day < than)
