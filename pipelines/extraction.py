@@ -54,7 +54,9 @@ GLUED_NAMES = re.compile(r"[a-z\u00e0-\u00ff](?=[A-Z][a-z])")
 TRAILING_CHROME = re.compile(
     r"\bsubscribe\b|\bnewsletters?\b|\bsign up for (?:our|the)\b|\bfollow (?:him|her|them|us|me) on\b"
     r"|\bclick here\b|^(?:read|see) more\b|^related\b|^more from\b|\btell us what you think"
-    r"|\bhave a tip\b|\ball rights reserved\b|^copyright\b|©|^filed under\b",
+    r"|\bhave a tip\b|\ball rights reserved\b|^copyright\b|©|^filed under\b"
+    # a comment counter ("12 comments"); a CMS shortcode left unrendered ("[button ...]...[/button]")
+    r"|^\d*\s*comments?$|\[/[a-z_]+\]",
     re.IGNORECASE,
 )
 # A text shorter than this is kept but flagged `thin`: a brief, a teaser or a cut-off page.
@@ -458,7 +460,10 @@ def drop_inline_promotions(text: str) -> str:
 
 
 def _is_chrome_line(line: str) -> bool:
-    return len(line.split()) < 40 and TRAILING_CHROME.search(line) is not None
+    """A call to action or a notice; or an "Updated at 1:23 p.m." note, which dates the page
+    rather than telling the story."""
+    words = len(line.split())
+    return (words < 40 and TRAILING_CHROME.search(line) is not None) or (words <= 12 and is_dateline(line))
 
 
 def _is_headline_like(line: str) -> bool:
