@@ -3,12 +3,13 @@
 Order of trust, highest first (the first signal that yields a valid date wins):
   1. json-ld          schema.org datePublished of an Article-like object
   2. meta:NAME        article meta tags (article:published_time, pubdate, DC.date.issued, ...)
-  3. microdata        an element with itemprop="datePublished" (e.g. <time datetime=...>)
+  3. microdata        an element with itemprop="datePublished" (<time datetime=...>, or a date in words)
   4. url              a date path in the URL (/2017/10/16/ or -20171016-)
   5. htmldate         htmldate's reading of the page (via trafilatura's metadata)
   6. feed / sitemap   the date a listing gave for the URL
 The most trusted one is chosen unless more independent signals (meta tags count once)
-agree on another day. Modification dates (dateModified, article:modified_time) are kept as
+agree on another day. A time stamp in UTC gives way to a local date the page writes (a
+microdata date in words, a date without offset) on a day the instant reaches in some time zone. Modification dates (dateModified, article:modified_time) are kept as
 candidates and as `modified`, never chosen. The capture time (a web archive's, or the fetch)
 is only an upper bound: a later signal is kept but marked "after capture". It is never a
 candidate itself: an article with no signal is "undated". A date htmldate alone read from
@@ -24,6 +25,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from htmldate.extractors import try_date_expr
 from lxml import html as lxml_html
 
 UNDATED = "undated"
@@ -50,6 +52,10 @@ URL_DATE = re.compile(
     r"/(?P<y>(?:19|20)\d\d)/(?P<m>[01]?\d)/(?P<d>[0-3]?\d)(?:/|$)"
     r"|/(?P<y2>(?:19|20)\d\d)-(?P<m2>[01]\d)-(?P<d2>[0-3]\d)(?:/|$)"
     r"|[-_/](?P<y3>(?:19|20)\d\d)(?P<m3>[01]\d)(?P<d3>[0-3]\d)(?:[-_./]|$)"
+)
+
+LOOSE_ISO = re.compile(
+    r"((?:19|20)\d\d)-(\d\d?)-(\d\d?)[T ](\d\d?):(\d\d?)(?::(\d\d?)(?:\.\d+)?)?\s*(Z|[+-]\d\d:?\d\d)?$"
 )
 
 
@@ -130,7 +136,35 @@ def choose_published(candidates: list[DateCandidate]) -> DateCandidate | None:
     chosen = published[0]
     if len(support[chosen.value[:10]]) < most:
         chosen = next(c for c in published if len(support[c.value[:10]]) == most)
+    return _local_day_for(chosen, published)
+
+
+def _local_day_for(chosen: DateCandidate, published: list[DateCandidate]) -> DateCandidate:
+    """A time stamp in UTC states an instant, not the outlet's day: when the page also states a
+    local date (no UTC offset: a plain date, or a time with the outlet's own offset) that the
+    instant falls on in some time zone (UTC-12 to UTC+14), that local date is the day published.
+    htmldate is no witness here: it reads the same UTC stamps."""
+    instant = _utc_instant(chosen.value)
+    if instant is None:
+        return chosen
+    reachable = {(instant + dt.timedelta(hours=hours)).date().isoformat() for hours in (-12, 14)}
+    for candidate in published:
+        day = candidate.value[:10]
+        if candidate.source != HTMLDATE and day != chosen.value[:10] and day in reachable and _is_local(candidate.value):
+            return candidate
     return chosen
+
+
+def _utc_instant(value: str) -> dt.datetime | None:
+    """The value as a datetime when it is a time stamp in UTC, else None."""
+    if len(value) <= 10:
+        return None
+    parsed = dt.datetime.fromisoformat(value)
+    return parsed if parsed.utcoffset() == dt.timedelta(0) else None
+
+
+def _is_local(value: str) -> bool:
+    return len(value) <= 10 or dt.datetime.fromisoformat(value).utcoffset() not in (None, dt.timedelta(0))
 
 
 def signal_family(source: str) -> str:
@@ -149,7 +183,7 @@ def _page_candidates(tree: lxml_html.HtmlElement) -> Iterator[DateCandidate]:
     yield from _meta_candidates(tree)
     for element in tree.xpath('//*[@itemprop="datePublished"]'):
         raw = element.get("datetime") or element.get("content") or element.text_content()
-        if value := normalise_date(raw):
+        if value := normalise_date(raw) or written_date(raw):
             yield DateCandidate("microdata", value)
             break
 
@@ -216,7 +250,7 @@ def normalise_date(raw: object) -> str | None:
     try:
         parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        parsed = _rfc822(text) or _leading_iso_date(text)
+        parsed = _rfc822(text) or _loose_iso(text) or _leading_iso_date(text)
     if parsed is None or not 1990 <= parsed.year <= dt.date.today().year + 1:
         return None
     if isinstance(parsed, dt.datetime):
@@ -224,6 +258,28 @@ def normalise_date(raw: object) -> str | None:
             return parsed.date().isoformat()
         return parsed.isoformat()
     return parsed.isoformat()
+
+
+def written_date(text: str) -> str | None:
+    """A date written out in words, in any language htmldate knows ("06 Dicembre 2020"), as an
+    ISO day; None when there is none."""
+    if not text or len(text) > 100:
+        return None
+    return try_date_expr(text, "%Y-%m-%d", True, dt.datetime(1990, 1, 1), dt.datetime(dt.date.today().year + 1, 12, 31))
+
+
+def _loose_iso(text: str) -> dt.datetime | None:
+    """ISO 8601 as CMSs misspell it: one-digit fields ("23:15:0Z"), a space for the "T"."""
+    match = LOOSE_ISO.match(text)
+    if not match:
+        return None
+    y, mo, d, h, mi, sec, zone = match.groups()
+    try:
+        tz = None if zone is None else dt.timezone.utc if zone == "Z" else dt.timezone(
+            (1 if zone[0] == "+" else -1) * dt.timedelta(hours=int(zone[1:3]), minutes=int(zone[-2:])))
+        return dt.datetime(int(y), int(mo), int(d), int(h), int(mi), int(sec or 0), tzinfo=tz)
+    except ValueError:
+        return None
 
 
 def _rfc822(text: str) -> dt.datetime | None:

@@ -120,3 +120,26 @@ def test_publication_date_keeps_modification_apart():
         "https://e.com/s",
     )
     assert (found.day, found.modified) == ("2017-10-16", "2017-10-20")
+
+
+@pytest.mark.parametrize(
+    "stamp, written, day, source",
+    [
+        # 23:15 UTC is the next day in Rome: the page's own written date says which
+        ("2017-12-05T23:15:0Z", "06 Dicembre 2017", "2017-12-06", "microdata"),
+        ("2017-10-16T00:23:33Z", "15 octobre 2017", "2017-10-15", "microdata"),
+        # a stamp with the outlet's own offset is its local day already
+        ("2017-12-05T23:15:00+01:00", "06 Dicembre 2017", "2017-12-05", "json-ld"),
+        # two days away is no time zone: the stamp stands
+        ("2017-12-05T23:15:00Z", "07 Dicembre 2017", "2017-12-05", "json-ld"),
+    ],
+)
+def test_date_publication_utc_stamp_yields_to_the_written_local_day(stamp, written, day, source):
+    head = f'<script type="application/ld+json">{{"@type": "NewsArticle", "datePublished": "{stamp}"}}</script>'
+    found = date_publication(tree(head, f'<p itemprop="datePublished">{written}</p>'), "https://e.com/s")
+    assert (found.day, found.source) == (day, source)
+
+
+def test_normalise_date_reads_misspelt_iso_times():
+    assert normalise_date("2017-12-05T23:15:0Z") == "2017-12-05T23:15:00+00:00"
+    assert normalise_date("2017-12-05 9:05") == "2017-12-05T09:05:00"
