@@ -70,6 +70,7 @@ def _strip_for_public(conn: sqlite3.Connection) -> None:
         list(_keyword_snippets(conn)),
     )
     conn.execute("UPDATE articles SET text = ''")
+    conn.execute("UPDATE article_versions SET text = ''")  # each version is a full text too
     # The FTS index is text too (its terms rebuild the article): rebuild it from titles only.
     conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
     conn.execute("DELETE FROM capture_bodies")

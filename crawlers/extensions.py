@@ -17,6 +17,7 @@ COUNTS = {
     "pages_fetched": "response_received_count",
     "articles_added": "clippings/articles_added",
     "copies_added": "clippings/copies_added",
+    "versions_added": "clippings/versions_added",
     "rejects": "clippings/rejects",
     "fetch_failures": "clippings/fetch_failures",
 }
@@ -90,7 +91,8 @@ class ProgressDisplay:
         line = (
             f"[{self.name}] pages fetched {value('response_received_count', 0)}"
             f" · articles kept {value('clippings/articles_added', 0)}"
-            f" (+{value('clippings/copies_added', 0)} copies, {value('clippings/articles_unchanged', 0)} already archived)"
+            f" (+{value('clippings/copies_added', 0)} copies, {value('clippings/versions_added', 0)} new versions,"
+            f" {value('clippings/articles_unchanged', 0)} already archived)"
             f" · rejects {value('clippings/rejects', 0)}"
             f" · errors {value('clippings/fetch_failures', 0)}"
         )

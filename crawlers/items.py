@@ -33,6 +33,7 @@ class FetchedPage:
     canonical_url: str | None = field(default=None, repr=False)
     duplicate_of: int | None = field(default=None, repr=False)  # article id whose text this page repeats
     unchanged: bool = field(default=False, repr=False)  # already archived from this very capture
+    version_of: int | None = field(default=None, repr=False)  # article id at this URL whose text differs
 
     def header(self, name: str) -> str | None:
         values = self.headers.get(name.lower())

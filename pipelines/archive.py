@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -280,6 +281,58 @@ class Archive:
             for m in match.keywords
         )
 
+    # --- versions of an article ----------------------------------------
+
+    def version_by_text(self, article_id: int, text_sha256: str) -> dict[str, Any] | None:
+        return self.row("SELECT id, version FROM article_versions WHERE article_id = ? AND text_sha256 = ?",
+                        (article_id, text_sha256))
+
+    def add_version(self, page: FetchedPage, article_id: int, topic: Topic) -> None:
+        """The page is the article's URL with a text not seen there before: record it as a version,
+        in one transaction. The first time, the article's own text becomes version 1 beside it.
+
+        The article's row (its text, search entry, mentions, story) holds the earliest captured
+        version, the story as first published; a version captured earlier than that (a web
+        archive's copy found after the live page) takes its place. Versions are numbered in
+        capture order, each with the words it added and removed against the one before."""
+        with self.transaction():
+            if not self.row("SELECT 1 AS found FROM article_versions WHERE article_id = ?", (article_id,)):
+                self.conn.execute(ARTICLE_AS_VERSION, {"article_id": article_id, "added_at": utc_now()})
+            self.db["article_versions"].insert(_version_row(page, article_id))
+            current = self.row(
+                "SELECT coalesce(c.archived_at, c.fetched_at) AS captured_at FROM articles a "
+                "JOIN captures c ON c.id = a.capture_id WHERE a.id = ?", (article_id,))
+            if _version_captured_at(page) < current["captured_at"] and not self.article_by_text(page.article.text_sha256):
+                self._take_text_of(page, article_id, topic)
+            self._number_versions(article_id)
+
+    def _take_text_of(self, page: FetchedPage, article_id: int, topic: Topic) -> None:
+        """The article's row takes the page's text and metadata; it keeps its id and its story
+        (the versions of one article are one story), which it may now lead."""
+        row = _article_row(page, topic)
+        for kept in ("added_at", "url"):
+            del row[kept]
+        self.db["articles"].update(article_id, row)
+        self._replace_matches(article_id, page)
+        self.conn.execute("DELETE FROM text_sketches WHERE article_id = ?", (article_id,))
+        self.db["text_sketches"].insert_all({"article_id": article_id, "hash": h} for h in sketch(page.article.text))
+        story = self.row("SELECT story_id FROM articles WHERE id = ?", (article_id,))
+        if story["story_id"] is not None:
+            self._lead_story(story["story_id"])
+
+    def _number_versions(self, article_id: int) -> None:
+        previous = ""
+        rows = self.conn.execute(
+            "SELECT id, text FROM article_versions WHERE article_id = ? ORDER BY captured_at, id", (article_id,)
+        ).fetchall()
+        for number, (version_id, text) in enumerate(rows, start=1):
+            added, removed = words_changed(previous, text) if number > 1 else (0, 0)
+            self.conn.execute(
+                "UPDATE article_versions SET version = ?, words_added = ?, words_removed = ? WHERE id = ?",
+                (number, added, removed, version_id),
+            )
+            previous = text
+
     # --- takedowns ------------------------------------------------------
 
     def takedown_patterns(self) -> list[str]:
@@ -370,7 +423,8 @@ TAKEDOWN_SELECTION = (
     "CREATE TEMP TABLE gone_articles AS SELECT id FROM articles "
     "WHERE taken_down(url) OR capture_id IN (SELECT id FROM temp.gone_captures)",
     "INSERT INTO temp.gone_captures SELECT capture_id FROM articles WHERE id IN (SELECT id FROM temp.gone_articles) "
-    "UNION SELECT capture_id FROM copies WHERE taken_down(url) OR article_id IN (SELECT id FROM temp.gone_articles)",
+    "UNION SELECT capture_id FROM copies WHERE taken_down(url) OR article_id IN (SELECT id FROM temp.gone_articles) "
+    "UNION SELECT capture_id FROM article_versions WHERE article_id IN (SELECT id FROM temp.gone_articles)",
     # A story whose lead goes is led by its earliest-published remaining article (undated ones
     # never lead; an article left alone leads itself). Computed before anything changes.
     "CREATE TEMP TABLE new_leads AS SELECT a.story_id AS old_lead, ("
@@ -384,6 +438,8 @@ TAKEDOWN_DELETES = {
     "rejects": "DELETE FROM rejects WHERE taken_down(url) OR capture_id IN (SELECT id FROM temp.gone_captures)",
     "copies": "DELETE FROM copies WHERE taken_down(url) OR capture_id IN (SELECT id FROM temp.gone_captures) "
               "OR article_id IN (SELECT id FROM temp.gone_articles)",
+    "article_versions": "DELETE FROM article_versions WHERE capture_id IN (SELECT id FROM temp.gone_captures) "
+                        "OR article_id IN (SELECT id FROM temp.gone_articles)",
     # mentions and keyword_matches go with their article (ON DELETE CASCADE), the index by trigger
     "articles": "DELETE FROM articles WHERE id IN (SELECT id FROM temp.gone_articles)",
     "captures": "DELETE FROM captures WHERE id IN (SELECT id FROM temp.gone_captures)",
@@ -410,6 +466,42 @@ def _article_row(page: FetchedPage, topic: Topic) -> dict[str, Any]:
         "relevance": match.reason, "source": page.source, "extractor": article.extractor,
         "added_at": utc_now(), "crawl_run_id": page.crawl_run_id,
     }
+
+
+# The article's own text as version 1, when its URL first gives another text.
+ARTICLE_AS_VERSION = (
+    "INSERT INTO article_versions (article_id, version, capture_id, captured_at, title, published_at, modified_at, "
+    "text, word_count, text_sha256, words_added, words_removed, added_at, crawl_run_id) "
+    "SELECT a.id, 1, a.capture_id, coalesce(c.archived_at, c.fetched_at), a.title, a.published_at, a.modified_at, "
+    "a.text, a.word_count, a.text_sha256, 0, 0, :added_at, a.crawl_run_id "
+    "FROM articles a JOIN captures c ON c.id = a.capture_id WHERE a.id = :article_id"
+)
+
+
+def _version_captured_at(page: FetchedPage) -> str:
+    return page.archived_at or page.fetched_at
+
+
+def _version_row(page: FetchedPage, article_id: int) -> dict[str, Any]:
+    article = page.article
+    return {
+        "article_id": article_id, "version": 0, "capture_id": page.capture_id,  # numbered once inserted
+        "captured_at": _version_captured_at(page), "title": article.title,
+        "published_at": article.published.value, "modified_at": article.published.modified,
+        "text": article.text, "word_count": article.word_count, "text_sha256": article.text_sha256,
+        "words_added": 0, "words_removed": 0, "added_at": utc_now(), "crawl_run_id": page.crawl_run_id,
+    }
+
+
+def words_changed(before: str, after: str) -> tuple[int, int]:
+    """Words added and words removed from `before` to `after`: the size of a word diff."""
+    matcher = difflib.SequenceMatcher(None, before.split(), after.split(), autojunk=False)
+    added = removed = 0
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            removed += i2 - i1
+            added += j2 - j1
+    return added, removed
 
 
 def _copy_row(page: FetchedPage, article_id: int, relation: str) -> dict[str, Any]:

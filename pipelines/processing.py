@@ -113,14 +113,16 @@ def capture_page(archive: Archive, topic: Topic, page: FetchedPage) -> None:
 
 
 def dedupe_page(archive: Archive, page: FetchedPage) -> None:
-    """One article per canonical URL; identical text on another URL becomes a linked copy.
-    Sets canonical_url, and unchanged or duplicate_of; Rejected("dedupe", why) for a changed text."""
+    """One article per canonical URL; identical text on another URL becomes a linked copy; a
+    text the article's URL has not given before is a new version of it (an update, a correction).
+    Sets canonical_url, and unchanged, version_of or duplicate_of."""
     page.canonical_url = canonical_url(page.final_url, page.article.canonical_hint)
     text_sha256 = page.article.text_sha256
     if known := archive.article_by_url(page.canonical_url):
-        if known["text_sha256"] != text_sha256:
-            raise Rejected("dedupe", f"already archived as article {known['id']}; this capture's text differs")
-        page.unchanged = True
+        if known["text_sha256"] == text_sha256 or archive.version_by_text(known["id"], text_sha256):
+            page.unchanged = True
+        else:
+            page.version_of = known["id"]
     elif archive.copy_by_url(page.canonical_url):
         page.unchanged = True
     elif original := archive.article_by_text(text_sha256):
@@ -128,14 +130,18 @@ def dedupe_page(archive: Archive, page: FetchedPage) -> None:
 
 
 def store_page(archive: Archive, topic: Topic, page: FetchedPage) -> str:
-    """Write the article (or the copy) with its mentions, one transaction; returns what happened:
-    articles_added, copies_added or articles_unchanged.
+    """Write the article (or the copy, or the version) with its mentions, one transaction;
+    returns what happened: articles_added, copies_added, versions_added or articles_unchanged.
 
     The earliest-published copy of a text is the article; later ones link to it. A copy
-    that turns out to be older than the archived article takes its place.
+    that turns out to be older than the archived article takes its place. Of the versions at
+    one URL, the earliest captured is the article's text (Archive.add_version).
     """
     if page.unchanged:
         return "articles_unchanged"
+    if page.version_of is not None:
+        archive.add_version(page, page.version_of, topic)
+        return "versions_added"
     if page.duplicate_of is None:
         archive.add_article(page, topic)
         return "articles_added"

@@ -299,10 +299,37 @@ CAPTURE_SOURCES = """
         CREATE INDEX captures_source_outlet ON captures(source, outlet_id);
 """
 
+# Updated articles: every distinct text seen at an article's URL, once the URL has given more
+# than one (a correction, new paragraphs), each with the capture that showed it and the words it
+# added and removed against the version before. The article's own row keeps the earliest
+# captured version (pipelines/archive.py, Archive.add_version). Crawl runs count the versions added.
+ARTICLE_VERSIONS = """
+        CREATE TABLE article_versions (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            capture_id INTEGER NOT NULL REFERENCES captures(id),
+            captured_at TEXT NOT NULL,
+            title TEXT,
+            published_at TEXT,
+            modified_at TEXT,
+            text TEXT NOT NULL,
+            word_count INTEGER NOT NULL,
+            text_sha256 TEXT NOT NULL,
+            words_added INTEGER NOT NULL,
+            words_removed INTEGER NOT NULL,
+            added_at TEXT NOT NULL,
+            crawl_run_id TEXT REFERENCES crawl_runs(id),
+            UNIQUE (article_id, text_sha256)
+        );
+        CREATE INDEX article_versions_capture ON article_versions(capture_id);
+        ALTER TABLE crawl_runs ADD COLUMN versions_added INTEGER NOT NULL DEFAULT 0;
+"""
+
 # Each entry is one migration's SQL; append, never edit a released one.
 MIGRATIONS: list[str] = [
     INITIAL_SCHEMA, TOPICS, DATES_AND_TEXT_FLAGS, STORIES, OUTLET_LINES, FACET_INDEXES, TAKEDOWNS,
-    CAPTURE_SOURCES,
+    CAPTURE_SOURCES, ARTICLE_VERSIONS,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,143 @@
+"""Updated articles: a URL that gives another text is one article with versions, not a reject."""
+
+import shutil
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+
+from clippings.cli import DEFAULT_TOPIC, main
+from clippings.release import write_release
+from clippings.topic import load_topic
+from crawlers.items import FetchedPage
+from pipelines.archive import Archive, words_changed
+from pipelines.processing import analyse_page, capture_page, dedupe_page, store_page
+from pipelines.relevance import TopicMatcher
+
+from .conftest import scrapy_crawl
+from .faultsite import DAY, Answer, article_html, html, page, site_with_sitemap
+
+STORY = f"/{DAY}/updated/"
+CORRECTION = "Correction: an earlier version of this article misstated the number of women who spoke out. "
+FIRST = article_html("updated")
+SECOND = article_html("updated", extra=CORRECTION)
+
+
+class Changing:
+    """A route whose page the test replaces between crawls, as an outlet updates an article."""
+
+    def __init__(self, text: str):
+        self.answer = html(text)
+
+    def __call__(self, handler, times: int) -> Answer:
+        return self.answer
+
+
+def rows(db, sql, params=()):
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def site():
+    routes = {STORY: Changing(FIRST), f"/{DAY}/steady/": page(html(article_html("steady")))}
+    with site_with_sitemap(routes) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def crawled(site, tmp_path_factory):
+    """The site crawled, the article updated, crawled again, and once more unchanged."""
+    tmp_path = tmp_path_factory.mktemp("versions")
+    site.server.routes[STORY].answer = html(FIRST)
+    scrapy_crawl("sitemaps", tmp_path, site.topic())
+    site.server.routes[STORY].answer = html(SECOND)
+    scrapy_crawl("sitemaps", tmp_path, site.topic())
+    before = {table: rows(tmp_path / "archive.db", f"SELECT count(*) FROM {table}")  # names from this test only
+              for table in ("articles", "article_versions", "captures", "rejects", "copies")}
+    scrapy_crawl("sitemaps", tmp_path, site.topic())  # the log file holds every run: the archive says what each did
+    after = {table: rows(tmp_path / "archive.db", f"SELECT count(*) FROM {table}") for table in before}
+    assert after == before  # the third crawl saw both texts before: it adds nothing
+    return tmp_path / "archive.db"
+
+
+def test_updated_page_is_one_article_with_two_versions(site, crawled):
+    articles = rows(crawled, "SELECT id, text, story_id FROM articles WHERE url = ?", (site.url(STORY),))
+    assert len(articles) == 1
+    article_id, text, story_id = articles[0]
+    versions = rows(crawled, "SELECT version, text, words_added, words_removed, capture_id FROM article_versions "
+                             "WHERE article_id = ? ORDER BY version", (article_id,))
+    assert [v[0] for v in versions] == [1, 2]
+    assert CORRECTION not in versions[0][1] and CORRECTION.strip() in versions[1][1]
+    assert (versions[0][2], versions[0][3]) == (0, 0)
+    assert versions[1][2] == len(CORRECTION.split()) and versions[1][3] == 0
+    assert versions[0][4] != versions[1][4]  # each version with the capture that showed it
+    # the article keeps the earliest captured text: its search entry and story are the first version's
+    assert text == versions[0][1] and story_id == article_id
+    assert rows(crawled, "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'misstated'") == [(0,)]
+
+
+def test_updated_page_is_no_longer_a_reject(crawled):
+    assert rows(crawled, "SELECT count(*) FROM rejects WHERE stage = 'dedupe'") == [(0,)]
+    runs = rows(crawled, "SELECT articles_added, versions_added FROM crawl_runs ORDER BY started_at, rowid")
+    assert runs == [(2, 0), (0, 1), (0, 0)]
+
+
+def test_an_article_that_never_changed_has_no_versions(site, crawled):
+    steady = rows(crawled, "SELECT id FROM articles WHERE url = ?", (site.url(f"/{DAY}/steady/"),))[0][0]
+    assert rows(crawled, "SELECT count(*) FROM article_versions WHERE article_id = ?", (steady,)) == [(0,)]
+
+
+def test_takedown_removes_the_versions_and_their_captures(site, crawled, tmp_path):
+    db = shutil.copy(crawled, tmp_path / "archive.db")
+    result = CliRunner().invoke(main, ["takedown", "add", site.url(STORY), "--reason", "asked", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert rows(db, "SELECT count(*) FROM article_versions") == [(0,)]
+    assert rows(db, "SELECT count(*) FROM captures WHERE url = ?", (site.url(STORY),)) == [(0,)]
+    assert CORRECTION.encode() not in db.read_bytes()
+
+
+def test_public_release_has_no_version_text(crawled, tmp_path):
+    out = tmp_path / "public.db"
+    write_release(crawled, out, public=True)
+    assert rows(out, "SELECT count(*), sum(length(text)) FROM article_versions") == [(2, 0)]
+    assert CORRECTION.encode() not in out.read_bytes()
+
+
+def processed(archive, topic, html_text, fetched_at, source="seeds", archived_at=None):
+    """One page through the crawl's own functions, as the pipelines call them."""
+    url = "http://news.example/2017/10/16/updated/"
+    fetched = FetchedPage(url, url, 200, {}, html_text.encode(), fetched_at, "seeds", "run", source=source,
+                          archived_at=archived_at)
+    capture_page(archive, topic, fetched)
+    analyse_page(fetched, TopicMatcher(topic))
+    dedupe_page(archive, fetched)
+    return store_page(archive, topic, fetched)
+
+
+def test_version_captured_earlier_takes_the_articles_place(tmp_path):
+    topic = load_topic(DEFAULT_TOPIC)
+    archive = Archive(tmp_path / "a.db")
+    archive.sync_topic(topic)
+    archive.start_run("run", "seeds", topic, "clippings/test", True)
+    assert processed(archive, topic, SECOND, "2026-11-20T10:00:00+00:00") == "articles_added"
+    # a web archive's copy from 2017 shows the text before the correction
+    outcome = processed(archive, topic, FIRST, "2026-11-21T10:00:00+00:00", "wayback", "2017-10-16T12:00:00+00:00")
+    assert outcome == "versions_added"
+    (text,) = archive.row("SELECT text FROM articles").values()
+    assert CORRECTION not in text
+    versions = archive.conn.execute("SELECT version, captured_at FROM article_versions ORDER BY version").fetchall()
+    assert versions == [(1, "2017-10-16T12:00:00+00:00"), (2, "2026-11-20T10:00:00+00:00")]
+    assert archive.conn.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'misstated'").fetchone() == (0,)
+    assert processed(archive, topic, SECOND, "2026-11-22T10:00:00+00:00") == "articles_unchanged"
+
+
+@pytest.mark.parametrize(
+    "before, after, changed",
+    [("a b c", "a b c", (0, 0)), ("a b c", "a b x c", (1, 0)), ("a b c", "a c", (0, 1)), ("a b c", "a x c", (1, 1))],
+)
+def test_words_changed(before, after, changed):
+    assert words_changed(before, after) == changed
