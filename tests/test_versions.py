@@ -5,8 +5,10 @@ import sqlite3
 
 import pytest
 from click.testing import CliRunner
+from datasette.app import Datasette
 
 from clippings.cli import DEFAULT_TOPIC, main
+from clippings.publish import load_metadata
 from clippings.release import write_release
 from clippings.topic import load_topic
 from crawlers.items import FetchedPage
@@ -141,3 +143,15 @@ def test_version_captured_earlier_takes_the_articles_place(tmp_path):
 )
 def test_words_changed(before, after, changed):
     assert words_changed(before, after) == changed
+
+
+@pytest.mark.asyncio
+async def test_reading_view_lists_the_versions(site, crawled):
+    (article_id,), = rows(crawled, "SELECT id FROM articles WHERE url = ?", (site.url(STORY),))
+    ds = Datasette([str(crawled)], metadata=load_metadata(crawled))
+    page = (await ds.client.get(f"/archive/articles/{article_id}")).text
+    assert "Versions at this URL" in page
+    assert page.count('href="/archive/article_versions/') == 2
+    assert f"(+{len(CORRECTION.split())} / -0)" in page
+    version_page = await ds.client.get("/archive/article_versions/2")
+    assert version_page.status_code == 200 and "misstated" in version_page.text

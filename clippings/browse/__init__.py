@@ -121,7 +121,8 @@ def _highlighted(passage: str) -> Markup:
 
 
 async def _article(db, pks: str) -> dict[str, Any] | None:
-    """What the reading view shows: text in paragraphs, dates with provenance, links, copies."""
+    """What the reading view shows: text in paragraphs, dates with provenance, links, copies,
+    and the versions its URL gave (updates, corrections)."""
     try:
         article_id = int(pks)
     except ValueError:
@@ -141,6 +142,13 @@ async def _article(db, pks: str) -> dict[str, Any] | None:
         "LEFT JOIN outlets o ON o.id = c.outlet_id WHERE c.article_id = ? ORDER BY c.published_day, c.url",
         [article_id],
     )
+    versions = await db.execute(
+        "SELECT v.id, v.version, v.captured_at, v.modified_at, v.word_count, v.words_added, v.words_removed, "
+        "v.capture_id, v.text_sha256 = a.text_sha256 AS is_article_text "
+        "FROM article_versions v JOIN articles a ON a.id = v.article_id WHERE v.article_id = ? ORDER BY v.version",
+        [article_id],
+    )
+    article["versions"] = [dict(v) for v in versions.rows]
     article["paragraphs"] = [p for p in (article["text"] or "").split("\n") if p.strip()]
     article["authors"] = json.loads(article["authors"] or "[]")
     article["people"] = json.loads(article["people"] or "[]")
