@@ -194,12 +194,30 @@ def extract_body(html: str, url: str) -> str:
     trafilatura parses on its own: its loader differs from lxml.html's, and it changes the
     tree it works on, which the metadata readers also need."""
     options = dict(url=url, with_metadata=False, include_comments=False, include_tables=True, favor_precision=True)
-    document = trafilatura.bare_extraction(html, fast=True, **options)
+    tree = trafilatura.load_html(html)
+    if tree is None:
+        return ""
+    document = trafilatura.bare_extraction(keep_sentences_whole(tree), fast=True, **options)
     text = (document.text or "").strip() if document else ""
-    if count_words(text) < FALLBACK_BELOW_WORDS:
-        document = trafilatura.bare_extraction(html, **options)
+    if count_words(text) < FALLBACK_BELOW_WORDS:  # rare: parse again rather than copy every tree
+        document = trafilatura.bare_extraction(keep_sentences_whole(trafilatura.load_html(html)), **options)
         text = (document.text or "").strip() if document else ""
     return text
+
+
+CARD = ".//img and count(.//a) >= 2"
+
+
+def keep_sentences_whole(tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
+    """What a paragraph's sentences hold stays, what pops up over them goes, before trafilatura:
+    a wrapper around a single link inside a paragraph is unwrapped (precision mode drops
+    wrappers by class, taking words out of the sentence), and a card nested in a paragraph
+    (an image and two or more links: a hover card of a person or topic) is removed."""
+    for card in tree.xpath(f"//p//span[{CARD}][not(.//span[{CARD}])]"):  # the innermost: the name stays
+        card.drop_tree()
+    for wrapper in tree.xpath("//p//span[count(*) = 1 and a and not(normalize-space(text()))]"):
+        wrapper.drop_tag()
+    return tree
 
 
 def read_metadata(tree: lxml_html.HtmlElement, url: str) -> Document:

@@ -14,6 +14,7 @@ from pipelines.extraction import (
     drop_leading_link_list,
     drop_trailing_chrome,
     extract_article,
+    keep_sentences_whole,
     split_authors,
     stated_body,
     text_flags,
@@ -143,6 +144,9 @@ BODY = "The council voted on Tuesday to fund the new shelter, after a long debat
         "Copyright 2019 The Gazette. All rights reserved.",
         "Follow her on Twitter @reporter.",
         "Mayor resigns over budget\nSchool board elects new chair\nRiver flood warning lifted",
+        "Tell us what you think...\n 12 comments",
+        "[button link=\"/submit/\"] Send us your review[/button]",
+        "Updated at 1:23 p.m.",
     ],
 )
 def test_drop_trailing_chrome_removes_calls_to_action_and_link_lists(tail):
@@ -265,3 +269,14 @@ def test_clean_title_drops_site_name_from_the_host(title, url, expected):
 )
 def test_drop_leading_byline_keeps_only_the_body(text, authors, expected):
     assert drop_leading_byline(text, authors) == expected
+
+
+def test_keep_sentences_whole_unwraps_links_and_drops_hover_cards():
+    tree = html_page(
+        '<p>Reports say <span class="link"><a href="/fine">the league will fine him</a></span> for it. '
+        'Rep. <span class="people"><a href="/p/jane">Jane Roe</a><span class="card"><img src="j.jpg">'
+        '<a href="/p/jane">Jane Roe</a><a href="/story/1">Another headline</a></span></span> spoke.</p>'
+    )
+    paragraph = keep_sentences_whole(tree).xpath("//p")[0]
+    assert paragraph.text_content() == "Reports say the league will fine him for it. Rep. Jane Roe spoke."
+    assert not paragraph.xpath(".//span[@class='link']")
