@@ -376,7 +376,8 @@ class Archive:
     def _remove_covered(self) -> dict[str, int]:
         """Remove what taken_down() covers: captures whose URL or final URL matches, articles
         and copies at matching URLs or made from those captures, an article's copies (the same
-        text) with it and the captures they came from, bodies no remaining capture shares,
+        text) with it and the captures they came from, its versions and their captures (and any
+        version whose capture matches), bodies no remaining capture shares,
         mentions, keyword matches and search entries (by cascade and trigger), and matching
         rejects and fetch failures."""
         for statement in TAKEDOWN_SELECTION:
