@@ -67,7 +67,15 @@ def _topics(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 
 def _counts(conn: sqlite3.Connection) -> dict[str, int]:
     tables = ("articles", "copies", "captures", "outlets", "people", "mentions", "rejects", "fetch_failures", "crawl_runs")
-    return {t: conn.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in tables}
+    counts = {t: conn.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in tables}
+    counts["updated_articles"], counts["article_versions"] = conn.execute(
+        "SELECT count(DISTINCT article_id), count(*) FROM article_versions"
+    ).fetchone() if _has_table(conn, "article_versions") else (0, 0)  # archives from before the migration
+    return counts
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
 
 
 def _by_outlet(conn: sqlite3.Connection) -> list[dict[str, Any]]:

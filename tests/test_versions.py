@@ -155,3 +155,10 @@ async def test_reading_view_lists_the_versions(site, crawled):
     assert f"(+{len(CORRECTION.split())} / -0)" in page
     version_page = await ds.client.get("/archive/article_versions/2")
     assert version_page.status_code == 200 and "misstated" in version_page.text
+
+
+@pytest.mark.asyncio
+async def test_datasheet_counts_updated_articles(crawled):
+    ds = Datasette([str(crawled)], metadata=load_metadata(crawled))
+    home = (await ds.client.get("/")).text
+    assert "2 articles (1 of them updated after their first capture, with 2 versions in all)" in home
