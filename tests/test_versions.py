@@ -16,7 +16,7 @@ from pipelines.archive import Archive, words_changed
 from pipelines.processing import analyse_page, capture_page, dedupe_page, store_page
 from pipelines.relevance import TopicMatcher
 
-from .conftest import scrapy_crawl
+from .conftest import run_clippings, scrapy_crawl
 from .faultsite import DAY, Answer, article_html, html, page, site_with_sitemap
 
 STORY = f"/{DAY}/updated/"
@@ -162,3 +162,18 @@ async def test_datasheet_counts_updated_articles(crawled):
     ds = Datasette([str(crawled)], metadata=load_metadata(crawled))
     home = (await ds.client.get("/")).text
     assert "2 articles (1 of them updated after their first capture, with 2 versions in all)" in home
+
+
+def test_rehydrate_restores_the_version_the_page_shows_now(site, crawled, tmp_path):
+    release = tmp_path / "public.db"
+    write_release(crawled, release, public=True)
+    result = run_clippings("rehydrate", str(release), "--no-wayback", "-s", "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32",
+                           "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False")
+    assert result.returncode == 0, result.stdout + result.stderr
+    (article_id,), = rows(release, "SELECT id FROM articles WHERE url = ?", (site.url(STORY),))
+    # the site serves the corrected text now: version 2 comes back, the article's own text (version 1) does not
+    assert rows(release, "SELECT status, detail FROM rehydrations WHERE article_id = ?", (article_id,)) == [
+        ("changed", "the page shows version 2 of the article: restored in article_versions")]
+    texts = dict(rows(release, "SELECT version, text FROM article_versions WHERE article_id = ?", (article_id,)))
+    assert texts[1] == "" and CORRECTION.strip() in texts[2]
+    assert rows(release, "SELECT text FROM articles WHERE id = ?", (article_id,)) == [("",)]
