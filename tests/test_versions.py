@@ -15,6 +15,7 @@ from crawlers.items import FetchedPage
 from pipelines.archive import Archive, words_changed
 from pipelines.processing import analyse_page, capture_page, dedupe_page, store_page
 from pipelines.relevance import TopicMatcher
+from pipelines.stories import sketch
 
 from .conftest import run_clippings, scrapy_crawl
 from .faultsite import DAY, Answer, article_html, html, page, site_with_sitemap
@@ -67,9 +68,9 @@ def crawled(site, tmp_path_factory):
 
 
 def test_updated_page_is_one_article_with_two_versions(site, crawled):
-    articles = rows(crawled, "SELECT id, text, story_id FROM articles WHERE url = ?", (site.url(STORY),))
+    articles = rows(crawled, "SELECT id, text FROM articles WHERE url = ?", (site.url(STORY),))
     assert len(articles) == 1
-    article_id, text, story_id = articles[0]
+    article_id, text = articles[0]
     versions = rows(crawled, "SELECT version, text, words_added, words_removed, capture_id FROM article_versions "
                              "WHERE article_id = ? ORDER BY version", (article_id,))
     assert [v[0] for v in versions] == [1, 2]
@@ -77,8 +78,10 @@ def test_updated_page_is_one_article_with_two_versions(site, crawled):
     assert (versions[0][2], versions[0][3]) == (0, 0)
     assert versions[1][2] == len(CORRECTION.split()) and versions[1][3] == 0
     assert versions[0][4] != versions[1][4]  # each version with the capture that showed it
-    # the article keeps the earliest captured text: its search entry and story are the first version's
-    assert text == versions[0][1] and story_id == article_id
+    # the article keeps the earliest captured text: its search entry and story sketch are the first version's
+    assert text == versions[0][1]
+    sketched = rows(crawled, "SELECT hash FROM text_sketches WHERE article_id = ? ORDER BY hash", (article_id,))
+    assert tuple(h for (h,) in sketched) == tuple(sorted(sketch(versions[0][1])))
     assert rows(crawled, "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'misstated'") == [(0,)]
 
 
