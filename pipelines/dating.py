@@ -4,7 +4,8 @@ Order of trust, highest first (the first signal that yields a valid date wins):
   1. json-ld          schema.org datePublished of an Article-like object
   2. meta:NAME        article meta tags (article:published_time, pubdate, DC.date.issued, ...)
   3. microdata        an element with itemprop="datePublished" (<time datetime=...>, or a date in words)
-  4. url              a date path in the URL (/2017/10/16/ or -20171016-)
+  4. url              a date path in the URL (/2017/10/16/ or -20171016-), or the time a post's
+                      id encodes (Twitter/X status ids since November 2010: "snowflake" ids)
   5. htmldate         htmldate's reading of the page (via trafilatura's metadata)
   6. feed / sitemap   the date a listing gave for the URL
 The most trusted one is chosen unless more independent signals (meta tags count once)
@@ -24,6 +25,8 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from htmldate.extractors import try_date_expr
 from lxml import html as lxml_html
@@ -53,6 +56,26 @@ URL_DATE = re.compile(
     r"|/(?P<y2>(?:19|20)\d\d)-(?P<m2>[01]\d)-(?P<d2>[0-3]\d)(?:/|$)"
     r"|[-_/](?P<y3>(?:19|20)\d\d)(?P<m3>[01]\d)(?P<d3>[0-3]\d)(?:[-_./]|$)"
 )
+
+# A Twitter/X status id holds its creation time: milliseconds since the snowflake epoch,
+# shifted left by 22 bits. Ids of 15 digits or more are snowflakes (older ones are counters).
+STATUS_URL = re.compile(r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/\w+/status(?:es)?/(\d{15,20})(?:[/?#]|$)")
+SNOWFLAKE_EPOCH_MS = 1288834974657
+
+# The newsroom's clock of countries whose country-code domain points to one dominant time
+# zone (by population, for countries with several): a UTC stamp on such a site is read as
+# the local day there. Generic domains (.com, .org) say nothing: their stamps stay in UTC.
+COUNTRY_TIME_ZONES = {
+    "at": "Europe/Vienna", "au": "Australia/Sydney", "be": "Europe/Brussels", "br": "America/Sao_Paulo",
+    "ca": "America/Toronto", "ch": "Europe/Zurich", "cn": "Asia/Shanghai", "cz": "Europe/Prague",
+    "de": "Europe/Berlin", "dk": "Europe/Copenhagen", "es": "Europe/Madrid", "fi": "Europe/Helsinki",
+    "fr": "Europe/Paris", "gr": "Europe/Athens", "hk": "Asia/Hong_Kong", "ie": "Europe/Dublin",
+    "il": "Asia/Jerusalem", "in": "Asia/Kolkata", "it": "Europe/Rome", "jp": "Asia/Tokyo",
+    "kr": "Asia/Seoul", "mx": "America/Mexico_City", "nl": "Europe/Amsterdam", "no": "Europe/Oslo",
+    "nz": "Pacific/Auckland", "pl": "Europe/Warsaw", "pt": "Europe/Lisbon", "ru": "Europe/Moscow",
+    "se": "Europe/Stockholm", "tr": "Europe/Istanbul", "tw": "Asia/Taipei", "ua": "Europe/Kyiv",
+    "uk": "Europe/London", "za": "Africa/Johannesburg",
+}
 
 LOOSE_ISO = re.compile(
     r"((?:19|20)\d\d)-(\d\d?)-(\d\d?)[T ](\d\d?):(\d\d?)(?::(\d\d?)(?:\.\d+)?)?\s*(Z|[+-]\d\d:?\d\d)?$"
@@ -108,7 +131,7 @@ def date_publication(
     dated later cannot be the publication date. It stays among the candidates, marked so.
     """
     candidates = list(_page_candidates(tree)) if tree is not None else []
-    if url_date := date_from_url(url):
+    if url_date := date_from_url(url) or date_from_status_id(url):
         candidates.append(DateCandidate("url", url_date))
     if htmldate_value and (value := normalise_date(htmldate_value)):
         candidates.append(DateCandidate(HTMLDATE, value))
@@ -117,15 +140,16 @@ def date_publication(
             candidates.append(DateCandidate(source, normalised))
     if not_after:
         candidates = [_bounded(c, not_after[:10]) for c in candidates]
-    chosen = choose_published(candidates)
+    chosen = choose_published(candidates, site_time_zone(url))
     if chosen is None:
         return PublicationDate(None, UNDATED, tuple(candidates))
     return PublicationDate(chosen.value, chosen.source, tuple(candidates))
 
 
-def choose_published(candidates: list[DateCandidate]) -> DateCandidate | None:
+def choose_published(candidates: list[DateCandidate], time_zone: ZoneInfo | None = None) -> DateCandidate | None:
     """The most trusted publication candidate, unless more independent signals agree on
-    another day: a CMS that writes a wrong time zone into one field is outvoted by the rest."""
+    another day: a CMS that writes a wrong time zone into one field is outvoted by the rest.
+    A UTC stamp is read on the site's own clock (`time_zone`) when the page states no local date."""
     published = [c for c in candidates if c.kind == "published"]
     if not published:
         return None
@@ -136,10 +160,18 @@ def choose_published(candidates: list[DateCandidate]) -> DateCandidate | None:
     chosen = published[0]
     if len(support[chosen.value[:10]]) < most:
         chosen = next(c for c in published if len(support[c.value[:10]]) == most)
-    return _local_day_for(chosen, published)
+    return _local_day_for(chosen, published, time_zone)
 
 
-def _local_day_for(chosen: DateCandidate, published: list[DateCandidate]) -> DateCandidate:
+def site_time_zone(url: str) -> ZoneInfo | None:
+    """The time zone a site's country-code domain implies (COUNTRY_TIME_ZONES), if any."""
+    suffix = (urlsplit(url).hostname or "").rsplit(".", 1)[-1]
+    name = COUNTRY_TIME_ZONES.get(suffix)
+    return ZoneInfo(name) if name else None
+
+
+def _local_day_for(chosen: DateCandidate, published: list[DateCandidate],
+                   time_zone: ZoneInfo | None = None) -> DateCandidate:
     """A time stamp in UTC states an instant, not the outlet's day: when the page also states a
     local date (no UTC offset: a plain date, or a time with the outlet's own offset) that the
     instant falls on in some time zone (UTC-12 to UTC+14), that local date is the day published.
@@ -152,6 +184,8 @@ def _local_day_for(chosen: DateCandidate, published: list[DateCandidate]) -> Dat
         day = candidate.value[:10]
         if candidate.source != HTMLDATE and day != chosen.value[:10] and day in reachable and _is_local(candidate.value):
             return candidate
+    if time_zone is not None:
+        return DateCandidate(chosen.source, instant.astimezone(time_zone).isoformat(), chosen.kind)
     return chosen
 
 
@@ -240,6 +274,15 @@ def date_from_url(url: str) -> str | None:
         except ValueError:
             continue
     return None
+
+
+def date_from_status_id(url: str) -> str | None:
+    """The creation time a Twitter/X status URL's id encodes, as ISO 8601 UTC."""
+    if not (match := STATUS_URL.match(url)):
+        return None
+    milliseconds = (int(match.group(1)) >> 22) + SNOWFLAKE_EPOCH_MS
+    created = dt.datetime.fromtimestamp(milliseconds / 1000, dt.timezone.utc)
+    return created.replace(microsecond=0).isoformat()
 
 
 def normalise_date(raw: object) -> str | None:

@@ -3,7 +3,7 @@
 import pytest
 from lxml import html
 
-from pipelines.dating import UNDATED, date_from_url, date_publication, normalise_date
+from pipelines.dating import UNDATED, date_from_status_id, date_from_url, date_publication, normalise_date
 
 
 def tree(head: str, body: str = "<p>x</p>"):
@@ -143,3 +143,31 @@ def test_date_publication_utc_stamp_yields_to_the_written_local_day(stamp, writt
 def test_normalise_date_reads_misspelt_iso_times():
     assert normalise_date("2017-12-05T23:15:0Z") == "2017-12-05T23:15:00+00:00"
     assert normalise_date("2017-12-05 9:05") == "2017-12-05T09:05:00"
+
+
+@pytest.mark.parametrize(
+    "url, instant",
+    [
+        # Alyssa Milano's "me too" tweet: Sunday 15 October 2017, 1:21 p.m. in Los Angeles.
+        ("https://twitter.com/Alyssa_Milano/status/919659438700670976", "2017-10-15T20:21:"),
+        ("https://x.com/Alyssa_Milano/status/919659438700670976?lang=en", "2017-10-15T20:21:"),
+        ("https://twitter.com/Alyssa_Milano/status/12345", None),  # a pre-2010 counter, not a snowflake
+        ("https://example.com/Alyssa_Milano/status/919659438700670976", None),
+    ],
+)
+def test_date_from_status_id(url, instant):
+    found = date_from_status_id(url)
+    assert (found[:17] if found else None) == instant
+
+
+def test_status_id_dates_a_tweet_page_over_htmldate():
+    found = date_publication(tree(""), "https://twitter.com/Alyssa_Milano/status/919659438700670976", htmldate_value="2017-10-20")
+    assert (found.day, found.source) == ("2017-10-15", "url")
+
+
+def test_utc_stamp_is_read_on_the_clock_of_the_sites_country():
+    stamp = '<meta property="article:published_time" content="2020-08-25T00:23:33Z">'
+    canadian = date_publication(tree(stamp), "https://ici.radio-canada.ca/nouvelle/1728875/slug")
+    generic = date_publication(tree(stamp), "https://www.example.com/nouvelle/1728875/slug")
+    assert canadian.day == "2020-08-24" and canadian.value.endswith("-04:00")
+    assert generic.day == "2020-08-25"
