@@ -3,9 +3,9 @@
 Two dialects answer `output=json`: the Wayback Machine's is one JSON array of rows with a
 header row first (and, with showResumeKey, an empty row then the resume key); pywb's and
 Common Crawl's is one JSON object per line. A page count (`showNumPages=true`) is a bare
-number from the Wayback Machine, `{"pages": N, ...}` from a paged pywb index, and a server
-without paging (pywb over plain CDXJ) ignores the parameter and answers the captures at once.
-read_answer() tells them apart, so the spiders need no setting for it.
+number from the Wayback Machine, `{"pages": N, ...}` from a paged pywb index; a server without
+paging (pywb over plain CDXJ) answers it with its index lines, unfiltered, so the query is sent
+again without it. read_answer() tells them apart, so the spiders need no setting for it.
 """
 
 from __future__ import annotations

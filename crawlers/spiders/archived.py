@@ -75,8 +75,11 @@ class CapturesSpider(ArchiveSpider):
         except CdxError as error:
             yield self.failure(response.url, f"unreadable CDX answer: {error}", response.status)
             return
-        if answer.pages is not None and not answer.captures:
-            for number in range(answer.pages):
+        if page is None and url_is_page_count(response.url):
+            # A count of pages, or (from a server without paging: pywb over plain CDXJ) the index's
+            # lines unfiltered and unclamped: then the query once more, without paging.
+            numbers = range(answer.pages) if answer.pages is not None else [None]
+            for number in numbers:
                 yield self.cdx_request(query, kind, query.page_url(answer.dialect, number), number, **cb_kwargs)
             return
         self.crawler.stats.inc_value("clippings/cdx_captures_listed", len(answer.captures))
@@ -118,6 +121,10 @@ class CapturesSpider(ArchiveSpider):
     def failure(self, url: str, error: str, status: int | None = None) -> FetchFailure:
         return FetchFailure(url=url, error=error, spider=self.name, crawl_run_id=self.crawl_run_id, status=status,
                             failed_at=utc_now())
+
+
+def url_is_page_count(url: str) -> bool:
+    return "showNumPages=true" in url
 
 
 def _pattern_query(endpoint: str, pattern: str, start: str, end: str) -> Query:
