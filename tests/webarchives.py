@@ -300,7 +300,7 @@ class _RangeHandler(_QuietHandler):
         data = path.read_bytes()
         wanted = self.headers.get("Range")
         owner.ranges.append(wanted)
-        if not wanted:
+        if not wanted or not owner.honour_range:
             self.answer(200, data, {"Content-Type": "application/octet-stream"})
             return
         match = self._RANGE.match(wanted.strip())
@@ -315,12 +315,15 @@ class _RangeHandler(_QuietHandler):
 
 class RangeFileServer(LoopbackServer):
     """Serves a folder's files with single-range `Range: bytes=a-b` support (206, Content-Range,
-    416), as data.commoncrawl.org serves WARC files; records the Range headers it received."""
+    416), as data.commoncrawl.org serves WARC files; records the Range headers it received.
+    With honour_range False it answers every request with the whole file, as servers without
+    Range support do."""
 
     handler = _RangeHandler
 
     def __init__(self, folder: Path):
         self.folder = folder
+        self.honour_range = True
         self.ranges: list[str | None] = []
 
 
