@@ -76,7 +76,8 @@ class Query:
     start: str = ""  # YYYYMMDD (or any 1-14 digit prefix), inclusive
     end: str = ""
     html_only: bool = True
-    collapse: bool = True  # one capture per URL (the first in the range)
+    # urlkey: one capture per URL (the first in the range); timestamp:8: one a day; "": all.
+    collapse: str = "urlkey"
 
     def page_count_url(self) -> str:
         """The first request: a page count where the server pages, the captures where it does not."""
@@ -100,7 +101,7 @@ class Query:
         if self.html_only:
             params.append(("filter", "mimetype:text/html"))
         if self.collapse:
-            params.append(("collapse", "urlkey"))
+            params.append(("collapse", self.collapse))
         params += list(extra.items())
         separator = "&" if "?" in self.endpoint else "?"
         return f"{self.endpoint}{separator}{urlencode(params)}"

@@ -80,9 +80,11 @@ def test_query_sends_the_documented_parameters():
     assert "fl=urlkey%2Ctimestamp%2Curl%2Cmime%2Cstatus%2Cfilename%2Coffset%2Clength" in query.page_url(PYWB)
 
 
-def test_query_for_listings_keeps_every_capture_of_any_type():
-    url = Query("http://h/cdx", "http://x.example/feed.xml", html_only=False, collapse=False).page_count_url()
+def test_query_for_listings_keeps_captures_of_any_type():
+    url = Query("http://h/cdx", "http://x.example/feed.xml", html_only=False, collapse="").page_count_url()
     assert "mimetype" not in url and "collapse" not in url and "statuscode" in url
+    daily = Query("http://h/cdx", "http://x.example/feed.xml", collapse="timestamp:8").page_count_url()
+    assert "collapse=timestamp%3A8" in daily
 
 
 @pytest.mark.parametrize("url, refused", [

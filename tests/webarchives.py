@@ -382,7 +382,7 @@ class WaybackStandIn(LoopbackServer):
     `page_size` rows; at most `max_rows` rows an answer, then an empty row and a resume key), a 429
     with Retry-After for the first CDX request when `retry_after` is set, and id_ replay of the
     closest capture with Memento-Datetime. It implements only what the spiders send: url with
-    matchType exact, prefix or domain; from/to; the statuscode and mimetype filters; collapse=urlkey."""
+    matchType exact, prefix or domain; from/to; the statuscode and mimetype filters; collapse on a field or its first N characters."""
 
     handler = _WaybackHandler
 
@@ -400,9 +400,20 @@ class WaybackStandIn(LoopbackServer):
             row = [surt_key(page.url), page.captured, page.url, page.content_type.split(";")[0], "200"]
             if self._matches(page.url, url, match_type) and start <= page.captured <= end and self._kept(row, params):
                 rows.append(row)
-        if params.get("collapse") == ["urlkey"]:
-            rows = [row for n, row in enumerate(rows) if n == 0 or rows[n - 1][0] != row[0]]
+        for spec in params.get("collapse", []):
+            rows = self._collapsed(rows, spec)
         return rows
+
+    def _collapsed(self, rows: list[list[str]], spec: str) -> list[list[str]]:
+        """collapse=field or field:N: of adjacent rows equal in the field (its first N
+        characters), only the first is kept."""
+        name, _, length = spec.partition(":")
+        column, width = self.handler.FIELDS.index(name), int(length) if length else None
+        kept: list[list[str]] = []
+        for row in rows:
+            if not kept or kept[-1][column][:width] != row[column][:width]:
+                kept.append(row)
+        return kept
 
     @staticmethod
     def _matches(original: str, url: str, match_type: str) -> bool:

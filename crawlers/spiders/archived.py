@@ -46,7 +46,7 @@ class CapturesSpider(ArchiveSpider):
         if self.urls_file:
             patterns = self.url_patterns
         else:
-            patterns = [p + "*" for o in self.topic.outlets for p in o.archive_prefixes] or []
+            patterns = [p + "*" for o in self.topic.outlets for p in o.archive_prefixes]
             patterns += [d.split(":")[0] for o in self.topic.outlets if not o.archive_prefixes for d in o.domains]
         return [_pattern_query(endpoint, pattern, start, end) for pattern in dict.fromkeys(patterns)]
 

@@ -31,13 +31,16 @@ class WaybackSpider(CapturesSpider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.replay_pattern = replay_pattern(crawler.settings["WAYBACK_REPLAY_URL"])
         spider.articles_listed = False
+        spider.listing_days: set[tuple[str, str]] = set()  # (listing, YYYYMMDD) already fetched
         crawler.signals.connect(spider.list_articles, signal=signals.spider_idle)
         return spider
 
     async def start(self):
         start, end = self.capture_range()
         for kind, url in self.listing_urls():
-            query = Query(self.settings["WAYBACK_CDX_URL"], url, "exact", start, end, html_only=False, collapse=False)
+            # One capture of a listing a day: a feed or news sitemap holds at least a day's articles.
+            query = Query(self.settings["WAYBACK_CDX_URL"], url, "exact", start, end, html_only=False,
+                          collapse="timestamp:8")
             yield self.cdx_request(query, kind)
 
     def listing_urls(self) -> list[tuple[str, str]]:
@@ -65,7 +68,9 @@ class WaybackSpider(CapturesSpider):
                     yield self.capture_request(capture.timestamp, capture.url, {}, self.article_urls.rank(capture.url))
             return
         for capture in captures:
-            if capture.status in (None, 200):
+            day = (capture.key, capture.timestamp[:8])  # pywb ignores collapse: the same rule here
+            if capture.status in (None, 200) and day not in self.listing_days:
+                self.listing_days.add(day)
                 yield self.request(self.replay_url(capture.timestamp, capture.url), self.parse_listing, kind=kind,
                                    timestamp=capture.timestamp, listing_url=capture.url)
 
