@@ -6,6 +6,8 @@ import sqlite3
 
 import yaml
 
+from crawlers.jobstate import JobState
+
 from .conftest import run_clippings, scrapy_crawl
 from .webarchives import (  # noqa: F401 (fixtures)
     NORTHFIELD, TOPIC, WaybackStandIn, all_pages, archived_warcs, expected_articles, pywb_archive,
@@ -136,3 +138,14 @@ def test_wayback_topic_prefixes_replace_domain_queries(pywb_archive, tmp_path):
     db, _ = scrapy_crawl("wayback", tmp_path, yaml.safe_dump(topic), *pywb_settings(pywb_archive))
     northfield = {url for (url,) in rows(db, "SELECT url FROM captures WHERE outlet_id = 'northfield'")}
     assert northfield == {f"{NORTHFIELD}/news/a-survivors-account/"}
+
+
+def test_wayback_resumed_crawl_skips_urls_the_killed_run_archived(pywb_archive, tmp_path):
+    done = f"{NORTHFIELD}/2017/10/16/weinstein-accusers-speak-out/"
+    state = JobState(tmp_path / "job.sqlite")
+    state.start("20171101T000000Z-wayback-0000")
+    state.finish_url(done)
+    state.close()
+    db, log = crawl_pywb(pywb_archive, tmp_path, "-s", f"JOB_STATE_PATH={tmp_path / 'job.sqlite'}")
+    assert "Resuming crawl run 20171101T000000Z-wayback-0000" in log
+    assert {url for (url,) in rows(db, "SELECT url FROM articles")} == expected_articles() - {done}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ from scrapy.http import Response
 from crawlers.articleurls import ArticleUrls
 from crawlers.cdx import Capture, CdxError, Query, read_answer
 from crawlers.items import FetchFailure
+from crawlers.jobstate import JobState
 from crawlers.spiders.base import ArchiveSpider, utc_now
 
 
@@ -28,7 +30,9 @@ class CapturesSpider(ArchiveSpider):
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.article_urls = ArticleUrls(spider.topic, crawler.settings.getbool("ARCHIVE_URL_KEYWORDS_REQUIRED"))
-        spider.wanted_keys: set[str] = set()  # original URLs already requested, as url_key()
+        # Original URLs already requested, as url_key(); a resumed crawl starts with those whose
+        # outcome the killed run archived (the job state holds original URLs, not replay URLs).
+        spider.wanted_keys = {url_key(url) for url in finished_urls(crawler.settings.get("JOB_STATE_PATH"))}
         spider.url_patterns = spider.listed_urls() if spider.urls_file else []
         return spider
 
@@ -121,6 +125,17 @@ class CapturesSpider(ArchiveSpider):
     def failure(self, url: str, error: str, status: int | None = None) -> FetchFailure:
         return FetchFailure(url=url, error=error, spider=self.name, crawl_run_id=self.crawl_run_id, status=status,
                             failed_at=utc_now())
+
+
+def finished_urls(job_state_path: str | None) -> set[str]:
+    """The URLs an interrupted run of this crawl already archived (crawlers/jobstate.py)."""
+    if not job_state_path or not Path(job_state_path).exists():
+        return set()
+    state = JobState(job_state_path)
+    try:
+        return state.finished_urls()
+    finally:
+        state.close()
 
 
 def url_is_page_count(url: str) -> bool:
