@@ -122,3 +122,10 @@ def test_commoncrawl_unreadable_index_answer_is_a_fetch_failure(tmp_path, data_s
     assert "Traceback" not in log.read_text()
     errors = [e for (e,) in rows(db, "SELECT error FROM fetch_failures")]
     assert errors and all(e.startswith("unreadable CDX answer: not a CDX answer") for e in errors)
+
+
+def test_commoncrawl_wrong_index_url_is_a_fetch_failure(tmp_path, data_server):
+    db, _ = scrapy_crawl("commoncrawl", tmp_path, TOPIC, "-s", f"COMMONCRAWL_INDEX_URL={data_server.url}/nowhere/{{crawl}}",
+                         "-s", "COMMONCRAWL_CRAWLS=CC-MAIN-2017-43", "-s", f"COMMONCRAWL_DATA_URL={data_server.url}/")
+    errors = [e for (e,) in rows(db, "SELECT error FROM fetch_failures")]
+    assert errors and all(e == "HTTP 404 from the CDX server (is its URL setting right?)" for e in errors)

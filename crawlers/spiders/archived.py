@@ -20,7 +20,7 @@ from crawlers.spiders.base import ArchiveSpider, utc_now
 
 
 class CapturesSpider(ArchiveSpider):
-    """Lists captures through CDX queries; subclasses fetch them (fetch_capture)."""
+    """Lists captures through CDX queries; subclasses fetch them (listed_captures)."""
 
     source = ""  # FetchedPage.source: wayback, commoncrawl
     service_settings: tuple[str, ...] = ()  # settings holding the archive's URLs, whose hosts are crawled
@@ -66,13 +66,16 @@ class CapturesSpider(ArchiveSpider):
         request = self.request(url or query.page_count_url(), self.parse_cdx, query=query, kind=kind, page=page,
                                **cb_kwargs)
         if isinstance(request, scrapy.Request):
-            # An index without captures for the URL answers 404 (Common Crawl's): not a failure.
+            # Common Crawl's index answers 404 "No Captures found" for a URL it does not hold.
             request.meta["handle_httpstatus_list"] = [404]
         return request
 
     def parse_cdx(self, response: Response, query: Query, kind: str, page: int | None, **cb_kwargs: Any):
         if response.status == 404:
-            self.crawler.stats.inc_value("clippings/cdx_queries_without_captures")
+            if b"No Captures found" in response.body[:1000]:
+                self.crawler.stats.inc_value("clippings/cdx_queries_without_captures")
+            else:
+                yield self.failure(response.url, "HTTP 404 from the CDX server (is its URL setting right?)", 404)
             return
         try:
             answer = read_answer(response.body)
