@@ -5,7 +5,8 @@ Two cheap tests run on each listed URL:
 
 - **article URL** (a filter): the outlet's `article_patterns` from the topic when it lists any,
   else a heuristic: no asset extension, no tag/author/section/search/feed path, and a date in
-  the path, a slug of three or more words, or an id of four or more digits.
+  the path, a slug of three or more words, or an id of four or more digits (in the path or the
+  query string).
 - **topic words in the URL** (a ranking, optionally a filter): the topic's keywords and the
   counted people's names as slugs ("harvey-weinstein", "metoo"). A URL holding some is fetched
   first; one holding none is still fetched, because many articles' slugs name neither (a
@@ -75,7 +76,8 @@ def heuristic_refusal(url: str) -> str | None:
         return f"not an article URL (a /{section}/ page)"
     if _PAGINATION.search(path):
         return "not an article URL (a listing page)"
-    if _DATE_PATH.search(path) or any(_is_slug(s) or _is_id(s) for s in segments):
+    query_values = re.split(r"[&=]", urlsplit(url).query)  # news_info.php?SerialNo=83141
+    if _DATE_PATH.search(path) or any(_is_slug(s) or _is_id(s) for s in segments) or any(map(_is_id, query_values)):
         return None
     return "not an article URL (no date, slug or id in the path)"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from clippings.topic import TopicError, parse_topic
+from clippings.topic import TopicError, load_topic, parse_topic
 from crawlers.articleurls import ArticleUrls, heuristic_refusal
 from crawlers.cdx import PYWB, WAYBACK, CdxError, Query, read_answer, timestamp_iso
 from crawlers.spiders.archived import url_key
@@ -92,6 +92,7 @@ def test_query_for_listings_keeps_captures_of_any_type():
     ("http://www.reuters.com/article/us-people-harvey-weinstein/weinstein-on-leave-idUSKBN1CB2UQ", None),
     ("https://example.com/news/a-survivors-account/", None),  # no keyword, still an article's URL
     ("https://example.com/story/1234567", None),
+    ("http://www.upmedia.mg/news_info.php?SerialNo=83141", None),
     ("https://example.com/", "a front page"),
     ("https://example.com/tag/weinstein/", "a /tag/ page"),
     ("https://example.com/static/logo.png", ".png"),
@@ -165,3 +166,9 @@ def test_replay_url_reads_back():
 def test_url_key_joins_an_archives_variants_of_a_url():
     assert url_key("http://www.nytimes.com:80/2017/x/") == url_key("https://nytimes.com/2017/x") == "nytimes.com/2017/x"
     assert url_key("https://nytimes.com/a?b=1") != url_key("https://nytimes.com/a")
+
+
+def test_heuristic_keeps_every_seed_article_of_the_metoo_topic():
+    topic = load_topic(Path(__file__).parents[1] / "topics" / "metoo.yml")
+    seeds = [url for outlet in topic.outlets for url in outlet.seeds]
+    assert seeds and [url for url in seeds if heuristic_refusal(url)] == []
