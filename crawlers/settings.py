@@ -34,6 +34,8 @@ RETRY_TIMES = 2
 RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 # A 429 or 503 with Retry-After holds back every request to its host until then (at most this long).
 RETRY_AFTER_MAX = 600.0
+# A 429 without Retry-After holds back its host this long.
+RETRY_AFTER_DEFAULT = 30.0
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = False
 

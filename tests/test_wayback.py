@@ -117,6 +117,18 @@ def test_wayback_machine_dialect_with_pages_resume_keys_and_429(tmp_path):
                for _, params in requests if "page" in params)
 
 
+def test_wayback_429_without_retry_after_backs_off(tmp_path):
+    with WaybackStandIn(all_pages(), retry_after=0) as archive:
+        db, log = scrapy_crawl("wayback", tmp_path, TOPIC, "-s", f"WAYBACK_CDX_URL={archive.url}/cdx/search/cdx",
+                               "-s", f"WAYBACK_REPLAY_URL={archive.url}/web/{{timestamp}}id_/{{url}}",
+                               "-s", "RETRY_AFTER_DEFAULT=1.5")
+        requests = archive.cdx_requests
+    refused_at, refused = requests[0]
+    retried_at = next(at for at, params in requests[1:] if params == refused)
+    assert retried_at - refused_at >= 1.5
+    assert {url for (url,) in rows(db, "SELECT url FROM articles")} == expected_articles()
+
+
 def test_clippings_crawl_wayback_passes_settings_through(pywb_archive, tmp_path):
     topic = tmp_path / "topic.yml"
     topic.write_text(TOPIC)

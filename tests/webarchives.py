@@ -341,8 +341,9 @@ class _WaybackHandler(_QuietHandler):
         parts = urlsplit(self.path)
         if parts.path == "/cdx/search/cdx":
             owner.cdx_requests.append((time.monotonic(), parse_qs(parts.query)))
-            if owner.retry_after and len(owner.cdx_requests) == 1:
-                self.answer(429, b"Too Many Requests", {"Retry-After": str(owner.retry_after)})
+            if owner.retry_after is not None and len(owner.cdx_requests) == 1:
+                headers = {"Retry-After": str(owner.retry_after)} if owner.retry_after else {}
+                self.answer(429, b"Too Many Requests", headers)
                 return
             self.cdx(parse_qs(parts.query))
         elif match := re.match(r"^/web/(\d{1,14})id_/(.+)$", self.path):
@@ -380,13 +381,14 @@ class WaybackStandIn(LoopbackServer):
     """A stand-in for the Wayback Machine (web.archive.org), which cannot run here: its CDX
     dialect (a JSON array of rows, header row first; a bare page count for showNumPages; pages of
     `page_size` rows; at most `max_rows` rows an answer, then an empty row and a resume key), a 429
-    with Retry-After for the first CDX request when `retry_after` is set, and id_ replay of the
+    for the first CDX request when `retry_after` is set (with `Retry-After: N`, or none for 0),
+    and id_ replay of the
     closest capture with Memento-Datetime. It implements only what the spiders send: url with
     matchType exact, prefix or domain; from/to; the statuscode and mimetype filters; collapse on a field or its first N characters."""
 
     handler = _WaybackHandler
 
-    def __init__(self, pages: list[ArchivedPage], retry_after: int = 0, page_size: int = 4, max_rows: int = 2):
+    def __init__(self, pages: list[ArchivedPage], retry_after: int | None = None, page_size: int = 4, max_rows: int = 2):
         self.pages, self.retry_after, self.page_size, self.max_rows = pages, retry_after, page_size, max_rows
         self.cdx_requests: list[tuple[float, dict]] = []
 
