@@ -25,6 +25,10 @@ FIELDS = {
     PYWB: ("urlkey", "timestamp", "url", "mime", "status", "filename", "offset", "length"),
 }
 _ALIASES = {"original": "url", "mimetype": "mime", "statuscode": "status"}
+# Index blocks (about 3,000 lines each) a page: the Wayback Machine's default, 50, makes answers of
+# 20 MB and more (DOWNLOAD_MAXSIZE); 5 is Common Crawl's default. Sent with the page count and
+# every page alike, as both servers require; pywb over plain CDXJ ignores it.
+PAGE_SIZE = 5
 _TIMESTAMP = re.compile(r"^\d{4,14}$")
 
 
@@ -96,6 +100,7 @@ class Query:
     def _url(self, extra: dict[str, str]) -> str:
         params: list[tuple[str, str]] = [("url", self.url), ("matchType", self.match_type), ("output", "json")]
         params += [(name, value) for name, value in (("from", self.start), ("to", self.end)) if value]
+        params.append(("pageSize", str(PAGE_SIZE)))
         # statuscode/mimetype: the Wayback Machine's names, which pywb reads as aliases.
         params.append(("filter", "statuscode:200"))
         if self.html_only:

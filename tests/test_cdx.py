@@ -73,10 +73,10 @@ def test_query_sends_the_documented_parameters():
     query = Query("https://web.archive.org/cdx/search/cdx", "nytimes.com", "domain", "20171001", "20171130")
     url = query.page_url(WAYBACK, page=2, resume_key="k")
     for part in ("url=nytimes.com", "matchType=domain", "output=json", "from=20171001", "to=20171130",
-                 "filter=statuscode%3A200", "filter=mimetype%3Atext%2Fhtml", "collapse=urlkey", "page=2",
+                 "filter=statuscode%3A200", "filter=mimetype%3Atext%2Fhtml", "collapse=urlkey", "page=2", "pageSize=5",
                  "showResumeKey=true", "resumeKey=k", "fl=urlkey%2Ctimestamp%2Coriginal%2Cmimetype%2Cstatuscode"):
         assert part in url.split("?", 1)[1].split("&")
-    assert "showNumPages=true" in query.page_count_url()
+    assert {"showNumPages=true", "pageSize=5"} <= set(query.page_count_url().split("?", 1)[1].split("&"))
     assert "fl=urlkey%2Ctimestamp%2Curl%2Cmime%2Cstatus%2Cfilename%2Coffset%2Clength" in query.page_url(PYWB)
 
 

@@ -384,7 +384,8 @@ class WaybackStandIn(LoopbackServer):
     for the first CDX request when `retry_after` is set (with `Retry-After: N`, or none for 0),
     and id_ replay of the
     closest capture with Memento-Datetime. It implements only what the spiders send: url with
-    matchType exact, prefix or domain; from/to; the statuscode and mimetype filters; collapse on a field or its first N characters."""
+    matchType exact, prefix or domain; from/to; the statuscode and mimetype filters; collapse on a field or its first N characters.
+    pageSize is ignored: a page is `page_size` rows."""
 
     handler = _WaybackHandler
 
