@@ -112,5 +112,6 @@ COMMONCRAWL_CRAWLS: list[str] = []
 # window's last days may have been archived only later (its capture time is only an upper bound).
 ARCHIVE_CAPTURE_MARGIN_DAYS = 30
 # Archived URLs holding a topic keyword or a counted person's name are fetched first; set this
-# to fetch only those (faster, but drops articles whose slug names neither).
+# to fetch only those (faster, but drops articles whose slug names neither; entries of archived
+# feeds and sitemaps are fetched all the same).
 ARCHIVE_URL_KEYWORDS_REQUIRED = False

@@ -107,10 +107,7 @@ class CommoncrawlSpider(CapturesSpider):
             url = record.rec_headers.get_header("WARC-Target-URI") or capture.url
             archived_at = warc_date(record.rec_headers.get_header("WARC-Date"))
             status = int(record.http_headers.get_statuscode() or 0)
-            headers: dict[str, list[str]] = {}
-            for name, value in record.http_headers.headers:
-                if name.lower() not in DECODED_HEADERS:
-                    headers.setdefault(name.lower(), []).append(value)
+            headers = http_headers(record.http_headers.headers)
             body = record.content_stream().read()
         except (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error) as error:
             raise UnreadableRecord(f"{type(error).__name__}: {error}") from None
@@ -121,6 +118,15 @@ class CommoncrawlSpider(CapturesSpider):
             spider=self.name, crawl_run_id=self.crawl_run_id, source=self.source, archived_at=archived_at,
             record_offset=capture.offset, record_length=capture.length,
         )
+
+
+def http_headers(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """The record's HTTP headers as FetchedPage holds them, less those the decoding undid."""
+    headers: dict[str, list[str]] = {}
+    for name, value in pairs:
+        if name.lower() not in DECODED_HEADERS:
+            headers.setdefault(name.lower(), []).append(value)
+    return headers
 
 
 def warc_date(value: str | None) -> str | None:
