@@ -10,7 +10,7 @@ import pytest
 
 from .conftest import PROJECT_ROOT, SCRAPY_ENV, scrapy_command, scrapy_crawl
 from .webarchives import (  # noqa: F401 (fixtures)
-    NORTHFIELD, TOPIC, RangeFileServer, all_pages, archived_warcs, copy_warcs, expected_articles, pywb_archive,
+    NORTHFIELD, TOPIC, RangeFileServer, archived_warcs, copy_warcs, expected_articles, pywb_archive,
 )
 
 CRAWLS = "CC-MAIN-2017-43,CC-MAIN-2017-47"
