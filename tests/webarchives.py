@@ -192,7 +192,7 @@ def pywb_bin() -> Path:
     """pywb's bin folder, or skip (fail in CI) when it is not installed."""
     folder = Path(os.environ.get("CLIPPINGS_PYWB", PROJECT_ROOT / ".venv-pywb" / "bin"))
     if not (folder / "wayback").is_file() or not (folder / "wb-manager").is_file():
-        message = f"pywb not found in {folder} (python3 -m venv .venv-pywb && .venv-pywb/bin/pip install pywb)"
+        message = f"pywb not found in {folder} (python3 -m venv .venv-pywb && .venv-pywb/bin/pip install pywb==2.10.0)"
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the web-archive tests, but {message}")
         pytest.skip(message)
