@@ -49,7 +49,8 @@ def db_option(function):
 @click.option("--topic", "topic_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_TOPIC,
               show_default="topics/metoo.yml", help="Topic file: window, keywords, people, outlets.")
 @click.option("--urls", "urls_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="File of URLs, one per line, for the seeds spider; limits the crawl to their hosts.")
+              help="File of URLs, one per line, for the seeds spider; limits the crawl to their hosts. "
+                   "For wayback and commoncrawl: URL patterns (a host, or a prefix ending in *).")
 @db_option
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Override a Scrapy setting.")
 def crawl(spiders: tuple[str, ...], topic_path: Path, urls_path: Path | None, db: Path, overrides: tuple[str, ...]) -> None:

@@ -39,6 +39,11 @@ class Outlet:
     feeds: tuple[str, ...] = ()
     sitemaps: tuple[str, ...] = ()
     seeds: tuple[str, ...] = ()
+    # For the web-archive spiders (wayback, commoncrawl): URL prefixes to list instead of whole
+    # domains (e.g. https://www.nytimes.com/2017/10/), and regular expressions that an article's
+    # URL matches (instead of the generic article-URL heuristic of crawlers/articleurls.py).
+    archive_prefixes: tuple[str, ...] = ()
+    article_patterns: tuple[str, ...] = ()
 
     def serves(self, url: str) -> bool:
         """True when the URL's host (with its port, if a domain names one) is this outlet's."""
@@ -205,7 +210,7 @@ class _Spec:
         data = self.mapping(value, where)
         name = self.text(data.get("name"), f"{where}.name")
         domains = self.texts(data.get("domains"), f"{where}.domains")
-        urls = {k: self.urls(data.get(k), f"{where}.{k}") for k in ("feeds", "sitemaps", "seeds")}
+        urls = {k: self.urls(data.get(k), f"{where}.{k}") for k in ("feeds", "sitemaps", "seeds", "archive_prefixes")}
         homepage = data.get("homepage")
         return Outlet(
             id=slug(data.get("id") or name),
@@ -214,6 +219,7 @@ class _Spec:
             country=data.get("country"),
             language=data.get("language"),
             homepage=self.urls([homepage], f"{where}.homepage")[0] if homepage else None,
+            article_patterns=self.patterns(data.get("article_patterns"), f"{where}.article_patterns"),
             **urls,
         )
 
@@ -223,6 +229,15 @@ class _Spec:
             if urlsplit(url).scheme not in ("http", "https"):
                 self.fail(f"{where}[{i}] must be an http(s) URL, not {url!r}")
         return tuple(urls)
+
+    def patterns(self, value: Any, where: str) -> tuple[str, ...]:
+        patterns = self.texts(value, where, allow_empty=True)
+        for i, pattern in enumerate(patterns):
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                self.fail(f"{where}[{i}] is not a regular expression ({error})")
+        return tuple(patterns)
 
     def relevance(self, value: Any) -> Relevance:
         data = self.mapping(value, "relevance")

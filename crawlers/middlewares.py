@@ -86,16 +86,20 @@ def _fire(result: Any, waiter: Deferred) -> Any:
 
 class RetryAfterMiddleware:
     """429 and 503 answers with a Retry-After header pause their host: no request is sent
-    there before the time it names (at most RETRY_AFTER_MAX seconds). RetryMiddleware does
-    the retrying, bounded by RETRY_TIMES; this only makes the retries wait."""
+    there before the time it names (at most RETRY_AFTER_MAX seconds). A 429 without one
+    pauses it RETRY_AFTER_DEFAULT seconds: a rate-limited service (the Wayback Machine's CDX
+    server) answered too soon again blocks longer. RetryMiddleware does the retrying, bounded
+    by RETRY_TIMES; this only makes the retries wait."""
 
-    def __init__(self, max_wait: float):
+    def __init__(self, max_wait: float, default_wait: float = 0.0):
         self.max_wait = max_wait
+        self.default_wait = default_wait
         self.not_before: dict[str, float] = {}  # netloc -> monotonic time
 
     @classmethod
     def from_crawler(cls, crawler) -> RetryAfterMiddleware:
-        return cls(crawler.settings.getfloat("RETRY_AFTER_MAX"))
+        settings = crawler.settings
+        return cls(settings.getfloat("RETRY_AFTER_MAX"), settings.getfloat("RETRY_AFTER_DEFAULT"))
 
     async def process_request(self, request: Request) -> None:
         wait = self.not_before.get(urlparse_cached(request).netloc, 0.0) - time.monotonic()
@@ -106,6 +110,8 @@ class RetryAfterMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Response:
         seconds = retry_after_seconds(response.headers.get("Retry-After"))
+        if seconds is None and response.status == 429:
+            seconds = self.default_wait or None
         if response.status in (429, 503) and seconds is not None:
             netloc = urlparse_cached(request).netloc
             until = time.monotonic() + min(seconds, self.max_wait)

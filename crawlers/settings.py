@@ -34,6 +34,8 @@ RETRY_TIMES = 2
 RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 # A 429 or 503 with Retry-After holds back every request to its host until then (at most this long).
 RETRY_AFTER_MAX = 600.0
+# A 429 without Retry-After holds back its host this long.
+RETRY_AFTER_DEFAULT = 30.0
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = False
 
@@ -95,3 +97,21 @@ PROGRESS_DISPLAY = False  # `clippings crawl` and `clippings demo` turn it on
 PROGRESS_INTERVAL = 2.0
 LOG_LEVEL = "INFO"
 DEFAULT_DROPITEM_LOG_LEVEL = "INFO"
+
+# --- web archives (the wayback and commoncrawl spiders) -----------------------
+# Service URLs: point them at a local pywb or an institutional Wayback to use it as a mirror.
+WAYBACK_CDX_URL = "https://web.archive.org/cdx/search/cdx"
+# WAYBACK_REPLAY_URL (above) fetches each capture's raw bytes.
+COMMONCRAWL_INDEX_URL = "https://index.commoncrawl.org/{crawl}-index"  # {crawl}: CC-MAIN-2017-43
+COMMONCRAWL_DATA_URL = "https://data.commoncrawl.org/"  # prefixed to each record's filename
+COMMONCRAWL_COLLINFO_URL = "https://index.commoncrawl.org/collinfo.json"
+# The crawls to query, e.g. CC-MAIN-2017-43,CC-MAIN-2017-47,CC-MAIN-2017-51; empty: those whose
+# dates in collinfo.json overlap the window and its capture margin.
+COMMONCRAWL_CRAWLS: list[str] = []
+# Captures are listed from the window's start to this many days after its end: an article of the
+# window's last days may have been archived only later (its capture time is only an upper bound).
+ARCHIVE_CAPTURE_MARGIN_DAYS = 30
+# Archived URLs holding a topic keyword or a counted person's name are fetched first; set this
+# to fetch only those (faster, but drops articles whose slug names neither; entries of archived
+# feeds and sitemaps are fetched all the same).
+ARCHIVE_URL_KEYWORDS_REQUIRED = False

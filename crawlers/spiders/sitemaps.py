@@ -19,7 +19,7 @@ class SitemapsSpider(ArchiveSpider):
 
     def parse_entry(self, response: Response):
         try:
-            sitemap = parse_sitemap(_sitemap_body(response.body), response.url)
+            sitemap = parse_sitemap(sitemap_body(response.body), response.url)
         except NotAListing as reason:
             self.unreadable_listing(response, reason)
             return
@@ -33,7 +33,7 @@ class SitemapsSpider(ArchiveSpider):
                 yield self.request(entry.url, self.parse_page, listing_dates=dates)
 
 
-def _sitemap_body(body: bytes) -> bytes:
+def sitemap_body(body: bytes) -> bytes:
     """Sitemaps may be served gzipped as files (sitemap.xml.gz), beyond HTTP compression."""
     if body[:2] != b"\x1f\x8b":
         return body
