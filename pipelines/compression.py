@@ -1,0 +1,98 @@
+"""Raw page bodies compressed with zstd: alone, or with a dictionary trained on the outlet's own pages.
+
+An outlet's pages share most of their bytes (templates, scripts, navigation). A dictionary
+trained on some of them holds those bytes once, and each body compressed with it keeps
+little more than what is its own. `capture_bodies.compression` says how each body reads:
+"zstd" (alone) or "zstd+dict:ID" (with the row ID of `compression_dictionaries`). Ids are
+never reused (AUTOINCREMENT) and a dictionary a body uses cannot be deleted (a trigger), so a
+body always reads back with the dictionary it was written with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import zstandard
+
+PLAIN = "zstd"
+WITH_DICTIONARY = "zstd+dict:"
+LEVEL = 9
+# Measured on the storage benchmark's outlets (BENCHMARKS.md): 64 samples train a dictionary in
+# about 0.4 s; 192 KiB held each outlet's shared bytes, larger sizes gained nothing.
+DICTIONARY_SAMPLES = 64
+DICTIONARY_SIZE = 192 * 1024
+
+
+class UnreadableBody(Exception):
+    """A body whose compression this clippings cannot read: the message says why."""
+
+
+@dataclass(frozen=True)
+class DictionaryPolicy:
+    """When an outlet gets a dictionary: once it has `samples` bodies (0: never), of at most `size` bytes."""
+
+    samples: int = DICTIONARY_SAMPLES
+    size: int = DICTIONARY_SIZE
+
+
+def dictionary_label(dictionary_id: int) -> str:
+    return f"{WITH_DICTIONARY}{dictionary_id}"
+
+
+def dictionary_of(compression: str) -> int | None:
+    """The dictionary id a compression label names; None for plain zstd."""
+    if compression == PLAIN:
+        return None
+    if compression.startswith(WITH_DICTIONARY) and compression[len(WITH_DICTIONARY):].isdigit():
+        return int(compression[len(WITH_DICTIONARY):])
+    raise UnreadableBody(f"unknown capture compression {compression!r}")
+
+
+def train(samples: list[bytes], size: int) -> bytes | None:
+    """A dictionary of at most `size` bytes from the samples; None when zstd finds too little to
+    learn from (too few or too small samples): their bodies stay plain."""
+    # zstd wants about ten times more sample bytes than dictionary bytes.
+    size = min(size, sum(map(len, samples)) // 10)
+    if len(samples) < 8 or size < 1024:
+        return None
+    try:
+        return zstandard.train_dictionary(size, samples, level=LEVEL).as_bytes()
+    except zstandard.ZstdError:
+        return None
+
+
+class Codecs:
+    """Compressors and decompressors, one per dictionary, made once: a dictionary's bytes never
+    change under its id. `load(id)` returns the dictionary's bytes from the archive."""
+
+    def __init__(self, load):
+        self.load = load
+        self.plain_compressor = zstandard.ZstdCompressor(level=LEVEL)
+        self.plain_decompressor = zstandard.ZstdDecompressor()
+        self.compressors: dict[int, zstandard.ZstdCompressor] = {}
+        self.decompressors: dict[int, zstandard.ZstdDecompressor] = {}
+
+    def compress(self, body: bytes, dictionary_id: int | None) -> tuple[str, bytes]:
+        """(compression label, compressed bytes)."""
+        if dictionary_id is None:
+            return PLAIN, self.plain_compressor.compress(body)
+        if dictionary_id not in self.compressors:
+            dictionary = zstandard.ZstdCompressionDict(self.load(dictionary_id))
+            self.compressors[dictionary_id] = zstandard.ZstdCompressor(level=LEVEL, dict_data=dictionary)
+        return dictionary_label(dictionary_id), self.compressors[dictionary_id].compress(body)
+
+    def decompress(self, body: bytes, compression: str) -> bytes:
+        dictionary_id = dictionary_of(compression)
+        try:
+            if dictionary_id is None:
+                return self.plain_decompressor.decompress(body)
+            if dictionary_id not in self.decompressors:
+                dictionary = zstandard.ZstdCompressionDict(self.load(dictionary_id))
+                self.decompressors[dictionary_id] = zstandard.ZstdDecompressor(dict_data=dictionary)
+            return self.decompressors[dictionary_id].decompress(body)
+        except zstandard.ZstdError as error:
+            raise UnreadableBody(f"a capture body does not decompress ({compression}): {error}") from error
+
+    def forget(self, dictionary_id: int) -> None:
+        self.compressors.pop(dictionary_id, None)
+        self.decompressors.pop(dictionary_id, None)
