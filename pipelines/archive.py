@@ -213,13 +213,13 @@ class Archive:
         needed = max(samples, 2 * self._untrainable.get(outlet_id, 0))
         return self._outlet_bodies(outlet_id, needed) >= needed
 
-    def _samples(self, outlet_id: str) -> list[bytes]:
-        """The outlet's latest bodies, decompressed: its current templates."""
+    def _samples(self, outlet_id: str, count: int) -> list[bytes]:
+        """The outlet's latest `count` bodies, decompressed: its current templates."""
         rows = self.conn.execute(
             "SELECT b.body, b.compression FROM capture_bodies b JOIN "
             "(SELECT content_sha256, max(id) AS latest FROM captures WHERE outlet_id = ? GROUP BY content_sha256 "
             " ORDER BY latest DESC LIMIT ?) USING (content_sha256)",
-            (outlet_id, self.dictionaries.samples),
+            (outlet_id, count),
         ).fetchall()
         return [self.codecs.decompress(body, compression) for body, compression in rows]
 
@@ -227,7 +227,7 @@ class Archive:
         """Train the outlet's dictionary unless it has one; its id, or None when there was too little
         to learn from. Trained outside the write lock: another writer may have trained one meanwhile."""
         with self.snapshot():
-            samples = self._samples(outlet_id)
+            samples = self._samples(outlet_id, self.dictionaries.samples)
         dictionary = train(samples, self.dictionaries.size)
         if dictionary is None:
             self._untrainable[outlet_id] = len(samples)
@@ -276,10 +276,12 @@ class Archive:
         """Replace the outlet's dictionaries by one trained on the bodies it has now (or none, if
         too few remain), inside the caller's transaction: every body they compressed is written
         again with the new one, then they are deleted (zeroed, under secure_delete). Returns how
-        many were deleted. A takedown needs it: a dictionary holds bytes of the pages it learnt from."""
-        old = [i for (i,) in self.conn.execute("SELECT id FROM compression_dictionaries WHERE outlet_id = ?", (outlet_id,))]
-        samples = self._samples(outlet_id) if self.dictionaries.samples > 0 else []
-        dictionary = train(samples, self.dictionaries.size) if len(samples) >= self.dictionaries.samples else None
+        many were deleted. A takedown needs it: a dictionary holds bytes of the pages it learnt from.
+        The new one needs as many samples as the old ones had (the setting they were trained under)."""
+        old = dict(self.conn.execute("SELECT id, samples FROM compression_dictionaries WHERE outlet_id = ?", (outlet_id,)))
+        needed = max(old.values(), default=0)
+        samples = self._samples(outlet_id, needed) if needed > 0 else []
+        dictionary = train(samples, self.dictionaries.size) if samples and len(samples) >= needed else None
         new_id = self._store_dictionary(outlet_id, len(samples), dictionary) if dictionary else None
         for dictionary_id in old:
             label = dictionary_label(dictionary_id)
