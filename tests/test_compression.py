@@ -17,7 +17,8 @@ from crawlers.items import FetchedPage
 from pipelines.archive import Archive, ArchiveError
 from pipelines.compression import Codecs, DictionaryPolicy, UnreadableBody
 
-from .conftest import PROJECT_ROOT
+from .conftest import PROJECT_ROOT, scrapy_crawl
+from .faultsite import DAY, html, page, site_with_sitemap
 
 SAMPLES = 16
 POLICY = DictionaryPolicy(samples=SAMPLES, size=16 * 1024)
@@ -106,6 +107,19 @@ def test_outlet_gets_a_dictionary_once_it_has_enough_bodies(tmp_path):
     # the first SAMPLES bodies of each outlet were stored before its dictionary, the next 4 with it
     assert compressions(tmp_path / "archive.db") == {"zstd": 3 * SAMPLES, "zstd+dict:1": 4, "zstd+dict:2": 4, "zstd+dict:3": 4}
     assert_every_body_reads_back(tmp_path / "archive.db")
+
+
+def test_crawl_trains_the_outlets_dictionary_under_its_settings(tmp_path):
+    """A real `scrapy crawl`: the capture pipeline reads the settings and trains as it stores."""
+    routes = {f"/{DAY}/story-{n}/": page(html(page_html("faults", n).decode())) for n in range(12)}
+    with site_with_sitemap(routes) as site:
+        db, log = scrapy_crawl("sitemaps", tmp_path, site.topic(), "-s", "COMPRESSION_DICTIONARY_SAMPLES=8",
+                               "-s", "COMPRESSION_DICTIONARY_SIZE=4096")
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT outlet_id, samples FROM compression_dictionaries").fetchall() == [("faults", 8)]
+    conn.close()
+    assert compressions(db) == {"zstd": 8, "zstd+dict:1": 4}
+    assert_every_body_reads_back(db)
 
 
 def test_dictionary_makes_an_outlets_bodies_smaller(tmp_path):
