@@ -289,3 +289,14 @@ def test_full_release_reads_every_body(tmp_path):
 def test_compact_on_a_missing_archive_is_one_sentence(tmp_path):
     result = compact(tmp_path / "missing.db")
     assert result.exit_code == 1 and "no archive at" in result.output and "Traceback" not in result.output
+
+
+def test_codecs_keep_only_the_latest_compressors_and_still_read_everything(tmp_path):
+    archive = new_archive(tmp_path / "archive.db", SAMPLES + 1)
+    archive.codecs.COMPRESSORS_KEPT = archive.codecs.DECOMPRESSORS_KEPT = 1
+    archive.codecs.compressors.clear()
+    for number, outlet in enumerate(OUTLETS * 2):  # each outlet's compressor made again when it comes back
+        add_page(archive, outlet, 50 + number)
+        assert list(archive.codecs.compressors) == [archive.dictionary_for(outlet)]
+    archive.close()
+    assert_every_body_reads_back(tmp_path / "archive.db")
