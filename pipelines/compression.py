@@ -19,10 +19,12 @@ import zstandard
 PLAIN = "zstd"
 WITH_DICTIONARY = "zstd+dict:"
 LEVEL = 9
-# Measured on the storage benchmark's outlets (BENCHMARKS.md): 64 samples train a dictionary in
-# about 0.4 s; 192 KiB held each outlet's shared bytes, larger sizes gained nothing.
+# Measured on the storage benchmark's 24 outlets (BENCHMARKS.md): 64 samples of about 166 kB
+# train a dictionary in 0.4 to 1.6 s (shared machine). 128 and 192 KiB gave the fewest bytes per
+# capture, dictionaries included, within 2% of each other and in either order between runs;
+# 64 KiB gave 25% more, 384 KiB 5% more. 128 KiB is the smaller of the two.
 DICTIONARY_SAMPLES = 64
-DICTIONARY_SIZE = 192 * 1024
+DICTIONARY_SIZE = 128 * 1024
 
 
 class UnreadableBody(Exception):
@@ -67,8 +69,8 @@ class Codecs:
     """Compressors and decompressors with a dictionary, kept for the dictionaries used last: a
     dictionary's bytes never change under its id. `load(id)` returns them from the archive.
 
-    A level-9 compressor with a 192 KiB dictionary holds about 6.6 MB once used (a decompressor
-    about 0.3 MB): a crawl of many outlets keeps the latest COMPRESSORS_KEPT, and makes one
+    A level-9 compressor with a 192 KiB dictionary held 6.6 MB once used (a decompressor about
+    0.3 MB): a crawl of many outlets keeps the latest COMPRESSORS_KEPT, and makes one
     again in a few milliseconds when an outlet comes back."""
 
     COMPRESSORS_KEPT = 16
