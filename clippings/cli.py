@@ -1,4 +1,4 @@
-"""The `clippings` command line: demo, crawl, serve, takedown, extract."""
+"""The `clippings` command line: demo, crawl, serve, release, rehydrate, takedown, compact, extract."""
 
 from __future__ import annotations
 
@@ -133,12 +133,12 @@ def _check_networks(value: str) -> None:
             ) from None
 
 
-def _open_archive(db: Path, create: bool = False):
+def _open_archive(db: Path, create: bool = False, **options):
     """The archive, or one clear sentence and exit 1 when it cannot be used."""
     from pipelines.archive import Archive, ArchiveError
 
     try:
-        return Archive(db, create=create)
+        return Archive(db, create=create, **options)
     except ArchiveError as error:
         raise click.ClickException(str(error)) from None
 
@@ -346,6 +346,46 @@ def takedown_list(db: Path) -> None:
     for row in archive.conn.execute("SELECT requested_on, pattern, reason, records_removed FROM takedowns ORDER BY id"):
         click.echo("\t".join(str(value) for value in row))
     archive.close()
+
+
+# --- compact -------------------------------------------------------------
+
+
+@main.command()
+@db_option
+@click.option("--batch", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Bodies recompressed per transaction.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+              help="Override a setting (COMPRESSION_DICTIONARY_SAMPLES, COMPRESSION_DICTIONARY_SIZE).")
+def compact(db: Path, batch: int, overrides: tuple[str, ...]) -> None:
+    """Train per-outlet compression dictionaries and recompress the raw pages stored without one.
+
+    Safe to interrupt (each batch is one transaction) and to run while a crawl writes."""
+    from scrapy.settings import Settings
+
+    from pipelines.compaction import compact as compact_archive
+    from pipelines.compression import DictionaryPolicy
+
+    settings = Settings()
+    settings.setmodule("crawlers.settings")
+    settings.setdict(dict(_parse_override(o) for o in overrides), priority="cmdline")
+    try:
+        policy = DictionaryPolicy(settings.getint("COMPRESSION_DICTIONARY_SAMPLES"), settings.getint("COMPRESSION_DICTIONARY_SIZE"))
+    except ValueError:
+        raise click.ClickException("COMPRESSION_DICTIONARY_SAMPLES and COMPRESSION_DICTIONARY_SIZE take whole numbers") from None
+    archive = _open_archive(db, dictionaries=policy)
+    try:
+        result = compact_archive(archive, batch, progress=_print_compaction)
+    finally:
+        archive.close()
+    trained = ", ".join(result.dictionaries_trained) or "none"
+    click.echo(f"Dictionaries trained for: {trained}; {result.bodies_recompressed} bodies recompressed.")
+    ratio = result.bytes_after / result.bytes_before if result.bytes_before else 1.0
+    click.echo(f"{db}: raw pages {result.bytes_before:,} -> {result.bytes_after:,} bytes ({ratio:.2f}x), dictionaries included.")
+
+
+def _print_compaction(looked_at: int, recompressed: int) -> None:
+    click.echo(f"{looked_at} bodies looked at, {recompressed} recompressed")
 
 
 # --- extract -------------------------------------------------------------

@@ -74,6 +74,8 @@ def _strip_for_public(conn: sqlite3.Connection) -> None:
     # The FTS index is text too (its terms rebuild the article): rebuild it from titles only.
     conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
     conn.execute("DELETE FROM capture_bodies")
+    # A compression dictionary is made of bytes of the pages it was trained on.
+    conn.execute("DELETE FROM compression_dictionaries")
     # A takedown's pattern can itself point at the page and the person who asked: its records
     # are already gone from the archive, and the list stays private.
     conn.execute("DELETE FROM takedowns")

@@ -1,6 +1,7 @@
 """Scrapy settings for clippings: every knob is a setting, overridable with -s NAME=VALUE."""
 
 from clippings import PROJECT_URL
+from pipelines.compression import DICTIONARY_SAMPLES, DICTIONARY_SIZE
 
 BOT_NAME = "clippings"
 SPIDER_MODULES = ["crawlers.spiders"]
@@ -85,6 +86,14 @@ MIN_ARTICLE_WORDS = 40
 # A text line an outlet repeats in this many archived articles is its boilerplate ("Subscribe
 # to our newsletters", an "About the company" paragraph): dropped from its later articles.
 BOILERPLATE_MIN_ARTICLES = 3
+
+# --- how raw pages are kept (pipelines/compression.py) --------------------
+# Once an outlet has this many captured bodies (0: never), a zstd dictionary of at most
+# COMPRESSION_DICTIONARY_SIZE bytes is trained on them and compresses its later bodies: its
+# templates are then stored once. `clippings compact` recompresses the bodies stored before.
+# Chosen from the storage benchmark (BENCHMARKS.md).
+COMPRESSION_DICTIONARY_SAMPLES = DICTIONARY_SAMPLES
+COMPRESSION_DICTIONARY_SIZE = DICTIONARY_SIZE
 
 # --- releases -------------------------------------------------------------
 RELEASE_PATH = ""  # the public release `clippings rehydrate` fills in

@@ -12,18 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-import zstandard
 
 from clippings import __version__
 from clippings.topic import Topic
 from crawlers.items import FetchedPage, FetchFailure
+from pipelines.compression import PLAIN, Codecs, DictionaryPolicy, UnreadableBody, dictionary_label, train
 from pipelines.extraction import line_fingerprint, may_be_boilerplate
 from pipelines.schema import ForeignDatabase, migrate
 from pipelines.stories import STORY_SIMILARITY, similarity, sketch
 from pipelines.takedowns import Takedowns
-
-COMPRESSION = "zstd"
-_COMPRESSOR = zstandard.ZstdCompressor(level=9)
 
 
 class ArchiveError(Exception):
@@ -34,16 +31,13 @@ def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def decompress(body: bytes, compression: str = COMPRESSION) -> bytes:
-    if compression != COMPRESSION:
-        raise ArchiveError(f"unknown capture compression {compression!r}")
-    return zstandard.ZstdDecompressor().decompress(body)
-
-
 class Archive:
-    """One connection to one archive file. Readers (Datasette) may share the file: WAL mode."""
+    """One connection to one archive file. Readers (Datasette) may share the file: WAL mode.
 
-    def __init__(self, path: str | Path, create: bool = True):
+    `dictionaries` says when an outlet's bodies get a compression dictionary (pipelines/compression.py).
+    """
+
+    def __init__(self, path: str | Path, create: bool = True, dictionaries: DictionaryPolicy = DictionaryPolicy()):
         self.path = Path(path)
         if not create and not self.path.exists():
             raise ArchiveError(f"no archive at {self.path}: build one with `clippings crawl` or `clippings demo`")
@@ -58,6 +52,9 @@ class Archive:
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
         self.db.enable_wal()
+        self.dictionaries = dictionaries
+        self.codecs = Codecs(self._dictionary_bytes)
+        self._untrainable: dict[str, int] = {}  # outlet -> its body count when training found too little
 
     def close(self) -> None:
         self.conn.close()
@@ -81,6 +78,18 @@ class Archive:
                 self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Several reads that see one state of the archive (a read transaction: no lock taken)."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.conn.execute("COMMIT")
 
     def row(self, sql: str, params: tuple | dict = ()) -> dict[str, Any] | None:
         cursor = self.conn.execute(sql, params)
@@ -134,7 +143,8 @@ class Archive:
         """Store the raw page unless this URL gave these exact bytes from this source before; (id, is_new).
 
         A redirect is its own capture (requested URL, final URL); its body is shared with
-        every other capture of the same bytes.
+        every other capture of the same bytes. A new body is compressed with its outlet's
+        dictionary; an outlet without one gets it once it has enough bodies to train on.
         """
         existing = self.row(
             "SELECT id FROM captures WHERE url = ? AND content_sha256 = ? AND source = ?",
@@ -143,11 +153,13 @@ class Archive:
         if existing:
             return existing["id"], False
         with self.transaction():
-            self.db["capture_bodies"].insert(
-                {"content_sha256": content_sha256, "size": len(page.body), "compression": COMPRESSION,
-                 "body": _COMPRESSOR.compress(page.body)},
-                ignore=True,
-            )
+            new_body = self.row("SELECT 1 AS known FROM capture_bodies WHERE content_sha256 = ?", (content_sha256,)) is None
+            dictionary_id = self.dictionary_for(page.outlet_id) if new_body else None
+            if new_body:
+                compression, body = self.codecs.compress(page.body, dictionary_id)
+                self.db["capture_bodies"].insert(
+                    {"content_sha256": content_sha256, "size": len(page.body), "compression": compression, "body": body}
+                )
             table = self.db["captures"].insert(
                 {"url": page.url, "final_url": page.final_url, "status": page.status,
                  "headers": json.dumps(page.headers), "content_type": page.header("content-type"),
@@ -156,17 +168,130 @@ class Archive:
                  "outlet_id": page.outlet_id, "record_file": page.record_file,
                  "record_offset": page.record_offset, "record_length": page.record_length}
             )
+        if new_body and dictionary_id is None and self._ready_to_train(page.outlet_id):
+            self.train_dictionary(page.outlet_id)
         return table.last_pk, True
 
     def capture_body(self, capture_id: int) -> bytes:
         """The raw bytes of a capture, decompressed."""
-        row = self.row(
-            "SELECT b.body, b.compression FROM captures c JOIN capture_bodies b USING (content_sha256) WHERE c.id = ?",
-            (capture_id,),
-        )
+        with self.snapshot():  # the body and its dictionary as one state: a takedown may retrain between two reads
+            row = self.row(
+                "SELECT b.body, b.compression FROM captures c JOIN capture_bodies b USING (content_sha256) WHERE c.id = ?",
+                (capture_id,),
+            )
+            if row is None:
+                raise ArchiveError(f"no capture {capture_id}")
+            try:
+                return self.codecs.decompress(row["body"], row["compression"])
+            except UnreadableBody as error:
+                raise ArchiveError(f"capture {capture_id}: {error}") from None
+
+    # --- compression dictionaries ----------------------------------------
+
+    def _dictionary_bytes(self, dictionary_id: int) -> bytes:
+        row = self.row("SELECT dictionary FROM compression_dictionaries WHERE id = ?", (dictionary_id,))
         if row is None:
-            raise ArchiveError(f"no capture {capture_id}")
-        return decompress(row["body"], row["compression"])
+            raise UnreadableBody(f"compression dictionary {dictionary_id} is missing")
+        return row["dictionary"]
+
+    def dictionary_for(self, outlet_id: str | None) -> int | None:
+        """The outlet's current compression dictionary (its latest), if it has one."""
+        if outlet_id is None:
+            return None
+        return self.row("SELECT max(id) AS id FROM compression_dictionaries WHERE outlet_id = ?", (outlet_id,))["id"]
+
+    def _outlet_bodies(self, outlet_id: str, limit: int) -> int:
+        return self.row(
+            "SELECT count(*) AS n FROM (SELECT DISTINCT content_sha256 FROM captures WHERE outlet_id = ? LIMIT ?)",
+            (outlet_id, limit),
+        )["n"]
+
+    def _ready_to_train(self, outlet_id: str | None) -> bool:
+        """The outlet has enough bodies, and more than twice as many as when training last found too little."""
+        samples = self.dictionaries.samples
+        if outlet_id is None or samples <= 0:
+            return False
+        needed = max(samples, 2 * self._untrainable.get(outlet_id, 0))
+        return self._outlet_bodies(outlet_id, needed) >= needed
+
+    def _samples(self, outlet_id: str, count: int) -> list[bytes]:
+        """The outlet's latest `count` bodies, decompressed: its current templates."""
+        rows = self.conn.execute(
+            "SELECT b.body, b.compression FROM capture_bodies b JOIN "
+            "(SELECT content_sha256, max(id) AS latest FROM captures WHERE outlet_id = ? GROUP BY content_sha256 "
+            " ORDER BY latest DESC LIMIT ?) USING (content_sha256)",
+            (outlet_id, count),
+        ).fetchall()
+        return [self.codecs.decompress(body, compression) for body, compression in rows]
+
+    def train_dictionary(self, outlet_id: str) -> int | None:
+        """Train the outlet's dictionary unless it has one; its id, or None when there was too little
+        to learn from. Trained outside the write lock: another writer may have trained one meanwhile."""
+        with self.snapshot():
+            samples = self._samples(outlet_id, self.dictionaries.samples)
+        dictionary = train(samples, self.dictionaries.size)
+        if dictionary is None:
+            self._untrainable[outlet_id] = len(samples)
+            return None
+        with self.transaction():
+            if (known := self.dictionary_for(outlet_id)) is not None:
+                return known
+            return self._store_dictionary(outlet_id, len(samples), dictionary)
+
+    def _store_dictionary(self, outlet_id: str, samples: int, dictionary: bytes) -> int:
+        return self.db["compression_dictionaries"].insert(
+            {"outlet_id": outlet_id, "trained_at": utc_now(), "samples": samples, "size": len(dictionary),
+             "dictionary": dictionary}
+        ).last_pk
+
+    def recompress_batch(self, after: str, limit: int) -> tuple[str | None, int, int]:
+        """Recompress, in one transaction, the next `limit` plain bodies past `after` (by SHA-256)
+        with their outlet's dictionary, where that makes them smaller. (The last SHA-256 looked
+        at, or None at the end; bodies looked at; bodies recompressed.)"""
+        with self.transaction():
+            rows = self.conn.execute(
+                "SELECT b.content_sha256, b.body, (SELECT max(d.id) FROM captures c JOIN compression_dictionaries d "
+                "ON d.outlet_id = c.outlet_id WHERE c.content_sha256 = b.content_sha256) "
+                "FROM capture_bodies b WHERE b.compression = ? AND b.content_sha256 > ? ORDER BY b.content_sha256 LIMIT ?",
+                (PLAIN, after, limit),
+            ).fetchall()
+            recompressed = sum(
+                self._recompress(content_sha256, body, PLAIN, dictionary_id) > 0
+                for content_sha256, body, dictionary_id in rows if dictionary_id is not None
+            )
+        return (rows[-1][0] if len(rows) == limit else None), len(rows), recompressed
+
+    def _recompress(self, content_sha256: str, body: bytes, compression: str, dictionary_id: int | None,
+                    only_if_smaller: bool = True) -> int:
+        """Write the body again with the dictionary (None: plain); the bytes saved (0: left as it was)."""
+        new_compression, new_body = self.codecs.compress(self.codecs.decompress(body, compression), dictionary_id)
+        if only_if_smaller and len(new_body) >= len(body):
+            return 0
+        self.conn.execute(
+            "UPDATE capture_bodies SET compression = ?, body = ? WHERE content_sha256 = ?",
+            (new_compression, new_body, content_sha256),
+        )
+        return len(body) - len(new_body)
+
+    def _retrain(self, outlet_id: str) -> int:
+        """Replace the outlet's dictionaries by one trained on the bodies it has now (or none, if
+        too few remain), inside the caller's transaction: every body they compressed is written
+        again with the new one, then they are deleted (zeroed, under secure_delete). Returns how
+        many were deleted. A takedown needs it: a dictionary holds bytes of the pages it learnt from.
+        The new one needs as many samples as the old ones had (the setting they were trained under)."""
+        old = dict(self.conn.execute("SELECT id, samples FROM compression_dictionaries WHERE outlet_id = ?", (outlet_id,)))
+        needed = max(old.values(), default=0)
+        samples = self._samples(outlet_id, needed) if needed > 0 else []
+        dictionary = train(samples, self.dictionaries.size) if samples and len(samples) >= needed else None
+        new_id = self._store_dictionary(outlet_id, len(samples), dictionary) if dictionary else None
+        for dictionary_id in old:
+            label = dictionary_label(dictionary_id)
+            rows = self.conn.execute("SELECT content_sha256, body FROM capture_bodies WHERE compression = ?", (label,))
+            for content_sha256, body in rows.fetchall():
+                self._recompress(content_sha256, body, label, new_id, only_if_smaller=False)
+            self.conn.execute("DELETE FROM compression_dictionaries WHERE id = ?", (dictionary_id,))
+            self.codecs.forget(dictionary_id)
+        return len(old)
 
     # --- articles and copies -------------------------------------------
 
@@ -347,7 +472,7 @@ class Archive:
             removed = remove()
             self.db["takedowns"].insert(
                 {"pattern": pattern, "reason": reason, "requested_on": requested_on, "added_at": utc_now(),
-                 "records_removed": sum(removed.values())}
+                 "records_removed": sum(n for table, n in removed.items() if table != "compression_dictionaries")}
             )
         return removed
 
@@ -382,9 +507,11 @@ class Archive:
         rejects and fetch failures."""
         for statement in TAKEDOWN_SELECTION:
             self.conn.execute(statement)
+        retrain = [outlet for (outlet,) in self.conn.execute(TAKEDOWN_DICTIONARIES)]
         removed = {}
         for table, sql in TAKEDOWN_DELETES.items():
             removed[table] = self.conn.execute(sql).rowcount
+        removed["compression_dictionaries"] = sum(self._retrain(outlet) for outlet in retrain)
         for temporary in ("gone_captures", "gone_articles", "new_leads"):
             self.conn.execute(f"DROP TABLE temp.{temporary}")
         return removed
@@ -434,6 +561,11 @@ TAKEDOWN_SELECTION = (
     "FROM articles a WHERE a.story_id IN (SELECT id FROM temp.gone_articles) GROUP BY a.story_id",
     "UPDATE articles SET story_id = coalesce((SELECT new_lead FROM temp.new_leads WHERE old_lead = articles.story_id), id) "
     "WHERE story_id IN (SELECT id FROM temp.gone_articles) AND id NOT IN (SELECT id FROM temp.gone_articles)",
+)
+# Outlets whose dictionaries may have learnt from a removed page: they are trained again without it.
+TAKEDOWN_DICTIONARIES = (
+    "SELECT DISTINCT outlet_id FROM captures WHERE id IN (SELECT id FROM temp.gone_captures) "
+    "AND outlet_id IN (SELECT outlet_id FROM compression_dictionaries) ORDER BY outlet_id"
 )
 TAKEDOWN_DELETES = {
     "rejects": "DELETE FROM rejects WHERE taken_down(url) OR capture_id IN (SELECT id FROM temp.gone_captures)",

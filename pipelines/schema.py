@@ -326,10 +326,42 @@ ARTICLE_VERSIONS = """
         ALTER TABLE crawl_runs ADD COLUMN versions_added INTEGER NOT NULL DEFAULT 0;
 """
 
+# Compression dictionaries (pipelines/compression.py): trained per outlet on its own pages, so
+# a body keeps little more than what is its own. capture_bodies.compression says how a body
+# reads: "zstd" alone, or "zstd+dict:ID" with dictionary ID. Ids are never reused
+# (AUTOINCREMENT); triggers refuse a body naming a missing dictionary, the deletion of a
+# dictionary a body uses, and any change to a dictionary's bytes, on every connection.
+COMPRESSION_DICTIONARIES = """
+        CREATE TABLE compression_dictionaries (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            outlet_id TEXT REFERENCES outlets(id),
+            trained_at TEXT NOT NULL,
+            samples INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            dictionary BLOB NOT NULL
+        );
+        CREATE INDEX compression_dictionaries_outlet ON compression_dictionaries(outlet_id);
+        CREATE INDEX capture_bodies_compression ON capture_bodies(compression, content_sha256);
+        CREATE INDEX captures_outlet ON captures(outlet_id);
+        CREATE TRIGGER compression_dictionaries_in_use BEFORE DELETE ON compression_dictionaries
+        WHEN EXISTS (SELECT 1 FROM capture_bodies WHERE compression = 'zstd+dict:' || old.id)
+        BEGIN SELECT RAISE(ABORT, 'a compression dictionary in use by capture bodies cannot be deleted'); END;
+        CREATE TRIGGER compression_dictionaries_immutable BEFORE UPDATE ON compression_dictionaries
+        BEGIN SELECT RAISE(ABORT, 'a compression dictionary cannot change'); END;
+        CREATE TRIGGER capture_bodies_dictionary_insert BEFORE INSERT ON capture_bodies
+        WHEN new.compression != 'zstd' AND NOT EXISTS (SELECT 1 FROM compression_dictionaries
+            WHERE new.compression = 'zstd+dict:' || id AND id = CAST(substr(new.compression, 11) AS INTEGER))
+        BEGIN SELECT RAISE(ABORT, 'a capture body names a compression dictionary that does not exist'); END;
+        CREATE TRIGGER capture_bodies_dictionary_update BEFORE UPDATE OF compression ON capture_bodies
+        WHEN new.compression != 'zstd' AND NOT EXISTS (SELECT 1 FROM compression_dictionaries
+            WHERE new.compression = 'zstd+dict:' || id AND id = CAST(substr(new.compression, 11) AS INTEGER))
+        BEGIN SELECT RAISE(ABORT, 'a capture body names a compression dictionary that does not exist'); END;
+"""
+
 # Each entry is one migration's SQL; append, never edit a released one.
 MIGRATIONS: list[str] = [
     INITIAL_SCHEMA, TOPICS, DATES_AND_TEXT_FLAGS, STORIES, OUTLET_LINES, FACET_INDEXES, TAKEDOWNS,
-    CAPTURE_SOURCES, ARTICLE_VERSIONS,
+    CAPTURE_SOURCES, ARTICLE_VERSIONS, COMPRESSION_DICTIONARIES,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -13,6 +13,7 @@ from scrapy.exceptions import DropItem
 from clippings.topic import Topic, load_topic
 from crawlers.items import FetchedPage, FetchFailure
 from pipelines.archive import Archive
+from pipelines.compression import DictionaryPolicy
 from pipelines.processing import (
     Rejected, capture_page, check_respect, dedupe_page, extract_page, match_topic, store_page,
 )
@@ -41,10 +42,12 @@ class _ArchivePipeline(_TopicPipeline):
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
         self.archive_path = crawler.settings["ARCHIVE_PATH"]
+        self.dictionaries = DictionaryPolicy(crawler.settings.getint("COMPRESSION_DICTIONARY_SAMPLES"),
+                                             crawler.settings.getint("COMPRESSION_DICTIONARY_SIZE"))
         self.archive: Archive | None = None
 
     def open_spider(self) -> None:
-        self.archive = Archive(self.archive_path)
+        self.archive = Archive(self.archive_path, dictionaries=self.dictionaries)
 
     def close_spider(self) -> None:
         self.archive.close()
@@ -90,7 +93,8 @@ class RespectPipeline:
 
 
 class CapturePipeline(_ArchivePipeline):
-    """Every fetched page is kept raw (compressed), with its provenance."""
+    """Every fetched page is kept raw (compressed), with its provenance. An outlet's pages are
+    compressed with a dictionary trained on its first COMPRESSION_DICTIONARY_SAMPLES pages."""
 
     def process_item(self, item: FetchedPage) -> FetchedPage:
         capture_page(self.archive, self.topic, item)

@@ -26,5 +26,21 @@ def test_extract_article_scores_above_trafilatura_on_the_body_benchmark():
 def test_date_page_scores_above_htmldate_on_the_date_benchmark():
     pages = pages_or_skip(dates, "labels.json")
     right = sum(dates.clippings_day(html, url) == day for _, url, html, day in pages)
-    # htmldate 1.11 extensive search: 0.918; clippings 0.949
+    # htmldate 1.11 extensive search: 0.918; clippings 0.959
     assert right / len(pages) >= 0.955
+
+
+def test_storage_corpus_gives_each_outlet_distinct_pages_with_other_articles():
+    """The storage benchmark's outlets (benchmarks/outlet_corpus.py): no exact duplicate (which
+    content addressing would store once), no template's own article left in its pages."""
+    from benchmarks import outlet_corpus, storage
+
+    if not (storage.DEFAULT_DATA / "ground-truth.json").exists():
+        pytest.skip(f"benchmark data not at {storage.DEFAULT_DATA} (CI has it)")
+    templates = {t.host: t for t in outlet_corpus.load_templates(storage.DEFAULT_DATA)}
+    corpus = outlet_corpus.build_corpus(storage.DEFAULT_DATA, outlets=3, pages_per_outlet=5)
+    bodies = [page.body for pages in corpus.values() for page in pages]
+    assert len(corpus) == 3 and len(set(bodies)) == len(bodies) == 15
+    for host, pages in corpus.items():
+        own = [p[:60].encode() for p in outlet_corpus.paragraphs(templates[host].body) if len(p) > 60]
+        assert not any(paragraph in page.body for paragraph in own for page in pages), host

@@ -1,0 +1,118 @@
+"""Raw page bodies compressed with zstd: alone, or with a dictionary trained on the outlet's own pages.
+
+An outlet's pages share most of their bytes (templates, scripts, navigation). A dictionary
+trained on some of them holds those bytes once, and each body compressed with it keeps
+little more than what is its own. `capture_bodies.compression` says how each body reads:
+"zstd" (alone) or "zstd+dict:ID" (with the row ID of `compression_dictionaries`). Ids are
+never reused (AUTOINCREMENT) and a dictionary a body uses cannot be deleted (a trigger), so a
+body always reads back with the dictionary it was written with.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import zstandard
+
+PLAIN = "zstd"
+WITH_DICTIONARY = "zstd+dict:"
+LEVEL = 9
+# Measured on the storage benchmark's 24 outlets (BENCHMARKS.md): 64 samples of about 166 kB
+# train a dictionary in 0.4 to 1.6 s (shared machine). 128 and 192 KiB gave the fewest bytes per
+# capture, dictionaries included, within 2% of each other and in either order between runs;
+# 64 KiB gave 25% more, 384 KiB 5% more. 128 KiB is the smaller of the two.
+DICTIONARY_SAMPLES = 64
+DICTIONARY_SIZE = 128 * 1024
+
+
+class UnreadableBody(Exception):
+    """A body whose compression this clippings cannot read: the message says why."""
+
+
+@dataclass(frozen=True)
+class DictionaryPolicy:
+    """When an outlet gets a dictionary: once it has `samples` bodies (0: never), of at most `size` bytes."""
+
+    samples: int = DICTIONARY_SAMPLES
+    size: int = DICTIONARY_SIZE
+
+
+def dictionary_label(dictionary_id: int) -> str:
+    return f"{WITH_DICTIONARY}{dictionary_id}"
+
+
+def dictionary_of(compression: str) -> int | None:
+    """The dictionary id a compression label names; None for plain zstd."""
+    if compression == PLAIN:
+        return None
+    if compression.startswith(WITH_DICTIONARY) and compression[len(WITH_DICTIONARY):].isdigit():
+        return int(compression[len(WITH_DICTIONARY):])
+    raise UnreadableBody(f"unknown capture compression {compression!r}")
+
+
+def train(samples: list[bytes], size: int) -> bytes | None:
+    """A dictionary of at most `size` bytes from the samples; None when zstd finds too little to
+    learn from (too few or too small samples): their bodies stay plain."""
+    # zstd wants about ten times more sample bytes than dictionary bytes.
+    size = min(size, sum(map(len, samples)) // 10)
+    if len(samples) < 8 or size < 1024:
+        return None
+    try:
+        return zstandard.train_dictionary(size, samples, level=LEVEL).as_bytes()
+    except zstandard.ZstdError:
+        return None
+
+
+class Codecs:
+    """Compressors and decompressors with a dictionary, kept for the dictionaries used last: a
+    dictionary's bytes never change under its id. `load(id)` returns them from the archive.
+
+    A level-9 compressor with a 192 KiB dictionary held 6.6 MB once used (a decompressor about
+    0.3 MB): a crawl of many outlets keeps the latest COMPRESSORS_KEPT, and makes one
+    again in a few milliseconds when an outlet comes back."""
+
+    COMPRESSORS_KEPT = 16
+    DECOMPRESSORS_KEPT = 64
+
+    def __init__(self, load: Callable[[int], bytes]):
+        self.load = load
+        self.plain_compressor = zstandard.ZstdCompressor(level=LEVEL)
+        self.plain_decompressor = zstandard.ZstdDecompressor()
+        self.compressors: OrderedDict[int, zstandard.ZstdCompressor] = OrderedDict()
+        self.decompressors: OrderedDict[int, zstandard.ZstdDecompressor] = OrderedDict()
+
+    def compress(self, body: bytes, dictionary_id: int | None) -> tuple[str, bytes]:
+        """(compression label, compressed bytes)."""
+        if dictionary_id is None:
+            return PLAIN, self.plain_compressor.compress(body)
+        compressor = _kept(self.compressors, dictionary_id, self.COMPRESSORS_KEPT, lambda: zstandard.ZstdCompressor(
+            level=LEVEL, dict_data=zstandard.ZstdCompressionDict(self.load(dictionary_id))))
+        return dictionary_label(dictionary_id), compressor.compress(body)
+
+    def decompress(self, body: bytes, compression: str) -> bytes:
+        dictionary_id = dictionary_of(compression)
+        try:
+            if dictionary_id is None:
+                return self.plain_decompressor.decompress(body)
+            decompressor = _kept(self.decompressors, dictionary_id, self.DECOMPRESSORS_KEPT, lambda: zstandard.ZstdDecompressor(
+                dict_data=zstandard.ZstdCompressionDict(self.load(dictionary_id))))
+            return decompressor.decompress(body)
+        except zstandard.ZstdError as error:
+            raise UnreadableBody(f"a capture body does not decompress ({compression}): {error}") from error
+
+    def forget(self, dictionary_id: int) -> None:
+        self.compressors.pop(dictionary_id, None)
+        self.decompressors.pop(dictionary_id, None)
+
+
+def _kept(cache: OrderedDict, key: int, limit: int, make: Callable):
+    """cache[key], made if missing; the least recently used entry goes beyond `limit`."""
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    cache[key] = value = make()
+    if len(cache) > limit:
+        cache.popitem(last=False)
+    return value
