@@ -347,6 +347,112 @@ def takedown_list(db: Path) -> None:
     archive.close()
 
 
+# --- import and reextract -------------------------------------------------
+
+
+def topic_option(function):
+    return click.option(
+        "--topic", "topic_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_TOPIC,
+        show_default="topics/metoo.yml", help="Topic file: window, keywords, people, outlets.",
+    )(function)
+
+
+def scale_options(function):
+    function = click.option(
+        "--scheduler", metavar="ADDRESS",
+        help="A Dask scheduler (tcp://host:8786): analyse pages on its workers instead of local processes.",
+    )(function)
+    return click.option(
+        "--workers", type=click.IntRange(min=1), default=None,
+        help="Local worker processes (default: one per CPU; 1 analyses in this process).",
+    )(function)
+
+
+def _runner(workers: int | None, scheduler: str | None):
+    from pipelines.batch import runner_for
+
+    try:
+        return runner_for(workers, scheduler)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise click.ClickException(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
+
+
+@main.command("import")
+@click.argument("locations", nargs=-1, required=True, metavar="PATH_OR_URL...")
+@topic_option
+@db_option
+@scale_options
+@click.option("--allow-network", "allowed", multiple=True, metavar="CIDR",
+              help="Let downloads reach this private or loopback network (e.g. 127.0.0.1/32).")
+@click.option("--no-prefilter", is_flag=True, help="Analyse every HTML page, not only those naming a keyword or person.")
+def import_command(locations: tuple[str, ...], topic_path: Path, db: Path, workers: int | None, scheduler: str | None,
+                   allowed: tuple[str, ...], no_prefilter: bool) -> None:
+    """Import pages from WARC, WARC.gz or WACZ files (paths or http(s) URLs) through the crawl's pipelines."""
+    from crawlers import settings as crawl_settings
+    from crawlers.addons import user_agent
+    from crawlers.safety import AddressPolicy
+    from pipelines.imports import ImportSettings, import_archives
+    from pipelines.warcs import ArchiveFileError, check_url
+
+    topic = _check_topic(topic_path)
+    _check_networks(",".join(allowed))
+    policy = AddressPolicy(allowed)
+    for location in locations:
+        try:
+            check_location(location, policy, check_url)
+        except ArchiveFileError as error:
+            raise click.ClickException(str(error)) from None
+    settings = ImportSettings(
+        min_words=crawl_settings.MIN_ARTICLE_WORDS, boilerplate_min_articles=crawl_settings.BOILERPLATE_MIN_ARTICLES,
+        prefilter=not no_prefilter, policy=policy, user_agent=user_agent(crawl_settings.CONTACT_URL),
+    )
+    archive = _open_archive(db, create=True)
+    runner = _runner(workers, scheduler)
+    try:
+        summary = import_archives(list(locations), archive, topic, runner, settings)
+    finally:
+        runner.close()
+        archive.close()
+    print_import(summary)
+    print_summary(db)
+    if summary.has_errors:
+        raise click.ClickException(f"some records could not be imported; see the problems above and the import_files table (run {summary.run_id})")
+
+
+def check_location(location: str, policy, check_url) -> None:
+    """Fail early, before a run starts, on a path that is not there or a URL that is refused."""
+    from pipelines.warcs import ArchiveFileError
+
+    if location.startswith(("http://", "https://")):
+        check_url(location, policy)
+    elif "://" in location:
+        raise ArchiveFileError(f"{location}: only local paths and http(s) URLs can be imported")
+    elif not Path(location).is_file():
+        raise ArchiveFileError(f"{location}: no such file")
+
+
+SKIP_NAMES = {"skipped_not_response": "not responses", "skipped_revisit": "revisits", "skipped_status": "not status 200",
+              "skipped_not_html": "not HTML", "skipped_too_large": "too large"}
+
+
+def print_import(summary) -> None:
+    skipped = ("skipped_not_response", "skipped_revisit", "skipped_status", "skipped_not_html", "skipped_too_large")
+    for report in summary.files:
+        counts = report.counts
+        click.echo(
+            f"{report.location}: {counts['records']} records, {counts['pages']} pages analysed, "
+            f"{counts['prefiltered_out']} prefiltered out, {sum(counts[k] for k in skipped)} skipped "
+            f"({', '.join(f'{counts[k]} {SKIP_NAMES[k]}' for k in skipped)}); "
+            f"{counts['articles_added']} articles added, {counts['copies_added']} copies, "
+            f"{counts['articles_unchanged']} already archived, {counts['rejects']} rejects, "
+            f"{counts['takedowns_skipped']} taken down, {counts['damaged']} damaged, {counts['errors']} errors"
+        )
+        for problem in report.damage:
+            member = f" {problem['member']}" if problem["member"] else ""
+            offset = f" at byte {problem['offset']}" if problem["offset"] is not None else ""
+            click.echo(f"  problem{member}{offset}: {problem['error']}")
+
+
 # --- extract -------------------------------------------------------------
 
 
