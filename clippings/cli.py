@@ -419,6 +419,57 @@ def import_command(locations: tuple[str, ...], topic_path: Path, db: Path, worke
         raise click.ClickException(f"some records could not be imported; see the problems above and the import_files table (run {summary.run_id})")
 
 
+@main.command()
+@db_option
+@click.option("--topic", "topic_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Topic file to judge relevance by (default: the one the archive was last built with).")
+@scale_options
+def reextract(db: Path, topic_path: Path | None, workers: int | None, scheduler: str | None) -> None:
+    """Extract every stored capture again (nothing is fetched) and update the articles that change."""
+    from crawlers import settings as crawl_settings
+    from pipelines.reextraction import reextract as reextract_archive
+
+    archive = _open_archive(db)
+    topic = _check_topic(topic_path) if topic_path else _archive_topic(archive)
+    runner = _runner(workers, scheduler)
+    try:
+        summary = reextract_archive(archive, topic, runner, crawl_settings.MIN_ARTICLE_WORDS,
+                                    crawl_settings.BOILERPLATE_MIN_ARTICLES)
+    finally:
+        runner.close()
+        archive.close()
+    print_reextraction(summary)
+    print_summary(db)
+    if summary.changes["errors"]:
+        raise click.ClickException(f"{summary.changes['errors']} capture(s) could not be extracted; see above")
+
+
+def _archive_topic(archive):
+    """The topic the archive was last built with, as stored in its topics table."""
+    from clippings.topic import parse_topic
+    import dataclasses
+    import hashlib
+
+    row = archive.row("SELECT yaml FROM topics ORDER BY first_used_at DESC, rowid DESC LIMIT 1")
+    if row is None:
+        return _check_topic(DEFAULT_TOPIC)
+    try:
+        topic = parse_topic(yaml.safe_load(row["yaml"]), source="the archive's topic")
+    except (TopicError, yaml.YAMLError) as error:
+        raise click.ClickException(f"{error}; give one with --topic") from None
+    return dataclasses.replace(topic, text=row["yaml"], sha256=hashlib.sha256(row["yaml"].encode()).hexdigest())
+
+
+def print_reextraction(summary) -> None:
+    changes = summary.changes
+    if not changes:
+        click.echo("No captures to extract.")
+    click.echo("Re-extraction: " + ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in sorted(changes.items())))
+    for kind, examples in sorted(summary.examples.items()):
+        for example in examples:
+            click.echo(f"  {kind.replace('_', ' ')}: {example}")
+
+
 def check_location(location: str, policy, check_url) -> None:
     """Fail early, before a run starts, on a path that is not there or a URL that is refused."""
     from pipelines.warcs import ArchiveFileError
