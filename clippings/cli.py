@@ -470,6 +470,37 @@ def print_reextraction(summary) -> None:
             click.echo(f"  {kind.replace('_', ' ')}: {example}")
 
 
+@main.command()
+@db_option
+@click.option("--outlet", help="Only this outlet (its id).")
+@click.option("--from", "start", type=click.DateTime(formats=["%Y-%m-%d"]), help="First day (default: the topic window's).")
+@click.option("--to", "end", type=click.DateTime(formats=["%Y-%m-%d"]), help="Last day (default: the topic window's).")
+def coverage(db: Path, outlet: str | None, start, end) -> None:
+    """Articles per outlet per day, by the sources that saw them (live, wayback, commoncrawl, warc), and the gaps."""
+    from pipelines.coverage import SOURCES, coverage as archive_coverage
+
+    archive = _open_archive(db)
+    try:
+        topic = _archive_topic(archive)
+        outlets = archive_coverage(archive, outlet)
+        names = dict(archive.conn.execute("SELECT id, name FROM outlets").fetchall())
+    finally:
+        archive.close()
+    first, last = (start.date() if start else topic.start), (end.date() if end else topic.end)
+    if not outlets:
+        click.echo(f"No dated articles{f' from {outlet}' if outlet else ''} in {db}.")
+    for found in outlets:
+        click.echo(f"{found.outlet_id or '(no outlet)'} ({names.get(found.outlet_id, 'not in the topic')})")
+        click.echo(f"  {'day':<10}  {'all':>5}" + "".join(f"  {s:>11}" for s in SOURCES))
+        for day in sorted(d for d in found.days if first.isoformat() <= d <= last.isoformat()):
+            seen = found.days[day]
+            click.echo(f"  {day:<10}  {found.totals.get(day, 0):>5}" + "".join(f"  {seen.get(s, 0):>11}" for s in SOURCES))
+        gaps = found.gaps(first, last)
+        days = sum((b - a).days + 1 for a, b in gaps)
+        runs = ", ".join(a.isoformat() if a == b else f"{a}..{b}" for a, b in gaps) or "none"
+        click.echo(f"  days without any article {first}..{last}: {days} ({runs})")
+
+
 def check_location(location: str, policy, check_url) -> None:
     """Fail early, before a run starts, on a path that is not there or a URL that is refused."""
     from pipelines.warcs import ArchiveFileError
