@@ -37,6 +37,7 @@ ASCII_RUN = re.compile(r"[a-z0-9]+")
 # JSON escapes (\u00a0), tags, punctuation. Bounded, so the pattern stays cheap.
 GAP = rb"(?:[^a-z0-9<&\\]|&#?[a-z0-9]{1,8};|\\u[0-9a-f]{4}|<[^<>]{0,300}>){1,40}"
 NEAR = 2000  # bytes either side of a term's longest word in which its other words must be
+JSON_ESCAPE = re.compile(rb"\\u[0-9a-f]{4}")  # "Godr\u00e8che": "che" is a word after the escape
 WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789")
 CHARSET = re.compile(rb"""charset\s*=\s*["']?([a-z0-9_.:-]+)""", re.IGNORECASE)
 
@@ -124,8 +125,8 @@ def _holds_word(text: bytes, pattern: re.Pattern[bytes]) -> bool:
 
 
 def _is_word(text: bytes, start: int, end: int) -> bool:
-    """No ASCII letter or digit right before or after: a word, not part of one."""
-    before = start == 0 or text[start - 1] not in WORD_BYTES
+    """No ASCII letter or digit right before (but for a JSON escape) or after: a word, not part of one."""
+    before = start == 0 or text[start - 1] not in WORD_BYTES or JSON_ESCAPE.fullmatch(text[max(0, start - 6):start])
     return before and (end == len(text) or text[end] not in WORD_BYTES)
 
 

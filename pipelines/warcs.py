@@ -148,6 +148,7 @@ def warc_members(path: Path) -> list[str | None]:
     """The WARC files inside a WACZ (from its datapackage.json, else archive/*.warc*), or
     [None] for a plain WARC file."""
     if not zipfile.is_zipfile(path):
+        _check_warc_start(path)
         return [None]
     try:
         with zipfile.ZipFile(path) as wacz:
@@ -159,6 +160,16 @@ def warc_members(path: Path) -> list[str | None]:
     if not members:
         raise ArchiveFileError(f"{path}: a zip file with no archive/*.warc or *.warc.gz inside; not a WACZ")
     return members
+
+
+def _check_warc_start(path: Path) -> None:
+    """A WARC starts with its version line (or a gzip member holding it); an ARC file, which
+    warcio reads too, with filedesc://. Anything else is not a web archive file."""
+    with path.open("rb") as stream:
+        start = stream.read(16)
+    if not start.startswith((GZIP_MAGIC, WARC_MAGIC, b"filedesc://")):
+        shown = start.decode("ascii", "replace").encode("unicode_escape").decode()
+        raise ArchiveFileError(f"{path}: not a WARC, WARC.gz or WACZ file (it starts with {shown!r})")
 
 
 def _datapackage_paths(wacz: zipfile.ZipFile) -> list[str]:
