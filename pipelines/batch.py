@@ -143,13 +143,13 @@ def runner_for(workers: int | None, scheduler: str | None):
 
 
 def run_batches(jobs: Iterable[Job], runner, topic_text: str, write: Callable[[list[tuple[Job, Outcome]]], None],
-                min_words: int = MIN_ARTICLE_WORDS, batch_size: int = BATCH_SIZE) -> None:
+                min_words: int = MIN_ARTICLE_WORDS, batch_size: int | None = None) -> None:
     """Analyse the jobs on the runner and hand each batch, in input order with its outcomes,
     to `write`. `jobs` is consumed lazily, batch by batch, so that each batch's boilerplate
     is read after the batch before the previous one was written."""
     pending: deque = deque()
     reading = _Reading(jobs)
-    for batch in _batches(reading, batch_size):
+    for batch in _batches(reading, batch_size or BATCH_SIZE):
         pending.append((batch, [_submit(runner, chunk, topic_text, min_words) for chunk in _batches(batch, CHUNK_SIZE)]))
         if len(pending) >= IN_FLIGHT:
             write(_collected(*pending.popleft()))
