@@ -10,6 +10,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from concurrent.futures.process import BrokenProcessPool
+
 import click
 import yaml
 
@@ -368,6 +370,11 @@ def scale_options(function):
     )(function)
 
 
+# What was written before stays: batches are whole transactions, and a re-run adds nothing twice.
+WORKER_DIED = ("a worker process died (out of memory?); what was stored before is kept: run the same command "
+               "again, with fewer --workers")
+
+
 def _runner(workers: int | None, scheduler: str | None):
     from pipelines.batch import runner_for
 
@@ -410,6 +417,8 @@ def import_command(locations: tuple[str, ...], topic_path: Path, db: Path, worke
     runner = _runner(workers, scheduler)
     try:
         summary = import_archives(list(locations), archive, topic, runner, settings)
+    except BrokenProcessPool:
+        raise click.ClickException(WORKER_DIED) from None
     finally:
         runner.close()
         archive.close()
@@ -435,6 +444,8 @@ def reextract(db: Path, topic_path: Path | None, workers: int | None, scheduler:
     try:
         summary = reextract_archive(archive, topic, runner, crawl_settings.MIN_ARTICLE_WORDS,
                                     crawl_settings.BOILERPLATE_MIN_ARTICLES)
+    except BrokenProcessPool:
+        raise click.ClickException(WORKER_DIED) from None
     finally:
         runner.close()
         archive.close()

@@ -41,7 +41,6 @@ class Job:
 
     page: FetchedPage
     boilerplate: frozenset[str]
-    context: object = None  # what the writer needs back with the result (not sent to workers)
 
 
 @dataclass

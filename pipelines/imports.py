@@ -67,14 +67,16 @@ def import_archives(locations: list[str], archive: Archive, topic: Topic, runner
     archive.start_run(run_id, SPIDER, topic, settings.user_agent, False)
     writer = ImportWriter(archive, topic, run_id, settings)
     summary = ImportSummary(run_id, [])
+    reason = "interrupted"
     try:
         for location in locations:
             report = FileReport(location if "://" in location else str(Path(location).resolve()))
             summary.files.append(report)
             writer.import_file(report, runner)
+        reason = "finished"
     finally:
         totals = summary.totals
-        archive.finish_run(run_id, "finished", {
+        archive.finish_run(run_id, reason, {
             "pages_fetched": totals["pages"], "articles_added": totals["articles_added"],
             "copies_added": totals["copies_added"], "rejects": totals["rejects"],
         })

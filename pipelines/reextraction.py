@@ -37,7 +37,7 @@ EXAMPLES = 3  # per kind of change, in the summary
 
 @dataclass
 class Stored:
-    """What the archive holds for a capture, sent back to the writer with the outcome."""
+    """What the archive holds for a capture: its article or its copy, if any."""
 
     article: dict[str, Any] | None = None
     copy: dict[str, Any] | None = None
@@ -83,11 +83,14 @@ class ReextractWriter:
                 last = capture["id"]
                 yield self._job(capture)
 
-    def _job(self, capture: dict[str, Any]) -> Job:
-        stored = Stored(
-            article=self.archive.row("SELECT * FROM articles WHERE capture_id = ?", (capture["id"],)),
-            copy=self.archive.row("SELECT * FROM copies WHERE capture_id = ?", (capture["id"],)),
+    def _stored(self, capture_id: int) -> Stored:
+        return Stored(
+            article=self.archive.row("SELECT * FROM articles WHERE capture_id = ?", (capture_id,)),
+            copy=self.archive.row("SELECT * FROM copies WHERE capture_id = ?", (capture_id,)),
         )
+
+    def _job(self, capture: dict[str, Any]) -> Job:
+        stored = self._stored(capture["id"])
         page = FetchedPage(
             url=capture["url"], final_url=capture["final_url"], status=capture["status"],
             headers=json.loads(capture["headers"]), body=self.archive.capture_body(capture["id"]),
@@ -98,7 +101,7 @@ class ReextractWriter:
         )
         outlet = self.topic.outlet_for(page.final_url)
         page.outlet_id = outlet.id if outlet else None
-        return Job(page, self._boilerplate(page.outlet_id, stored), context=stored)
+        return Job(page, self._boilerplate(page.outlet_id, stored))
 
     def _boilerplate(self, outlet_id: str | None, stored: Stored) -> frozenset[str]:
         own_text = stored.article["text"] if stored.article else None
@@ -112,9 +115,13 @@ class ReextractWriter:
                 self._store(job, outcome)
 
     def _store(self, job: Job, outcome: Outcome) -> None:
-        stored, page = job.context, job.page
-        if isinstance(outcome, FetchedPage) and self._boilerplate(page.outlet_id, self._fresh(stored)) != job.boilerplate:
-            outcome = analyse_one(outcome, self.matcher, self.min_words, self._boilerplate(page.outlet_id, self._fresh(stored)))
+        # Read again now: an earlier page of this batch or the last may have changed it (a
+        # withdrawn article takes its copies with it; line counts move).
+        page = job.page
+        stored = self._stored(page.capture_id)
+        boilerplate = self._boilerplate(page.outlet_id, stored)
+        if isinstance(outcome, FetchedPage) and boilerplate != job.boilerplate:
+            outcome = analyse_one(outcome, self.matcher, self.min_words, boilerplate)
         if isinstance(outcome, Failed):
             self.summary.note("errors", f"capture {page.capture_id} {outcome.url}: {outcome.error}")
         elif stored.article:
@@ -125,12 +132,6 @@ class ReextractWriter:
             self.summary.note("still_rejected")
         else:
             self._store_new(outcome)
-
-    def _fresh(self, stored: Stored) -> Stored:
-        """The article as it is now (an earlier page of the batch may have changed its line counts)."""
-        if stored.article is None:
-            return stored
-        return Stored(self.archive.row("SELECT * FROM articles WHERE id = ?", (stored.article["id"],)), stored.copy)
 
     def _store_article(self, article: dict[str, Any], page: FetchedPage, outcome: FetchedPage | Rejected) -> None:
         where = f"article {article['id']} {article['url']}"
