@@ -6,7 +6,8 @@ Builds a mostly off-topic WARC.gz (benchmarks/warc_corpus.py: the pages of DATA_
 ../shared/bench/extraction, N times each, with a demo on-topic page after every 50), then times,
 taking turns R times:
 - `zcat FILE > /dev/null`, the baseline;
-- the import's reader alone: every record parsed, decompressed and prefiltered (read_pages);
+- the import's reader alone: every record parsed, decompressed and prefiltered (read_pages),
+  and the same without the prefilter;
 - `clippings import` of it, with the prefilter, into a fresh archive, in this process with one
   worker (analysis of the pages that pass included; more workers take that off the reader).
 Prints MB/s of compressed WARC for each and the ratios to zcat (goal: at least 0.5x).
@@ -36,8 +37,9 @@ def time_zcat(path: Path) -> float:
     return time.perf_counter() - started
 
 
-def time_reader(path: Path, topic_path: Path) -> float:
-    prefilter = Prefilter.for_topic(load_topic(topic_path))
+def time_reader(path: Path, topic_path: Path | None) -> float:
+    """read_pages over the file, with the topic's prefilter (or none)."""
+    prefilter = Prefilter.for_topic(load_topic(topic_path)) if topic_path else None
     report = FileReport(str(path))
     started = time.perf_counter()
     with path.open("rb") as stream:
@@ -68,10 +70,11 @@ def main() -> None:
         records, on_topic, topic_text = write_corpus(warc, args.data_dir, args.copies)
         topic = write_topic(scratch / "topic.yml", topic_text)
         megabytes = warc.stat().st_size / 1e6
-        zcat, reader, imports, totals = [], [], [], {}
+        zcat, reader, unfiltered, imports, totals = [], [], [], [], {}
         for round_number in range(args.rounds):
             zcat.append(time_zcat(warc))
             reader.append(time_reader(warc, topic))
+            unfiltered.append(time_reader(warc, None))
             seconds, totals = time_import(warc, topic, scratch, round_number)
             imports.append(seconds)
     best_zcat, best_reader, best_import = min(zcat), min(reader), min(imports)
@@ -81,6 +84,8 @@ def main() -> None:
     print(f"zcat:   {megabytes / best_zcat:7.1f} MB/s (best of {args.rounds}: {best_zcat:.2f} s)")
     print(f"reader: {megabytes / best_reader:7.1f} MB/s (best of {args.rounds}: {best_reader:.2f} s)"
           f"  = {best_zcat / best_reader:.2f}x zcat (goal 0.5x)")
+    best_unfiltered = min(unfiltered)
+    print(f"reader without prefilter: {megabytes / best_unfiltered:7.1f} MB/s  = {best_zcat / best_unfiltered:.2f}x zcat")
     print(f"import: {megabytes / best_import:7.1f} MB/s (best of {args.rounds}: {best_import:.2f} s)"
           f"  = {best_zcat / best_import:.2f}x zcat")
 
