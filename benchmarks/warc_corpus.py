@@ -10,7 +10,6 @@ import json
 import urllib.request
 from pathlib import Path
 
-import yaml
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -64,5 +63,5 @@ def _write(writer: WARCWriter, url: str, html: bytes) -> None:
 
 
 def write_topic(path: Path, topic_text: str) -> Path:
-    path.write_text(topic_text if topic_text.strip() else yaml.safe_dump({}))
+    path.write_text(topic_text)
     return path

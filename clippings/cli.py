@@ -1,4 +1,4 @@
-"""The `clippings` command line: demo, crawl, serve, takedown, extract."""
+"""The `clippings` command line: demo, crawl, serve, takedown, extract, import, reextract, coverage."""
 
 from __future__ import annotations
 
@@ -457,9 +457,10 @@ def reextract(db: Path, topic_path: Path | None, workers: int | None, scheduler:
 
 def _archive_topic(archive):
     """The topic the archive was last built with, as stored in its topics table."""
-    from clippings.topic import parse_topic
     import dataclasses
     import hashlib
+
+    from clippings.topic import parse_topic
 
     row = archive.row("SELECT yaml FROM topics ORDER BY first_used_at DESC, rowid DESC LIMIT 1")
     if row is None:

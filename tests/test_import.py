@@ -266,3 +266,20 @@ def test_import_reports_files_that_are_not_web_archives(demo_topic, tmp_path, co
     assert message in result.output and "Traceback" not in result.output
     assert rows(db, "SELECT count(*) FROM captures") == [(0,)]
     assert import_file_row(db)["errors"] == 1
+
+
+def test_import_decodes_bodies_stored_as_served(demo_archive, demo_records, demo_topic, tmp_path):
+    """Browsertrix and Heritrix keep responses as served: gzip content encoding, chunked
+    transfer. The page stored is the decoded HTML, and its headers say so."""
+    import gzip as gzip_module
+
+    article = on_topic(demo_records)
+    served = Record(article.url, gzip_module.compress(article.body),
+                    extra_headers=[("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")])
+    path, db = tmp_path / "served.warc.gz", tmp_path / "archive.db"
+    write_warc(path, [served])
+    assert run_import(str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "1").exit_code == 0
+    title = rows(demo_archive, "SELECT title FROM articles WHERE url = ?", (article.url,))
+    assert rows(db, "SELECT title FROM articles") == title
+    (headers,) = rows(db, "SELECT headers FROM captures")[0]
+    assert "content-encoding" not in json.loads(headers) and json.loads(headers)["vary"] == ["Accept-Encoding"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+import yaml
 import zstandard
 
-from clippings.topic import load_topic
+from clippings.topic import load_topic, parse_topic
 from pipelines.prefilter import Prefilter
 from tests.conftest import PROJECT_ROOT
 
@@ -72,9 +73,6 @@ def test_prefilter_keeps_every_archived_article_of_the_demo(demo_archive):
         "JOIN capture_bodies b USING (content_sha256)"
     ).fetchall()
     conn.close()
-    from clippings.topic import parse_topic
-    import yaml
-
     demo_filter = Prefilter.for_topic(parse_topic(yaml.safe_load(topic_yaml)))
     bodies = [(zstandard.ZstdDecompressor().decompress(body), content_type) for body, content_type in rows]
     assert len(bodies) >= 20
