@@ -116,10 +116,12 @@ class PoolRunner:
 class DaskRunner:
     """A Dask distributed cluster, by its scheduler's address (tcp://host:8786)."""
 
+    CONNECT_TIMEOUT = "10s"  # a scheduler that is up answers in well under a second
+
     def __init__(self, address: str):
         from distributed import Client
 
-        self.client = Client(address, timeout="30s")
+        self.client = Client(address, timeout=self.CONNECT_TIMEOUT)
         self.workers = max(1, len(self.client.scheduler_info()["workers"]))
 
     def submit(self, function: Callable, *args):
