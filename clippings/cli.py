@@ -1,4 +1,5 @@
-"""The `clippings` command line: demo, crawl, serve, release, rehydrate, takedown, compact, extract."""
+"""The `clippings` command line: demo, crawl, serve, release, rehydrate, takedown, import, reextract, coverage,
+compact, extract."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import click
@@ -346,6 +348,204 @@ def takedown_list(db: Path) -> None:
     for row in archive.conn.execute("SELECT requested_on, pattern, reason, records_removed FROM takedowns ORDER BY id"):
         click.echo("\t".join(str(value) for value in row))
     archive.close()
+
+
+# --- import and reextract -------------------------------------------------
+
+
+def topic_option(function):
+    return click.option(
+        "--topic", "topic_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_TOPIC,
+        show_default="topics/metoo.yml", help="Topic file: window, keywords, people, outlets.",
+    )(function)
+
+
+def scale_options(function):
+    function = click.option(
+        "--scheduler", metavar="ADDRESS",
+        help="A Dask scheduler (tcp://host:8786): analyse pages on its workers instead of local processes.",
+    )(function)
+    return click.option(
+        "--workers", type=click.IntRange(min=1), default=None,
+        help="Local worker processes (default: one per CPU; 1 analyses in this process).",
+    )(function)
+
+
+# What was written before stays: batches are whole transactions, and a re-run adds nothing twice.
+WORKER_DIED = ("a worker process died (out of memory?); what was stored before is kept: run the same command "
+               "again, with fewer --workers")
+
+
+def _runner(workers: int | None, scheduler: str | None):
+    from pipelines.batch import runner_for
+
+    try:
+        return runner_for(workers, scheduler)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise click.ClickException(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
+
+
+@main.command("import")
+@click.argument("locations", nargs=-1, required=True, metavar="PATH_OR_URL...")
+@topic_option
+@db_option
+@scale_options
+@click.option("--allow-network", "allowed", multiple=True, metavar="CIDR",
+              help="Let downloads reach this private or loopback network (e.g. 127.0.0.1/32).")
+@click.option("--no-prefilter", is_flag=True, help="Analyse every HTML page, not only those naming a keyword or person.")
+def import_command(locations: tuple[str, ...], topic_path: Path, db: Path, workers: int | None, scheduler: str | None,
+                   allowed: tuple[str, ...], no_prefilter: bool) -> None:
+    """Import pages from WARC, WARC.gz or WACZ files (paths or http(s) URLs) through the crawl's pipelines."""
+    from crawlers import settings as crawl_settings
+    from crawlers.addons import user_agent
+    from crawlers.safety import AddressPolicy
+    from pipelines.imports import ImportSettings, import_archives
+    from pipelines.warcs import ArchiveFileError, check_url
+
+    topic = _check_topic(topic_path)
+    _check_networks(",".join(allowed))
+    policy = AddressPolicy(allowed)
+    for location in locations:
+        try:
+            check_location(location, policy, check_url)
+        except ArchiveFileError as error:
+            raise click.ClickException(str(error)) from None
+    settings = ImportSettings(
+        min_words=crawl_settings.MIN_ARTICLE_WORDS, boilerplate_min_articles=crawl_settings.BOILERPLATE_MIN_ARTICLES,
+        prefilter=not no_prefilter, policy=policy, user_agent=user_agent(crawl_settings.CONTACT_URL),
+    )
+    archive = _open_archive(db, create=True)
+    runner = _runner(workers, scheduler)
+    try:
+        summary = import_archives(list(locations), archive, topic, runner, settings)
+    except BrokenProcessPool:
+        raise click.ClickException(WORKER_DIED) from None
+    finally:
+        runner.close()
+        archive.close()
+    print_import(summary)
+    print_summary(db)
+    if summary.has_errors:
+        raise click.ClickException(f"some records could not be imported; see the problems above and the import_files table (run {summary.run_id})")
+
+
+@main.command()
+@db_option
+@click.option("--topic", "topic_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Topic file to judge relevance by (default: the one the archive was last built with).")
+@scale_options
+def reextract(db: Path, topic_path: Path | None, workers: int | None, scheduler: str | None) -> None:
+    """Extract every stored capture again (nothing is fetched) and update the articles that change."""
+    from crawlers import settings as crawl_settings
+    from pipelines.reextraction import reextract as reextract_archive
+
+    archive = _open_archive(db)
+    topic = _check_topic(topic_path) if topic_path else _archive_topic(archive)
+    runner = _runner(workers, scheduler)
+    try:
+        summary = reextract_archive(archive, topic, runner, crawl_settings.MIN_ARTICLE_WORDS,
+                                    crawl_settings.BOILERPLATE_MIN_ARTICLES)
+    except BrokenProcessPool:
+        raise click.ClickException(WORKER_DIED) from None
+    finally:
+        runner.close()
+        archive.close()
+    print_reextraction(summary)
+    print_summary(db)
+    if summary.changes["errors"]:
+        raise click.ClickException(f"{summary.changes['errors']} capture(s) could not be extracted; see above")
+
+
+def _archive_topic(archive):
+    """The topic the archive was last built with, as stored in its topics table."""
+    import dataclasses
+    import hashlib
+
+    from clippings.topic import parse_topic
+
+    row = archive.row("SELECT yaml FROM topics ORDER BY first_used_at DESC, rowid DESC LIMIT 1")
+    if row is None:
+        return _check_topic(DEFAULT_TOPIC)
+    try:
+        topic = parse_topic(yaml.safe_load(row["yaml"]), source="the archive's topic")
+    except (TopicError, yaml.YAMLError) as error:
+        raise click.ClickException(f"{error}; give one with --topic") from None
+    return dataclasses.replace(topic, text=row["yaml"], sha256=hashlib.sha256(row["yaml"].encode()).hexdigest())
+
+
+def print_reextraction(summary) -> None:
+    changes = summary.changes
+    if not changes:
+        click.echo("No captures to extract.")
+    click.echo("Re-extraction: " + ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in sorted(changes.items())))
+    for kind, examples in sorted(summary.examples.items()):
+        for example in examples:
+            click.echo(f"  {kind.replace('_', ' ')}: {example}")
+
+
+@main.command()
+@db_option
+@click.option("--outlet", help="Only this outlet (its id).")
+@click.option("--from", "start", type=click.DateTime(formats=["%Y-%m-%d"]), help="First day (default: the topic window's).")
+@click.option("--to", "end", type=click.DateTime(formats=["%Y-%m-%d"]), help="Last day (default: the topic window's).")
+def coverage(db: Path, outlet: str | None, start, end) -> None:
+    """Articles per outlet per day, by the sources that saw them (live, wayback, commoncrawl, warc), and the gaps."""
+    from pipelines.coverage import SOURCES, coverage as archive_coverage
+
+    archive = _open_archive(db)
+    try:
+        topic = _archive_topic(archive)
+        outlets = archive_coverage(archive, outlet)
+        names = dict(archive.conn.execute("SELECT id, name FROM outlets").fetchall())
+    finally:
+        archive.close()
+    first, last = (start.date() if start else topic.start), (end.date() if end else topic.end)
+    if not outlets:
+        click.echo(f"No dated articles{f' from {outlet}' if outlet else ''} in {db}.")
+    for found in outlets:
+        click.echo(f"{found.outlet_id or '(no outlet)'} ({names.get(found.outlet_id, 'not in the topic')})")
+        click.echo(f"  {'day':<10}  {'all':>5}" + "".join(f"  {s:>11}" for s in SOURCES))
+        for day in sorted(d for d in found.days if first.isoformat() <= d <= last.isoformat()):
+            seen = found.days[day]
+            click.echo(f"  {day:<10}  {found.totals.get(day, 0):>5}" + "".join(f"  {seen.get(s, 0):>11}" for s in SOURCES))
+        gaps = found.gaps(first, last)
+        days = sum((b - a).days + 1 for a, b in gaps)
+        runs = ", ".join(a.isoformat() if a == b else f"{a}..{b}" for a, b in gaps) or "none"
+        click.echo(f"  days without any article {first}..{last}: {days} ({runs})")
+
+
+def check_location(location: str, policy, check_url) -> None:
+    """Fail early, before a run starts, on a path that is not there or a URL that is refused."""
+    from pipelines.warcs import ArchiveFileError
+
+    if location.startswith(("http://", "https://")):
+        check_url(location, policy)
+    elif "://" in location:
+        raise ArchiveFileError(f"{location}: only local paths and http(s) URLs can be imported")
+    elif not Path(location).is_file():
+        raise ArchiveFileError(f"{location}: no such file")
+
+
+SKIP_NAMES = {"skipped_not_response": "not responses", "skipped_revisit": "revisits", "skipped_status": "not status 200",
+              "skipped_not_html": "not HTML", "skipped_too_large": "too large"}
+
+
+def print_import(summary) -> None:
+    skipped = ("skipped_not_response", "skipped_revisit", "skipped_status", "skipped_not_html", "skipped_too_large")
+    for report in summary.files:
+        counts = report.counts
+        click.echo(
+            f"{report.location}: {counts['records']} records, {counts['pages']} pages analysed, "
+            f"{counts['prefiltered_out']} prefiltered out, {sum(counts[k] for k in skipped)} skipped "
+            f"({', '.join(f'{counts[k]} {SKIP_NAMES[k]}' for k in skipped)}); "
+            f"{counts['articles_added']} articles added, {counts['copies_added']} copies, "
+            f"{counts['articles_unchanged']} already archived, {counts['rejects']} rejects, "
+            f"{counts['takedowns_skipped']} taken down, {counts['damaged']} damaged, {counts['errors']} errors"
+        )
+        for problem in report.damage:
+            member = f" {problem['member']}" if problem["member"] else ""
+            offset = f" at byte {problem['offset']}" if problem["offset"] is not None else ""
+            click.echo(f"  problem{member}{offset}: {problem['error']}")
 
 
 # --- compact -------------------------------------------------------------

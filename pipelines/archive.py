@@ -316,21 +316,89 @@ class Archive:
     def _count_lines(self, outlet_id: str | None, text: str) -> None:
         if outlet_id is None:
             return
-        fingerprints = {line_fingerprint(line) for line in text.split("\n") if may_be_boilerplate(line)}
         self.conn.executemany(
             "INSERT INTO outlet_lines (outlet_id, line_fingerprint, articles) VALUES (?, ?, 1) "
             "ON CONFLICT (outlet_id, line_fingerprint) DO UPDATE SET articles = articles + 1",
-            [(outlet_id, fingerprint) for fingerprint in sorted(fingerprints)],
+            [(outlet_id, fingerprint) for fingerprint in sorted(_line_fingerprints(text))],
         )
 
-    def boilerplate(self, outlet_id: str | None, min_articles: int) -> frozenset[str]:
-        """Fingerprints of the lines the outlet repeats in `min_articles` articles or more."""
+    def _uncount_lines(self, outlet_id: str | None, text: str) -> None:
+        """The text is no longer an archived article's: its lines count one article less."""
+        if outlet_id is None:
+            return
+        pairs = [(outlet_id, fingerprint) for fingerprint in sorted(_line_fingerprints(text))]
+        self.conn.executemany(
+            "UPDATE outlet_lines SET articles = articles - 1 WHERE outlet_id = ? AND line_fingerprint = ?", pairs)
+        self.conn.execute("DELETE FROM outlet_lines WHERE outlet_id = ? AND articles <= 0", (outlet_id,))
+
+    # --- re-extraction (pipelines/reextraction.py) ------------------------
+
+    def update_article(self, article_id: int, page: FetchedPage, topic: Topic) -> None:
+        """The article as extracted again from its own capture: text, metadata, dates and
+        relevance replaced, with its mentions, keyword matches, search entry (by trigger),
+        line counts and story; its id, URL, capture, source and provenance kept. One
+        transaction; a text another article already has raises sqlite3.IntegrityError."""
+        with self.transaction():
+            old = self.row("SELECT text, outlet_id FROM articles WHERE id = ?", (article_id,))
+            row = {k: v for k, v in _article_row(page, topic).items() if k in REEXTRACTED_COLUMNS}
+            self.db["articles"].update(article_id, row)
+            self._replace_matches(article_id, page)
+            if old["text"] != page.article.text:
+                self._uncount_lines(old["outlet_id"], old["text"])
+                self._count_lines(old["outlet_id"], page.article.text)
+                self._leave_story(article_id)
+                self.conn.execute("DELETE FROM text_sketches WHERE article_id = ?", (article_id,))
+                self._join_story(article_id, sketch(page.article.text))
+            else:
+                self._lead_story(self.row("SELECT story_id FROM articles WHERE id = ?", (article_id,))["story_id"])
+
+    def withdraw_article(self, article_id: int) -> None:
+        """Remove an article its capture no longer yields (not an article, off-topic, out of the
+        window): its copies, mentions, matches, sketch (by cascade), search entry (by trigger)
+        and line counts go with it; a story it led is led by its next article. One transaction."""
+        with self.transaction():
+            old = self.row("SELECT text, outlet_id FROM articles WHERE id = ?", (article_id,))
+            self._leave_story(article_id)
+            self.conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+            self._uncount_lines(old["outlet_id"], old["text"])
+
+    def _leave_story(self, article_id: int) -> None:
+        """The article stands alone; a story it led is led by its earliest-published other
+        article (each undated one alone leads itself, as after a takedown)."""
+        self.conn.execute("UPDATE articles SET story_id = ? WHERE id = ?", (article_id, article_id))
+        members = self.conn.execute(
+            "SELECT id FROM articles WHERE story_id = ? AND id != ? AND published_day IS NOT NULL "
+            "ORDER BY published_day, id LIMIT 1", (article_id, article_id)).fetchone()
+        if members:
+            self.conn.execute("UPDATE articles SET story_id = ? WHERE story_id = ? AND id != ?",
+                              (members[0], article_id, article_id))
+        else:
+            self.conn.execute("UPDATE articles SET story_id = id WHERE story_id = ? AND id != ?", (article_id, article_id))
+
+    def update_copy(self, copy_id: int, page: FetchedPage) -> None:
+        with self.transaction():
+            article = page.article
+            self.db["copies"].update(copy_id, {"title": article.title, "published_at": article.published.value,
+                                               "published_day": article.published.day})
+
+    def remove_copy(self, copy_id: int) -> None:
+        with self.transaction():
+            self.conn.execute("DELETE FROM copies WHERE id = ?", (copy_id,))
+
+    def boilerplate(self, outlet_id: str | None, min_articles: int, own_text: str | None = None) -> frozenset[str]:
+        """Fingerprints of the lines the outlet repeats in `min_articles` articles or more.
+
+        `own_text`: an archived article's text, for extracting it again. Its own lines do not
+        count towards its boilerplate, so that an article that helped make a line boilerplate
+        (one of the first `min_articles` to carry it) keeps the line, as when it was archived."""
         if outlet_id is None:
             return frozenset()
         rows = self.conn.execute(
-            "SELECT line_fingerprint FROM outlet_lines WHERE outlet_id = ? AND articles >= ?", (outlet_id, min_articles)
+            "SELECT line_fingerprint, articles FROM outlet_lines WHERE outlet_id = ? AND articles >= ?",
+            (outlet_id, min_articles),
         )
-        return frozenset(fingerprint for (fingerprint,) in rows)
+        own = _line_fingerprints(own_text) if own_text else frozenset()
+        return frozenset(fingerprint for fingerprint, articles in rows if articles - (fingerprint in own) >= min_articles)
 
     def _join_story(self, article_id: int, text_sketch: tuple[int, ...]) -> None:
         """The article joins the story of its most similar archived text, or starts one. The
@@ -579,6 +647,19 @@ TAKEDOWN_DELETES = {
     "capture_bodies": "DELETE FROM capture_bodies WHERE content_sha256 NOT IN (SELECT content_sha256 FROM captures)",
     "fetch_failures": "DELETE FROM fetch_failures WHERE taken_down(url)",
 }
+
+
+# What extracting a capture again may change in its article; the rest (id, URL, capture,
+# outlet, source, when and by which run it was added, its story) stays.
+REEXTRACTED_COLUMNS = (
+    "title", "authors", "published_at", "published_day", "published_source", "date_candidates", "modified_at",
+    "date_trusted", "text_flags", "language", "sitename", "description", "text", "word_count", "text_sha256",
+    "keywords", "people", "relevance", "extractor",
+)
+
+
+def _line_fingerprints(text: str) -> frozenset[str]:
+    return frozenset(line_fingerprint(line) for line in text.split("\n") if may_be_boilerplate(line))
 
 
 def _article_row(page: FetchedPage, topic: Topic) -> dict[str, Any]:

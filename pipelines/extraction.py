@@ -22,7 +22,7 @@ from w3lib.encoding import html_to_unicode
 
 from pipelines.dating import PublicationDate, date_from_url, date_publication, json_ld_articles
 
-EXTRACTOR = f"trafilatura {version('trafilatura')}"
+EXTRACTOR = f"trafilatura {version('trafilatura')}; clippings {version('clippings')}"
 MIN_ARTICLE_WORDS = 40
 FRONT_PAGE = "site front page, not an article"
 # trafilatura's fallbacks (readability, jusText) double its cost; below this many words its

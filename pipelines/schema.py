@@ -358,10 +358,42 @@ COMPRESSION_DICTIONARIES = """
         BEGIN SELECT RAISE(ABORT, 'a capture body names a compression dictionary that does not exist'); END;
 """
 
+# `clippings import`: one row per web archive file (WARC, WARC.gz, WACZ; path or URL) per
+# import run, with what became of its records and where it is damaged. The run itself is a
+# crawl_runs row (spider "import"); its pages are captures with source "warc".
+IMPORT_FILES = """
+        CREATE TABLE import_files (
+            id INTEGER PRIMARY KEY,
+            crawl_run_id TEXT NOT NULL REFERENCES crawl_runs(id),
+            location TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL DEFAULT 'reading',
+            records INTEGER NOT NULL DEFAULT 0,
+            pages INTEGER NOT NULL DEFAULT 0,
+            prefiltered_out INTEGER NOT NULL DEFAULT 0,
+            skipped_not_response INTEGER NOT NULL DEFAULT 0,
+            skipped_revisit INTEGER NOT NULL DEFAULT 0,
+            skipped_status INTEGER NOT NULL DEFAULT 0,
+            skipped_not_html INTEGER NOT NULL DEFAULT 0,
+            skipped_too_large INTEGER NOT NULL DEFAULT 0,
+            takedowns_skipped INTEGER NOT NULL DEFAULT 0,
+            articles_added INTEGER NOT NULL DEFAULT 0,
+            copies_added INTEGER NOT NULL DEFAULT 0,
+            articles_unchanged INTEGER NOT NULL DEFAULT 0,
+            rejects INTEGER NOT NULL DEFAULT 0,
+            damaged INTEGER NOT NULL DEFAULT 0,
+            errors INTEGER NOT NULL DEFAULT 0,
+            problems TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE INDEX import_files_run ON import_files(crawl_run_id);
+        CREATE INDEX import_files_location ON import_files(location);
+"""
+
 # Each entry is one migration's SQL; append, never edit a released one.
 MIGRATIONS: list[str] = [
     INITIAL_SCHEMA, TOPICS, DATES_AND_TEXT_FLAGS, STORIES, OUTLET_LINES, FACET_INDEXES, TAKEDOWNS,
-    CAPTURE_SOURCES, ARTICLE_VERSIONS, COMPRESSION_DICTIONARIES,
+    CAPTURE_SOURCES, ARTICLE_VERSIONS, COMPRESSION_DICTIONARIES, IMPORT_FILES,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

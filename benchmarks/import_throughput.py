@@ -1,0 +1,94 @@
+"""Import throughput against plain decompression of the same WARC.gz, measured in one run.
+
+    python -m benchmarks.import_throughput [DATA_DIR] [--copies N] [--rounds R]
+
+Builds a mostly off-topic WARC.gz (benchmarks/warc_corpus.py: the pages of DATA_DIR, default
+../shared/bench/extraction, N times each, with a demo on-topic page after every 50), then times,
+taking turns R times:
+- `zcat FILE > /dev/null`, the baseline;
+- the import's reader alone: every record parsed, decompressed and prefiltered (read_pages),
+  and the same without the prefilter;
+- `clippings import` of it, with the prefilter, into a fresh archive, in this process with one
+  worker (analysis of the pages that pass included; more workers take that off the reader).
+Prints MB/s of compressed WARC for each and the ratios to zcat (goal: at least 0.5x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.warc_corpus import DEFAULT_DATA, write_corpus, write_topic
+from clippings.topic import load_topic
+from pipelines.archive import Archive
+from pipelines.batch import InlineRunner
+from pipelines.imports import import_archives
+from pipelines.prefilter import Prefilter
+from pipelines.warcs import FileReport, Provenance, read_pages
+
+
+def time_zcat(path: Path) -> float:
+    started = time.perf_counter()
+    with open("/dev/null", "wb") as null:
+        subprocess.run(["zcat", str(path)], stdout=null, check=True)
+    return time.perf_counter() - started
+
+
+def time_reader(path: Path, topic_path: Path | None) -> float:
+    """read_pages over the file, with the topic's prefilter (or none)."""
+    prefilter = Prefilter.for_topic(load_topic(topic_path)) if topic_path else None
+    report = FileReport(str(path))
+    started = time.perf_counter()
+    with path.open("rb") as stream:
+        for _ in read_pages(stream, str(path), None, report, prefilter, Provenance("benchmark")):
+            pass
+    return time.perf_counter() - started
+
+
+def time_import(path: Path, topic_path: Path, scratch: Path, round_number: int) -> tuple[float, dict]:
+    db = scratch / f"import-{round_number}.db"
+    archive = Archive(db)
+    started = time.perf_counter()
+    summary = import_archives([str(path)], archive, load_topic(topic_path), InlineRunner())
+    seconds = time.perf_counter() - started
+    archive.close()
+    return seconds, dict(summary.totals)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("data_dir", nargs="?", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--copies", type=int, default=12, help="times each benchmark page is in the file")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        warc = scratch / "corpus.warc.gz"
+        records, on_topic, topic_text = write_corpus(warc, args.data_dir, args.copies)
+        topic = write_topic(scratch / "topic.yml", topic_text)
+        megabytes = warc.stat().st_size / 1e6
+        zcat, reader, unfiltered, imports, totals = [], [], [], [], {}
+        for round_number in range(args.rounds):
+            zcat.append(time_zcat(warc))
+            reader.append(time_reader(warc, topic))
+            unfiltered.append(time_reader(warc, None))
+            seconds, totals = time_import(warc, topic, scratch, round_number)
+            imports.append(seconds)
+    best_zcat, best_reader, best_import = min(zcat), min(reader), min(imports)
+    print(f"file: {megabytes:.1f} MB compressed, {records} records ({on_topic} on-topic demo pages)")
+    print(f"import counts: pages analysed {totals.get('pages', 0)}, prefiltered out {totals.get('prefiltered_out', 0)}, "
+          f"articles added {totals.get('articles_added', 0)}")
+    print(f"zcat:   {megabytes / best_zcat:7.1f} MB/s (best of {args.rounds}: {best_zcat:.2f} s)")
+    print(f"reader: {megabytes / best_reader:7.1f} MB/s (best of {args.rounds}: {best_reader:.2f} s)"
+          f"  = {best_zcat / best_reader:.2f}x zcat (goal 0.5x)")
+    best_unfiltered = min(unfiltered)
+    print(f"reader without prefilter: {megabytes / best_unfiltered:7.1f} MB/s  = {best_zcat / best_unfiltered:.2f}x zcat")
+    print(f"import: {megabytes / best_import:7.1f} MB/s (best of {args.rounds}: {best_import:.2f} s)"
+          f"  = {best_zcat / best_import:.2f}x zcat")
+
+
+if __name__ == "__main__":
+    main()
