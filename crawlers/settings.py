@@ -1,5 +1,7 @@
 """Scrapy settings for clippings: every knob is a setting, overridable with -s NAME=VALUE."""
 
+import os
+
 from clippings import PROJECT_URL
 
 BOT_NAME = "clippings"
@@ -77,6 +79,9 @@ EXTENSIONS = {
     "crawlers.extensions.CrawlLog": 100,
     "crawlers.extensions.ProgressDisplay": 200,
 }
+# Extraction runs in this many worker processes (pipelines/pool.py), off Scrapy's event loop;
+# 0 runs it in the crawl's own process, on the event loop, as before.
+EXTRACTION_WORKERS = os.cpu_count() or 1
 # Pages with fewer words are rejected as "not an article" (CJK: two characters a word).
 # 40 keeps wire briefs; measured on the benchmark pages, see CHANGELOG.
 MIN_ARTICLE_WORDS = 40

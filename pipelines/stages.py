@@ -2,6 +2,9 @@
 
 takedown -> failure log -> respect -> capture -> extract -> topic -> dedupe -> store.
 Each is a thin wrapper around pipelines/processing.py, the code path import and reextract share.
+Only extraction awaits (a worker process, pipelines/pool.py); every other step is synchronous,
+and Scrapy runs a page's synchronous steps one after the other without returning to the event
+loop, so no other page's writes come between a page's dedupe and its store.
 An expected reject raises Rejected(stage, reason): crawlers.extensions.RejectLog records it in the `rejects` table.
 """
 
@@ -16,6 +19,7 @@ from pipelines.archive import Archive
 from pipelines.processing import (
     Rejected, capture_page, check_respect, dedupe_page, extract_page, match_topic, store_page,
 )
+from pipelines.pool import ExtractionPool
 from pipelines.relevance import TopicMatcher
 from pipelines.takedowns import Takedowns
 
@@ -99,17 +103,29 @@ class CapturePipeline(_ArchivePipeline):
 
 
 class ExtractPipeline(_ArchivePipeline):
-    """Text and metadata by the shared extraction function; non-articles are rejected. The
-    lines the outlet repeats across its archived articles are dropped as boilerplate."""
+    """Text and metadata by the shared extraction function, in the extraction pool's worker
+    processes (EXTRACTION_WORKERS; 0: in this process); non-articles are rejected. The lines the
+    outlet repeats across its archived articles are dropped as boilerplate."""
 
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
         self.min_words = crawler.settings.getint("MIN_ARTICLE_WORDS")
         self.boilerplate_min_articles = crawler.settings.getint("BOILERPLATE_MIN_ARTICLES")
+        self.pool = ExtractionPool(crawler.settings.getint("EXTRACTION_WORKERS"))
 
-    def process_item(self, item: FetchedPage) -> FetchedPage:
+    def open_spider(self) -> None:
+        super().open_spider()
+        self.pool.start()
+
+    def close_spider(self) -> None:
+        self.pool.close()
+        super().close_spider()
+
+    async def process_item(self, item: FetchedPage) -> FetchedPage:
+        # The outlet's boilerplate as archived when the page leaves: pages in flight at the
+        # same time do not see each other's lines (at most CONCURRENT_ITEMS of them).
         boilerplate = self.archive.boilerplate(item.outlet_id, self.boilerplate_min_articles)
-        item.article = extract_page(item, self.min_words, boilerplate)
+        item.article = await self.pool.run(extract_page, item, self.min_words, boilerplate)
         return item
 
 

@@ -1,0 +1,117 @@
+"""Worker processes for the CPU-bound part of a page, so extraction neither holds Scrapy's event
+loop nor leaves a core idle.
+
+ExtractionPool.run(function, *args) awaits function(*args) in a worker process (or calls it in
+place with 0 workers, the old behaviour). A page whose worker dies (a crash in lxml, a killed
+process) is tried once more, alone in a fresh process, so that one bad page cannot take other
+pages down with it; if that process dies too, the page is a reject. An exception other than
+Rejected is a reject as well, with its type and message: one page never stops the crawl.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import signal
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+from pipelines.processing import Rejected
+
+logger = logging.getLogger(__name__)
+Result = TypeVar("Result")
+
+# Workers start from a fork server that has already imported the extraction code, so a
+# fresh worker costs a fork, not a second of imports; and nothing is forked from Scrapy's own
+# process, whose threads (DNS, the reactor's pool) a fork would copy mid-flight.
+START_METHOD = "forkserver"
+PRELOAD = ["pipelines.processing"]
+
+
+class ExtractionPool:
+    """A process pool for one crawl: start() in open_spider, close() in close_spider."""
+
+    def __init__(self, workers: int, stage: str = "extract"):
+        if workers < 0:
+            raise ValueError(f"EXTRACTION_WORKERS must be 0 (in-process) or more, not {workers}")
+        self.workers = workers
+        self.stage = stage  # the reject stage a crashed page is recorded under
+        self.executor: ProcessPoolExecutor | None = None
+        self.replaced = 0  # pools replaced after a worker died
+
+    def start(self) -> None:
+        if self.workers:
+            self.executor = self._new_executor(self.workers)
+
+    def close(self) -> None:
+        if self.executor:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.executor = None
+
+    async def run(self, function: Callable[..., Result], *args: Any) -> Result:
+        """function(*args) in a worker; Rejected(stage, why) when it cannot give an answer."""
+        if not self.executor:
+            return self._guarded(function, *args)
+        executor = self.executor
+        try:
+            return await _awaited(executor, function, *args)
+        except BrokenProcessPool:
+            self._replace(executor)
+            return await self._run_alone(function, *args)
+        except Rejected:
+            raise
+        except Exception as error:  # raised in the worker by this page: the page's reject
+            raise self._failed(error) from error
+
+    def _guarded(self, function: Callable[..., Result], *args: Any) -> Result:
+        try:
+            return function(*args)
+        except Rejected:
+            raise
+        except Exception as error:
+            raise self._failed(error) from error
+
+    async def _run_alone(self, function: Callable[..., Result], *args: Any) -> Result:
+        """Again, in a process of its own: a page that kills this one too is the culprit."""
+        executor = self._new_executor(1)
+        try:
+            return await _awaited(executor, function, *args)
+        except BrokenProcessPool:
+            raise Rejected(self.stage, "extraction crashed its worker process twice (BrokenProcessPool)") from None
+        except Rejected:
+            raise
+        except Exception as error:
+            raise self._failed(error) from error
+        finally:
+            executor.shutdown(wait=False)
+
+    def _replace(self, broken: Executor) -> None:
+        """The first page to see the pool broken replaces it; the others find it replaced."""
+        if self.executor is broken:
+            logger.warning("An extraction worker died; the pages it held are tried again, each alone")
+            broken.shutdown(wait=False, cancel_futures=True)
+            self.executor = self._new_executor(self.workers)
+            self.replaced += 1
+
+    def _failed(self, error: Exception) -> Rejected:
+        logger.warning("Extraction failed: %s: %s", type(error).__name__, error, exc_info=error)
+        return Rejected(self.stage, f"extraction failed ({type(error).__name__}: {error})")
+
+    @staticmethod
+    def _new_executor(workers: int) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context(START_METHOD)
+        context.set_forkserver_preload(PRELOAD)
+        return ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupts)
+
+
+async def _awaited(executor: Executor, function: Callable[..., Result], *args: Any) -> Result:
+    return await asyncio.wrap_future(executor.submit(function, *args))
+
+
+def _ignore_interrupts() -> None:
+    """Ctrl-C reaches the whole process group: Scrapy's process finishes the pages in flight
+    (its first Ctrl-C is a graceful stop), so the workers must not die of it first."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
