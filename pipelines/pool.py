@@ -88,11 +88,11 @@ class ExtractionPool:
         finally:
             executor.shutdown(wait=False)
 
-    def _replace(self, broken: Executor) -> None:
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
         """The first page to see the pool broken replaces it; the others find it replaced."""
         if self.executor is broken:
             logger.warning("An extraction worker died; the pages it held are tried again, each alone")
-            broken.shutdown(wait=False, cancel_futures=True)
+            _stop(broken)
             self.executor = self._new_executor(self.workers)
             self.replaced += 1
 
@@ -105,6 +105,17 @@ class ExtractionPool:
         context = multiprocessing.get_context(START_METHOD)
         context.set_forkserver_preload(PRELOAD)
         return ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupts)
+
+
+def _stop(broken: ProcessPoolExecutor) -> None:
+    """Shut a broken pool down for good. CPython 3.11 terminates the workers a broken pool knows
+    and then waits for all of them; a worker it was starting as another died can be missed and
+    waited for forever, so that the crawl never exits (seen here). Every worker left is killed."""
+    workers = list((broken._processes or {}).values())  # before shutdown() forgets them
+    broken.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        if worker.is_alive():
+            worker.kill()
 
 
 async def _awaited(executor: Executor, function: Callable[..., Result], *args: Any) -> Result:
