@@ -13,7 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import signal
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -104,7 +107,7 @@ class ExtractionPool:
     def _new_executor(workers: int) -> ProcessPoolExecutor:
         context = multiprocessing.get_context(START_METHOD)
         context.set_forkserver_preload(PRELOAD)
-        return ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupts)
+        return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),))
 
 
 def _stop(broken: ProcessPoolExecutor) -> None:
@@ -122,7 +125,19 @@ async def _awaited(executor: Executor, function: Callable[..., Result], *args: A
     return await asyncio.wrap_future(executor.submit(function, *args))
 
 
-def _ignore_interrupts() -> None:
+def _start_worker(crawl: int) -> None:
     """Ctrl-C reaches the whole process group: Scrapy's process finishes the pages in flight
-    (its first Ctrl-C is a graceful stop), so the workers must not die of it first."""
+    (its first Ctrl-C is a graceful stop), so the workers must not die of it first. And a
+    worker leaves when the crawl's process is gone (killed on its own, with kill -9), where it
+    would otherwise wait for work forever."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(crawl,), name="exit-with-crawl", daemon=True).start()
+
+
+def _exit_with(crawl: int) -> None:
+    while True:
+        time.sleep(1)
+        try:
+            os.kill(crawl, 0)
+        except ProcessLookupError:
+            os._exit(0)
