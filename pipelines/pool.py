@@ -18,7 +18,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
@@ -60,14 +60,10 @@ class ExtractionPool:
             return self._guarded(function, *args)
         executor = self.executor
         try:
-            return await _awaited(executor, function, *args)
+            return await self._answer(executor, function, *args)
         except BrokenProcessPool:
             self._replace(executor)
-            return await self._run_alone(function, *args)
-        except Rejected:
-            raise
-        except Exception as error:  # raised in the worker by this page: the page's reject
-            raise self._failed(error) from error
+        return await self._run_alone(function, *args)
 
     def _guarded(self, function: Callable[..., Result], *args: Any) -> Result:
         try:
@@ -77,17 +73,22 @@ class ExtractionPool:
         except Exception as error:
             raise self._failed(error) from error
 
+    async def _answer(self, executor: ProcessPoolExecutor, function: Callable[..., Result], *args: Any) -> Result:
+        """The worker's answer; an exception the work raised, other than Rejected, is the page's reject."""
+        try:
+            return await asyncio.wrap_future(executor.submit(function, *args))
+        except (Rejected, BrokenProcessPool):
+            raise
+        except Exception as error:
+            raise self._failed(error) from error
+
     async def _run_alone(self, function: Callable[..., Result], *args: Any) -> Result:
         """Again, in a process of its own: a page that kills this one too is the culprit."""
         executor = self._new_executor(1)
         try:
-            return await _awaited(executor, function, *args)
+            return await self._answer(executor, function, *args)
         except BrokenProcessPool:
             raise Rejected(self.stage, "extraction crashed its worker process twice (BrokenProcessPool)") from None
-        except Rejected:
-            raise
-        except Exception as error:
-            raise self._failed(error) from error
         finally:
             executor.shutdown(wait=False)
 
@@ -119,10 +120,6 @@ def _stop(broken: ProcessPoolExecutor) -> None:
     for worker in workers:
         if worker.is_alive():
             worker.kill()
-
-
-async def _awaited(executor: Executor, function: Callable[..., Result], *args: Any) -> Result:
-    return await asyncio.wrap_future(executor.submit(function, *args))
 
 
 def _start_worker(crawl: int) -> None:
