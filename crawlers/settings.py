@@ -65,8 +65,7 @@ ITEM_PIPELINES = {
     "pipelines.stages.FailureLogPipeline": 50,
     "pipelines.stages.RespectPipeline": 100,
     "pipelines.stages.CapturePipeline": 200,
-    "pipelines.stages.ExtractPipeline": 300,
-    "pipelines.stages.TopicPipeline": 400,
+    "pipelines.stages.AnalysePipeline": 300,  # extract, relate to the topic: in worker processes
     "pipelines.stages.DedupePipeline": 500,
     "pipelines.stages.StorePipeline": 600,
 }

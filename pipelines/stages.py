@@ -1,8 +1,8 @@
 """The item pipelines, one concern each, in the order crawlers/settings.py gives them.
 
-takedown -> failure log -> respect -> capture -> extract -> topic -> dedupe -> store.
+takedown -> failure log -> respect -> capture -> analyse (extract, topic) -> dedupe -> store.
 Each is a thin wrapper around pipelines/processing.py, the code path import and reextract share.
-Only extraction awaits (a worker process, pipelines/pool.py); every other step is synchronous,
+Only analysis awaits (a worker process, pipelines/pool.py); every other step is synchronous,
 and Scrapy runs a page's synchronous steps one after the other without returning to the event
 loop, so no other page's writes come between a page's dedupe and its store.
 An expected reject raises Rejected(stage, reason): crawlers.extensions.RejectLog records it in the `rejects` table.
@@ -17,7 +17,7 @@ from clippings.topic import Topic, load_topic
 from crawlers.items import FetchedPage, FetchFailure
 from pipelines.archive import Archive
 from pipelines.processing import (
-    Rejected, capture_page, check_respect, dedupe_page, extract_page, match_topic, store_page,
+    Rejected, analyse_page, capture_page, check_respect, dedupe_page, store_page,
 )
 from pipelines.pool import ExtractionPool
 from pipelines.relevance import TopicMatcher
@@ -102,13 +102,16 @@ class CapturePipeline(_ArchivePipeline):
         return item
 
 
-class ExtractPipeline(_ArchivePipeline):
-    """Text and metadata by the shared extraction function, in the extraction pool's worker
-    processes (EXTRACTION_WORKERS; 0: in this process); non-articles are rejected. The lines the
-    outlet repeats across its archived articles are dropped as boilerplate."""
+class AnalysePipeline(_ArchivePipeline):
+    """The CPU-bound part of a page, pipelines.processing.analyse_page: text and metadata by the
+    shared extraction function, then the topic match; non-articles, off-topic and out-of-window
+    pages are rejected. It runs in the extraction pool's worker processes (EXTRACTION_WORKERS;
+    0: in this process). The lines the outlet repeats across its archived articles are dropped
+    as boilerplate; off-topic articles stay captures only."""
 
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
+        self.matcher = TopicMatcher(self.topic)
         self.min_words = crawler.settings.getint("MIN_ARTICLE_WORDS")
         self.boilerplate_min_articles = crawler.settings.getint("BOILERPLATE_MIN_ARTICLES")
         self.pool = ExtractionPool(crawler.settings.getint("EXTRACTION_WORKERS"))
@@ -125,20 +128,7 @@ class ExtractPipeline(_ArchivePipeline):
         # The outlet's boilerplate as archived when the page leaves: pages in flight at the
         # same time do not see each other's lines (at most CONCURRENT_ITEMS of them).
         boilerplate = self.archive.boilerplate(item.outlet_id, self.boilerplate_min_articles)
-        item.article = await self.pool.run(extract_page, item, self.min_words, boilerplate)
-        return item
-
-
-class TopicPipeline(_TopicPipeline):
-    """On-topic articles go on; off-topic or out-of-window ones stay captures only."""
-
-    def __init__(self, crawler: Crawler):
-        super().__init__(crawler)
-        self.matcher = TopicMatcher(self.topic)
-
-    def process_item(self, item: FetchedPage) -> FetchedPage:
-        item.topic_match = match_topic(item.article, self.matcher)
-        return item
+        return await self.pool.run(analyse_page, item, self.matcher, self.min_words, boilerplate)
 
 
 class DedupePipeline(_ArchivePipeline):
