@@ -1,5 +1,7 @@
 """Scrapy settings for clippings: every knob is a setting, overridable with -s NAME=VALUE."""
 
+import os
+
 from clippings import PROJECT_URL
 from pipelines.compression import DICTIONARY_SAMPLES, DICTIONARY_SIZE
 
@@ -66,8 +68,7 @@ ITEM_PIPELINES = {
     "pipelines.stages.FailureLogPipeline": 50,
     "pipelines.stages.RespectPipeline": 100,
     "pipelines.stages.CapturePipeline": 200,
-    "pipelines.stages.ExtractPipeline": 300,
-    "pipelines.stages.TopicPipeline": 400,
+    "pipelines.stages.AnalysePipeline": 300,  # extract, relate to the topic: in worker processes
     "pipelines.stages.DedupePipeline": 500,
     "pipelines.stages.StorePipeline": 600,
 }
@@ -80,6 +81,9 @@ EXTENSIONS = {
     "crawlers.extensions.CrawlLog": 100,
     "crawlers.extensions.ProgressDisplay": 200,
 }
+# Extraction runs in this many worker processes (pipelines/pool.py), off Scrapy's event loop;
+# 0 runs it in the crawl's own process, on the event loop, as before.
+EXTRACTION_WORKERS = os.cpu_count() or 1
 # Pages with fewer words are rejected as "not an article" (CJK: two characters a word).
 # 40 keeps wire briefs; measured on the benchmark pages, see CHANGELOG.
 MIN_ARTICLE_WORDS = 40

@@ -134,7 +134,9 @@ def store_page(archive: Archive, topic: Topic, page: FetchedPage) -> str:
     returns what happened: articles_added, copies_added, versions_added or articles_unchanged.
 
     The earliest-published copy of a text is the article; later ones link to it. A copy
-    that turns out to be older than the archived article takes its place. Of the versions at
+    that turns out to be older than the archived article takes its place. Copies published the
+    same day are ordered by URL, so the archive does not depend on which page finished
+    extracting first (pages are extracted concurrently, pipelines/pool.py). Of the versions at
     one URL, the earliest captured is the article's text (Archive.add_version).
     """
     if page.unchanged:
@@ -146,12 +148,13 @@ def store_page(archive: Archive, topic: Topic, page: FetchedPage) -> str:
         archive.add_article(page, topic)
         return "articles_added"
     original = archive.article_by_text(page.article.text_sha256)
-    if _earlier(page.article.published.day, original["published_day"]):
+    if _earlier((page.article.published.day, page.canonical_url), (original["published_day"], original["url"])):
         archive.promote_copy(page, page.duplicate_of, topic, "identical text")
     else:
         archive.add_copy(page, page.duplicate_of, "identical text")
     return "copies_added"
 
 
-def _earlier(day: str | None, than: str | None) -> bool:
-    return bool(day and than and day < than)
+def _earlier(page: tuple[str | None, str], than: tuple[str | None, str]) -> bool:
+    """(day, URL) before (day, URL); an undated page is never earlier, nor later than one."""
+    return bool(page[0] and than[0] and page < than)

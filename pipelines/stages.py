@@ -1,7 +1,10 @@
 """The item pipelines, one concern each, in the order crawlers/settings.py gives them.
 
-takedown -> failure log -> respect -> capture -> extract -> topic -> dedupe -> store.
+takedown -> failure log -> respect -> capture -> analyse (extract, topic) -> dedupe -> store.
 Each is a thin wrapper around pipelines/processing.py, the code path import and reextract share.
+Only analysis awaits (a worker process, pipelines/pool.py); every other step is synchronous,
+and Scrapy runs a page's synchronous steps one after the other without returning to the event
+loop, so no other page's writes come between a page's dedupe and its store.
 An expected reject raises Rejected(stage, reason): crawlers.extensions.RejectLog records it in the `rejects` table.
 """
 
@@ -15,8 +18,9 @@ from crawlers.items import FetchedPage, FetchFailure
 from pipelines.archive import Archive
 from pipelines.compression import DictionaryPolicy
 from pipelines.processing import (
-    Rejected, capture_page, check_respect, dedupe_page, extract_page, match_topic, store_page,
+    Rejected, analyse_page, capture_page, check_respect, dedupe_page, store_page,
 )
+from pipelines.pool import ExtractionPool
 from pipelines.relevance import TopicMatcher
 from pipelines.takedowns import Takedowns
 
@@ -102,31 +106,33 @@ class CapturePipeline(_ArchivePipeline):
         return item
 
 
-class ExtractPipeline(_ArchivePipeline):
-    """Text and metadata by the shared extraction function; non-articles are rejected. The
-    lines the outlet repeats across its archived articles are dropped as boilerplate."""
-
-    def __init__(self, crawler: Crawler):
-        super().__init__(crawler)
-        self.min_words = crawler.settings.getint("MIN_ARTICLE_WORDS")
-        self.boilerplate_min_articles = crawler.settings.getint("BOILERPLATE_MIN_ARTICLES")
-
-    def process_item(self, item: FetchedPage) -> FetchedPage:
-        boilerplate = self.archive.boilerplate(item.outlet_id, self.boilerplate_min_articles)
-        item.article = extract_page(item, self.min_words, boilerplate)
-        return item
-
-
-class TopicPipeline(_TopicPipeline):
-    """On-topic articles go on; off-topic or out-of-window ones stay captures only."""
+class AnalysePipeline(_ArchivePipeline):
+    """The CPU-bound part of a page, pipelines.processing.analyse_page: text and metadata by the
+    shared extraction function, then the topic match; non-articles, off-topic and out-of-window
+    pages are rejected. It runs in the extraction pool's worker processes (EXTRACTION_WORKERS;
+    0: in this process). The lines the outlet repeats across its archived articles are dropped
+    as boilerplate; off-topic articles stay captures only."""
 
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
         self.matcher = TopicMatcher(self.topic)
+        self.min_words = crawler.settings.getint("MIN_ARTICLE_WORDS")
+        self.boilerplate_min_articles = crawler.settings.getint("BOILERPLATE_MIN_ARTICLES")
+        self.pool = ExtractionPool(crawler.settings.getint("EXTRACTION_WORKERS"))
 
-    def process_item(self, item: FetchedPage) -> FetchedPage:
-        item.topic_match = match_topic(item.article, self.matcher)
-        return item
+    def open_spider(self) -> None:
+        super().open_spider()
+        self.pool.start()
+
+    def close_spider(self) -> None:
+        self.pool.close()
+        super().close_spider()
+
+    async def process_item(self, item: FetchedPage) -> FetchedPage:
+        # The outlet's boilerplate as archived when the page leaves: pages in flight at the
+        # same time do not see each other's lines (at most CONCURRENT_ITEMS of them).
+        boilerplate = self.archive.boilerplate(item.outlet_id, self.boilerplate_min_articles)
+        return await self.pool.run(analyse_page, item, self.matcher, self.min_words, boilerplate)
 
 
 class DedupePipeline(_ArchivePipeline):

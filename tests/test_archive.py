@@ -191,3 +191,30 @@ def test_widening_captures_keeps_their_ids_and_references(tmp_path):
     assert conn.execute("SELECT id, record_file FROM captures").fetchall() == [(7, None)]
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     assert conn.execute("SELECT c.url FROM rejects r JOIN captures c ON c.id = r.capture_id").fetchall() == [("https://e.com/a",)]
+
+
+@pytest.mark.parametrize("order", [("a", "b"), ("b", "a")])
+def test_store_page_same_day_copies_are_ordered_by_url_whatever_arrives_first(tmp_path, order):
+    """Pages are extracted concurrently, so the one that finishes first is chance: the archive must not depend on it."""
+    from clippings.cli import DEFAULT_TOPIC
+    from clippings.topic import load_topic
+    from crawlers.items import FetchedPage
+    from pipelines.extraction import extract_article
+    from pipelines.processing import dedupe_page, store_page
+    from pipelines.relevance import TopicMatcher
+
+    topic = load_topic(DEFAULT_TOPIC)
+    archive = Archive(tmp_path / "a.db")
+    archive.sync_topic(topic)
+    archive.start_run("run", "seeds", topic, "clippings/test", True)
+    html = (PAGES / "jsonld_article.html").read_bytes()
+    for name in order:
+        url = f"https://{name}.example/2017/10/10/accusers"
+        page = FetchedPage(url, url, 200, {}, html, "t", "seeds", "run")
+        page.capture_id, _ = archive.add_capture(page, url)
+        page.article = extract_article(page.body, url)
+        page.topic_match = TopicMatcher(topic).decide(page.article.title, page.article.text)
+        dedupe_page(archive, page)
+        store_page(archive, topic, page)
+    assert archive.row("SELECT url FROM articles") == {"url": "https://a.example/2017/10/10/accusers"}
+    assert archive.row("SELECT url FROM copies") == {"url": "https://b.example/2017/10/10/accusers"}
