@@ -25,6 +25,11 @@ LEVEL = 9
 # 64 KiB gave 25% more, 384 KiB 5% more. 128 KiB is the smaller of the two.
 DICTIONARY_SAMPLES = 64
 DICTIONARY_SIZE = 128 * 1024
+# zstd's COVER parameters, fixed rather than searched for: on 6 of the storage benchmark's outlets,
+# training took 0.61 s instead of 3.03 s (it runs in the crawl's own process, once an outlet) for
+# 1.2% more bytes per outlet, dictionary included.
+COVER_SEGMENT = 1024  # k
+COVER_DMER = 8  # d
 
 
 class UnreadableBody(Exception):
@@ -60,7 +65,7 @@ def train(samples: list[bytes], size: int) -> bytes | None:
     if len(samples) < 8 or size < 1024:
         return None
     try:
-        return zstandard.train_dictionary(size, samples, level=LEVEL).as_bytes()
+        return zstandard.train_dictionary(size, samples, k=COVER_SEGMENT, d=COVER_DMER, level=LEVEL).as_bytes()
     except zstandard.ZstdError:
         return None
 
