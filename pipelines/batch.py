@@ -150,13 +150,28 @@ def run_batches(jobs: Iterable[Job], runner, topic_text: str, write: Callable[[l
     is read after the batch before the previous one was written."""
     pending: deque = deque()
     reading = _Reading(jobs)
-    for batch in _batches(reading, batch_size or BATCH_SIZE):
-        pending.append((batch, [_submit(runner, chunk, topic_text, min_words) for chunk in _batches(batch, CHUNK_SIZE)]))
+    for batch in _submitted(reading, runner, topic_text, min_words, batch_size or BATCH_SIZE):
+        pending.append(batch)
         if len(pending) >= IN_FLIGHT:
             write(_collected(*pending.popleft()))
     while pending:
         write(_collected(*pending.popleft()))
     reading.raise_failure()
+
+
+def _submitted(jobs: Iterable[Job], runner, topic_text: str, min_words: int, batch_size: int) -> Iterator[tuple[list, list]]:
+    """Batches of jobs with the futures of their chunks. Each chunk goes to a worker as soon as
+    it is read, not when its batch is full: in a mostly off-topic file a batch of pages that pass
+    the prefilter takes most of the file to fill, and the workers would idle until then."""
+    iterator = iter(jobs)
+    while True:
+        batch, futures = [], []
+        while len(batch) < batch_size and (chunk := list(islice(iterator, min(CHUNK_SIZE, batch_size - len(batch))))):
+            batch.extend(chunk)
+            futures.append(_submit(runner, chunk, topic_text, min_words))
+        if not batch:
+            return
+        yield batch, futures
 
 
 class _Reading:
@@ -184,9 +199,3 @@ def _submit(runner, chunk: list[Job], topic_text: str, min_words: int):
 def _collected(batch: list[Job], futures: list) -> list[tuple[Job, Outcome]]:
     outcomes = [outcome for future in futures for outcome in future.result()]
     return list(zip(batch, outcomes))
-
-
-def _batches(items: Iterable, size: int) -> Iterator[list]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch

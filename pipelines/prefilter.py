@@ -15,6 +15,11 @@ than reading it. It must never lose an on-topic page, so it errs towards yes:
   lowercased, uppercased), as HTML numeric entities and as JSON escapes, and in the page's
   declared charset when it is another one. UTF-16 pages are transcoded first.
 
+The search for the terms' longest runs is one pass of a multi-pattern matcher over the page:
+Hyperscan where it is installed (x86-64 Linux: about ten times faster on large pages, which
+makes the prefilter cheaper than reading the WARC), else a pyahocorasick automaton. Both find
+the same runs, and the same checks follow (tests run both).
+
 Known limit: a term written without an accent the page gives it ("Godreche" for "Godrèche")
 is missed when the accent falls inside its longest ASCII run; write topic terms as the press
 spells them (the matcher folds accents either way).
@@ -31,6 +36,11 @@ import ahocorasick
 
 from clippings.topic import Topic
 
+try:
+    import hyperscan
+except ImportError:  # not built for this platform: the automaton alone
+    hyperscan = None
+
 MIN_NEEDLE = 4  # shorter runs ("me", "too") are everywhere; they go into a pattern instead
 ASCII_RUN = re.compile(r"[a-z0-9]+")
 # What may stand between two words of a term in raw HTML: spaces, entities (&nbsp; &#160;),
@@ -45,7 +55,8 @@ CHARSET = re.compile(rb"""charset\s*=\s*["']?([a-z0-9_.:-]+)""", re.IGNORECASE)
 class Prefilter:
     """Compiled once per topic from its keywords and its people's names and aliases."""
 
-    def __init__(self, terms: Iterable[str]):
+    def __init__(self, terms: Iterable[str], engine: str | None = None):
+        """`engine`: "hyperscan" or "automaton" for the runs' search; by default the fastest installed."""
         words, foreign = set(), []
         for term in sorted(set(terms)):
             runs = ASCII_RUN.findall(term.lower())
@@ -72,11 +83,14 @@ class Prefilter:
             for needle in _encodings(term, "utf-8"):
                 self.first_runs.add_word(needle.decode("latin-1"), None)
         self.first_runs.make_automaton()
+        if engine is None:
+            engine = "hyperscan" if hyperscan is not None else "automaton"
+        self.scanner = _HyperscanRuns(dict(self.first_runs.items())) if engine == "hyperscan" else None
 
     @classmethod
-    def for_topic(cls, topic: Topic) -> Prefilter:
+    def for_topic(cls, topic: Topic, engine: str | None = None) -> Prefilter:
         names = [name for person in topic.people for name in (person.name, *person.aliases)]
-        return cls([*topic.keywords, *names])
+        return cls([*topic.keywords, *names], engine)
 
     def may_match(self, body: bytes, content_type: str | None = None) -> bool:
         """False only when the page cannot name any of the terms."""
@@ -90,18 +104,10 @@ class Prefilter:
         return bool(self.foreign) and self._names_foreign(body, lowered, content_type)
 
     def _finds_runs(self, lowered: bytes) -> bool:
+        if self.scanner is not None:
+            return self.scanner.finds(lowered, _confirms)
         text = lowered.decode("latin-1")  # one character per byte, for the automaton
-        for end, found in self.first_runs.iter(text):
-            if found is None:  # a foreign term's UTF-8 or escaped form
-                return True
-            length, terms = found
-            start = end + 1 - length
-            if _is_word(lowered, start, end + 1):
-                # a term's other words are near its longest one, whatever markup lies between
-                around = lowered[max(0, start - NEAR):end + 1 + NEAR]
-                if any(all(_holds_word(around, word) for word in rest) for rest in terms):
-                    return True
-        return False
+        return any(_confirms(lowered, end + 1, found) for end, found in self.first_runs.iter(text))
 
     def _names_foreign(self, body: bytes, lowered: bytes, content_type: str | None) -> bool:
         """The foreign terms' forms in the page's own charset, when it declares another one."""
@@ -112,6 +118,49 @@ class Prefilter:
             needle in body or needle in lowered
             for term in self.foreign for needle in _encodings(term, charset)
         )
+
+
+def _confirms(lowered: bytes, end: int, found: tuple | None) -> bool:
+    """Whether a run found ending at `end` names its term: a foreign term's form (None) does; an
+    ASCII run must be a whole word, with the term's other words near it, whatever markup lies between."""
+    if found is None:
+        return True
+    length, terms = found
+    start = end - length
+    if not _is_word(lowered, start, end):
+        return False
+    around = lowered[max(0, start - NEAR):end + NEAR]
+    return any(all(_holds_word(around, word) for word in rest) for rest in terms)
+
+
+class _HyperscanRuns:
+    """The automaton's search by Hyperscan: the same literal byte strings, the same values."""
+
+    def __init__(self, entries: dict[str, tuple | None]):
+        self.values = list(entries.values())
+        # Every byte escaped: the keys are literals (latin-1 stands for raw bytes), never regexes.
+        expressions = [b"".join(b"\\x%02x" % byte for byte in key.encode("latin-1")) for key in entries]
+        self.database = None
+        if expressions:
+            self.database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            self.database.compile(expressions=expressions, ids=list(range(len(expressions))),
+                                  elements=len(expressions), flags=[0] * len(expressions))
+
+    def finds(self, lowered: bytes, confirms) -> bool:
+        if self.database is None:
+            return False
+        found = False
+
+        def on_match(index: int, _start: int, end: int, _flags: int, _context) -> bool:
+            nonlocal found
+            found = confirms(lowered, end, self.values[index])
+            return found  # True ends the scan
+
+        try:
+            self.database.scan(lowered, match_event_handler=on_match)
+        except hyperscan.ScanTerminated:
+            pass
+        return found
 
 
 def _word_pattern(word: bytes) -> re.Pattern[bytes]:

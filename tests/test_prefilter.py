@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import sqlite3
 
 import pytest
@@ -9,13 +10,16 @@ import yaml
 import zstandard
 
 from clippings.topic import load_topic, parse_topic
-from pipelines.prefilter import Prefilter
+from pipelines.prefilter import Prefilter, hyperscan
 from tests.conftest import PROJECT_ROOT
 
+# Both search engines give the same answers; Hyperscan is installed where it is built (x86-64 Linux).
+ENGINES = ["automaton", *(["hyperscan"] if hyperscan is not None else [])]
 
-@pytest.fixture(scope="module")
-def prefilter() -> Prefilter:
-    return Prefilter.for_topic(load_topic(PROJECT_ROOT / "topics" / "metoo.yml"))
+
+@pytest.fixture(scope="module", params=ENGINES)
+def prefilter(request) -> Prefilter:
+    return Prefilter.for_topic(load_topic(PROJECT_ROOT / "topics" / "metoo.yml"), request.param)
 
 
 @pytest.mark.parametrize("body", [
@@ -64,7 +68,8 @@ def test_prefilter_drops_pages_that_cannot_name_the_topic(prefilter, body):
     assert not prefilter.may_match(body)
 
 
-def test_prefilter_keeps_every_archived_article_of_the_demo(demo_archive):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_prefilter_keeps_every_archived_article_of_the_demo(demo_archive, engine):
     """Every page the live crawl kept as an article passes: the filter loses nothing."""
     conn = sqlite3.connect(demo_archive)
     topic_yaml = conn.execute("SELECT yaml FROM topics").fetchone()[0]
@@ -73,7 +78,24 @@ def test_prefilter_keeps_every_archived_article_of_the_demo(demo_archive):
         "JOIN capture_bodies b USING (content_sha256)"
     ).fetchall()
     conn.close()
-    demo_filter = Prefilter.for_topic(parse_topic(yaml.safe_load(topic_yaml)))
+    demo_filter = Prefilter.for_topic(parse_topic(yaml.safe_load(topic_yaml)), engine)
     bodies = [(zstandard.ZstdDecompressor().decompress(body), content_type) for body, content_type in rows]
     assert len(bodies) >= 20
     assert all(demo_filter.may_match(body, content_type) for body, content_type in bodies)
+
+
+def test_prefilter_engines_agree_on_the_benchmark_pages():
+    """Hyperscan and the automaton keep and drop the same pages (the extraction benchmark's
+    pages: real sites, mostly off-topic, some naming a keyword)."""
+    from benchmarks.extraction import DEFAULT_DATA
+
+    if hyperscan is None:
+        pytest.skip("Hyperscan is not built for this platform")
+    if not (DEFAULT_DATA / "ground-truth.json").exists():
+        pytest.skip(f"benchmark data not at {DEFAULT_DATA} (CI has it)")
+    topic = load_topic(PROJECT_ROOT / "topics" / "metoo.yml")
+    automaton, fast = Prefilter.for_topic(topic, "automaton"), Prefilter.for_topic(topic, "hyperscan")
+    pages = [gzip.decompress(path.read_bytes()) for path in sorted((DEFAULT_DATA / "html").glob("*.html.gz"))]
+    answers = [automaton.may_match(page) for page in pages]
+    assert [fast.may_match(page) for page in pages] == answers
+    assert 0 < sum(answers) < len(answers)
