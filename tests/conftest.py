@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,15 @@ def run_clippings(*args: str, cwd: Path = PROJECT_ROOT, timeout: int = 600):
         text=True,
         timeout=timeout,
     )
+
+
+def rows(db, sql: str, params: tuple = ()) -> list[tuple]:
+    """The rows a query gives on an archive file, on a connection of its own."""
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
 
 
 # The crawl's own environment: scrapy.cfg in the checkout picks the settings module.

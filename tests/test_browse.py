@@ -11,6 +11,7 @@ from datasette.app import Datasette
 
 from clippings.browse import wayback_url
 from clippings.publish import load_metadata
+from .conftest import rows
 
 pytestmark = pytest.mark.asyncio
 
@@ -32,13 +33,6 @@ def hostile_archive(demo_archive, tmp_path_factory):
 def client(db):
     return Datasette([str(db)], metadata=load_metadata(db)).client
 
-
-def rows(db, sql, params=()):
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 async def test_home_page_shows_datasheet_from_the_archive(demo_archive):

@@ -3,25 +3,17 @@ Range requests from a loopback file server, a real `scrapy crawl` into a tempora
 
 import gzip
 import json
-import sqlite3
 import subprocess
 
 import pytest
 
-from .conftest import PROJECT_ROOT, SCRAPY_ENV, scrapy_command, scrapy_crawl
+from .conftest import PROJECT_ROOT, SCRAPY_ENV, rows, scrapy_command, scrapy_crawl
 from .webarchives import (  # noqa: F401 (fixtures)
     NORTHFIELD, TOPIC, RangeFileServer, archived_warcs, copy_warcs, expected_articles, pywb_archive,
 )
 
 CRAWLS = "CC-MAIN-2017-43,CC-MAIN-2017-47"
 
-
-def rows(db, sql, params=()):
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture

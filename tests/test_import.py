@@ -15,6 +15,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from clippings.cli import main
 from pipelines.archive import Archive
+from tests.conftest import rows
 from tests.warcfiles import Record, corrupt, records_from_archive, truncate, write_wacz, write_warc
 
 ARTICLE_PATH = "/2017/10/10/new-yorker-weinstein-accounts/"
@@ -57,13 +58,6 @@ def special_records(records: list[Record]) -> list[Record]:
 def run_import(*args: str):
     return CliRunner().invoke(main, ["import", *args], catch_exceptions=False)
 
-
-def rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def import_file_row(db: Path) -> dict:

@@ -3,7 +3,6 @@ as the index, WARC records by Range request) and an import of the WARC files giv
 articles, each tagged with its source; in one archive the coverage report shows all three, and
 running any of them again adds nothing."""
 
-import sqlite3
 
 import pytest
 from click.testing import CliRunner
@@ -12,7 +11,7 @@ from clippings.cli import main
 from pipelines.archive import Archive
 from pipelines.coverage import coverage
 
-from .conftest import scrapy_crawl
+from .conftest import rows, scrapy_crawl
 from .webarchives import (  # noqa: F401 (fixtures)
     TOPIC, RangeFileServer, archived_warcs, copy_warcs, expected_articles, pywb_archive,
 )
@@ -20,13 +19,6 @@ from .webarchives import (  # noqa: F401 (fixtures)
 ARTICLES = "SELECT url, title, text, published_at, published_source, outlet_id FROM articles ORDER BY url"
 COUNTED = ("articles", "copies", "captures", "capture_bodies", "rejects", "mentions", "keyword_matches")
 
-
-def rows(db, sql):
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """Updated articles: a URL that gives another text is one article with versions, not a reject."""
 
 import shutil
-import sqlite3
 
 import pytest
 from click.testing import CliRunner
@@ -17,7 +16,7 @@ from pipelines.processing import analyse_page, capture_page, dedupe_page, store_
 from pipelines.relevance import TopicMatcher
 from pipelines.stories import sketch
 
-from .conftest import run_clippings, scrapy_crawl
+from .conftest import rows, run_clippings, scrapy_crawl
 from .faultsite import DAY, Answer, article_html, html, page, site_with_sitemap
 
 STORY = f"/{DAY}/updated/"
@@ -35,13 +34,6 @@ class Changing:
     def __call__(self, handler, times: int) -> Answer:
         return self.answer
 
-
-def rows(db, sql, params=()):
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="module")

@@ -2,24 +2,16 @@
 Wayback Machine's own CDX dialect) into a temporary archive."""
 
 import json
-import sqlite3
 
 import yaml
 
 from crawlers.jobstate import JobState
 
-from .conftest import run_clippings, scrapy_crawl
+from .conftest import rows, run_clippings, scrapy_crawl
 from .webarchives import (  # noqa: F401 (fixtures)
     NORTHFIELD, TOPIC, WaybackStandIn, all_pages, archived_warcs, expected_articles, pywb_archive,
 )
 
-
-def rows(db, sql, params=()):
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def pywb_settings(pywb) -> list[str]:
