@@ -19,7 +19,7 @@ import trafilatura
 from htmldate import find_date
 
 from benchmarks.scoring import fold_of
-from benchmarks.turns import take_turns
+from benchmarks.turns import take_turns, warm_up
 from pipelines.extraction import NotAnArticle, date_page, decode_html, parse_html
 
 CHECKOUT = Path(__file__).resolve().parents[1]
@@ -78,15 +78,6 @@ def run(daters: dict[str, Callable[[str, str], str | None]], pages: list) -> dic
         found = sum(answers[name][page] is not None for page, _, _, _ in pages)
         results[name] = (right / len(pages), found, speed[name], answers[name])
     return results
-
-
-def warm_up(methods: dict[str, Callable[[str, str], object]], pages: list) -> None:
-    """One untimed pass of every method over every page. htmldate's text search calls dateparser,
-    which compiles its regular expressions per language on first use and caches them for the
-    process: without this pass, whichever method meets a language first pays for all of them."""
-    for method in methods.values():
-        for _, url, html, *_ in pages:
-            method(html, url)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import trafilatura
 
 from benchmarks.scoring import PageScore, fold_of, score_corpus, score_page
-from benchmarks.turns import take_turns
+from benchmarks.turns import take_turns, warm_up
 from pipelines.extraction import NotAnArticle, extract_article
 
 CHECKOUT = Path(__file__).resolve().parents[1]
@@ -68,15 +68,6 @@ def run(extractors: dict[str, Callable[[str, str], str | None]], pages: list) ->
         name: ({page_id: score_page(predictions[name][page_id], body) for page_id, _, _, body in pages}, speed[name])
         for name in extractors
     }
-
-
-def warm_up(methods: dict[str, Callable[[str, str], object]], pages: list) -> None:
-    """One untimed pass of every method over every page. htmldate's text search calls dateparser,
-    which compiles its regular expressions per language on first use and caches them for the
-    process: without this pass, whichever method meets a language first pays for all of them."""
-    for method in methods.values():
-        for _, url, html, *_ in pages:
-            method(html, url)
 
 
 def main(argv: list[str] | None = None) -> None:

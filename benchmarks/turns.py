@@ -22,3 +22,12 @@ def take_turns(methods: dict[str, Callable[[str, str], object]], pages: list) ->
             answers[name][page_id] = method(html, url)
             seconds[name] += time.perf_counter() - started
     return answers, {name: len(pages) / seconds[name] for name in methods}
+
+
+def warm_up(methods: dict[str, Callable[[str, str], object]], pages: list) -> None:
+    """One untimed pass of every method over every page. htmldate's text search calls dateparser,
+    which compiles its regular expressions per language on first use and caches them for the
+    process: without this pass, whichever method meets a language first pays for all of them."""
+    for method in methods.values():
+        for _, url, html, *_ in pages:
+            method(html, url)
