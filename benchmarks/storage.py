@@ -103,7 +103,7 @@ def size_table(pages: list[GeneratedPage], warc_bytes: int, plain: Archive, with
     rows = [
         ("raw HTML", raw, None, None),
         (f"gzipped WARC (warcio {version('warcio')}, per record)", warc_bytes, None, None),
-        ("archive, zstd level 9 per body (before)", vacuumed_size(plain, scratch), body_bytes(plain)[1], 0),
+        (f"archive, zstd level {LEVEL} per body, no dictionary", vacuumed_size(plain, scratch), body_bytes(plain)[1], 0),
         ("archive, per-outlet dictionaries, compacted", vacuumed_size(with_dicts, scratch), body_bytes(with_dicts)[1],
          dictionary_bytes(with_dicts)),
     ]
@@ -159,8 +159,8 @@ def timing(corpus: dict[str, list[GeneratedPage]], samples: int, size: int, page
         return compressor.compress(body) + compressor.flush()
 
     methods: dict[str, tuple[Callable, Callable]] = {
-        "zstd level 9": (lambda o, b: plain.compress(b), lambda o, c: read_plain.decompress(c)),
-        "zstd level 9 + outlet dictionary": (lambda o, b: with_dict[o].compress(b), lambda o, c: read_dict[o].decompress(c)),
+        f"zstd level {LEVEL}": (lambda o, b: plain.compress(b), lambda o, c: read_plain.decompress(c)),
+        f"zstd level {LEVEL} + outlet dictionary": (lambda o, b: with_dict[o].compress(b), lambda o, c: read_dict[o].decompress(c)),
         "gzip level 9 (warcio's)": (gzip_record, lambda o, c: zlib.decompress(c, zlib.MAX_WBITS + 16)),
     }
     pages = [p for pages in corpus.values() for p in pages[:pages_per_outlet]]

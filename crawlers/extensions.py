@@ -10,7 +10,7 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 from clippings.topic import load_topic
-from pipelines.archive import Archive
+from crawlers.writer import ArchiveWriter
 from pipelines.processing import Rejected
 
 COUNTS = {
@@ -29,7 +29,10 @@ class CrawlLog:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.topic = load_topic(crawler.settings["TOPIC_PATH"])
-        self.archive: Archive | None = None
+
+    @property
+    def writer(self) -> ArchiveWriter:
+        return ArchiveWriter.of(self.crawler)  # not in __init__: extensions are built one after the other
 
     @classmethod
     def from_crawler(cls, crawler: Crawler):
@@ -40,22 +43,21 @@ class CrawlLog:
         return extension
 
     def spider_opened(self, spider) -> None:
-        self.archive = Archive(self.crawler.settings["ARCHIVE_PATH"])
-        self.archive.sync_topic(self.topic)
+        archive = self.writer.archive
+        archive.sync_topic(self.topic)
         settings = self.crawler.settings
-        self.archive.start_run(spider.crawl_run_id, spider.name, self.topic, settings["USER_AGENT"], settings.getbool("ROBOTSTXT_OBEY"))
+        archive.start_run(spider.crawl_run_id, spider.name, self.topic, settings["USER_AGENT"], settings.getbool("ROBOTSTXT_OBEY"))
 
     def item_dropped(self, item, response, exception, spider) -> None:
         if not isinstance(exception, Rejected):
             return
-        self.archive.log_reject(item.url, exception.stage, exception.reason, spider.name, spider.crawl_run_id, item.capture_id)
+        self.writer.joining().log_reject(item.url, exception.stage, exception.reason, spider.name, spider.crawl_run_id, item.capture_id)
         self.crawler.stats.inc_value("clippings/rejects")
 
     def spider_closed(self, spider, reason: str) -> None:
         stats = self.crawler.stats
         counts = {column: stats.get_value(key, 0) for column, key in COUNTS.items()}
-        self.archive.finish_run(spider.crawl_run_id, reason, counts)
-        self.archive.close()
+        self.writer.archive.finish_run(spider.crawl_run_id, reason, counts)
 
 
 class ProgressDisplay:

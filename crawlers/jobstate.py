@@ -18,6 +18,8 @@ from scrapy.crawler import Crawler
 from scrapy.dupefilters import RFPDupeFilter
 from scrapy.exceptions import NotConfigured
 
+from crawlers.writer import ArchiveWriter, archive_committed, archive_rolled_back
+
 SCHEMA = """
     CREATE TABLE IF NOT EXISTS runs (crawl_run_id TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS finished_urls (url TEXT PRIMARY KEY);
@@ -49,8 +51,10 @@ class JobState:
     def finished_urls(self) -> set[str]:
         return {url for (url,) in self.conn.execute("SELECT url FROM finished_urls")}
 
-    def finish_url(self, url: str) -> None:
-        self.conn.execute("INSERT OR IGNORE INTO finished_urls (url) VALUES (?)", (url,))
+    def finish_urls(self, urls: list[str]) -> None:
+        with self.conn:  # one transaction: one fsync for the group
+            self.conn.execute("BEGIN")
+            self.conn.executemany("INSERT OR IGNORE INTO finished_urls (url) VALUES (?)", [(url,) for url in urls])
 
     def close(self) -> None:
         self.conn.close()
@@ -68,12 +72,14 @@ class JobState:
 
 class JobLog:
     """Extension: continues the killed run's crawl_run_id, records each URL once its outcome
-    is archived (item_scraped, item_dropped), and removes the state when the crawl finishes."""
+    is archived (item_scraped, item_dropped, then the commit of the group that holds it:
+    crawlers/writer.py), and removes the state when the crawl finishes."""
 
     def __init__(self, crawler: Crawler, path: str):
         self.crawler = crawler
         self.path = path
         self.state: JobState | None = None
+        self.uncommitted: list[str] = []  # finished URLs whose outcome awaits the group's commit
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> JobLog:
@@ -86,6 +92,8 @@ class JobLog:
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.url_finished, signal=signals.item_scraped)
         crawler.signals.connect(extension.url_finished, signal=signals.item_dropped)
+        crawler.signals.connect(extension.archive_committed, signal=archive_committed)
+        crawler.signals.connect(extension.archive_rolled_back, signal=archive_rolled_back)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
@@ -99,7 +107,19 @@ class JobLog:
             self.state.start(spider.crawl_run_id)
 
     def url_finished(self, item, response, spider, exception=None) -> None:
-        self.state.finish_url(item.url)
+        if ArchiveWriter.of(self.crawler).grouping:
+            self.uncommitted.append(item.url)
+        else:
+            self.state.finish_urls([item.url])
+
+    def archive_committed(self) -> None:
+        if self.uncommitted:
+            self.state.finish_urls(self.uncommitted)
+            self.uncommitted = []
+
+    def archive_rolled_back(self) -> None:
+        """Those URLs' outcomes were lost: the resumed crawl fetches them again."""
+        self.uncommitted = []
 
     def spider_closed(self, spider, reason: str) -> None:
         if reason == "finished":

@@ -77,10 +77,15 @@ ITEM_PIPELINES = {
 JOB_STATE_PATH = ""
 DUPEFILTER_CLASS = "crawlers.jobstate.JobDupeFilter"
 EXTENSIONS = {
+    "crawlers.writer.ArchiveWriter": 10,  # first: its commit at spider_closed precedes the others' closing
     "crawlers.jobstate.JobLog": 50,
     "crawlers.extensions.CrawlLog": 100,
     "crawlers.extensions.ProgressDisplay": 200,
 }
+# The crawl commits its archive writes in groups, one every this many seconds (crawlers/writer.py):
+# a commit per page cost a fifth of the crawl's process. A crash loses at most the open group,
+# whose URLs the job state does not count as finished. 0: every write commits at once.
+GROUP_COMMIT_SECONDS = 1.0
 # Extraction runs in this many worker processes (pipelines/pool.py), off Scrapy's event loop;
 # 0 runs it in the crawl's own process, on the event loop, as before.
 EXTRACTION_WORKERS = os.cpu_count() or 1

@@ -79,6 +79,33 @@ class Archive:
             raise
         self.conn.execute("COMMIT")
 
+    def hold(self) -> None:
+        """Open a transaction that the writes after it join (each transaction() block a
+        savepoint in it) until release(): many pages to a commit (crawlers/writer.py)."""
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN IMMEDIATE")
+
+    def release(self) -> bool:
+        """Commit what hold() opened; False when it is gone (SQLite rolls a transaction back
+        on some errors, a full disk among them) and its writes with it."""
+        if not self.conn.in_transaction:
+            self._forget_uncommitted()
+            return False
+        self.conn.execute("COMMIT")
+        return True
+
+    def discard(self) -> None:
+        """Roll back what hold() opened."""
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+        self._forget_uncommitted()
+
+    def _forget_uncommitted(self) -> None:
+        """Caches that may hold what a rolled-back transaction wrote: a dictionary id can be
+        given again to other bytes."""
+        self.codecs = Codecs(self._dictionary_bytes)
+        self._untrainable.clear()
+
     @contextmanager
     def snapshot(self) -> Iterator[None]:
         """Several reads that see one state of the archive (a read transaction: no lock taken)."""

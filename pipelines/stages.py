@@ -15,8 +15,8 @@ from scrapy.exceptions import DropItem
 
 from clippings.topic import Topic, load_topic
 from crawlers.items import FetchedPage, FetchFailure
+from crawlers.writer import ArchiveWriter
 from pipelines.archive import Archive
-from pipelines.compression import DictionaryPolicy
 from pipelines.processing import (
     Rejected, analyse_page, capture_page, check_respect, dedupe_page, store_page,
 )
@@ -41,20 +41,16 @@ class _TopicPipeline:
 
 
 class _ArchivePipeline(_TopicPipeline):
-    """Base for pipelines that read or write the archive: one connection per spider run."""
+    """Base for pipelines that read or write the archive: the crawl's one connection
+    (crawlers/writer.py), whose writes join the open group and are committed with it."""
 
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
-        self.archive_path = crawler.settings["ARCHIVE_PATH"]
-        self.dictionaries = DictionaryPolicy(crawler.settings.getint("COMPRESSION_DICTIONARY_SAMPLES"),
-                                             crawler.settings.getint("COMPRESSION_DICTIONARY_SIZE"))
-        self.archive: Archive | None = None
+        self.writer = ArchiveWriter.of(crawler)
 
-    def open_spider(self) -> None:
-        self.archive = Archive(self.archive_path, dictionaries=self.dictionaries)
-
-    def close_spider(self) -> None:
-        self.archive.close()
+    @property
+    def archive(self) -> Archive:
+        return self.writer.joining()
 
 
 class TakedownPipeline(_ArchivePipeline):
@@ -63,7 +59,6 @@ class TakedownPipeline(_ArchivePipeline):
     A takedown added while the crawl runs applies from the next item on."""
 
     def open_spider(self) -> None:
-        super().open_spider()
         self.takedowns, self.latest = Takedowns([]), None
 
     def process_item(self, item):
@@ -121,12 +116,10 @@ class AnalysePipeline(_ArchivePipeline):
         self.pool = ExtractionPool(crawler.settings.getint("EXTRACTION_WORKERS"))
 
     def open_spider(self) -> None:
-        super().open_spider()
         self.pool.start()
 
     def close_spider(self) -> None:
         self.pool.close()
-        super().close_spider()
 
     async def process_item(self, item: FetchedPage) -> FetchedPage:
         # The outlet's boilerplate as archived when the page leaves: pages in flight at the
@@ -144,7 +137,7 @@ class DedupePipeline(_ArchivePipeline):
 
 
 class StorePipeline(_ArchivePipeline):
-    """Writes the article (or the copy) with its mentions, one transaction each
+    """Writes the article (or the copy) with its mentions, all or nothing
     (pipelines.processing.store_page says which)."""
 
     def process_item(self, item: FetchedPage) -> FetchedPage:

@@ -148,7 +148,7 @@ def test_wayback_resumed_crawl_skips_urls_the_killed_run_archived(pywb_archive, 
     done = f"{NORTHFIELD}/2017/10/16/weinstein-accusers-speak-out/"
     state = JobState(tmp_path / "job.sqlite")
     state.start("20171101T000000Z-wayback-0000")
-    state.finish_url(done)
+    state.finish_urls([done])
     state.close()
     db, log = crawl_pywb(pywb_archive, tmp_path, "-s", f"JOB_STATE_PATH={tmp_path / 'job.sqlite'}")
     assert "Resuming crawl run 20171101T000000Z-wayback-0000" in log
