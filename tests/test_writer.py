@@ -110,4 +110,4 @@ def test_another_writer_gets_its_turn_while_pages_keep_coming(writer):
         time.sleep(0.002)
     other.join()
     # Measured: 0.33 s (the first commit, then the first poll in the gap); without the gap, 5 s and more.
-    assert stop.is_set() and time.monotonic() - started < 2
+    assert stop.is_set() and time.monotonic() - started < 3
