@@ -166,12 +166,13 @@ class Archive:
 
     # --- captures -------------------------------------------------------
 
-    def add_capture(self, page: FetchedPage, content_sha256: str) -> tuple[int, bool]:
+    def add_capture(self, page: FetchedPage, content_sha256: str, train_dictionaries: bool = True) -> tuple[int, bool]:
         """Store the raw page unless this URL gave these exact bytes from this source before; (id, is_new).
 
         A redirect is its own capture (requested URL, final URL); its body is shared with
         every other capture of the same bytes. A new body is compressed with its outlet's
-        dictionary; an outlet without one gets it once it has enough bodies to train on.
+        dictionary; an outlet without one gets it once it has enough bodies to train on (here,
+        unless `train_dictionaries` is False: the crawl trains off its event loop, needs_dictionary()).
         """
         existing = self.row(
             "SELECT id FROM captures WHERE url = ? AND content_sha256 = ? AND source = ?",
@@ -195,7 +196,7 @@ class Archive:
                  "outlet_id": page.outlet_id, "record_file": page.record_file,
                  "record_offset": page.record_offset, "record_length": page.record_length}
             )
-        if new_body and dictionary_id is None and self._ready_to_train(page.outlet_id):
+        if train_dictionaries and new_body and dictionary_id is None and self._ready_to_train(page.outlet_id):
             self.train_dictionary(page.outlet_id)
         return table.last_pk, True
 
@@ -251,19 +252,31 @@ class Archive:
         ).fetchall()
         return [self.codecs.decompress(body, compression) for body, compression in rows]
 
+    def needs_dictionary(self, outlet_id: str | None) -> bool:
+        """The outlet has no dictionary and enough bodies to train one."""
+        return outlet_id is not None and self.dictionary_for(outlet_id) is None and self._ready_to_train(outlet_id)
+
     def train_dictionary(self, outlet_id: str) -> int | None:
         """Train the outlet's dictionary unless it has one; its id, or None when there was too little
-        to learn from. Trained outside the write lock: another writer may have trained one meanwhile."""
+        to learn from."""
+        samples = self.dictionary_samples(outlet_id)
+        return self.add_dictionary(outlet_id, len(samples), train(samples, self.dictionaries.size))
+
+    def dictionary_samples(self, outlet_id: str) -> list[bytes]:
+        """The bodies an outlet's dictionary is trained on (pipelines.compression.train)."""
         with self.snapshot():
-            samples = self._samples(outlet_id, self.dictionaries.samples)
-        dictionary = train(samples, self.dictionaries.size)
+            return self._samples(outlet_id, self.dictionaries.samples)
+
+    def add_dictionary(self, outlet_id: str, samples: int, dictionary: bytes | None) -> int | None:
+        """Keep a dictionary trained on `samples` bodies (None: too little to learn from); its id.
+        Trained outside the write lock: another writer may have trained one meanwhile, which stands."""
         if dictionary is None:
-            self._untrainable[outlet_id] = len(samples)
+            self._untrainable[outlet_id] = samples
             return None
         with self.transaction():
             if (known := self.dictionary_for(outlet_id)) is not None:
                 return known
-            return self._store_dictionary(outlet_id, len(samples), dictionary)
+            return self._store_dictionary(outlet_id, samples, dictionary)
 
     def _store_dictionary(self, outlet_id: str, samples: int, dictionary: bytes) -> int:
         return self.db["compression_dictionaries"].insert(

@@ -104,12 +104,13 @@ def analyse_page(page: FetchedPage, matcher: TopicMatcher, min_words: int = MIN_
 # --- the writer's part: one archive connection --------------------------------
 
 
-def capture_page(archive: Archive, topic: Topic, page: FetchedPage) -> None:
-    """Keep the raw page (compressed) with its provenance; sets capture_id and outlet_id."""
+def capture_page(archive: Archive, topic: Topic, page: FetchedPage, train_dictionaries: bool = True) -> None:
+    """Keep the raw page (compressed) with its provenance; sets capture_id and outlet_id.
+    `train_dictionaries`: see Archive.add_capture."""
     outlet = topic.outlet_for(page.final_url)
     page.outlet_id = outlet.id if outlet else None
     digest = hashlib.sha256(page.body).hexdigest()
-    page.capture_id, page.capture_is_new = archive.add_capture(page, digest)
+    page.capture_id, page.capture_is_new = archive.add_capture(page, digest, train_dictionaries)
 
 
 def dedupe_page(archive: Archive, page: FetchedPage) -> None:

@@ -2,13 +2,16 @@
 
 takedown -> failure log -> respect -> capture -> analyse (extract, topic) -> dedupe -> store.
 Each is a thin wrapper around pipelines/processing.py, the code path import and reextract share.
-Only analysis awaits (a worker process, pipelines/pool.py); every other step is synchronous,
-and Scrapy runs a page's synchronous steps one after the other without returning to the event
-loop, so no other page's writes come between a page's dedupe and its store.
+Analysis awaits a worker process (pipelines/pool.py), and capture, once an outlet, the training of
+its compression dictionary; dedupe and store are synchronous, and Scrapy runs a page's synchronous
+steps one after the other without returning to the event loop, so no other page's writes come
+between a page's dedupe and its store.
 An expected reject raises Rejected(stage, reason): crawlers.extensions.RejectLog records it in the `rejects` table.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -17,6 +20,7 @@ from clippings.topic import Topic, load_topic
 from crawlers.items import FetchedPage, FetchFailure
 from crawlers.writer import ArchiveWriter
 from pipelines.archive import Archive
+from pipelines.compression import train
 from pipelines.processing import (
     Rejected, analyse_page, capture_page, check_respect, dedupe_page, store_page,
 )
@@ -93,12 +97,30 @@ class RespectPipeline:
 
 class CapturePipeline(_ArchivePipeline):
     """Every fetched page is kept raw (compressed), with its provenance. An outlet's pages are
-    compressed with a dictionary trained on its first COMPRESSION_DICTIONARY_SAMPLES pages."""
+    compressed with a dictionary trained on its first COMPRESSION_DICTIONARY_SAMPLES pages,
+    in a thread (zstd releases the GIL), so that the event loop goes on meanwhile: the
+    outlet's pages captured during the training stay plain until `clippings compact`."""
 
-    def process_item(self, item: FetchedPage) -> FetchedPage:
-        capture_page(self.archive, self.topic, item)
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler)
+        self.training: set[str] = set()  # outlets whose dictionary is being trained
+
+    async def process_item(self, item: FetchedPage) -> FetchedPage:
+        capture_page(self.archive, self.topic, item, train_dictionaries=False)
         self.count("captures_added" if item.capture_is_new else "captures_known")
+        outlet = item.outlet_id
+        if item.capture_is_new and outlet not in self.training and self.archive.needs_dictionary(outlet):
+            await self._train(outlet)
         return item
+
+    async def _train(self, outlet_id: str) -> None:
+        self.training.add(outlet_id)
+        try:
+            samples = self.archive.dictionary_samples(outlet_id)
+            dictionary = await asyncio.to_thread(train, samples, self.writer.dictionaries.size)
+            self.archive.add_dictionary(outlet_id, len(samples), dictionary)
+        finally:
+            self.training.discard(outlet_id)
 
 
 class AnalysePipeline(_ArchivePipeline):

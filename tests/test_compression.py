@@ -110,7 +110,8 @@ def test_outlet_gets_a_dictionary_once_it_has_enough_bodies(tmp_path):
 
 
 def test_crawl_trains_the_outlets_dictionary_under_its_settings(tmp_path):
-    """A real `scrapy crawl`: the capture pipeline reads the settings and trains as it stores."""
+    """A real `scrapy crawl`: the capture pipeline reads the settings and trains as it stores
+    (in a thread: pages captured while it trains stay plain)."""
     routes = {f"/{DAY}/story-{n}/": page(html(page_html("faults", n).decode())) for n in range(12)}
     with site_with_sitemap(routes) as site:
         db, log = scrapy_crawl("sitemaps", tmp_path, site.topic(), "-s", "COMPRESSION_DICTIONARY_SAMPLES=8",
@@ -118,7 +119,8 @@ def test_crawl_trains_the_outlets_dictionary_under_its_settings(tmp_path):
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT outlet_id, samples FROM compression_dictionaries").fetchall() == [("faults", 8)]
     conn.close()
-    assert compressions(db) == {"zstd": 8, "zstd+dict:1": 4}
+    counts = compressions(db)
+    assert set(counts) <= {"zstd", "zstd+dict:1"} and sum(counts.values()) == 12 and counts["zstd"] >= 8
     assert_every_body_reads_back(db)
 
 
