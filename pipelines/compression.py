@@ -22,12 +22,13 @@ WITH_DICTIONARY = "zstd+dict:"
 # 0.41x, storage benchmark, 12 outlets) in half the time (0.64 ms a body against 1.32 ms), which
 # the crawl's own process spends on every page; level 3 gave 0.48x, level 4 0.44x, level 6 0.42x.
 LEVEL = 5
-# Measured on the storage benchmark's 24 outlets (BENCHMARKS.md): 64 samples of about 166 kB
-# train a dictionary in 0.4 to 1.6 s (shared machine). 128 and 192 KiB gave the fewest bytes per
-# capture, dictionaries included, within 2% of each other and in either order between runs;
-# 64 KiB gave 25% more, 384 KiB 5% more. 128 KiB is the smaller of the two.
+# Measured on the storage benchmark's 24 outlets of 90 pages (BENCHMARKS.md), with the fixed COVER
+# parameters below: bodies took 11,960 bytes a capture with 128 KiB dictionaries, 10,190 with
+# 192 KiB and 9,440 with 256 KiB (dictionaries apart: 14,222 bytes a capture in all at 256 KiB
+# against 15,337 at 128 KiB); the dictionary's own bytes count less the more pages an outlet has,
+# so 256 KiB, where 384 KiB gave less than 1% more. Training takes about as long at either size.
 DICTIONARY_SAMPLES = 64
-DICTIONARY_SIZE = 128 * 1024
+DICTIONARY_SIZE = 256 * 1024
 # zstd's COVER parameters, fixed rather than searched for: on 6 of the storage benchmark's outlets,
 # training took 0.61 s instead of 3.03 s (it runs in the crawl's own process, once an outlet) for
 # 1.2% more bytes per outlet, dictionary included.
@@ -77,7 +78,7 @@ class Codecs:
     """Compressors and decompressors with a dictionary, kept for the dictionaries used last: a
     dictionary's bytes never change under its id. `load(id)` returns them from the archive.
 
-    A level-9 compressor with a 192 KiB dictionary held 6.6 MB once used (a decompressor about
+    A level-5 compressor with a 256 KiB dictionary holds 6.3 MB once used (a decompressor about
     0.3 MB): a crawl of many outlets keeps the latest COMPRESSORS_KEPT, and makes one
     again in a few milliseconds when an outlet comes back."""
 
