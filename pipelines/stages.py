@@ -60,7 +60,8 @@ class _ArchivePipeline(_TopicPipeline):
 class TakedownPipeline(_ArchivePipeline):
     """Pages and failures at URLs a takedown covers are dropped before anything is recorded:
     not captured, not logged as rejects or failures (the takedowns table accounts for them).
-    A takedown added while the crawl runs applies from the next item on."""
+    A takedown added while the crawl runs applies from the next group of writes on
+    (crawlers/writer.py): the crawl sees the archive as its group began."""
 
     def open_spider(self) -> None:
         self.takedowns, self.latest = Takedowns([]), None
