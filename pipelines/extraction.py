@@ -15,6 +15,7 @@ import lxml.etree
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 import trafilatura
 from htmldate import find_date
+from htmldate.extractors import get_external_parser, month_words
 from lxml import html as lxml_html
 from trafilatura import metadata as trafilatura_metadata
 from trafilatura.settings import Document
@@ -541,6 +542,19 @@ def detect_language(text: str, tree: lxml_html.HtmlElement) -> str | None:
 @functools.cache
 def _language_identifier() -> LanguageIdentifier:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+# No dateparser locale reads this as a date, so each of them is loaded and compiled in trying.
+NOT_A_DATE = "12 xyzzy 2017"
+
+
+def load_models() -> None:
+    """Load what extraction otherwise loads on first use, in every process: py3langid's model
+    (LZMA, about 0.3 s) and every dateparser locale htmldate's text search may try, with its
+    compiled expressions (about 1 s). Results do not change: the same loaded once, earlier."""
+    _language_identifier()
+    month_words()
+    get_external_parser().get_date_data(NOT_A_DATE)
 
 
 def count_words(text: str) -> int:
