@@ -397,24 +397,35 @@ def has_article_metadata(tree: lxml_html.HtmlElement) -> bool:
 
 
 def _page_type(tree: lxml_html.HtmlElement) -> str | None:
-    og_type = tree.xpath('string(//meta[@property="og:type"]/@content)').strip().lower()
+    og_type = (_first_attribute(tree, "meta", ("property", "og:type"), "content") or "").strip().lower()
     return og_type or None
 
 
 def _headline(tree: lxml_html.HtmlElement) -> str | None:
     """The headline as the page states it in metadata, which rarely carries a site suffix."""
-    for xpath in ('//meta[@property="og:title"]/@content', '//meta[@name="twitter:title"]/@content'):
-        values = tree.xpath(xpath)
-        if values and values[0].strip():
-            return values[0].strip()
+    for marked in (("property", "og:title"), ("name", "twitter:title")):
+        value = _first_attribute(tree, "meta", marked, "content")
+        if value and value.strip():
+            return value.strip()
     return None
 
 
 def _canonical_link(tree: lxml_html.HtmlElement, url: str) -> str | None:
-    for xpath in ('//link[@rel="canonical"]/@href', '//meta[@property="og:url"]/@content'):
-        values = tree.xpath(xpath)
-        if values and values[0].strip():
-            return urljoin(url, values[0].strip())
+    for tag, marked, attribute in (("link", ("rel", "canonical"), "href"), ("meta", ("property", "og:url"), "content")):
+        value = _first_attribute(tree, tag, marked, attribute)
+        if value and value.strip():
+            return urljoin(url, value.strip())
+    return None
+
+
+def _first_attribute(tree: lxml_html.HtmlElement, tag: str, marked: tuple[str, str], attribute: str) -> str | None:
+    """The `attribute` of the document's first <tag> marked so (`marked`: an attribute and its
+    value) that has one: what the XPath //tag[@name="value"]/@attribute finds first. The walk
+    stops there (such tags are in the head), where XPath would walk the whole tree."""
+    name, value = marked
+    for element in tree.getroottree().iter(tag):
+        if element.get(name) == value and (found := element.get(attribute)) is not None:
+            return found
     return None
 
 
@@ -637,6 +648,8 @@ def load_models() -> None:
 def count_words(text: str) -> int:
     """Words separated by spaces, plus CJK text at two characters a word."""
     cjk = len(CJK.findall(text))
+    if not cjk:
+        return len(text.split())
     return len(CJK.sub(" ", text).split()) + (cjk + 1) // 2
 
 

@@ -9,6 +9,7 @@ from trafilatura import metadata as trafilatura_metadata
 
 from pipelines.extraction import (
     NotAnArticle,
+    _first_attribute,
     clean_title,
     drop_inline_promotions,
     drop_leading_byline,
@@ -312,3 +313,19 @@ def test_page_author_reads_as_trafilatura_extract_author(body, author):
     Python rather than in XPath: the same answer on every case."""
     tree = html_page(body)
     assert page_author(tree) == trafilatura_metadata.extract_author(tree) == author
+
+
+@pytest.mark.parametrize(
+    "head, body",
+    [
+        ('<meta property="og:title" content="First"><meta property="og:title" content="Second">', ""),
+        ('<meta property="og:title"><meta property="og:title" content="Has content">', ""),
+        ('<meta name="og:title" content="Wrong key"><meta property="og:title" content=" ">', ""),
+        ("", '<meta property="og:title" content="In the body">'),
+        ('<meta property="og:url" content="/a">', ""),
+    ],
+)
+def test_first_attribute_finds_what_the_xpath_finds_first(head, body):
+    tree = html_page(body, head)
+    found = tree.xpath('//meta[@property="og:title"]/@content')
+    assert _first_attribute(tree, "meta", ("property", "og:title"), "content") == (found[0] if found else None)
