@@ -2,7 +2,7 @@
 benchmark's pages, with extraction in worker processes and in-process, beside trafilatura alone
 on the same pages, in one run.
 
-    python -m benchmarks.crawl_throughput [DATA_DIR] [--pages 2000] [--small 500] [--outlets 8]
+    python -m benchmarks.crawl_throughput [DATA_DIR] [--pages 2000] [--small 500] [--outlets 8] [--workers-only]
 
 The mirror serves each of the 91 pages (DATA_DIR, default ../shared/bench/extraction) under many
 URLs: copy K of a page is at http://127.0.0.1X:PORT/cK/PAGE_ID/ORIGINAL_PATH, spread over
@@ -16,7 +16,12 @@ relevance passes nearly every article page and the whole store path runs.
 Prints pages per second of each crawl (pages fetched / Scrapy's elapsed time) against
 trafilatura.extract on the same pages in this process, the archive's counts, the peak memory of
 the crawl's process tree (Scrapy plus the extraction workers: summed RSS, and summed PSS, which
-counts pages the processes share once) at two sizes, and the machine's load average.
+counts pages the processes share once) at two sizes, and the machine's load average. Then the CPU
+time a fetched page costs in each part of the crawl's process tree (the crawl's process, the
+fork server, the extraction workers; read from /proc every 0.2 s, a process's last reading
+standing for it once it has exited) against trafilatura.extract's CPU time a page in this
+process: on N cores a crawl can go at most N x trafilatura's CPU / the crawl's CPU times
+trafilatura's speed. --workers-only runs the crawl with the default workers alone.
 """
 
 from __future__ import annotations
