@@ -123,7 +123,8 @@ def extract_article(
     if is_front_page(url):
         raise NotAnArticle(FRONT_PAGE)
     document = read_metadata(tree, url)
-    stated = stated_body(tree)
+    json_ld = list(json_ld_articles(tree))  # read once for the body, the flags and the date
+    stated = stated_body(tree, json_ld)
     body = extract_body(html, url)
     flags = []
     if stated and count_words(stated) >= 2 * count_words(body) and not is_cut_off(stated):
@@ -146,19 +147,20 @@ def extract_article(
         canonical_hint=_canonical_link(tree, url),
         title=title,
         authors=authors,
-        published=date_page(tree, url, listing_dates, captured_at),
+        published=date_page(tree, url, listing_dates, captured_at, json_ld),
         language=detect_language(text, tree),
         sitename=document.sitename,
         description=document.description,
         text=text,
         page_type=page_type,
-        text_flags=flags + text_flags(text, tree, stated),
+        text_flags=flags + text_flags(text, tree, stated, json_ld),
     )
 
 
-def stated_body(tree: lxml_html.HtmlElement) -> str:
-    """The body a page states in JSON-LD articleBody (some sites put HTML in it), or ""."""
-    for node in json_ld_articles(tree):
+def stated_body(tree: lxml_html.HtmlElement, json_ld: list[dict] | None = None) -> str:
+    """The body a page states in JSON-LD articleBody (some sites put HTML in it), or "".
+    `json_ld`: the page's json_ld_articles, when the caller has read them already."""
+    for node in json_ld_articles(tree) if json_ld is None else json_ld:
         body = node.get("articleBody")
         if isinstance(body, str) and body.strip():
             if "<" in body:
@@ -167,7 +169,7 @@ def stated_body(tree: lxml_html.HtmlElement) -> str:
     return ""
 
 
-def text_flags(text: str, tree: lxml_html.HtmlElement, stated: str = "") -> list[str]:
+def text_flags(text: str, tree: lxml_html.HtmlElement, stated: str = "", json_ld: list[dict] | None = None) -> list[str]:
     """What makes the stored text less than a full article, so it is flagged rather than
     passed off as one: `thin` (under THIN_WORDS), `paywalled` (schema.org isAccessibleForFree
     false, or a subscription prompt ending the text), `truncated` (the text ends in an
@@ -177,7 +179,8 @@ def text_flags(text: str, tree: lxml_html.HtmlElement, stated: str = "") -> list
     if words < THIN_WORDS:
         flags.append("thin")
     last_lines = "\n".join(text.splitlines()[-2:])
-    if any(_says_not_free(node.get("isAccessibleForFree")) for node in json_ld_articles(tree)) or PAYWALL_PROMPT.search(last_lines):
+    articles = json_ld_articles(tree) if json_ld is None else json_ld
+    if any(_says_not_free(node.get("isAccessibleForFree")) for node in articles) or PAYWALL_PROMPT.search(last_lines):
         flags.append("paywalled")
     if is_cut_off(text) or count_words(stated) >= 2 * words:
         flags.append("truncated")
@@ -320,12 +323,13 @@ def date_page(
     url: str,
     listing_dates: dict[str, str] | None = None,
     captured_at: str | None = None,
+    json_ld: list[dict] | None = None,
 ) -> PublicationDate:
     """The publication date with its provenance (pipelines/dating.py); htmldate's reading of
     the page, in its extensive mode and preferring an original to an updated date, is one signal."""
     last_day = (captured_at or dt.date.today().isoformat())[:10]
     htmldate_value = find_date(tree, url=url, original_date=True, extensive_search=True, max_date=last_day)
-    return date_publication(tree, url, htmldate_value, listing_dates, not_after=captured_at)
+    return date_publication(tree, url, htmldate_value, listing_dates, not_after=captured_at, json_ld=json_ld)
 
 
 def decode_html(html: str | bytes, content_type: str | None = None) -> str:
