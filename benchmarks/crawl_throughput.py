@@ -2,7 +2,7 @@
 benchmark's pages, with extraction in worker processes and in-process, beside trafilatura alone
 on the same pages, in one run.
 
-    python -m benchmarks.crawl_throughput [DATA_DIR] [--pages 2000] [--small 500] [--outlets 8]
+    python -m benchmarks.crawl_throughput [DATA_DIR] [--pages 2000] [--small 500] [--outlets 8] [--workers-only]
 
 The mirror serves each of the 91 pages (DATA_DIR, default ../shared/bench/extraction) under many
 URLs: copy K of a page is at http://127.0.0.1X:PORT/cK/PAGE_ID/ORIGINAL_PATH, spread over
@@ -16,7 +16,12 @@ relevance passes nearly every article page and the whole store path runs.
 Prints pages per second of each crawl (pages fetched / Scrapy's elapsed time) against
 trafilatura.extract on the same pages in this process, the archive's counts, the peak memory of
 the crawl's process tree (Scrapy plus the extraction workers: summed RSS, and summed PSS, which
-counts pages the processes share once) at two sizes, and the machine's load average.
+counts pages the processes share once) at two sizes, and the machine's load average. Then the CPU
+time a fetched page costs in each part of the crawl's process tree (the crawl's process, the
+fork server, the extraction workers; read from /proc every 0.2 s, a process's last reading
+standing for it once it has exited) against trafilatura.extract's CPU time a page in this
+process: on N cores a crawl can go at most N x trafilatura's CPU / the crawl's CPU times
+trafilatura's speed. --workers-only runs the crawl with the default workers alone.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ import trafilatura
 import yaml
 
 from benchmarks.extraction import DEFAULT_DATA, load_pages
+from benchmarks.processes import cpu_seconds, descendants, process_tree
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 FIRST_PARAGRAPH = re.compile(r"<p(?:\s[^>]*)?>\s*(?=[^<]{80})", re.IGNORECASE)
@@ -99,7 +105,7 @@ class MirrorServer:
         return f"{self.hosts[outlet]}:{self.ports[outlet]}"
 
     def cpu_seconds(self) -> float:
-        return _cpu_seconds(self.process.pid)
+        return cpu_seconds(self.process.pid)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -148,27 +154,6 @@ def topic_file(server: MirrorServer, path: Path) -> None:
 # --- measuring ------------------------------------------------------------------------------
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def process_tree(root: int) -> list[int]:
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError):
-                continue
-    tree, added = {root}, True
-    while added:
-        children = {pid for pid, parent in parents.items() if parent in tree} - tree
-        tree |= children
-        added = bool(children)
-    return sorted(tree)
-
-
 def tree_memory(root: int) -> tuple[int, int]:
     """(summed RSS, summed PSS) of the process tree, in kB."""
     rss = pss = 0
@@ -185,18 +170,30 @@ def tree_memory(root: int) -> tuple[int, int]:
     return rss, pss
 
 
-class MemorySampler(threading.Thread):
-    """Peak summed RSS and PSS of a process tree, sampled every 0.2 s until stopped."""
+class TreeSampler(threading.Thread):
+    """Peak summed RSS and PSS of a process tree, and the CPU seconds each of its processes has
+    used (the last reading before it exited), sampled every 0.2 s until stopped."""
 
     def __init__(self, root: int):
         super().__init__(daemon=True)
         self.root, self.peak_rss, self.peak_pss = root, 0, 0
+        self.cpu: dict[int, tuple[int, float]] = {}  # pid: (depth below the crawl's process, CPU s)
         self.stopped = threading.Event()
 
     def run(self) -> None:
         while not self.stopped.wait(0.2):
             rss, pss = tree_memory(self.root)
             self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
+            for pid, depth in {self.root: 0, **descendants(self.root)}.items():
+                try:
+                    self.cpu[pid] = (depth, cpu_seconds(pid))
+                except OSError:
+                    continue
+
+    def cpu_at(self, depth: int) -> float:
+        """CPU seconds of the tree's processes at this depth: 0 the crawl's process, 1 the fork
+        server, 2 the extraction workers."""
+        return sum(seconds for at, seconds in self.cpu.values() if at == depth)
 
 
 @dataclass
@@ -211,6 +208,7 @@ class CrawlResult:
     counts: dict[str, int]
     server_cpu: float
     load: tuple[float, float]
+    cpu: tuple[float, float, float]  # CPU seconds: the crawl's process, the fork server, the workers
 
     @property
     def pages_per_second(self) -> float:
@@ -237,7 +235,7 @@ def crawl(server: MirrorServer, count: int, workers: str, where: Path, concurren
         command += ["-s", f"{name}={value}"]
     load_before, server_before, started = os.getloadavg()[0], server.cpu_seconds(), time.perf_counter()
     process = subprocess.Popen(command, cwd=CHECKOUT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    sampler = MemorySampler(process.pid)
+    sampler = TreeSampler(process.pid)
     sampler.start()
     _, stderr = process.communicate()
     sampler.stopped.set()
@@ -251,6 +249,7 @@ def crawl(server: MirrorServer, count: int, workers: str, where: Path, concurren
         workers, count, stats["response_received_count"] - stats.get("robotstxt/response_count", 0),
         stats["elapsed_time_seconds"], wall, sampler.peak_rss / 1024, sampler.peak_pss / 1024,
         archive_counts(where / "archive.db"), server.cpu_seconds() - server_before, (load_before, os.getloadavg()[0]),
+        (sampler.cpu_at(0), sampler.cpu_at(1), sampler.cpu_at(2)),
     )
 
 
@@ -270,15 +269,16 @@ def archive_counts(db: Path) -> dict[str, int]:
         conn.close()
 
 
-def trafilatura_alone(mirror: Mirror, urls: list[str]) -> float:
+def trafilatura_alone(mirror: Mirror, urls: list[str]) -> tuple[float, float]:
     """Pages per second of trafilatura.extract on the mirror's pages, one process, as
-    benchmarks/extraction.py calls it (include_comments=False); decoding not timed."""
+    benchmarks/extraction.py calls it (include_comments=False), and its CPU seconds a page;
+    decoding not timed."""
     pages = [(url, mirror.body(urlsplit(url).path).decode("utf-8")) for url in urls]
     trafilatura.extract(pages[0][1], url=pages[0][0], include_comments=False)  # warm-up
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for url, html in pages:
         trafilatura.extract(html, url=url, include_comments=False)
-    return len(pages) / (time.perf_counter() - started)
+    return len(pages) / (time.perf_counter() - started), (time.process_time() - cpu_started) / len(pages)
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -291,6 +291,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--small", type=int, default=500, help="the smaller crawl, for memory (default 500)")
     parser.add_argument("--outlets", type=int, default=8, help="loopback hosts serving the mirror (default 8)")
     parser.add_argument("--concurrency", type=int, default=32, help="CONCURRENT_REQUESTS (and per domain)")
+    parser.add_argument("--workers-only", action="store_true",
+                        help="only the crawl with the default workers (no in-process crawl, no smaller crawl)")
     args = parser.parse_args(argv)
     if not (args.data / "ground-truth.json").exists():
         parser.error(f"no ground-truth.json in {args.data}: give the benchmark folder as DATA")
@@ -301,33 +303,57 @@ def main(argv: list[str] | None = None) -> None:
     try:
         with tempfile.TemporaryDirectory() as scratch:
             baseline = trafilatura_alone(mirror, server.urls(args.pages))
+            runs = ["default"] if args.workers_only else ["default", "0"]
             crawls = [crawl(server, args.pages, workers, Path(scratch, f"{workers}-{args.pages}"), args.concurrency)
-                      for workers in ("default", "0")]
-            crawls.append(crawl(server, args.small, "default", Path(scratch, f"default-{args.small}"), args.concurrency))
+                      for workers in runs]
+            if not args.workers_only:
+                crawls.append(crawl(server, args.small, "default", Path(scratch, f"default-{args.small}"), args.concurrency))
             baseline_again = trafilatura_alone(mirror, server.urls(args.pages))
     finally:
         server.stop()
-    print(report(crawls, (baseline + baseline_again) / 2, (baseline, baseline_again)))
+    print(report(crawls, (baseline, baseline_again)))
+    print()
+    print(cpu_report(crawls, (baseline[1] + baseline_again[1]) / 2))
 
 
-def report(crawls: list[CrawlResult], baseline: float, runs: tuple[float, float]) -> str:
+def report(crawls: list[CrawlResult], runs: tuple[tuple[float, float], tuple[float, float]]) -> str:
+    baseline = (runs[0][0] + runs[1][0]) / 2
     lines = [
         "| run | pages | pages/s | vs trafilatura alone | wall s | peak RSS (tree) MB | peak PSS (tree) MB | load before -> after | mirror server CPU s |",
         "|---|---|---|---|---|---|---|---|---|",
         f"| trafilatura.extract alone, one process | {crawls[0].pages} | {baseline:.1f} | 1.00x | - | - | - | - | - |",
     ]
     for run in crawls:
-        name = f"scrapy crawl, EXTRACTION_WORKERS={'default (' + str(os.cpu_count()) + ')' if run.workers == 'default' else run.workers}"
-        lines.append(f"| {name} | {run.fetched} | {run.pages_per_second:.1f} | {run.pages_per_second / baseline:.2f}x "
+        lines.append(f"| {_run_name(run)} | {run.fetched} | {run.pages_per_second:.1f} | {run.pages_per_second / baseline:.2f}x "
                      f"| {run.wall:.1f} | {run.peak_rss_mb:.0f} | {run.peak_pss_mb:.0f} | {run.load[0]:.2f} -> {run.load[1]:.2f} "
                      f"| {run.server_cpu:.1f} |")
-    lines.append(f"\ntrafilatura alone before and after the crawls: {runs[0]:.1f} and {runs[1]:.1f} pages/s (mean above)")
+    lines.append(f"\ntrafilatura alone before and after the crawls: {runs[0][0]:.1f} and {runs[1][0]:.1f} pages/s (mean above)")
     big, small = crawls[0], crawls[-1]
-    lines.append(f"peak PSS at {big.pages} pages / at {small.pages} pages: {big.peak_pss_mb / small.peak_pss_mb:.2f}"
-                 f" (RSS {big.peak_rss_mb / small.peak_rss_mb:.2f})")
+    if big is not small:
+        lines.append(f"peak PSS at {big.pages} pages / at {small.pages} pages: {big.peak_pss_mb / small.peak_pss_mb:.2f}"
+                     f" (RSS {big.peak_rss_mb / small.peak_rss_mb:.2f})")
     for run in crawls:
         lines.append(f"archive, workers {run.workers}, {run.pages} pages: {run.counts}")
     return "\n".join(lines)
+
+
+def cpu_report(crawls: list[CrawlResult], baseline_cpu: float) -> str:
+    """CPU milliseconds a fetched page, by process, against trafilatura.extract's in one process.
+    On N cores a crawl can reach at most N x (trafilatura's CPU / the crawl's CPU) times its speed."""
+    lines = [
+        "| run | crawl's process ms/page | fork server ms/page | workers ms/page | all ms/page | all vs trafilatura's CPU |",
+        "|---|---|---|---|---|---|",
+        f"| trafilatura.extract alone, one process | - | - | - | {baseline_cpu * 1000:.1f} | 1.00x |",
+    ]
+    for run in crawls:
+        per_page = [seconds * 1000 / run.fetched for seconds in run.cpu]
+        lines.append(f"| {_run_name(run)}, {run.fetched} pages | {per_page[0]:.1f} | {per_page[1]:.1f} | {per_page[2]:.1f} "
+                     f"| {sum(per_page):.1f} | {sum(per_page) / (baseline_cpu * 1000):.2f}x |")
+    return "\n".join(lines)
+
+
+def _run_name(run: CrawlResult) -> str:
+    return f"scrapy crawl, EXTRACTION_WORKERS={'default (' + str(os.cpu_count()) + ')' if run.workers == 'default' else run.workers}"
 
 
 if __name__ == "__main__":

@@ -124,13 +124,17 @@ def date_publication(
     htmldate_value: str | None = None,
     listing_dates: dict[str, str] | None = None,
     not_after: str | None = None,
+    json_ld: list[dict] | None = None,
 ) -> PublicationDate:
     """Collect every date signal of a page and choose the most trusted publication date.
 
     `not_after` is when the page was captured (by a web archive, or fetched): a signal
     dated later cannot be the publication date. It stays among the candidates, marked so.
+    `json_ld`: the page's json_ld_articles, when the caller has read them already.
     """
-    candidates = list(_page_candidates(tree)) if tree is not None else []
+    if tree is not None and json_ld is None:
+        json_ld = list(json_ld_articles(tree))
+    candidates = list(_page_candidates(tree, json_ld)) if tree is not None else []
     if url_date := date_from_url(url) or date_from_status_id(url):
         candidates.append(DateCandidate("url", url_date))
     if htmldate_value and (value := normalise_date(htmldate_value)):
@@ -212,8 +216,8 @@ def _bounded(candidate: DateCandidate, last_day: str) -> DateCandidate:
     return candidate
 
 
-def _page_candidates(tree: lxml_html.HtmlElement) -> Iterator[DateCandidate]:
-    yield from _json_ld_candidates(tree)
+def _page_candidates(tree: lxml_html.HtmlElement, json_ld: list[dict]) -> Iterator[DateCandidate]:
+    yield from _json_ld_candidates(json_ld)
     yield from _meta_candidates(tree)
     for element in tree.xpath('//*[@itemprop="datePublished"]'):
         raw = element.get("datetime") or element.get("content") or element.text_content()
@@ -222,8 +226,8 @@ def _page_candidates(tree: lxml_html.HtmlElement) -> Iterator[DateCandidate]:
             break
 
 
-def _json_ld_candidates(tree: lxml_html.HtmlElement) -> Iterator[DateCandidate]:
-    for node in json_ld_articles(tree):
+def _json_ld_candidates(json_ld: list[dict]) -> Iterator[DateCandidate]:
+    for node in json_ld:
         for key, kind in (("datePublished", "published"), ("dateModified", "modified")):
             if value := normalise_date(node.get(key)):
                 yield DateCandidate("json-ld", value, kind)

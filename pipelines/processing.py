@@ -95,10 +95,17 @@ def analyse_page(page: FetchedPage, matcher: TopicMatcher, min_words: int = MIN_
                  boilerplate: frozenset[str] = frozenset()) -> FetchedPage:
     """Respect, extract and relate to the topic: the page with .article and .topic_match filled
     in, or Rejected with the stage and the reason."""
-    check_respect(page)
-    page.article = extract_page(page, min_words, boilerplate)
-    page.topic_match = match_topic(page.article, matcher)
+    page.article, page.topic_match = page_analysis(page, boilerplate, matcher, min_words)
     return page
+
+
+def page_analysis(page: FetchedPage, boilerplate: frozenset[str], matcher: TopicMatcher,
+                  min_words: int = MIN_ARTICLE_WORDS) -> tuple[Article, TopicMatch]:
+    """analyse_page's findings alone: what a worker process sends back to the crawl's process,
+    which holds the page already (its body is most of what pickling the page would cost)."""
+    check_respect(page)
+    article = extract_page(page, min_words, boilerplate)
+    return article, match_topic(article, matcher)
 
 
 # --- the writer's part: one archive connection --------------------------------

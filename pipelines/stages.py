@@ -22,7 +22,7 @@ from crawlers.writer import ArchiveWriter
 from pipelines.archive import Archive
 from pipelines.compression import train
 from pipelines.processing import (
-    Rejected, analyse_page, capture_page, check_respect, dedupe_page, store_page,
+    Rejected, capture_page, check_respect, dedupe_page, page_analysis, store_page,
 )
 from pipelines.pool import ExtractionPool
 from pipelines.relevance import TopicMatcher
@@ -128,15 +128,15 @@ class AnalysePipeline(_ArchivePipeline):
     """The CPU-bound part of a page, pipelines.processing.analyse_page: text and metadata by the
     shared extraction function, then the topic match; non-articles, off-topic and out-of-window
     pages are rejected. It runs in the extraction pool's worker processes (EXTRACTION_WORKERS;
-    0: in this process). The lines the outlet repeats across its archived articles are dropped
-    as boilerplate; off-topic articles stay captures only."""
+    0: in this process), which get the topic matcher and the minimum words once, when they
+    start, and send back the article and its topic match. The lines the outlet repeats across
+    its archived articles are dropped as boilerplate; off-topic articles stay captures only."""
 
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
-        self.matcher = TopicMatcher(self.topic)
-        self.min_words = crawler.settings.getint("MIN_ARTICLE_WORDS")
         self.boilerplate_min_articles = crawler.settings.getint("BOILERPLATE_MIN_ARTICLES")
-        self.pool = ExtractionPool(crawler.settings.getint("EXTRACTION_WORKERS"))
+        shared = {"matcher": TopicMatcher(self.topic), "min_words": crawler.settings.getint("MIN_ARTICLE_WORDS")}
+        self.pool = ExtractionPool(crawler.settings.getint("EXTRACTION_WORKERS"), shared=shared)
 
     def open_spider(self) -> None:
         self.pool.start()
@@ -148,7 +148,8 @@ class AnalysePipeline(_ArchivePipeline):
         # The outlet's boilerplate as archived when the page leaves: pages in flight at the
         # same time do not see each other's lines (at most CONCURRENT_ITEMS of them).
         boilerplate = self.archive.boilerplate(item.outlet_id, self.boilerplate_min_articles)
-        return await self.pool.run(analyse_page, item, self.matcher, self.min_words, boilerplate)
+        item.article, item.topic_match = await self.pool.run(page_analysis, item, boilerplate)
+        return item
 
 
 class DedupePipeline(_ArchivePipeline):

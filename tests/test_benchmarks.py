@@ -5,9 +5,11 @@ them these tests skip. Speed is not tested here: it is measured in benchmarks/.
 """
 
 import pytest
+from trafilatura import metadata as trafilatura_metadata
 
 from benchmarks import dates, extraction
 from benchmarks.scoring import score_corpus, score_page
+from pipelines.extraction import page_author, parse_html
 
 
 def pages_or_skip(module, marker: str) -> list:
@@ -44,3 +46,15 @@ def test_storage_corpus_gives_each_outlet_distinct_pages_with_other_articles():
     for host, pages in corpus.items():
         own = [p[:60].encode() for p in outlet_corpus.paragraphs(templates[host].body) if len(p) > 60]
         assert not any(paragraph in page.body for paragraph in own for page in pages), host
+
+
+def test_page_author_answers_as_trafilatura_on_every_benchmark_page():
+    """pipelines.extraction.page_author stands in for trafilatura's extract_author (faster):
+    on the real pages of both benchmarks, the same author or none."""
+    pages = pages_or_skip(extraction, "ground-truth.json") + pages_or_skip(dates, "labels.json")
+    found = 0
+    for _, _, html, _ in pages:
+        tree = parse_html(html)
+        assert page_author(tree) == trafilatura_metadata.extract_author(tree)
+        found += page_author(tree) is not None
+    assert found > len(pages) / 4

@@ -5,9 +5,11 @@ from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
+from trafilatura import metadata as trafilatura_metadata
 
 from pipelines.extraction import (
     NotAnArticle,
+    _first_attribute,
     clean_title,
     drop_inline_promotions,
     drop_leading_byline,
@@ -15,6 +17,7 @@ from pipelines.extraction import (
     drop_trailing_chrome,
     extract_article,
     keep_sentences_whole,
+    page_author,
     split_authors,
     stated_body,
     text_flags,
@@ -280,3 +283,49 @@ def test_keep_sentences_whole_unwraps_links_and_drops_hover_cards():
     paragraph = keep_sentences_whole(tree).xpath("//p")[0]
     assert paragraph.text_content() == "Reports say the league will fine him for it. Rep. Jane Roe spoke."
     assert not paragraph.xpath(".//span[@class='link']")
+
+
+@pytest.mark.parametrize(
+    "body, author",
+    [
+        ('<p>Text.</p><a rel="author" href="/jane">Jane Doe</a>', "Jane Doe"),
+        ('<div class="article-author-name">Jane Doe</div><span class="byline">John Roe</span>', "Jane Doe"),
+        ('<span data-testid="AuthorCard">Jane Doe</span>', "Jane Doe"),
+        ('<author>Jane Doe</author>', "Jane Doe"),
+        ('<h4 class="post-author">Jane Doe</h4>', "Jane Doe"),
+        ('<p id="zuozhe-box">Jane Doe</p>', "Jane Doe"),
+        ('<section class="byline-wrap">Jane Doe</section>', "Jane Doe"),
+        ('<li itemprop="author">Jane Doe</li>', "Jane Doe"),
+        ('<div data-component="Byline">Jane Doe</div>', "Jane Doe"),
+        # what the author is never read from: comment sections, sidebars, quotes, dates, figures
+        ('<div class="comments-list"><span class="author">A Commenter</span></div>', None),
+        ('<div id="commentlist-1"><span class="author">A Commenter</span></div>', None),
+        ('<aside><div class="sidebar"><a class="author">Sidebar Person</a></div></aside>', None),
+        ('<figure><figcaption class="author">Photographer</figcaption></figure>', None),
+        ('<div class="date"><span class="author">Jane Doe</span></div><p class="writer">John Roe</p>', "John Roe"),
+        ('<div class="author"><time>Oct. 16</time>Jane Doe</div>', "Jane Doe"),
+        ('<span class="author">JD</span><p class="writer">John Roe</p>', "John Roe"),
+        ('<p>No byline at all.</p>', None),
+    ],
+)
+def test_page_author_reads_as_trafilatura_extract_author(body, author):
+    """page_author is trafilatura 2.3.1's extract_author with its regular expressions tested in
+    Python rather than in XPath: the same answer on every case."""
+    tree = html_page(body)
+    assert page_author(tree) == trafilatura_metadata.extract_author(tree) == author
+
+
+@pytest.mark.parametrize(
+    "head, body",
+    [
+        ('<meta property="og:title" content="First"><meta property="og:title" content="Second">', ""),
+        ('<meta property="og:title"><meta property="og:title" content="Has content">', ""),
+        ('<meta name="og:title" content="Wrong key"><meta property="og:title" content=" ">', ""),
+        ("", '<meta property="og:title" content="In the body">'),
+        ('<meta property="og:url" content="/a">', ""),
+    ],
+)
+def test_first_attribute_finds_what_the_xpath_finds_first(head, body):
+    tree = html_page(body, head)
+    found = tree.xpath('//meta[@property="og:title"]/@content')
+    assert _first_attribute(tree, "meta", ("property", "og:title"), "content") == (found[0] if found else None)

@@ -29,6 +29,14 @@ def die_once(marker: str, answer: str) -> str:
     os._exit(70)
 
 
+def shifted(value: int, offset: int) -> int:
+    return value + offset
+
+
+def shifted_once_dead(marker: str, value: int, offset: int) -> int:
+    return int(die_once(marker, str(value + offset)))
+
+
 def raise_error(message: str) -> None:
     raise ValueError(message)
 
@@ -69,6 +77,20 @@ def test_pool_error_in_the_work_is_a_reject_with_its_type_and_message(workers):
     (answer,) = run(ExtractionPool(workers), (raise_error, "Document is empty"))
     assert isinstance(answer, Rejected)
     assert answer.reason == "extraction failed (ValueError: Document is empty)"
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_pool_shared_arguments_reach_every_call(workers):
+    """What is fixed for the crawl (the topic matcher) goes to each worker once, as keywords."""
+    answers = run(ExtractionPool(workers, shared={"offset": 100}), *[(shifted, n) for n in range(6)])
+    assert answers == [100, 101, 102, 103, 104, 105]
+
+
+def test_pool_shared_arguments_reach_a_replaced_worker(tmp_path):
+    pool = ExtractionPool(2, shared={"offset": 100})
+    answers = run(pool, (shifted_once_dead, str(tmp_path / "died"), 7), *[(shifted, n) for n in range(5)])
+    assert answers == [107, 100, 101, 102, 103, 104]
+    assert pool.replaced == 1
 
 
 def test_pool_page_that_kills_every_worker_is_a_reject_and_the_others_are_answered():

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.processes import grandchildren, parents
 from clippings.cli import demo_topic
 from clippings.demo import DemoSite
 
@@ -59,30 +60,15 @@ def test_identical_texts_arriving_together_are_one_article_and_copies(tmp_path):
     assert rows(db, REJECTS) == []
 
 
-def pool_workers(crawl: int) -> list[int]:
-    """The extraction workers of the crawl process `crawl`: its grandchildren (the fork server's children)."""
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError):
-                continue
-    children = {pid for pid, parent in parents.items() if parent == crawl}
-    return [pid for pid, parent in parents.items() if parent in children]
-
-
 def crawl_process() -> int:
     """The `scrapy crawl` process this test started: the child of this process running scrapy."""
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                command = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if int(stat[1]) == os.getpid() and b"scrapy\x00crawl" in command:
-                return int(entry.name)
+    for pid, parent in parents().items():
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if parent == os.getpid() and b"scrapy\x00crawl" in command:
+            return pid
     raise LookupError("no scrapy crawl child")
 
 
@@ -93,7 +79,7 @@ def test_killed_extraction_worker_is_replaced_and_every_page_archived(tmp_path):
     def kill_workers(handler: FaultHandler, times: int) -> Answer:
         """Before answering, SIGKILL the crawl's extraction workers (once some exist)."""
         deadline = time.monotonic() + 20
-        while not (workers := pool_workers(crawl_process())) and time.monotonic() < deadline:
+        while not (workers := grandchildren(crawl_process())) and time.monotonic() < deadline:
             time.sleep(0.05)
         for pid in workers:
             os.kill(pid, signal.SIGKILL)
