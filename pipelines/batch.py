@@ -27,6 +27,7 @@ import yaml
 from clippings.topic import parse_topic
 from crawlers.items import FetchedPage
 from pipelines.extraction import MIN_ARTICLE_WORDS
+from pipelines.pool import PRELOAD, START_METHOD
 from pipelines.processing import Rejected, analyse_page
 from pipelines.relevance import TopicMatcher
 
@@ -99,12 +100,16 @@ class InlineRunner:
 
 
 class PoolRunner:
-    """A local process pool (spawned, so workers share nothing with the writer's archive
-    connection)."""
+    """A local process pool. Its workers are forked from the fork server the crawl's pool uses
+    (pipelines/pool.py), which has loaded the extraction code and models once
+    (pipelines/preload.py): they start warm, and share nothing with the writer's archive
+    connection."""
 
     def __init__(self, workers: int):
         self.workers = workers
-        self.pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+        context = get_context(START_METHOD)
+        context.set_forkserver_preload(PRELOAD)
+        self.pool = ProcessPoolExecutor(workers, mp_context=context)
 
     def submit(self, function: Callable, *args) -> Future:
         return self.pool.submit(function, *args)
