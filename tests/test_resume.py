@@ -22,7 +22,7 @@ ROUTES = {
 # Kill the crawl when the site receives its Nth request (of that run): robots.txt is the
 # first, the sitemap the second, then pages. Each plan is one kill per run, then a clean run.
 KILL_PLANS = {"at-robots": [1], "after-sitemap": [3], "mid-crawl": [8], "near-end": [15], "twice": [5, 6],
-              "small-groups": [12]}
+              "small-groups": [16]}
 # Settings of a plan's runs: groups committed every 50 ms, so that some commit before the kill.
 PLAN_SETTINGS = {"small-groups": ["-s", "GROUP_COMMIT_SECONDS=0.05"]}
 
