@@ -250,8 +250,8 @@ def serve_archive(db: Path, port: int, immutable: bool = False) -> None:
 @click.option("--datapackage", "package", type=click.Path(file_okay=False, path_type=Path),
               help="The folder to write the release to as a Frictionless Data Package (CSV per table, "
                    "datapackage.json, README.md, CITATION.cff).")
-@click.option("--snippets", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Public releases: up to N keyword-in-context passages per article, together at most 10%% of its words.")
+@click.option("--snippets", type=click.IntRange(min=0), default=0, show_default=True, metavar="N",
+              help="Public releases: up to N keyword-in-context passages per article, together at most 10% of its words.")
 @click.option("--author", "authors", multiple=True, metavar="NAME", help="An author of the data package, for CITATION.cff.")
 def release(kind: str | None, db: Path, out: Path | None, package: Path | None, snippets: int, authors: tuple[str, ...]) -> None:
     """Write a release of the archive: --full (private) or --public (may be published), to --out FILE,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import csv
-import datetime as dt
 import json
 import os
 import re
@@ -23,7 +22,7 @@ from typing import Any
 import yaml
 
 from clippings import PROJECT_URL, __version__
-from clippings.atomic import TargetExists, partial_file, partial_folder, publish
+from clippings.atomic import TargetExists, partial_file, partial_folder, publish, remove_stale_partials
 from clippings.csvcells import neutralise, restore
 from clippings.datasheet import datasheet, datasheet_markdown
 from clippings.publish import ARCHIVE_KEY, load_metadata
@@ -42,6 +41,7 @@ class PackageError(Exception):
 def write_datapackage_release(db: Path, directory: Path, public: bool, snippets: int = 0,
                               authors: tuple[str, ...] = ()) -> dict[str, Any]:
     """A release of the archive `db` as a data package in the new folder `directory`."""
+    remove_stale_partials(directory)
     refuse_existing(directory)
     with built_release(db, directory, public, snippets) as (release, summary):
         write_datapackage(release, directory, authors)
@@ -50,6 +50,7 @@ def write_datapackage_release(db: Path, directory: Path, public: bool, snippets:
 
 def write_datapackage(release: Path, directory: Path, authors: tuple[str, ...] = ()) -> None:
     """The release file `release` as a data package in the new folder `directory`."""
+    remove_stale_partials(directory)
     refuse_existing(directory)
     try:
         with partial_folder(directory) as partial:

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from clippings import __version__
-from clippings.atomic import TargetExists, partial_file, publish
+from clippings.atomic import TargetExists, partial_file, publish, remove_stale_partials
 from clippings.topic import parse_topic
 from pipelines.archive import Archive
 from pipelines.relevance import TopicMatcher
@@ -67,6 +67,7 @@ class ReleaseError(Exception):
 
 def write_release(db: Path, out: Path, public: bool, snippets: int = 0) -> dict[str, Any]:
     """Write a release of the archive `db` to `out`, which must not exist; returns its `releases` row."""
+    remove_stale_partials(out)
     _refuse_existing(out)
     try:
         with built_release(db, out, public, snippets) as (partial, summary):
