@@ -3,9 +3,11 @@ compact, extract."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -242,43 +244,94 @@ def serve_archive(db: Path, port: int, immutable: bool = False) -> None:
 @main.command()
 @click.option("--full", "kind", flag_value="full", help="Everything, raw captures and texts included: private use.")
 @click.option("--public", "kind", flag_value="public",
-              help="Metadata, URLs, hashes, counts, mentions and short keyword-in-context snippets; no text, no raw pages.")
+              help="Metadata, URLs, hashes, counts, mentions: no article text (unless --snippets), no raw pages.")
 @db_option
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The release file to write.")
-def release(kind: str | None, db: Path, out: Path) -> None:
-    """Write a release of the archive: --full (private) or --public (may be published)."""
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="The release file (SQLite) to write.")
+@click.option("--datapackage", "package", type=click.Path(file_okay=False, path_type=Path),
+              help="The folder to write the release to as a Frictionless Data Package (CSV per table, "
+                   "datapackage.json, README.md, CITATION.cff).")
+@click.option("--snippets", type=click.IntRange(min=0), default=0, show_default=True, metavar="N",
+              help="Public releases: up to N keyword-in-context passages per article, together at most 10% of its words.")
+@click.option("--author", "authors", multiple=True, metavar="NAME", help="An author of the data package, for CITATION.cff.")
+def release(kind: str | None, db: Path, out: Path | None, package: Path | None, snippets: int, authors: tuple[str, ...]) -> None:
+    """Write a release of the archive: --full (private) or --public (may be published), to --out FILE,
+    --datapackage DIR or both. Written under a temporary name and moved into place when complete."""
+    from clippings.datapackage import PackageError, refuse_existing, write_datapackage, write_datapackage_release
     from clippings.release import ReleaseError, write_release
     from pipelines.archive import ArchiveError
 
     if kind is None:
         raise click.UsageError("say --full or --public")
+    if out is None and package is None:
+        raise click.UsageError("say where: --out FILE, --datapackage DIR, or both")
+    public = kind == "public"
     try:
-        summary = write_release(db, out, public=kind == "public")
-    except (ReleaseError, ArchiveError) as error:
+        with _terminate_interrupts():
+            if package is not None:
+                refuse_existing(package)
+            if out is not None:
+                summary = write_release(db, out, public, snippets)
+                if package is not None:
+                    write_datapackage(out, package, authors)
+            else:
+                summary = write_datapackage_release(db, package, public, snippets, authors)
+    except (ReleaseError, PackageError, ArchiveError) as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"{out}: {kind} release of {summary['articles']} articles")
+    written = " and ".join(str(p) for p in (out, package) if p is not None)
+    click.echo(f"{written}: {kind} release of {summary['articles']} articles")
+
+
+@contextlib.contextmanager
+def _terminate_interrupts():
+    """A `kill` (SIGTERM) stops us the way Ctrl-C does, so the partial outputs are removed."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @main.command()
-@click.argument("release_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("release_file", type=click.Path(exists=True, path_type=Path), metavar="RELEASE")
 @click.option("--no-wayback", is_flag=True, help="Only the live pages; do not fall back to the Wayback Machine.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Override a Scrapy setting.")
 def rehydrate(release_file: Path, no_wayback: bool, overrides: tuple[str, ...]) -> None:
-    """Restore the texts of a public release by fetching each URL again (live, else the Wayback Machine)."""
-    _check_archive(release_file, create=False)
-    settings = {"RELEASE_PATH": release_file.resolve(), "REHYDRATE_FROM_WAYBACK": str(not no_wayback),
-                **dict(_parse_override(o) for o in overrides)}
-    log_path = release_file.with_suffix(".rehydrate.log")
-    command = [sys.executable, "-m", "scrapy", "crawl", "rehydrate", "-s", f"LOG_FILE={log_path.resolve()}"]
+    """Restore the texts of a public release (a release file, or a data package folder) by fetching each URL
+    again (live, else the Wayback Machine)."""
+    from clippings.datapackage import PackageError, apply_rehydration, package_folder, rehydration_file
+
+    settings = {"REHYDRATE_FROM_WAYBACK": str(not no_wayback), **dict(_parse_override(o) for o in overrides)}
+    folder = package_folder(release_file)
+    if folder is None:
+        if release_file.is_dir():
+            raise click.ClickException(f"{release_file} is a folder without a datapackage.json; give a release file or a data package")
+        _check_archive(release_file, create=False)
+        _run_rehydration(release_file, release_file.with_suffix(".rehydrate.log"), settings)
+        print_rehydration(release_file, release_file)
+        return
+    try:
+        with rehydration_file(folder) as scratch:
+            _run_rehydration(scratch, folder / "rehydrate.log", settings)
+            apply_rehydration(folder, scratch)
+            print_rehydration(scratch, folder)
+    except (PackageError, OSError) as error:
+        raise click.ClickException(f"cannot rehydrate the data package {folder}: {error}") from None
+
+
+def _run_rehydration(release_file: Path, log_path: Path, settings: dict) -> None:
+    command = [sys.executable, "-m", "scrapy", "crawl", "rehydrate", "-s", f"LOG_FILE={log_path.resolve()}",
+               "-s", f"RELEASE_PATH={release_file.resolve()}"]
     for key, value in settings.items():
         command += ["-s", f"{key}={value}"]
     result = subprocess.run(command, env={**os.environ, "SCRAPY_SETTINGS_MODULE": "crawlers.settings"})
     if result.returncode != 0:
         raise click.ClickException(f"rehydration failed (exit {result.returncode}); see {log_path}")
-    print_rehydration(release_file)
 
 
-def print_rehydration(release_file: Path) -> None:
+def print_rehydration(release_file: Path, name: Path) -> None:
     import sqlite3
 
     conn = sqlite3.connect(release_file)
@@ -287,7 +340,7 @@ def print_rehydration(release_file: Path) -> None:
         lost = conn.execute("SELECT url, status, detail FROM rehydrations WHERE status != 'restored' ORDER BY url").fetchall()
     finally:
         conn.close()
-    click.echo(f"{release_file}: {counts.get('restored', 0)} restored, {counts.get('changed', 0)} changed, {counts.get('failed', 0)} failed")
+    click.echo(f"{name}: {counts.get('restored', 0)} restored, {counts.get('changed', 0)} changed, {counts.get('failed', 0)} failed")
     for url, status, detail in lost:
         click.echo(f"  {status}: {url} ({detail})")
 

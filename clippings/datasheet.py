@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections import defaultdict
 from typing import Any
@@ -109,3 +110,73 @@ def _gaps(conn: sqlite3.Connection) -> dict[str, Any]:
         "failures": _rows(conn, "SELECT error, count(*) AS urls FROM fetch_failures GROUP BY error ORDER BY urls DESC LIMIT 10"),
         "rejects": _rows(conn, "SELECT stage, count(*) AS pages FROM rejects GROUP BY stage ORDER BY pages DESC"),
     }
+
+
+def datasheet_markdown(sheet: dict[str, Any]) -> str:
+    """The datasheet as Markdown (a data package's README), as the archive's home page shows it.
+    Every value is escaped: outlet names, errors and topic text are data, never markup or links."""
+    lines = ["## Datasheet", "", "Generated from the archive and the topic file it was built with.", ""]
+    for topic in sheet["topics"]:
+        lines += _topic_markdown(topic)
+    counts = sheet["counts"]
+    lines += ["### What is in it", "",
+              f"{counts['articles']} articles ({counts['updated_articles']} of them updated after their first capture, "
+              f"with {counts['article_versions']} versions in all), {counts['copies']} linked copies, {counts['captures']} "
+              f"captures from {counts['outlets']} outlets; {counts['rejects']} fetched pages rejected (with reasons), "
+              f"{counts['fetch_failures']} URLs that could not be fetched.", "",
+              "| outlet | country | language | articles | copies | captures | first day | last day |",
+              "|---|---|---|---|---|---|---|---|"]
+    for o in sheet["by_outlet"]:
+        cells = (o["name"], o["country"], o["language"], o["articles"], o["copies"], o["captures"], o["first_day"], o["last_day"])
+        lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+    lines += ["", "Articles by source: " + _listed((s["source"], s["articles"]) for s in sheet["by_source"]) + ".",
+              "Dates from: " + _listed((d["published_source"], d["articles"]) for d in sheet["date_sources"]) + ".", ""]
+    lines += _collection_markdown(sheet) + _gaps_markdown(sheet["gaps"])
+    return "\n".join(lines) + "\n"
+
+
+def _topic_markdown(topic: dict[str, Any]) -> list[str]:
+    people = ", ".join(f"{n} {_md(role)}" for role, n in topic["people_by_role"].items())
+    relevance = ", ".join(f"{_md(k)} {_md(v)}" for k, v in topic["relevance"].items())
+    return [f"### Topic: {_md(topic['title'])}", "", _md(topic["description"]), "",
+            f"Window: {topic['window'][0]} to {topic['window'][1]}. Keywords and hashtags ({len(topic['keywords'])}): "
+            f"{', '.join(_md(k) for k in topic['keywords'])}. People: {people}. Relevance rule: {relevance}. "
+            f"Topic file SHA-256 {topic['sha256']}.", ""]
+
+
+def _collection_markdown(sheet: dict[str, Any]) -> list[str]:
+    runs = [f"The {_md(s['spider'])} spider ran {s['runs']} time(s) between {_md(s['first'])} and {_md(s['last'])} "
+            f"and fetched {s['pages'] or 0} pages." for s in sheet["spiders"]]
+    robots = "; ".join(f"{'obeyed' if r['robots_obey'] else 'NOT obeyed'} in {r['runs']} run(s)" for r in sheet["robots"])
+    extractors = "; ".join(f"{_md(e['extractor'])} ({e['articles']} articles)" for e in sheet["extractors"])
+    period = sheet["crawl_period"]
+    return ["### How it was collected", "", " ".join(runs),
+            f"Crawls from {_md(period.get('first'))} to {_md(period.get('last'))}. "
+            f"User agent: {'; '.join(_md(ua) for ua in sheet['user_agents'])}. robots.txt: {robots or 'no runs'}. "
+            f"Extractor: {extractors or 'none'}.", ""]
+
+
+def _gaps_markdown(gaps: dict[str, Any]) -> list[str]:
+    lines = ["### Known gaps", "", f"- {gaps['undated_articles']} undated articles (no trustworthy date on the page)."]
+    if gaps["days_without_articles"] is not None:
+        window = gaps["window"]
+        lines.append(f"- {gaps['days_without_articles']} days of the window {window['start']} to {window['end']} "
+                     "without any archived article.")
+    if gaps["outlets_without_articles"]:
+        lines.append("- Outlets without articles: " + ", ".join(_md(n) for n in gaps["outlets_without_articles"]) + ".")
+    lines += [f"- {f['urls']} URL(s) not fetched: {_md(f['error'])}." for f in gaps["failures"]]
+    lines += [f"- {r['pages']} page(s) rejected at the {_md(r['stage'])} stage." for r in gaps["rejects"]]
+    return lines
+
+
+def _listed(pairs) -> str:
+    return ", ".join(f"{_md(name)} {count}" for name, count in pairs) or "none"
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:])")
+
+
+def _md(value: Any) -> str:
+    """Plain text in Markdown: special characters escaped (no links, emphasis or HTML), one line."""
+    text = " ".join(str("" if value is None else value).split())
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)

@@ -37,12 +37,17 @@ class RehydratePipeline:
         self.conn = sqlite3.connect(self.release_path, isolation_level=None)
         self.conn.executescript(REHYDRATIONS)
         # a release made before article_versions existed has none to restore
-        self.has_versions = self.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'article_versions'").fetchone() is not None
+        self.has_versions = self._has_table("article_versions")
+        # a data package is rehydrated through a scratch file that has no search index
+        self.has_search = self._has_table("articles_fts")
 
     def close_spider(self) -> None:
-        self.conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
+        if self.has_search:
+            self.conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
         self.conn.close()
+
+    def _has_table(self, name: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone() is not None
 
     def process_item(self, item):
         status, detail, text = self.check(item)

@@ -62,12 +62,12 @@ class TopicMatcher:
         reason = f"score {score} (minimum {weights.min_score}) from " + (", ".join(named) or "no keyword or counted person")
         return score, reason
 
-    def passages(self, text: str, words: int) -> list[tuple[str, str]]:
-        """(term, passage) for each keyword or person found: the match and `words` words either side.
+    def term_spans(self, tokens: list[str]) -> list[tuple[int, int, str]]:
+        """(first, last, term) for each keyword or person found in `tokens` (a text's words, in
+        order): the positions of the match's first and last word, in text order.
 
-        Matching runs on the folded text; passages are cut from the original words.
+        Matching runs on the folded words, so positions are the original words'.
         """
-        tokens = text.split()
         starts, position = [], 0
         for token in tokens:
             starts.append(position)
@@ -76,11 +76,10 @@ class TopicMatcher:
         found = []
         for pattern, term_of in ((self._keywords, self._keyword_term), (self._names, self._person_name)):
             for match in pattern.finditer(folded) if pattern else ():
-                first, last = bisect.bisect_right(starts, match.start()) - 1, bisect.bisect_right(starts, match.end() - 1) - 1
-                passage = " ".join(tokens[max(0, first - words) : last + words + 1])
-                found.append((match.start(), term_of(match.group(0)), passage))
-        unique = {passage: term for _, term, passage in sorted(found, reverse=True)}
-        return [(term, passage) for passage, term in reversed(unique.items())]
+                first = bisect.bisect_right(starts, match.start()) - 1
+                last = bisect.bisect_right(starts, match.end() - 1) - 1
+                found.append((first, last, term_of(match.group(0))))
+        return sorted(found)
 
     def _keyword_term(self, matched: str) -> str:
         return self._keyword_of[matched.lower()]

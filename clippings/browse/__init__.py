@@ -16,6 +16,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
+from clippings.browse.csvexport import asgi_wrapper  # noqa: F401  (a hook: the plugin is this module)
 from clippings.browse.facets import PersonFacet
 from clippings.datasheet import datasheet, is_archive
 
