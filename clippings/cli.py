@@ -15,10 +15,9 @@ from pathlib import Path
 import click
 import yaml
 
+from clippings.bundled import DEFAULT_TOPIC
 from clippings.topic import TopicError, load_topic
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_TOPIC = PROJECT_ROOT / "topics" / "metoo.yml"
 DEFAULT_SPIDERS = ("feeds", "sitemaps", "seeds")
 # The demo press site is on loopback and ours: no need to wait between requests, and
 # the fetch guard must let the crawl reach 127.0.0.1.
@@ -49,7 +48,7 @@ def db_option(function):
 @main.command()
 @click.argument("spiders", nargs=-1)
 @click.option("--topic", "topic_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_TOPIC,
-              show_default="topics/metoo.yml", help="Topic file: window, keywords, people, outlets.")
+              show_default="the bundled topics/metoo.yml", help="Topic file: window, keywords, people, outlets.")
 @click.option("--urls", "urls_path", type=click.Path(dir_okay=False, path_type=Path),
               help="File of URLs, one per line, for the seeds spider; limits the crawl to their hosts. "
                    "For wayback and commoncrawl: URL patterns (a host, or a prefix ending in *).")
@@ -356,7 +355,7 @@ def takedown_list(db: Path) -> None:
 def topic_option(function):
     return click.option(
         "--topic", "topic_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_TOPIC,
-        show_default="topics/metoo.yml", help="Topic file: window, keywords, people, outlets.",
+        show_default="the bundled topics/metoo.yml", help="Topic file: window, keywords, people, outlets.",
     )(function)
 
 
