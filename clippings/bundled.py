@@ -19,3 +19,4 @@ def bundled_file(name: str) -> Path:
 
 DEFAULT_TOPIC = bundled_file("topics/metoo.yml")
 METADATA_FILE = bundled_file("metadata.yml")
+TOPIC_TEMPLATE = bundled_file("topic-template.yml")

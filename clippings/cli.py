@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 import yaml
 
-from clippings.bundled import DEFAULT_TOPIC
+from clippings.bundled import DEFAULT_TOPIC, TOPIC_TEMPLATE
 from clippings.topic import TopicError, load_topic
 
 DEFAULT_SPIDERS = ("feeds", "sitemaps", "seeds")
@@ -207,6 +207,47 @@ def demo_topic(outlets: list[dict]) -> str:
     raw = yaml.safe_load(DEFAULT_TOPIC.read_text(encoding="utf-8"))
     raw["outlets"] = outlets
     return yaml.safe_dump(raw, allow_unicode=True, sort_keys=False)
+
+
+# --- topic files -----------------------------------------------------------
+
+
+@main.group()
+def topic() -> None:
+    """Topic files: start one from a commented template, check one."""
+
+
+@topic.command("init")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+def topic_init(path: Path, force: bool) -> None:
+    """Write a commented topic template to PATH (window, keywords, people, outlets with feeds and sitemaps)."""
+    try:
+        with path.open("wb" if force else "xb") as out:  # x: never over a file that appeared meanwhile
+            out.write(TOPIC_TEMPLATE.read_bytes())
+    except FileExistsError:
+        raise click.ClickException(f"{path} already exists; choose another name, or add --force to overwrite it") from None
+    except OSError as error:
+        raise click.ClickException(f"cannot write {path}: {error.strerror}") from None
+    click.echo(f"Wrote a topic template to {path}: replace its example values, then run `clippings topic check {path}`.")
+
+
+@topic.command("check")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def topic_check(path: Path) -> None:
+    """Validate the topic file PATH: one sentence per problem, exit 1 if there is any."""
+    try:
+        found = load_topic(path)
+    except TopicError as error:
+        for problem in error.problems:
+            click.echo(f"Error: {problem}", err=True)
+        sys.exit(1)
+    listed = {kind: sum(len(getattr(o, kind)) for o in found.outlets) for kind in ("feeds", "sitemaps", "seeds")}
+    click.echo(
+        f"{path}: topic {found.name!r}, {found.start}..{found.end}, {len(found.keywords)} keywords, "
+        f"{len(found.people)} people, {len(found.outlets)} outlets ({listed['feeds']} feeds, "
+        f"{listed['sitemaps']} sitemaps, {listed['seeds']} seeds): OK"
+    )
 
 
 # --- serve ---------------------------------------------------------------

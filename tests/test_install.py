@@ -1,5 +1,5 @@
 """Installed like any Python tool: the files the commands read come with the package, so a wheel
-works from any directory (demo, serve), not only from a checkout."""
+works from any directory (demo, serve, topic files), not only from a checkout."""
 
 from __future__ import annotations
 
@@ -91,3 +91,10 @@ def fetch_when_up(url: str, server: subprocess.Popen, attempts: int = 240) -> st
         except OSError:
             time.sleep(0.5)
     raise AssertionError(f"{url} did not answer")
+
+
+@pytest.mark.slow
+def test_wheel_writes_and_checks_a_topic_template(installed, tmp_path):
+    run([str(installed / "clippings"), "topic", "init", "story.yml"], cwd=tmp_path)
+    checked = run([str(installed / "clippings"), "topic", "check", "story.yml"], cwd=tmp_path)
+    assert checked.stdout.strip().endswith(": OK")
