@@ -501,14 +501,14 @@ def _archive_topic(archive):
     import dataclasses
     import hashlib
 
-    from clippings.topic import parse_topic
+    from clippings.topic import parse_topic, read_yaml
 
     row = archive.row("SELECT yaml FROM topics ORDER BY first_used_at DESC, rowid DESC LIMIT 1")
     if row is None:
         return _check_topic(DEFAULT_TOPIC)
     try:
-        topic = parse_topic(yaml.safe_load(row["yaml"]), source="the archive's topic")
-    except (TopicError, yaml.YAMLError) as error:
+        topic = parse_topic(read_yaml(row["yaml"], "the archive's topic"), source="the archive's topic")
+    except TopicError as error:
         raise click.ClickException(f"{error}; give one with --topic") from None
     return dataclasses.replace(topic, text=row["yaml"], sha256=hashlib.sha256(row["yaml"].encode()).hexdigest())
 

@@ -117,6 +117,7 @@ WINDOW_KEYS = ("start", "end")
 PERSON_KEYS = tuple(f.name for f in fields(Person))
 OUTLET_KEYS = tuple(f.name for f in fields(Outlet))
 RELEVANCE_KEYS = tuple(f.name for f in fields(Relevance))
+URL_LISTS = ("feeds", "sitemaps", "seeds", "archive_prefixes")  # an outlet's lists of URLs
 # RE2 reports a bad pattern in the exception; its own log line on stderr would only repeat it.
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
@@ -181,7 +182,8 @@ class _TopicLoader(yaml.SafeLoader):
                            "topic files may not use aliases: write the value out")
         if self.depth >= MAX_NESTING:
             line = self.peek_event().start_mark.line + 1
-            raise _Refused(f"nests values more than {MAX_NESTING} levels deep at line {line}; the default topic needs five")
+            raise _Refused(f"nests values more than {MAX_NESTING} levels deep at line {line}; "
+                           "the default topic needs five")
         self.depth += 1
         try:
             return super().compose_node(parent, index)
@@ -252,13 +254,13 @@ class _Spec:
         data = self.mapping(raw, "the file")
         self.keys(data, TOPIC_KEYS, "the file")
         name = self.attempt(self.text, data.get("name"), "name")
-        title = self.attempt(self.text, data.get("title", data.get("name")), "title") if name is not _BAD else name
+        title = self.attempt(self.text, data["title"], "title") if "title" in data else name
         description = self.attempt(self.optional_text, data.get("description"), "description")
         window = self.attempt(self.window, data.get("window"))
         keywords = self.attempt(self.texts, data.get("keywords"), "keywords")
         people = self.items(data.get("people"), "people", self.person)
         outlets = self.items(data.get("outlets", []), "outlets", self.outlet, allow_empty=True)
-        relevance = self.attempt(self.relevance, data.get("relevance", {}))
+        relevance = self.attempt(self.relevance, {} if data.get("relevance") is None else data["relevance"])
         if self.problems:
             return None
         return Topic(name=name, title=title, description=description or "", start=window[0], end=window[1],
@@ -377,7 +379,7 @@ class _Spec:
             "country": self.attempt(self.optional_text, data.get("country"), f"{where}.country"),
             "language": self.attempt(self.optional_text, data.get("language"), f"{where}.language"),
             "homepage": self.attempt(self.url, data.get("homepage"), f"{where}.homepage", True),
-            **{k: self.attempt(self.urls, data.get(k), f"{where}.{k}") for k in ("feeds", "sitemaps", "seeds", "archive_prefixes")},
+            **{key: self.attempt(self.urls, data.get(key), f"{where}.{key}") for key in URL_LISTS},
             "article_patterns": self.attempt(self.patterns, data.get("article_patterns"), f"{where}.article_patterns"),
         }
         if _BAD in values.values():

@@ -1,5 +1,7 @@
 """`clippings topic init` and `clippings topic check`: a commented template that checks, and one sentence per problem."""
 
+import sqlite3
+
 from click.testing import CliRunner
 
 from clippings.cli import main
@@ -73,3 +75,20 @@ def test_topic_check_of_a_missing_file(tmp_path):
     result = invoke("topic", "check", str(tmp_path / "nope.yml"))
     assert result.exit_code == 1
     assert result.output == f"Error: cannot read topic file {tmp_path / 'nope.yml'}: No such file or directory\n"
+
+
+def test_a_hostile_topic_stored_in_an_archive_is_one_sentence(tmp_path):
+    """`coverage` and `reextract` read the topic an archive holds: a file someone sent is input too."""
+    from pipelines.archive import Archive
+
+    db = tmp_path / "archive.db"
+    Archive(db, create=True).close()
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("INSERT INTO topics VALUES ('x', 't', 't', '2017-10-01', '2017-10-31', ?, '2017-10-01')",
+                     ("name: " + "[" * 100_000 + "]" * 100_000 + "\n",))
+    conn.close()
+    result = invoke("coverage", "--db", str(db))
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: the archive's topic nests values more than 20 levels deep")
+    assert result.output.endswith("; give one with --topic\n") and result.output.count("\n") == 1
