@@ -17,10 +17,9 @@ from pathlib import Path
 import click
 import yaml
 
+from clippings.bundled import DEFAULT_TOPIC, TOPIC_TEMPLATE
 from clippings.topic import TopicError, load_topic
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_TOPIC = PROJECT_ROOT / "topics" / "metoo.yml"
 DEFAULT_SPIDERS = ("feeds", "sitemaps", "seeds")
 # The demo press site is on loopback and ours: no need to wait between requests, and
 # the fetch guard must let the crawl reach 127.0.0.1.
@@ -51,7 +50,7 @@ def db_option(function):
 @main.command()
 @click.argument("spiders", nargs=-1)
 @click.option("--topic", "topic_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_TOPIC,
-              show_default="topics/metoo.yml", help="Topic file: window, keywords, people, outlets.")
+              show_default="the bundled topics/metoo.yml", help="Topic file: window, keywords, people, outlets.")
 @click.option("--urls", "urls_path", type=click.Path(dir_okay=False, path_type=Path),
               help="File of URLs, one per line, for the seeds spider; limits the crawl to their hosts. "
                    "For wayback and commoncrawl: URL patterns (a host, or a prefix ending in *).")
@@ -210,6 +209,47 @@ def demo_topic(outlets: list[dict]) -> str:
     raw = yaml.safe_load(DEFAULT_TOPIC.read_text(encoding="utf-8"))
     raw["outlets"] = outlets
     return yaml.safe_dump(raw, allow_unicode=True, sort_keys=False)
+
+
+# --- topic files -----------------------------------------------------------
+
+
+@main.group()
+def topic() -> None:
+    """Topic files: start one from a commented template, check one."""
+
+
+@topic.command("init")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+def topic_init(path: Path, force: bool) -> None:
+    """Write a commented topic template to PATH (window, keywords, people, outlets with feeds and sitemaps)."""
+    try:
+        with path.open("wb" if force else "xb") as out:  # x: never over a file that appeared meanwhile
+            out.write(TOPIC_TEMPLATE.read_bytes())
+    except FileExistsError:
+        raise click.ClickException(f"{path} already exists; choose another name, or add --force to overwrite it") from None
+    except OSError as error:
+        raise click.ClickException(f"cannot write {path}: {error.strerror}") from None
+    click.echo(f"Wrote a topic template to {path}: replace its example values, then run `clippings topic check {path}`.")
+
+
+@topic.command("check")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def topic_check(path: Path) -> None:
+    """Validate the topic file PATH: one sentence per problem, exit 1 if there is any."""
+    try:
+        found = load_topic(path)
+    except TopicError as error:
+        for problem in error.problems:
+            click.echo(f"Error: {problem}", err=True)
+        sys.exit(1)
+    listed = {kind: sum(len(getattr(o, kind)) for o in found.outlets) for kind in ("feeds", "sitemaps", "seeds")}
+    click.echo(
+        f"{path}: topic {found.name!r}, {found.start}..{found.end}, {len(found.keywords)} keywords, "
+        f"{len(found.people)} people, {len(found.outlets)} outlets ({listed['feeds']} feeds, "
+        f"{listed['sitemaps']} sitemaps, {listed['seeds']} seeds): OK"
+    )
 
 
 # --- serve ---------------------------------------------------------------
@@ -409,7 +449,7 @@ def takedown_list(db: Path) -> None:
 def topic_option(function):
     return click.option(
         "--topic", "topic_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_TOPIC,
-        show_default="topics/metoo.yml", help="Topic file: window, keywords, people, outlets.",
+        show_default="the bundled topics/metoo.yml", help="Topic file: window, keywords, people, outlets.",
     )(function)
 
 
@@ -514,14 +554,14 @@ def _archive_topic(archive):
     import dataclasses
     import hashlib
 
-    from clippings.topic import parse_topic
+    from clippings.topic import parse_topic, read_yaml
 
     row = archive.row("SELECT yaml FROM topics ORDER BY first_used_at DESC, rowid DESC LIMIT 1")
     if row is None:
         return _check_topic(DEFAULT_TOPIC)
     try:
-        topic = parse_topic(yaml.safe_load(row["yaml"]), source="the archive's topic")
-    except (TopicError, yaml.YAMLError) as error:
+        topic = parse_topic(read_yaml(row["yaml"], "the archive's topic"), source="the archive's topic")
+    except TopicError as error:
         raise click.ClickException(f"{error}; give one with --topic") from None
     return dataclasses.replace(topic, text=row["yaml"], sha256=hashlib.sha256(row["yaml"].encode()).hexdigest())
 

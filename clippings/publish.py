@@ -1,4 +1,4 @@
-"""Publishing an archive with Datasette: the repository's metadata.yml, fitted to any database file."""
+"""Publishing an archive with Datasette: the project's metadata.yml, fitted to any database file."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ from typing import Any
 
 import yaml
 
-METADATA_PATH = Path(__file__).resolve().parents[1] / "metadata.yml"
+from clippings.bundled import METADATA_FILE
+
 # The name metadata.yml describes the archive under; Datasette names a database by its file stem.
 ARCHIVE_KEY = "archive"
 
 
 def load_metadata(db_path: Path) -> dict[str, Any]:
     """metadata.yml, with the archive's entry under the name Datasette gives `db_path`."""
-    metadata = yaml.safe_load(METADATA_PATH.read_text(encoding="utf-8"))
+    metadata = yaml.safe_load(METADATA_FILE.read_text(encoding="utf-8"))
     databases = metadata.get("databases") or {}
     if ARCHIVE_KEY in databases:
         databases[Path(db_path).stem] = databases.pop(ARCHIVE_KEY)

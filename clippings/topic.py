@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 from urllib.parse import urlsplit
 
+import re2
 import yaml
 
 ROLES = ("accuser", "accused", "movement", "reporter", "context")
 
 
 class TopicError(Exception):
-    """The topic file cannot be used; the message names the problem and where it is."""
+    """The topic file cannot be used; the message names the problem and where it is.
+
+    `problems` holds every problem found, one sentence each (the message starts with the first)."""
+
+    def __init__(self, message: str, problems: Sequence[str] = ()):
+        super().__init__(message)
+        self.problems = tuple(problems) or (message,)
 
 
 @dataclass(frozen=True)
@@ -100,48 +108,116 @@ def _host_matches(url: str, domain: str) -> bool:
     return host == domain or host.endswith("." + domain)
 
 
+# A topic file of the largest stories runs to a few hundred kilobytes; past this it is not one.
+MAX_TOPIC_BYTES = 16 * 1024 * 1024
+# The default topic nests five levels (the file, its outlets, an outlet, its feeds, a URL).
+MAX_NESTING = 20
+TOPIC_KEYS = ("name", "title", "description", "window", "relevance", "keywords", "people", "outlets")
+WINDOW_KEYS = ("start", "end")
+PERSON_KEYS = tuple(f.name for f in fields(Person))
+OUTLET_KEYS = tuple(f.name for f in fields(Outlet))
+RELEVANCE_KEYS = tuple(f.name for f in fields(Relevance))
+URL_LISTS = ("feeds", "sitemaps", "seeds", "archive_prefixes")  # an outlet's lists of URLs
+# RE2 reports a bad pattern in the exception; its own log line on stderr would only repeat it.
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
+
+
 def load_topic(path: str | Path) -> Topic:
-    """Read and validate a topic file; raises TopicError with a one-sentence reason."""
+    """Read and validate a topic file; raises TopicError with a one-sentence reason per problem."""
     path = Path(path)
-    try:
-        raw_bytes = path.read_bytes()
-    except OSError as error:
-        raise TopicError(f"cannot read topic file {path}: {error.strerror}") from error
-    try:
-        raw = yaml.safe_load(raw_bytes)
-    except yaml.YAMLError as error:
-        where = getattr(error, "problem_mark", None)
-        line = f" at line {where.line + 1}" if where else ""
-        raise TopicError(f"topic file {path} is not valid YAML{line}") from error
+    raw_bytes = _read_bytes(path)
+    raw = read_yaml(raw_bytes, f"topic file {path}")
     topic = parse_topic(raw, source=str(path))
     digest = hashlib.sha256(raw_bytes).hexdigest()
     return replace(topic, sha256=digest, path=str(path), text=raw_bytes.decode("utf-8", errors="replace"))
 
 
+def _read_bytes(path: Path) -> bytes:
+    try:
+        with path.open("rb") as stream:
+            raw_bytes = stream.read(MAX_TOPIC_BYTES + 1)  # a device or a huge file is not read whole
+    except OSError as error:
+        raise TopicError(f"cannot read topic file {path}: {error.strerror}") from error
+    if len(raw_bytes) > MAX_TOPIC_BYTES:
+        raise TopicError(f"topic file {path} is larger than {MAX_TOPIC_BYTES // 2**20} MB; "
+                         "list many URLs in a file for --urls instead")
+    return raw_bytes
+
+
+def read_yaml(data: bytes | str, what: str) -> Any:
+    """The YAML document in `data`, read by the topic loader (no aliases, bounded nesting)."""
+    try:
+        return yaml.load(data, Loader=_TopicLoader)  # noqa: S506 - a SafeLoader subclass
+    except _Refused as error:
+        raise TopicError(f"{what} {error}") from None
+    except yaml.reader.ReaderError as error:
+        raise TopicError(f"{what} is not UTF-8 text (byte {error.position}: {error.reason})") from None
+    except yaml.YAMLError as error:
+        where = getattr(error, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where else ""
+        problem = f" ({error.problem})" if getattr(error, "problem", None) else ""
+        raise TopicError(f"{what} is not valid YAML{line}{problem}") from None
+    except ValueError as error:  # a number too long for int(), say
+        raise TopicError(f"{what} holds a value that cannot be read ({str(error).split(';')[0]})") from None
+
+
+class _Refused(yaml.YAMLError):
+    """Valid YAML that a topic file has no use for and a hostile one abuses."""
+
+
+class _TopicLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases, and refusing deep nesting.
+
+    An alias repeats a value without copying it, so nine aliases of nine aliases of ... ("billion
+    laughs") load in no time and expand to billions of values as soon as anything walks them. The
+    composer recurses once per level of nesting, so a deep enough file ends in RecursionError."""
+
+    depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _Refused(f"uses a YAML alias (*{event.anchor}) at line {event.start_mark.line + 1}; "
+                           "topic files may not use aliases: write the value out")
+        if self.depth >= MAX_NESTING:
+            line = self.peek_event().start_mark.line + 1
+            raise _Refused(f"nests values more than {MAX_NESTING} levels deep at line {line}; "
+                           "the default topic needs five")
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def construct_yaml_timestamp(self, node):
+        """A date that does not exist (2017-02-30) stays text, which the topic check then names."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_TopicLoader.add_constructor("tag:yaml.org,2002:timestamp", _TopicLoader.construct_yaml_timestamp)
+
+
 def parse_topic(raw: Any, source: str = "topic") -> Topic:
-    """Build a Topic from parsed YAML, naming the first problem found."""
+    """Build a Topic from parsed YAML; TopicError names the first problem and lists them all."""
     spec = _Spec(source)
-    data = spec.mapping(raw, "the file")
-    window = spec.mapping(data.get("window"), "window")
-    start = spec.date(window.get("start"), "window.start")
-    end = spec.date(window.get("end"), "window.end")
-    if end < start:
-        spec.fail(f"window.end ({end}) is before window.start ({start})")
-    people = tuple(spec.person(p, i) for i, p in enumerate(spec.list(data.get("people"), "people")))
-    outlets = tuple(spec.outlet(o, i) for i, o in enumerate(spec.list(data.get("outlets", []), "outlets", allow_empty=True)))
-    spec.unique([p.id for p in people], "people")
-    spec.unique([o.id for o in outlets], "outlets")
-    return Topic(
-        name=spec.text(data.get("name"), "name"),
-        title=spec.text(data.get("title", data.get("name")), "title"),
-        description=str(data.get("description") or "").strip(),
-        start=start,
-        end=end,
-        keywords=tuple(spec.texts(data.get("keywords"), "keywords")),
-        people=people,
-        outlets=outlets,
-        relevance=spec.relevance(data.get("relevance") or {}),
-    )
+    topic = spec.attempt(spec.topic, raw)
+    if spec.problems:
+        first, more = spec.problems[0], len(spec.problems) - 1
+        message = first if not more else f"{first} (and {more} more; `clippings topic check FILE` lists them all)"
+        raise TopicError(message, spec.problems)
+    return topic
+
+
+def article_pattern(pattern: str):
+    """An `article_patterns` entry compiled by RE2, which matches in time linear in the URL's length.
+
+    Python's re backtracks: `(a+)+$` takes exponential time on a long URL of a's, and archive
+    listings hold URLs that anyone can make up. RE2 has no lookarounds or backreferences."""
+    return re2.compile(pattern, options=_RE2_OPTIONS)
 
 
 def slug(text: str) -> str:
@@ -150,29 +226,84 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
+_BAD = object()  # what a part of the file that has a problem reads as, once the problem is recorded
+
+
 class _Spec:
-    """Validation helpers that know where in the file they are."""
+    """Validation helpers that know where in the file they are.
+
+    A helper raises TopicError at the problem it finds; `attempt` records it and goes on with the
+    next part, so that one run names every problem of the file."""
 
     def __init__(self, source: str):
         self.source = source
+        self.problems: list[str] = []
 
     def fail(self, message: str) -> None:
         raise TopicError(f"{self.source}: {message}")
 
+    def attempt(self, read, *args):
+        """read(*args), or _BAD with its problem recorded."""
+        try:
+            return read(*args)
+        except TopicError as error:
+            self.problems.append(str(error))
+            return _BAD
+
+    def topic(self, raw: Any) -> Topic | None:
+        data = self.mapping(raw, "the file")
+        self.keys(data, TOPIC_KEYS, "the file")
+        name = self.attempt(self.text, data.get("name"), "name")
+        title = self.attempt(self.text, data["title"], "title") if "title" in data else name
+        description = self.attempt(self.optional_text, data.get("description"), "description")
+        window = self.attempt(self.window, data.get("window"))
+        keywords = self.attempt(self.texts, data.get("keywords"), "keywords")
+        people = self.items(data.get("people"), "people", self.person)
+        outlets = self.items(data.get("outlets", []), "outlets", self.outlet, allow_empty=True)
+        relevance = self.attempt(self.relevance, {} if data.get("relevance") is None else data["relevance"])
+        if self.problems:
+            return None
+        return Topic(name=name, title=title, description=description or "", start=window[0], end=window[1],
+                     keywords=tuple(keywords), people=people, outlets=outlets, relevance=relevance)
+
+    def keys(self, data: dict, known: Sequence[str], where: str) -> None:
+        """Record each key that is not one of `known` (a misspelt key would otherwise do nothing)."""
+        for key in data:
+            if key in known:
+                continue
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"the keys are {', '.join(known)}"
+            self.problems.append(f"{self.source}: {where} has an unknown key {_shown(key)} ({hint})")
+
+    def items(self, value: Any, where: str, read, allow_empty: bool = False) -> tuple:
+        """Each entry of a list read by `read(entry, index)`, ids checked for repeats."""
+        entries = self.attempt(self.list, value, where, allow_empty)
+        if entries is _BAD:
+            return ()
+        found = [self.attempt(read, entry, i) for i, entry in enumerate(entries)]
+        found = tuple(item for item in found if item is not _BAD)
+        self.attempt(self.unique, [item.id for item in found], where)
+        return found
+
     def mapping(self, value: Any, where: str) -> dict:
         if not isinstance(value, dict):
-            self.fail(f"{where} must be a mapping of keys to values")
+            self.fail(f"{where} must be a mapping of keys to values{_got(value)}")
         return value
 
     def list(self, value: Any, where: str, allow_empty: bool = False) -> list:
-        if not isinstance(value, list) or (not value and not allow_empty):
+        if not isinstance(value, list):
+            self.fail(f"{where} must be a {'' if allow_empty else 'non-empty '}list{_got(value)}")
+        if not value and not allow_empty:
             self.fail(f"{where} must be a non-empty list")
         return value
 
     def text(self, value: Any, where: str) -> str:
         if not isinstance(value, str) or not value.strip():
-            self.fail(f"{where} must be a non-empty string")
+            self.fail(f"{where} must be a non-empty string{_got(value)}")
         return value.strip()
+
+    def optional_text(self, value: Any, where: str) -> str | None:
+        return None if value is None else self.text(value, where)
 
     def texts(self, value: Any, where: str, allow_empty: bool = False) -> list[str]:
         if value is None and allow_empty:
@@ -186,70 +317,142 @@ class _Spec:
         if isinstance(value, dt.date):
             return value
         try:
-            return dt.date.fromisoformat(str(value))
+            return dt.date.fromisoformat(value if isinstance(value, str) else "")
         except ValueError:
-            self.fail(f"{where} must be a date like 2017-10-01, not {value!r}")
+            self.fail(f"{where} must be a date like 2017-10-01{_got(value)}")
+
+    def window(self, value: Any) -> tuple[dt.date, dt.date]:
+        window = self.mapping(value, "window")
+        self.keys(window, WINDOW_KEYS, "window")
+        start = self.attempt(self.date, window.get("start"), "window.start")
+        end = self.attempt(self.date, window.get("end"), "window.end")
+        if _BAD in (start, end):
+            return _BAD
+        if end < start:
+            self.fail(f"window.end ({end}) is before window.start ({start})")
+        return start, end
 
     def unique(self, ids: list[str], where: str) -> None:
         seen = [i for n, i in enumerate(ids) if i in ids[:n]]
         if seen:
             self.fail(f"{where}: id {seen[0]!r} is used twice")
 
+    def identifier(self, value: Any, name: str, where: str) -> str:
+        """The entry's id: its `id`, else its name, as a slug."""
+        if value is not None and (not isinstance(value, (str, int)) or isinstance(value, bool)):
+            self.fail(f"{where}.id must be a string{_got(value)}")
+        if value is None and name is _BAD:
+            return _BAD
+        ident = slug(str(value if value is not None else name))
+        if not ident:
+            self.fail(f"{where}: {_shown(value if value is not None else name)} gives an empty id "
+                      "(it has no letters a-z or digits); add an id such as `id: judd`")
+        return ident
+
     def person(self, value: Any, index: int) -> Person:
         where = f"people[{index}]"
         data = self.mapping(value, where)
-        name = self.text(data.get("name"), f"{where}.name")
-        role = data.get("role")
+        self.keys(data, PERSON_KEYS, where)
+        name = self.attempt(self.text, data.get("name"), f"{where}.name")
+        role = self.attempt(self.role, data.get("role"), where, name)
+        aliases = self.attempt(self.texts, data.get("aliases"), f"{where}.aliases", True)
+        ident = self.attempt(self.identifier, data.get("id"), name, where)
+        if _BAD in (name, role, aliases, ident):
+            return _BAD
+        return Person(id=ident, name=name, role=role, aliases=tuple(aliases))
+
+    def role(self, role: Any, where: str, name: str) -> str:
         if role not in ROLES:
-            self.fail(f"{where}.role for {name!r} must be one of {', '.join(ROLES)}, not {role!r}")
-        aliases = self.texts(data.get("aliases"), f"{where}.aliases", allow_empty=True)
-        return Person(id=slug(data.get("id") or name), name=name, role=role, aliases=tuple(aliases))
+            whose = f" for {name!r}" if name is not _BAD else ""
+            self.fail(f"{where}.role{whose} must be one of {', '.join(ROLES)}{_got(role)}")
+        return role
 
     def outlet(self, value: Any, index: int) -> Outlet:
         where = f"outlets[{index}]"
         data = self.mapping(value, where)
-        name = self.text(data.get("name"), f"{where}.name")
-        domains = self.texts(data.get("domains"), f"{where}.domains")
-        urls = {k: self.urls(data.get(k), f"{where}.{k}") for k in ("feeds", "sitemaps", "seeds", "archive_prefixes")}
-        homepage = data.get("homepage")
-        return Outlet(
-            id=slug(data.get("id") or name),
-            name=name,
-            domains=tuple(d.lower() for d in domains),
-            country=data.get("country"),
-            language=data.get("language"),
-            homepage=self.urls([homepage], f"{where}.homepage")[0] if homepage else None,
-            article_patterns=self.patterns(data.get("article_patterns"), f"{where}.article_patterns"),
-            **urls,
-        )
+        self.keys(data, OUTLET_KEYS, where)
+        name = self.attempt(self.text, data.get("name"), f"{where}.name")
+        values = {
+            "name": name,
+            "id": self.attempt(self.identifier, data.get("id"), name, where),
+            "domains": self.attempt(self.domains, data.get("domains"), f"{where}.domains"),
+            "country": self.attempt(self.optional_text, data.get("country"), f"{where}.country"),
+            "language": self.attempt(self.optional_text, data.get("language"), f"{where}.language"),
+            "homepage": self.attempt(self.url, data.get("homepage"), f"{where}.homepage", True),
+            **{key: self.attempt(self.urls, data.get(key), f"{where}.{key}") for key in URL_LISTS},
+            "article_patterns": self.attempt(self.patterns, data.get("article_patterns"), f"{where}.article_patterns"),
+        }
+        if _BAD in values.values():
+            return _BAD
+        return Outlet(**values)
+
+    def domains(self, value: Any, where: str) -> tuple[str, ...]:
+        domains = self.texts(value, where)
+        for i, domain in enumerate(domains):
+            if not _DOMAIN.fullmatch(domain):
+                self.fail(f"{where}[{i}] must be a host name like nytimes.com (or host:port), not {_shown(domain)}")
+        return tuple(d.lower() for d in domains)
+
+    def url(self, value: Any, where: str, optional: bool = False) -> str | None:
+        if value is None and optional:
+            return None
+        url = self.text(value, where)
+        if urlsplit(url).scheme not in ("http", "https"):
+            self.fail(f"{where} must be an http(s) URL, not {_shown(url)}")
+        return url
 
     def urls(self, value: Any, where: str) -> tuple[str, ...]:
-        urls = self.texts(value, where, allow_empty=True)
-        for i, url in enumerate(urls):
-            if urlsplit(url).scheme not in ("http", "https"):
-                self.fail(f"{where}[{i}] must be an http(s) URL, not {url!r}")
-        return tuple(urls)
+        items = self.list(value, where, allow_empty=True) if value is not None else []
+        return tuple(self.url(url, f"{where}[{i}]") for i, url in enumerate(items))
 
     def patterns(self, value: Any, where: str) -> tuple[str, ...]:
         patterns = self.texts(value, where, allow_empty=True)
         for i, pattern in enumerate(patterns):
             try:
-                re.compile(pattern)
-            except re.error as error:
-                self.fail(f"{where}[{i}] is not a regular expression ({error})")
+                article_pattern(pattern)
+            except re2.error as error:
+                reason = error.args[0].decode() if error.args and isinstance(error.args[0], bytes) else str(error)
+                self.fail(f"{where}[{i}] is not a regular expression RE2 accepts ({reason}); "
+                          "article patterns run on RE2, which has no lookarounds or backreferences")
         return tuple(patterns)
 
     def relevance(self, value: Any) -> Relevance:
         data = self.mapping(value, "relevance")
+        self.keys(data, RELEVANCE_KEYS, "relevance")
         defaults = Relevance()
         numbers = {}
         for key in ("min_score", "title_weight", "body_weight"):
             number = data.get(key, getattr(defaults, key))
-            if not isinstance(number, int) or number < 0:
-                self.fail(f"relevance.{key} must be a whole number >= 0, not {number!r}")
+            if not isinstance(number, int) or isinstance(number, bool) or number < 0:
+                self.fail(f"relevance.{key} must be a whole number >= 0{_got(number)}")
             numbers[key] = number
         roles = data.get("counting_roles", list(defaults.counting_roles))
         for role in self.texts(roles, "relevance.counting_roles"):
             if role not in ROLES:
                 self.fail(f"relevance.counting_roles: {role!r} is not one of {', '.join(ROLES)}")
         return Relevance(counting_roles=tuple(roles), **numbers)
+
+
+# A host name (any script) with an optional port: no scheme, path or spaces.
+_DOMAIN = re.compile(r"[^\s/:@?#]+(:\d{1,5})?")
+
+
+def _shown(value: Any) -> str:
+    """A value for a message: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _got(value: Any) -> str:
+    """What a wrong value was, to end a message: ", not a list", " (it is missing or empty)"."""
+    if value is None:
+        return " (it is missing or empty)"
+    if isinstance(value, bool):
+        return f", not {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f", not the number {value}"
+    if isinstance(value, str):
+        return f", not the text {_shown(value)}"
+    if isinstance(value, dt.date):
+        return f", not the date {value}"
+    return ", not " + {dict: "a mapping", list: "a list"}.get(type(value), f"a {type(value).__name__}")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
-from clippings.topic import Topic, slug
+from clippings.topic import Topic, article_pattern, slug
 
 ASSET_EXTENSIONS = frozenset(
     "css js mjs json xml rss atom txt csv png jpg jpeg gif svg webp ico bmp tif tiff pdf mp3 mp4 m4a "
@@ -41,7 +41,7 @@ class ArticleUrls:
     def __init__(self, topic: Topic, keywords_required: bool = False):
         self.topic = topic
         self.keywords_required = keywords_required
-        self.patterns = {o.id: [re.compile(p) for p in o.article_patterns] for o in topic.outlets}
+        self.patterns = {o.id: [article_pattern(p) for p in o.article_patterns] for o in topic.outlets}
         self.terms = url_terms(topic)
 
     def refusal(self, url: str) -> str | None:

@@ -3,6 +3,7 @@
 import os
 
 from clippings import PROJECT_URL
+from clippings.bundled import DEFAULT_TOPIC
 from pipelines.compression import DICTIONARY_SAMPLES, DICTIONARY_SIZE
 
 BOT_NAME = "clippings"
@@ -11,7 +12,7 @@ NEWSPIDER_MODULE = "crawlers.spiders"
 
 # --- where things are ---------------------------------------------------
 ARCHIVE_PATH = "archive.db"
-TOPIC_PATH = "topics/metoo.yml"
+TOPIC_PATH = str(DEFAULT_TOPIC)  # topics/metoo.yml, wherever clippings is installed
 
 # --- a good citizen of the web --------------------------------------------
 # Say who we are and how to reach us. Researchers crawling the live web should set

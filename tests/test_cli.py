@@ -6,8 +6,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from clippings.cli import PROJECT_ROOT, main
+from clippings.cli import main
 
+from .conftest import PROJECT_ROOT
 
 PAGE = PROJECT_ROOT / "tests" / "pages" / "jsonld_article.html"
 
