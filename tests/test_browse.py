@@ -3,14 +3,17 @@ reading view, robots.txt, inert web text, streaming exports. Datasette's own tes
 
 import json
 import shutil
-from urllib.parse import urlsplit
 import sqlite3
+from contextlib import closing
+from urllib.parse import urlsplit
 
+import lxml.html
 import pytest
 from datasette.app import Datasette
 
 from clippings.browse import wayback_url
 from clippings.publish import load_metadata
+from pipelines.canonical import web_url
 from .conftest import rows
 
 pytestmark = pytest.mark.asyncio
@@ -110,6 +113,53 @@ async def test_article_page_renders_web_text_inert(hostile_archive):
     html = (await client(hostile_archive).get("/archive/articles/1")).text
     assert "<script>window.__pwned" not in html and 'onerror="window' not in html
     assert "&lt;script&gt;window.__pwned" in html
+
+
+# URLs an archive built before links were checked may hold (a page's declared canonical URL):
+# none may reach a page as a link, whatever the scheme's spelling.
+HOSTILE_LINKS = [
+    "javascript://e.example/%0Awindow.__pwned=1", "JaVaScRiPt:window.__pwned=1", " javascript:window.__pwned=1",
+    "java\tscript:window.__pwned=1", "\x01javascript:window.__pwned=1", "data:text/html,<script>window.__pwned=1</script>",
+    "vbscript:msgbox(1)", "javascript&#58;window.__pwned=1",
+]
+
+
+@pytest.fixture(scope="module", params=HOSTILE_LINKS)
+def archive_with_hostile_links(request, demo_archive, tmp_path_factory):
+    """A copy of the demo archive whose article with a copy, and that copy, have a hostile URL."""
+    path = tmp_path_factory.mktemp("links") / "archive.db"
+    shutil.copy(demo_archive, path)
+    with closing(sqlite3.connect(path)) as conn:
+        (article_id,) = conn.execute("SELECT article_id FROM copies LIMIT 1").fetchone()
+        conn.execute("UPDATE articles SET url = ? WHERE id = ?", (request.param, article_id))
+        conn.execute("UPDATE copies SET url = ? WHERE article_id = ?", (request.param + "-copy", article_id))
+        conn.execute("UPDATE captures SET url = ?, final_url = ? WHERE id = 1", (request.param, request.param))
+        conn.commit()
+    return path, article_id
+
+
+def links_in(page: str) -> list[str]:
+    """Every link target of a page, as the browser reads it (entities decoded)."""
+    tree = lxml.html.fromstring(page)
+    return [value for element in tree.iter() for name, value in element.items()
+            if name in ("href", "src", "action", "formaction", "xlink:href")]
+
+
+@pytest.mark.parametrize("path", ["/archive/articles/{id}", "/archive/articles", "/archive/copies", "/archive/captures",
+                                  "/archive/captures/1", "/archive?sql=select+url+from+articles+where+id%3D{id}"])
+async def test_stored_hostile_urls_are_never_links(archive_with_hostile_links, path):
+    db, article_id = archive_with_hostile_links
+    page = (await client(db).get(path.format(id=article_id))).text
+    links = links_in(page)
+    assert links and all(web_url(link) or link.startswith(("/", "#", "?")) for link in links), [
+        link for link in links if not web_url(link) and not link.startswith(("/", "#", "?"))]
+
+
+async def test_reading_view_shows_a_hostile_url_as_text(archive_with_hostile_links):
+    db, article_id = archive_with_hostile_links
+    page = (await client(db).get(f"/archive/articles/{article_id}")).text
+    reading = lxml.html.fromstring(page).cssselect(".clippings-article")[0]
+    assert "not an http(s) address" in reading.text_content()
 
 
 async def test_csv_streams_the_whole_table(demo_archive):

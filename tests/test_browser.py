@@ -201,3 +201,48 @@ def test_browser_web_text_never_runs_as_script(chromium, served_hostile_archive,
         assert "Injected headline" in browser.find_element(By.TAG_NAME, "body").text, path
         assert browser.execute_script("return window.__pwned === undefined"), f"a stored title ran as script on {path}"
     screenshot(browser, "6-hostile-title")
+
+
+@pytest.mark.browser
+def test_browser_hostile_canonical_url_is_never_run(chromium, browser, tmp_path):
+    """A crawled page declares a script as its canonical URL, and a copy of it another: the
+    reading view's links, clicked, go to web pages and run nothing."""
+    from contextlib import contextmanager
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from .conftest import scrapy_crawl
+    from .faultsite import DAY, FaultSite, article_html, html, page, sitemap
+
+    with FaultSite({}) as site:
+        script = "//{host}/%0Afetch(%22{pwned}%22)".format
+        declared = {
+            "original": f'<link rel="canonical" href="javascript:{script(host=site.netloc, pwned=site.url("/pwned"))}">',
+            "copy": f'<link rel="canonical" href="&#74;aVaScRiPt&#58;{script(host=site.netloc, pwned=site.url("/pwned?by=copy"))}">',
+        }
+        for name, link in declared.items():
+            site.server.routes[f"/{DAY}/{name}/"] = page(html(article_html("hostile").replace("</head>", link + "</head>")))
+        site.server.routes["/sitemap.xml"] = page(sitemap([site.url(f"/{DAY}/{name}/") for name in declared]))
+        db, log = scrapy_crawl("sitemaps", tmp_path, site.topic())
+        with contextmanager(serve)(db, tmp_path) as base_url:
+            article = f"{base_url}/archive/articles/1"
+            browser.get(article)
+            screenshot(browser, "7-hostile-canonical")
+            clicked = []
+            while len(clicked) < len(outward_links(browser, base_url)):
+                link = outward_links(browser, base_url)[len(clicked)]
+                clicked.append(link.get_attribute("href"))
+                link.click()
+                WebDriverWait(browser, WAIT_SECONDS).until(
+                    lambda driver: site.asked("/pwned") or driver.current_url.startswith(site.url(f"/{DAY}/")))
+                assert site.asked("/pwned") == 0, f"clicking {clicked[-1]} ran the page's script"
+                browser.get(article)
+            assert sorted(clicked) == sorted(site.url(f"/{DAY}/{name}/") for name in declared)
+
+
+def outward_links(browser, base_url: str) -> list:
+    """The reading view's links to pages outside the archive, but for the Wayback Machine's."""
+    from selenium.webdriver.common.by import By
+
+    return [a for a in browser.find_elements(By.CSS_SELECTOR, ".clippings-article a")
+            if not a.get_attribute("href").startswith((base_url, "https://web.archive.org/"))]

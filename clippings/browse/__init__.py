@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 
 from clippings.browse.facets import PersonFacet
 from clippings.datasheet import datasheet, is_archive
+from pipelines.canonical import web_url
 
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"  # never in page text; replaced by <mark> after escaping
 ROBOTS_TXT = "User-agent: *\nDisallow: /\n"
@@ -154,12 +155,16 @@ async def _article(db, pks: str) -> dict[str, Any] | None:
     article["people"] = json.loads(article["people"] or "[]")
     article["keywords"] = json.loads(article["keywords"] or "[]")
     article["date_candidates"] = json.loads(article["date_candidates"] or "[]")
-    article["copies"] = [dict(c) for c in copies.rows]
+    article["copies"] = [{**dict(c), "link": web_url(c["url"])} for c in copies.rows]
+    article["link"] = web_url(article["url"])
     article["wayback_url"] = wayback_url(article["url"], article["archived_at"] or article["fetched_at"])
     return article
 
 
-def wayback_url(url: str, captured_at: str | None) -> str:
-    """The Wayback Machine's copy nearest to the capture time (it redirects to the closest one)."""
+def wayback_url(url: str, captured_at: str | None) -> str | None:
+    """The Wayback Machine's copy nearest to the capture time (it redirects to the closest one);
+    None for a URL that is not an http(s) address."""
+    if not web_url(url):
+        return None
     timestamp = re.sub(r"\D", "", captured_at or "")[:14]
     return WAYBACK.format(timestamp=timestamp or "*", url=url)
