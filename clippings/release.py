@@ -41,7 +41,7 @@ def write_release(db: Path, out: Path, public: bool) -> dict[str, Any]:
     """Copy the archive to `out` (a consistent snapshot); for a public release, strip it."""
     if out.exists():
         raise ReleaseError(f"{out} exists already; give a new --out path")
-    source = Archive(db, create=False)
+    source = Archive(db, read_only=True)
     try:
         source.conn.execute("VACUUM INTO ?", (str(out),))
     finally:
