@@ -218,23 +218,27 @@ def demo_topic(outlets: list[dict]) -> str:
 @db_option
 @click.option("--port", type=int, default=8001, show_default=True)
 @click.option("--immutable", is_flag=True, help="For release files, which nothing writes to: Datasette's immutable mode.")
-def serve(db: Path, port: int, immutable: bool) -> None:
+@click.option("--sql-memory-mb", type=click.IntRange(min=0), default=None,
+              help="Memory bound for SQL, in MB: SQLite may hold this much, one query's rows a sixteenth (0: none). [default: 256]")
+def serve(db: Path, port: int, immutable: bool, sql_memory_mb: int | None) -> None:
     """Serve the archive with Datasette and the project's metadata.yml; the file is only read."""
     archive = _open_archive(db, read_only=True)
     archive.close()
     if archive.immutable and not immutable:
         click.echo(f"{db} is on read-only storage, where nothing can change it: serving it immutable (-i)", err=True)
-    serve_archive(db, port, immutable or archive.immutable)
+    serve_archive(db, port, immutable or archive.immutable, sql_memory_mb)
 
 
-def serve_archive(db: Path, port: int, immutable: bool = False) -> None:
+def serve_archive(db: Path, port: int, immutable: bool = False, sql_memory_mb: int | None = None) -> None:
     """Datasette in this process (its own CLI), so a signal that stops us stops it too."""
     from datasette.cli import cli as datasette_cli
 
+    from clippings.browse.memory import SETTING
     from clippings.publish import datasette_arguments, write_metadata
 
+    plugin_config = {SETTING: sql_memory_mb} if sql_memory_mb is not None else None
     with tempfile.TemporaryDirectory() as scratch:
-        metadata = write_metadata(db, Path(scratch) / "metadata.json")
+        metadata = write_metadata(db, Path(scratch) / "metadata.json", plugin_config)
         click.echo(f"Serving {db} at http://127.0.0.1:{port}/ (Ctrl-C to stop)")
         arguments = datasette_arguments(db, port, metadata, immutable)
         datasette_cli.main(args=arguments, prog_name="datasette", standalone_mode=False)

@@ -9,18 +9,14 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import time
-import urllib.error
 import urllib.request
-from contextlib import closing, contextmanager
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from .conftest import PROJECT_ROOT, SCRAPY_ENV, free_port_block, run_clippings
-
-SERVER_START_SECONDS = 60
-
+from .conftest import PROJECT_ROOT, SCRAPY_ENV, run_clippings
+from .serving import serving
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -182,35 +178,6 @@ def test_writing_command_refuses_a_directory_marked_read_only(shelf):
 # --- serve ----------------------------------------------------------------------------------
 
 
-@contextmanager
-def serving(db: Path, *options: str, prefix: list[str] | None = None):
-    """`clippings serve` in a subprocess; yields the base URL once it answers."""
-    port = free_port_block(1)
-    command = [*(prefix or []), sys.executable, "-m", "clippings", "serve", "--db", str(db), "--port", str(port), *options]
-    server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=SCRAPY_ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"clippings serve exited with {server.returncode}:\n{server.stdout.read()}")
-            try:
-                with urllib.request.urlopen(f"{base_url}/-/versions.json", timeout=2):
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                if time.monotonic() > deadline:
-                    pytest.fail(f"clippings serve did not answer within {SERVER_START_SECONDS}s")
-                time.sleep(0.2)
-        yield base_url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
 def read(url: str) -> str:
     with urllib.request.urlopen(url, timeout=30) as response:
         return response.read().decode("utf-8")
@@ -227,7 +194,7 @@ def article_count(db: Path) -> int:
 def test_serve_leaves_the_file_as_it_was(shelf, name, options):
     db = shelf / name
     before = sha256(db)
-    with serving(db, *options) as base_url:
+    with serving(db, *options) as (base_url, _):
         page = read(f"{base_url}/{db.stem}/articles.json?_shape=array&_size=max")
         read(f"{base_url}/{db.stem}/articles/1")
     assert page.count('"id":') == article_count(db)
@@ -239,7 +206,7 @@ def test_serve_leaves_the_file_as_it_was(shelf, name, options):
 def test_serve_works_on_read_only_storage(read_only_mount, shelf, name, options):
     db = shelf / name
     before = fingerprint(shelf)
-    with serving(db, *options, prefix=mounted_read_only(shelf)) as base_url:
+    with serving(db, *options, prefix=mounted_read_only(shelf)) as (base_url, _):
         page = read(f"{base_url}/{db.stem}/articles.json?_shape=array&_size=max")
         assert "clippings-article" in read(f"{base_url}/{db.stem}/articles/1")
     assert page.count('"id":') == article_count(db)

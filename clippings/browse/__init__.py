@@ -17,6 +17,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from clippings.browse.facets import PersonFacet
+from clippings.browse.memory import HEAP_EXHAUSTED, bound_connection, memory_limit_mb
 from clippings.datasheet import datasheet, is_archive
 from pipelines.canonical import web_url
 
@@ -28,6 +29,28 @@ WAYBACK = "https://web.archive.org/web/{timestamp}/{url}"
 @hookimpl
 def register_facet_classes():
     return [PersonFacet]
+
+
+@hookimpl
+def startup(datasette):
+    memory_limit_mb(datasette.plugin_config("clippings"))  # a bad setting stops the server here, not each query
+
+
+@hookimpl
+def prepare_connection(conn, database, datasette):
+    bound_connection(conn, memory_limit_mb(datasette.plugin_config("clippings")))
+
+
+@hookimpl
+def handle_exception(datasette, request, exception):
+    """SQLite out of memory under the bound (clippings.browse.memory): a 400 saying so."""
+    if not isinstance(exception, MemoryError):
+        return None
+    from datasette.handle_exception import handle_exception as error_page
+    from datasette.views.base import DatasetteError
+
+    message = HEAP_EXHAUSTED.format(mb=memory_limit_mb(datasette.plugin_config("clippings")))
+    return error_page(datasette, request, DatasetteError(message, title="Query needs too much memory", status=400))
 
 
 @hookimpl
