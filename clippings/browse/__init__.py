@@ -8,15 +8,20 @@ clippings archives are left as Datasette renders them.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from datasette import hookimpl
-from datasette.utils.asgi import Response
+from datasette.utils import tilde_decode
+from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
-from clippings.browse.facets import PersonFacet
+from clippings.browse.chart import DayCount, coverage_svg
+from clippings.browse.facets import CoverageFacet, PersonFacet
 from clippings.browse.memory import HEAP_EXHAUSTED, bound_connection, memory_limit_mb
 from clippings.datasheet import datasheet, is_archive
 from pipelines.canonical import web_url
@@ -24,11 +29,18 @@ from pipelines.canonical import web_url
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"  # never in page text; replaced by <mark> after escaping
 ROBOTS_TXT = "User-agent: *\nDisallow: /\n"
 WAYBACK = "https://web.archive.org/web/{timestamp}/{url}"
+COVERAGE_EXPORT = r"^/(?P<database>[^/]+)/articles/-/coverage\.(?P<format>csv|svg)$"
+# Query-string parameters that select the rows of a table page; the others (paging, columns,
+# shapes, facets) do not change which articles the chart counts.
+ROW_FILTERS = re.compile(r"^([^_].*|_search(_.+)?|_where|_through|_fts_table|_fts_pk)$")
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# An SVG opened on its own runs with the site's origin: it may hold no script, whatever it says.
+SVG_HEADERS = {"content-security-policy": "default-src 'none'; style-src 'unsafe-inline'", "x-content-type-options": "nosniff"}
 
 
 @hookimpl
 def register_facet_classes():
-    return [PersonFacet]
+    return [PersonFacet, CoverageFacet]
 
 
 @hookimpl
@@ -55,7 +67,7 @@ def handle_exception(datasette, request, exception):
 
 @hookimpl
 def register_routes():
-    return [(r"^/robots\.txt$", robots_txt)]
+    return [(r"^/robots\.txt$", robots_txt), (COVERAGE_EXPORT, coverage_export)]
 
 
 async def robots_txt(datasette, request):
@@ -72,21 +84,29 @@ def extra_template_vars(template, database, table, request, datasette):
         if database is None or not await _is_archive(datasette, database):
             return {}
         db = datasette.get_database(database)
+        found = {"clippings_archive": True}
         if template == "table.html" and table == "articles":
             search = request.args.get("_search", "").strip() if request else ""
-            return {"clippings_chart": True, "clippings_snippets": _snippet_function(db, search) if search else None}
+            found.update(clippings_chart=_chart_links(datasette, database, request),
+                         clippings_snippets=_snippet_function(db, search) if search else None)
         if template == "row.html" and table == "articles":
-            return {"clippings_article": await _article(db, request.url_vars.get("pks", ""))}
-        return {}
+            found["clippings_article"] = await _article(db, request.url_vars.get("pks", ""))
+        return found
 
     return inner
 
 
 @hookimpl
 def extra_js_urls(template, database, table, datasette):
-    if template == "table.html" and table == "articles":
-        return [{"url": datasette.urls.static_plugins("clippings", "coverage.js"), "module": False}]
-    return []
+    async def inner() -> list[dict[str, Any]]:
+        if template not in ("table.html", "row.html") or not table or not await _is_archive(datasette, database):
+            return []
+        scripts = ["pages.js"]  # column descriptions as header tooltips, the raw row folded
+        if template == "table.html" and table == "articles":
+            scripts.append("coverage.js")
+        return [{"url": datasette.urls.static_plugins("clippings", name), "module": False} for name in scripts]
+
+    return inner
 
 
 @hookimpl
@@ -118,6 +138,52 @@ async def archive_datasheets(datasette) -> list[dict[str, Any]]:
             continue
         sheets.append({"database": name, **await db.execute_fn(datasheet)})
     return sheets
+
+
+def _chart_links(datasette, database: str, request) -> dict[str, str]:
+    """Where the chart of the page's rows and the counts behind it are: same filters, own URL."""
+    filters = urlencode([(k, v) for k, v in parse_qsl(request.query_string if request else "", keep_blank_values=True)
+                         if ROW_FILTERS.match(k)])
+    base = f"{datasette.urls.table(database, 'articles')}/-/coverage"
+    return {kind: f"{base}.{kind}" + (f"?{filters}" if filters else "") for kind in ("csv", "svg")}
+
+
+async def coverage_export(datasette, request):
+    """/DB/articles/-/coverage.csv and .svg: articles per day and outlet for the rows the articles
+    page shows with the same query string, counted by CoverageFacet, as CSV or as the chart."""
+    database = tilde_decode(request.url_vars["database"])
+    if database not in datasette.databases or not await _is_archive(datasette, database):
+        raise NotFound(f"no clippings archive named {database}")
+    filters = [(k, v) for k, v in parse_qsl(request.query_string, keep_blank_values=True) if ROW_FILTERS.match(k)]
+    query = urlencode([*filters, ("_facet_coverage", "published_day"), ("_size", "0"), ("_nosuggest", "1")])
+    answer = await datasette.client.get(f"{datasette.urls.table(database, 'articles', format='json')}?{query}",
+                                        cookies=request.cookies)
+    data = answer.json()
+    if answer.status_code != 200:
+        return Response.text(f"The coverage could not be counted: {data.get('error', answer.status_code)}\n",
+                             status=answer.status_code)
+    if "coverage" not in data.get("facet_results", {}):
+        return Response.text("Counting the coverage took longer than the time limit: narrow the filters.\n", status=503)
+    counts = [DayCount(r["day"], r["outlet"], r["count"]) for r in data["facet_results"]["coverage"]["results"]
+              if DAY.match(str(r["day"]))]
+    if request.url_vars["format"] == "csv":
+        return Response(_coverage_csv(data["facet_results"]["coverage"]["results"]), content_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": 'attachment; filename="coverage.csv"'})
+    title = "Articles per publication day" + (f", {selection}" if (selection := _selection(data)) else "")
+    return Response(coverage_svg(counts, title), content_type="image/svg+xml; charset=utf-8", headers=SVG_HEADERS)
+
+
+def _selection(data: dict[str, Any]) -> str:
+    """Which articles the table's JSON holds, in Datasette's words, without its sort order."""
+    return re.sub(r"\s*sorted by .*$", "", data.get("human_description_en") or "").strip()
+
+
+def _coverage_csv(results: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["day", "outlet_id", "outlet", "articles"])
+    writer.writerows([r["day"], r["outlet_id"], r["outlet"], r["count"]] for r in results)
+    return out.getvalue()
 
 
 def _snippet_function(db, search: str):
