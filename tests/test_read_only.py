@@ -253,3 +253,15 @@ def test_older_archive_is_read_after_an_explicit_upgrade(tmp_path):
     assert clippings("upgrade", "--db", db).returncode == 0
     result = clippings("coverage", "--db", db)
     assert result.returncode == 0 and "No dated articles" in result.stdout
+
+
+def test_read_only_archive_cannot_write(shelf):
+    from pipelines.archive import Archive
+
+    archive = Archive(shelf / "public.db", read_only=True)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            archive.conn.execute("DELETE FROM articles")
+        assert archive.count("articles") > 0 and not archive.immutable
+    finally:
+        archive.close()

@@ -8,19 +8,16 @@ clippings archives are left as Datasette renders them.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
 from datasette import hookimpl
 from datasette.utils import tilde_decode
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
-from clippings.browse.chart import DayCount, coverage_svg
+from clippings.browse.coverage import chart_links, coverage_response
 from clippings.browse.facets import CoverageFacet, PersonFacet
 from clippings.browse.memory import HEAP_EXHAUSTED, bound_connection, memory_limit_mb
 from clippings.datasheet import datasheet, is_archive
@@ -30,12 +27,6 @@ MARK_OPEN, MARK_CLOSE = "\x02", "\x03"  # never in page text; replaced by <mark>
 ROBOTS_TXT = "User-agent: *\nDisallow: /\n"
 WAYBACK = "https://web.archive.org/web/{timestamp}/{url}"
 COVERAGE_EXPORT = r"^/(?P<database>[^/]+)/articles/-/coverage\.(?P<format>csv|svg)$"
-# Query-string parameters that select the rows of a table page; the others (paging, columns,
-# shapes, facets) do not change which articles the chart counts.
-ROW_FILTERS = re.compile(r"^([^_].*|_search(_.+)?|_where|_through|_fts_table|_fts_pk)$")
-DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# An SVG opened on its own runs with the site's origin: it may hold no script, whatever it says.
-SVG_HEADERS = {"content-security-policy": "default-src 'none'; style-src 'unsafe-inline'", "x-content-type-options": "nosniff"}
 
 
 @hookimpl
@@ -87,7 +78,7 @@ def extra_template_vars(template, database, table, request, datasette):
         found = {"clippings_archive": True}
         if template == "table.html" and table == "articles":
             search = request.args.get("_search", "").strip() if request else ""
-            found.update(clippings_chart=_chart_links(datasette, database, request),
+            found.update(clippings_chart=chart_links(datasette, database, request),
                          clippings_snippets=_snippet_function(db, search) if search else None)
         if template == "row.html" and table == "articles":
             found["clippings_article"] = await _article(db, request.url_vars.get("pks", ""))
@@ -140,50 +131,12 @@ async def archive_datasheets(datasette) -> list[dict[str, Any]]:
     return sheets
 
 
-def _chart_links(datasette, database: str, request) -> dict[str, str]:
-    """Where the chart of the page's rows and the counts behind it are: same filters, own URL."""
-    filters = urlencode([(k, v) for k, v in parse_qsl(request.query_string if request else "", keep_blank_values=True)
-                         if ROW_FILTERS.match(k)])
-    base = f"{datasette.urls.table(database, 'articles')}/-/coverage"
-    return {kind: f"{base}.{kind}" + (f"?{filters}" if filters else "") for kind in ("csv", "svg")}
-
-
 async def coverage_export(datasette, request):
-    """/DB/articles/-/coverage.csv and .svg: articles per day and outlet for the rows the articles
-    page shows with the same query string, counted by CoverageFacet, as CSV or as the chart."""
+    """/DB/articles/-/coverage.csv and .svg (clippings.browse.coverage)."""
     database = tilde_decode(request.url_vars["database"])
     if database not in datasette.databases or not await _is_archive(datasette, database):
         raise NotFound(f"no clippings archive named {database}")
-    filters = [(k, v) for k, v in parse_qsl(request.query_string, keep_blank_values=True) if ROW_FILTERS.match(k)]
-    query = urlencode([*filters, ("_facet_coverage", "published_day"), ("_size", "0"), ("_nosuggest", "1")])
-    answer = await datasette.client.get(f"{datasette.urls.table(database, 'articles', format='json')}?{query}",
-                                        cookies=request.cookies)
-    data = answer.json()
-    if answer.status_code != 200:
-        return Response.text(f"The coverage could not be counted: {data.get('error', answer.status_code)}\n",
-                             status=answer.status_code)
-    if "coverage" not in data.get("facet_results", {}):
-        return Response.text("Counting the coverage took longer than the time limit: narrow the filters.\n", status=503)
-    counts = [DayCount(r["day"], r["outlet"], r["count"]) for r in data["facet_results"]["coverage"]["results"]
-              if DAY.match(str(r["day"]))]
-    if request.url_vars["format"] == "csv":
-        return Response(_coverage_csv(data["facet_results"]["coverage"]["results"]), content_type="text/csv; charset=utf-8",
-                        headers={"content-disposition": 'attachment; filename="coverage.csv"'})
-    title = "Articles per publication day" + (f", {selection}" if (selection := _selection(data)) else "")
-    return Response(coverage_svg(counts, title), content_type="image/svg+xml; charset=utf-8", headers=SVG_HEADERS)
-
-
-def _selection(data: dict[str, Any]) -> str:
-    """Which articles the table's JSON holds, in Datasette's words, without its sort order."""
-    return re.sub(r"\s*sorted by .*$", "", data.get("human_description_en") or "").strip()
-
-
-def _coverage_csv(results: list[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["day", "outlet_id", "outlet", "articles"])
-    writer.writerows([r["day"], r["outlet_id"], r["outlet"], r["count"]] for r in results)
-    return out.getvalue()
+    return await coverage_response(datasette, request, database, request.url_vars["format"])
 
 
 def _snippet_function(db, search: str):
