@@ -1,5 +1,5 @@
-"""The `clippings` command line: demo, crawl, serve, release, rehydrate, takedown, import, reextract, coverage,
-compact, extract."""
+"""The `clippings` command line: demo, crawl, serve, upgrade, release, rehydrate, takedown, import, reextract,
+coverage, compact, extract."""
 
 from __future__ import annotations
 
@@ -136,12 +136,13 @@ def _check_networks(value: str) -> None:
             ) from None
 
 
-def _open_archive(db: Path, create: bool = False, **options):
-    """The archive, or one clear sentence and exit 1 when it cannot be used."""
+def _open_archive(db: Path, create: bool = False, read_only: bool = False, **options):
+    """The archive, or one clear sentence and exit 1 when it cannot be used. `read_only`: for
+    commands that only read, which never change the file and work on read-only storage."""
     from pipelines.archive import Archive, ArchiveError
 
     try:
-        return Archive(db, create=create, **options)
+        return Archive(db, create=create, read_only=read_only, **options)
     except ArchiveError as error:
         raise click.ClickException(str(error)) from None
 
@@ -259,23 +260,40 @@ def topic_check(path: Path) -> None:
 @db_option
 @click.option("--port", type=int, default=8001, show_default=True)
 @click.option("--immutable", is_flag=True, help="For release files, which nothing writes to: Datasette's immutable mode.")
-def serve(db: Path, port: int, immutable: bool) -> None:
-    """Serve the archive with Datasette and the project's metadata.yml."""
-    _check_archive(db, create=False)
-    serve_archive(db, port, immutable)
+@click.option("--sql-memory-mb", type=click.IntRange(min=0), default=None,
+              help="Memory bound for SQL, in MB: SQLite may hold this much, one query's rows a sixteenth (0: none). [default: 256]")
+def serve(db: Path, port: int, immutable: bool, sql_memory_mb: int | None) -> None:
+    """Serve the archive with Datasette and the project's metadata.yml; the file is only read."""
+    archive = _open_archive(db, read_only=True)
+    archive.close()
+    if archive.immutable and not immutable:
+        click.echo(f"{db} is on read-only storage, where nothing can change it: serving it immutable (-i)", err=True)
+    serve_archive(db, port, immutable or archive.immutable, sql_memory_mb)
 
 
-def serve_archive(db: Path, port: int, immutable: bool = False) -> None:
+def serve_archive(db: Path, port: int, immutable: bool = False, sql_memory_mb: int | None = None) -> None:
     """Datasette in this process (its own CLI), so a signal that stops us stops it too."""
     from datasette.cli import cli as datasette_cli
 
+    from clippings.browse.memory import SETTING
     from clippings.publish import datasette_arguments, write_metadata
 
+    plugin_config = {SETTING: sql_memory_mb} if sql_memory_mb is not None else None
     with tempfile.TemporaryDirectory() as scratch:
-        metadata = write_metadata(db, Path(scratch) / "metadata.json")
+        metadata = write_metadata(db, Path(scratch) / "metadata.json", plugin_config)
         click.echo(f"Serving {db} at http://127.0.0.1:{port}/ (Ctrl-C to stop)")
         arguments = datasette_arguments(db, port, metadata, immutable)
         datasette_cli.main(args=arguments, prog_name="datasette", standalone_mode=False)
+
+
+@main.command()
+@db_option
+def upgrade(db: Path) -> None:
+    """Bring an archive written by an older clippings up to this one's schema (writes to it)."""
+    from pipelines.schema import SCHEMA_VERSION
+
+    _open_archive(db).close()
+    click.echo(f"{db}: archive schema {SCHEMA_VERSION}, up to date")
 
 
 # --- releases ------------------------------------------------------------
@@ -342,13 +360,16 @@ def rehydrate(release_file: Path, no_wayback: bool, overrides: tuple[str, ...]) 
     """Restore the texts of a public release (a release file, or a data package folder) by fetching each URL
     again (live, else the Wayback Machine)."""
     from clippings.datapackage import PackageError, apply_rehydration, package_folder, rehydration_file
+    from pipelines.archive import write_refusal
 
     settings = {"REHYDRATE_FROM_WAYBACK": str(not no_wayback), **dict(_parse_override(o) for o in overrides)}
     folder = package_folder(release_file)
     if folder is None:
         if release_file.is_dir():
             raise click.ClickException(f"{release_file} is a folder without a datapackage.json; give a release file or a data package")
-        _check_archive(release_file, create=False)
+        _open_archive(release_file, read_only=True).close()
+        if refusal := write_refusal(release_file):  # the texts are written into the release file
+            raise click.ClickException(refusal)
         _run_rehydration(release_file, release_file.with_suffix(".rehydrate.log"), settings)
         print_rehydration(release_file, release_file)
         return
@@ -437,7 +458,7 @@ def takedown_apply(db: Path) -> None:
 @db_option
 def takedown_list(db: Path) -> None:
     """The archive's takedowns, one per line: date, pattern, reason, records removed."""
-    archive = _open_archive(db)
+    archive = _open_archive(db, read_only=True)
     for row in archive.conn.execute("SELECT requested_on, pattern, reason, records_removed FROM takedowns ORDER BY id"):
         click.echo("\t".join(str(value) for value in row))
     archive.close()
@@ -585,7 +606,7 @@ def coverage(db: Path, outlet: str | None, start, end) -> None:
     """Articles per outlet per day, by the sources that saw them (live, wayback, commoncrawl, warc), and the gaps."""
     from pipelines.coverage import SOURCES, coverage as archive_coverage
 
-    archive = _open_archive(db)
+    archive = _open_archive(db, read_only=True)
     try:
         topic = _archive_topic(archive)
         outlets = archive_coverage(archive, outlet)

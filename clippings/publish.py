@@ -24,10 +24,15 @@ def load_metadata(db_path: Path) -> dict[str, Any]:
     return metadata
 
 
-def write_metadata(db_path: Path, out_path: Path) -> Path:
-    """Write the metadata for `db_path` as JSON (which Datasette also reads) to `out_path`."""
+def write_metadata(db_path: Path, out_path: Path, plugin_config: dict[str, Any] | None = None) -> Path:
+    """Write the metadata for `db_path` as JSON (which Datasette also reads) to `out_path`;
+    `plugin_config`: settings of the clippings plugin on top of metadata.yml's."""
+    metadata = load_metadata(db_path)
+    if plugin_config:
+        plugins = metadata.setdefault("plugins", {})
+        plugins["clippings"] = {**(plugins.get("clippings") or {}), **plugin_config}
     out_path = Path(out_path)
-    out_path.write_text(json.dumps(load_metadata(db_path), ensure_ascii=False, indent=2), encoding="utf-8")
+    out_path.write_text(json.dumps(metadata, ensure_ascii=False, indent=2), encoding="utf-8")
     return out_path
 
 

@@ -109,8 +109,9 @@ def _refuse_existing(out: Path) -> None:
 
 
 def _check_source(db: Path) -> None:
-    """The archive is there, is a clippings archive, and is at this version's schema."""
-    Archive(db, create=False).close()
+    """The archive is there, is a clippings archive, and is at this version's schema (read-only:
+    a release never changes its source)."""
+    Archive(db, read_only=True).close()
 
 
 def _source_uri(db: Path) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,13 +19,66 @@ from clippings.topic import Topic
 from crawlers.items import FetchedPage, FetchFailure
 from pipelines.compression import PLAIN, Codecs, DictionaryPolicy, UnreadableBody, dictionary_label, train
 from pipelines.extraction import line_fingerprint, may_be_boilerplate
-from pipelines.schema import ForeignDatabase, migrate
+from pipelines.schema import SCHEMA_VERSION, ForeignDatabase, migrate, schema_version
 from pipelines.stories import STORY_SIMILARITY, similarity, sketch
 from pipelines.takedowns import Takedowns
 
 
 class ArchiveError(Exception):
     """The archive file cannot be opened or used: the message says why."""
+
+
+WRITES_HERE = "this command writes to the archive; make it writable (chmod u+w) or work on a copy"
+
+
+def write_refusal(path: Path) -> str | None:
+    """Why the archive at `path` cannot be written, or None. A file or directory without any
+    write permission counts as read-only even for root, whom permissions do not stop: its
+    owner said it must not change. The directory matters because SQLite writes its journal
+    (and its WAL) beside the file."""
+    directory = path.resolve().parent
+    if not directory.is_dir():
+        return f"{path}: there is no directory {directory}; create it first"
+    if path.exists() and not _writable(path):
+        return f"{path} is read-only: {WRITES_HERE}"
+    if not _writable(directory):
+        return f"{path}: its directory {directory} is read-only, and SQLite writes its journal beside the archive; work on a copy elsewhere"
+    return None
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK) and bool(path.stat().st_mode & 0o222)
+
+
+def open_read_only(path: Path) -> tuple[sqlite3.Connection, bool]:
+    """A connection that cannot write the file (SQLite's mode=ro), and whether it had to be immutable.
+
+    A WAL archive needs its -shm file, which read-only storage cannot give it: there it is opened
+    immutable (SQLite then reads the main file alone), unless its -wal file holds changes that
+    were never written back to the main file, which an immutable connection would not see."""
+    uri = path.resolve().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
+    try:
+        conn.execute("PRAGMA application_id").fetchone()
+        return conn, False
+    except sqlite3.OperationalError as error:
+        conn.close()
+        if error.sqlite_errorcode != sqlite3.SQLITE_CANTOPEN or not path.is_file():
+            raise
+    wal = path.with_name(f"{path.name}-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise ArchiveError(
+            f"{path} is on read-only storage with changes still in {wal.name}, which SQLite cannot read there; "
+            "copy both files to writable storage, or open the archive once where it was written"
+        )
+    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None), True
+
+
+def older_schema(path: Path, version: int) -> str:
+    if version == 0:
+        return f"{path} is empty, not an archive yet: build one with `clippings crawl` or `clippings demo`"
+    return (f"{path} was written by an older clippings (archive schema {version}; this one reads {SCHEMA_VERSION}): "
+            f"bring it up to date with `clippings upgrade --db {path}` (on a copy, for a published release)")
 
 
 def utc_now() -> str:
@@ -35,26 +89,57 @@ class Archive:
     """One connection to one archive file. Readers (Datasette) may share the file: WAL mode.
 
     `dictionaries` says when an outlet's bodies get a compression dictionary (pipelines/compression.py).
+    `read_only`: for commands that only read (coverage, releases, takedown lists); the file's
+    bytes never change, and read-only storage is fine (open_read_only). Otherwise the file must
+    be writable: it is brought up to this clippings' schema and switched to WAL mode.
     """
 
-    def __init__(self, path: str | Path, create: bool = True, dictionaries: DictionaryPolicy = DictionaryPolicy()):
+    def __init__(self, path: str | Path, create: bool = True, dictionaries: DictionaryPolicy = DictionaryPolicy(),
+                 read_only: bool = False):
         self.path = Path(path)
-        if not create and not self.path.exists():
+        if (read_only or not create) and not self.path.exists():
             raise ArchiveError(f"no archive at {self.path}: build one with `clippings crawl` or `clippings demo`")
+        self.immutable = False  # opened immutable: read-only storage (open_read_only)
+        conn = self._open_read_only() if read_only else self._open_writable()
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self.dictionaries = dictionaries
+        self.codecs = Codecs(self._dictionary_bytes)
+        self._untrainable: dict[str, int] = {}  # outlet -> its body count when training found too little
+
+    def _open_writable(self) -> sqlite3.Connection:
+        if refusal := write_refusal(self.path):
+            raise ArchiveError(refusal)
         try:
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             conn.execute("PRAGMA foreign_keys = ON")
             migrate(conn)
+            conn.execute("PRAGMA journal_mode = WAL")
         except ForeignDatabase as error:
             raise ArchiveError(f"{self.path}: {error}") from error
         except sqlite3.DatabaseError as error:
+            if (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF == sqlite3.SQLITE_READONLY:  # e.g. storage made read-only meanwhile
+                raise ArchiveError(f"{self.path} is read-only: {WRITES_HERE}") from None
             raise ArchiveError(f"{self.path} is not a readable SQLite archive ({error})") from error
-        self.conn = conn
-        self.db = sqlite_utils.Database(conn)
-        self.db.enable_wal()
-        self.dictionaries = dictionaries
-        self.codecs = Codecs(self._dictionary_bytes)
-        self._untrainable: dict[str, int] = {}  # outlet -> its body count when training found too little
+        return conn
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        try:
+            conn, self.immutable = open_read_only(self.path)
+        except sqlite3.DatabaseError as error:
+            raise ArchiveError(f"{self.path} is not a readable SQLite archive ({error})") from error
+        try:
+            version = schema_version(conn)
+        except ForeignDatabase as error:
+            conn.close()
+            raise ArchiveError(f"{self.path}: {error}") from error
+        except sqlite3.DatabaseError as error:
+            conn.close()
+            raise ArchiveError(f"{self.path} is not a readable SQLite archive ({error})") from error
+        if version < SCHEMA_VERSION:
+            conn.close()
+            raise ArchiveError(older_schema(self.path, version))
+        return conn
 
     def close(self) -> None:
         self.conn.close()

@@ -17,7 +17,7 @@ from scrapy.exceptions import DropItem
 from clippings.topic import Topic
 from crawlers.items import FetchedPage
 from pipelines.archive import Archive
-from pipelines.canonical import canonical_url
+from pipelines.canonical import canonical_url, web_url
 from pipelines.extraction import MIN_ARTICLE_WORDS, Article, NotAnArticle, decode_html, extract_article
 from pipelines.relevance import OffTopic, TopicMatch, TopicMatcher
 
@@ -58,7 +58,11 @@ def _says_noarchive(directives: bytes) -> bool:
 def extract_page(page: FetchedPage, min_words: int = MIN_ARTICLE_WORDS,
                  boilerplate: frozenset[str] = frozenset()) -> Article:
     """The page's article by the shared extraction function; Rejected("extract", why) otherwise.
-    `boilerplate`: fingerprints of the lines the page's outlet repeats (Archive.boilerplate)."""
+    `boilerplate`: fingerprints of the lines the page's outlet repeats (Archive.boilerplate).
+    A page whose own URL is not an http(s) address (a web archive may name a javascript: URL as
+    the original) is not a web page: its URL would become a link to run."""
+    if not _is_web_page(page.final_url):
+        raise Rejected("extract", f"not a web page: its URL {page.final_url!r} is not an http(s) address")
     content_type = (page.header("content-type") or "").split(";")[0].strip().lower()
     if content_type and content_type not in HTML_TYPES:
         raise Rejected("extract", f"not an HTML page ({content_type})")
@@ -72,6 +76,13 @@ def extract_page(page: FetchedPage, min_words: int = MIN_ARTICLE_WORDS,
         )
     except NotAnArticle as reason:
         raise Rejected("extract", str(reason)) from None
+
+
+def _is_web_page(url: str) -> bool:
+    try:
+        return web_url(canonical_url(url)) is not None
+    except ValueError:  # urlsplit: a broken host ("http://[::1")
+        return False
 
 
 def _looks_binary(body: bytes) -> bool:

@@ -404,13 +404,7 @@ def migrate(conn: sqlite3.Connection) -> int:
     Each migration runs in its own transaction together with its version bump,
     so a crash leaves the archive at the previous version, never in between.
     """
-    _refuse_foreign(conn)
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        raise ForeignDatabase(
-            f"archive schema version {version} is newer than this clippings "
-            f"({SCHEMA_VERSION}); upgrade clippings to open it"
-        )
+    version = schema_version(conn)
     # A migration that rebuilds a table (SQLite's documented twelve steps) needs foreign keys
     # off while it runs; they are checked before its commit instead.
     enforced = conn.execute("PRAGMA foreign_keys").fetchone()[0]
@@ -421,6 +415,19 @@ def migrate(conn: sqlite3.Connection) -> int:
     finally:
         conn.execute(f"PRAGMA foreign_keys = {'ON' if enforced else 'OFF'}")
     return SCHEMA_VERSION - version
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The archive's schema version (0: an empty file), read without writing; ForeignDatabase
+    when the file is not a clippings archive, or one newer than this clippings."""
+    _refuse_foreign(conn)
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise ForeignDatabase(
+            f"archive schema version {version} is newer than this clippings "
+            f"({SCHEMA_VERSION}); upgrade clippings to open it"
+        )
+    return version
 
 
 def _apply(conn: sqlite3.Connection, migration: str, number: int) -> None:

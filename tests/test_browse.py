@@ -1,16 +1,22 @@
 """The archive in a browser (clippings.browse plugin): datasheet, chart, search in context,
 reading view, robots.txt, inert web text, streaming exports. Datasette's own test client."""
 
+import csv
+import io
 import json
 import shutil
-from urllib.parse import urlsplit
 import sqlite3
+import xml.etree.ElementTree as ET
+from contextlib import closing
+from urllib.parse import urlsplit
 
+import lxml.html
 import pytest
 from datasette.app import Datasette
 
 from clippings.browse import wayback_url
 from clippings.publish import load_metadata
+from pipelines.canonical import web_url
 from .conftest import rows
 
 pytestmark = pytest.mark.asyncio
@@ -53,21 +59,79 @@ async def test_robots_txt_keeps_crawlers_off(demo_archive):
 
 async def test_articles_page_has_chart_with_bundled_script(demo_archive):
     ds = client(demo_archive)
-    html = (await ds.get("/archive/articles?people__arraycontains=Alyssa+Milano")).text
-    assert 'id="clippings-coverage-chart"' in html
-    assert "/-/static-plugins/clippings/coverage.js" in html
+    html = (await ds.get("/archive/articles?people__arraycontains=Alyssa+Milano&_size=5&_sort=title")).text
+    chart = lxml.html.fromstring(html).get_element_by_id("clippings-coverage-chart")
+    assert chart.get("data-svg") == "/archive/articles/-/coverage.svg?people__arraycontains=Alyssa+Milano"
+    links = lxml.html.fromstring(html).cssselect(".clippings-chart-links a")
+    assert [a.get("href") for a in links] == ["/archive/articles/-/coverage.csv?people__arraycontains=Alyssa+Milano",
+                                              "/archive/articles/-/coverage.svg?people__arraycontains=Alyssa+Milano"]
+    assert "/-/static-plugins/clippings/coverage.js" in html and "/-/static-plugins/clippings/pages.js" in html
     assert "cdn" not in html.lower()
     script = await ds.get("/-/static-plugins/clippings/coverage.js")
-    assert script.status_code == 200 and "createElementNS" in script.text
+    assert script.status_code == 200 and "DOMParser" in script.text
 
 
-async def test_chart_data_follows_filters(demo_archive):
-    """The chart reads the filtered table's JSON (days and outlets) exactly as coverage.js asks."""
-    url = "/archive/articles.json?people__arraycontains=Alyssa+Milano&_col=published_day&_col=outlet_id&_labels=on&_size=max&_shape=objects"
-    data = (await client(demo_archive).get(url)).json()
-    expected = rows(demo_archive, "SELECT count(*) FROM articles, json_each(articles.people) WHERE json_each.value = 'Alyssa Milano'")[0][0]
-    assert len(data["rows"]) == expected >= 3
-    assert all(isinstance(r["outlet_id"], dict) and r["outlet_id"]["label"] for r in data["rows"])
+def coverage_counts(db, where: str = "1", params: tuple = ()) -> list[tuple]:
+    return rows(db, "SELECT a.published_day, a.outlet_id, o.name, count(*) FROM articles a JOIN outlets o ON o.id = a.outlet_id "
+                    f"WHERE a.published_day IS NOT NULL AND {where} GROUP BY 1, 2 ORDER BY 1, 3", params)
+
+
+@pytest.mark.parametrize("filters, where, params", [
+    ("", "1", ()),
+    ("?people__arraycontains=Alyssa+Milano", "EXISTS (SELECT 1 FROM json_each(a.people) WHERE value = ?)", ("Alyssa Milano",)),
+    ("?_search=Milano", "a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)", ("Milano",)),
+    ("?language=fr&_sort=title&_size=2&_next=3", "a.language = ?", ("fr",)),
+])
+async def test_coverage_csv_counts_the_rows_the_page_filters(demo_archive, filters, where, params):
+    response = await client(demo_archive).get(f"/archive/articles/-/coverage.csv{filters}")
+    assert response.status_code == 200 and response.headers["content-type"] == "text/csv; charset=utf-8"
+    counted = [(r["day"], r["outlet_id"], r["outlet"], int(r["articles"])) for r in csv.DictReader(io.StringIO(response.text))]
+    assert counted == coverage_counts(demo_archive, where, params) and counted
+
+
+async def test_coverage_svg_is_the_chart_of_the_same_counts(demo_archive):
+    response = await client(demo_archive).get("/archive/articles/-/coverage.svg?people__arraycontains=Alyssa+Milano")
+    assert response.status_code == 200 and response.headers["content-type"] == "image/svg+xml; charset=utf-8"
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    root = ET.fromstring(response.text)
+    bars = [r for r in root.iter("{http://www.w3.org/2000/svg}rect") if r.get("data-count")]
+    expected = coverage_counts(demo_archive, "EXISTS (SELECT 1 FROM json_each(a.people) WHERE value = ?)", ("Alyssa Milano",))
+    assert sorted((b.get("data-day"), b.get("data-outlet"), int(b.get("data-count"))) for b in bars) == sorted(
+        (day, name, n) for day, _, name, n in expected)
+    assert "people contains" in root.find("{http://www.w3.org/2000/svg}title").text
+
+
+async def test_coverage_of_a_database_that_is_not_an_archive_is_not_found(demo_archive, foreign_db):
+    ds = Datasette([str(demo_archive), str(foreign_db)], metadata=load_metadata(demo_archive))
+    assert (await ds.client.get("/survey/articles/-/coverage.csv")).status_code == 404
+    assert (await ds.client.get("/nosuch/articles/-/coverage.svg")).status_code == 404
+
+
+async def test_coverage_chart_escapes_outlet_names(hostile_outlet_archive):
+    svg = (await client(hostile_outlet_archive).get("/archive/articles/-/coverage.svg")).text
+    assert "<script" not in svg and "&lt;script&gt;" in svg
+    ET.fromstring(svg)
+
+
+@pytest.fixture(scope="module")
+def hostile_outlet_archive(demo_archive, tmp_path_factory):
+    path = tmp_path_factory.mktemp("outlet") / "archive.db"
+    shutil.copy(demo_archive, path)
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("UPDATE outlets SET name = '<script>window.__pwned = 1</script>' WHERE rowid = 1")
+        conn.commit()
+    return path
+
+
+async def test_column_descriptions_are_folded_beside_the_table(demo_archive):
+    html = (await client(demo_archive).get("/archive/articles")).text
+    page = lxml.html.fromstring(html)
+    (folded,) = page.cssselect("details.clippings-columns")
+    described = load_metadata(demo_archive)["databases"]["archive"]["tables"]["articles"]["columns"]
+    assert [dt.text_content() for dt in folded.cssselect("dt")] == list(described)
+    assert folded.get("open") is None
+    headers = {th.get("data-column"): th.get("data-column-description") for th in page.cssselect("th[data-column]")}
+    assert headers["published_source"] == described["published_source"]
 
 
 async def test_search_shows_highlighted_passages(demo_archive):
@@ -112,6 +176,53 @@ async def test_article_page_renders_web_text_inert(hostile_archive):
     assert "&lt;script&gt;window.__pwned" in html
 
 
+# URLs an archive built before links were checked may hold (a page's declared canonical URL):
+# none may reach a page as a link, whatever the scheme's spelling.
+HOSTILE_LINKS = [
+    "javascript://e.example/%0Awindow.__pwned=1", "JaVaScRiPt:window.__pwned=1", " javascript:window.__pwned=1",
+    "java\tscript:window.__pwned=1", "\x01javascript:window.__pwned=1", "data:text/html,<script>window.__pwned=1</script>",
+    "vbscript:msgbox(1)", "javascript&#58;window.__pwned=1",
+]
+
+
+@pytest.fixture(scope="module", params=HOSTILE_LINKS)
+def archive_with_hostile_links(request, demo_archive, tmp_path_factory):
+    """A copy of the demo archive whose article with a copy, and that copy, have a hostile URL."""
+    path = tmp_path_factory.mktemp("links") / "archive.db"
+    shutil.copy(demo_archive, path)
+    with closing(sqlite3.connect(path)) as conn:
+        (article_id,) = conn.execute("SELECT article_id FROM copies LIMIT 1").fetchone()
+        conn.execute("UPDATE articles SET url = ? WHERE id = ?", (request.param, article_id))
+        conn.execute("UPDATE copies SET url = ? WHERE article_id = ?", (request.param + "-copy", article_id))
+        conn.execute("UPDATE captures SET url = ?, final_url = ? WHERE id = 1", (request.param, request.param))
+        conn.commit()
+    return path, article_id
+
+
+def links_in(page: str) -> list[str]:
+    """Every link target of a page, as the browser reads it (entities decoded)."""
+    tree = lxml.html.fromstring(page)
+    return [value for element in tree.iter() for name, value in element.items()
+            if name in ("href", "src", "action", "formaction", "xlink:href")]
+
+
+@pytest.mark.parametrize("path", ["/archive/articles/{id}", "/archive/articles", "/archive/copies", "/archive/captures",
+                                  "/archive/captures/1", "/archive?sql=select+url+from+articles+where+id%3D{id}"])
+async def test_stored_hostile_urls_are_never_links(archive_with_hostile_links, path):
+    db, article_id = archive_with_hostile_links
+    page = (await client(db).get(path.format(id=article_id))).text
+    links = links_in(page)
+    assert links and all(web_url(link) or link.startswith(("/", "#", "?")) for link in links), [
+        link for link in links if not web_url(link) and not link.startswith(("/", "#", "?"))]
+
+
+async def test_reading_view_shows_a_hostile_url_as_text(archive_with_hostile_links):
+    db, article_id = archive_with_hostile_links
+    page = (await client(db).get(f"/archive/articles/{article_id}")).text
+    reading = lxml.html.fromstring(page).cssselect(".clippings-article")[0]
+    assert "not an http(s) address" in reading.text_content()
+
+
 async def test_csv_streams_the_whole_table(demo_archive):
     response = await client(demo_archive).get("/archive/captures.csv?_stream=on&_size=max")
     lines = [line for line in response.text.splitlines() if line]
@@ -124,8 +235,9 @@ async def test_pages_of_other_databases_are_left_alone(tmp_path):
     conn.execute("CREATE TABLE articles (id INTEGER PRIMARY KEY, title TEXT)")
     conn.commit()
     conn.close()
-    ds = Datasette([str(other)])
-    assert "clippings-coverage-chart" not in (await ds.client.get("/other/articles")).text
+    ds = Datasette([str(other)], metadata={"databases": {"other": {"tables": {"articles": {"columns": {"title": "A title"}}}}}})
+    page = (await ds.client.get("/other/articles")).text
+    assert "clippings-coverage-chart" not in page and "pages.js" not in page and "clippings-columns" not in page
     assert "Datasheet" not in (await ds.client.get("/")).text
 
 

@@ -11,13 +11,14 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from clippings.publish import datasette_command, write_metadata
+from clippings.publish import datasette_command, load_metadata, write_metadata
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -166,7 +167,7 @@ def test_browser_search_milano_open_article_and_download_csv(chromium, demo_arch
     assert rows, "the search for Milano found no articles"
     marks = browser.find_elements(By.CSS_SELECTOR, ".clippings-in-context mark")
     assert marks and all(m.text.lower() == "milano" for m in marks), "no highlighted passage around the match"
-    bars = wait.until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "#clippings-coverage-chart svg rect"))
+    bars = wait.until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "#clippings-coverage-chart svg rect[data-count]"))
     assert sum(int(bar.get_attribute("data-count")) for bar in bars) == len(rows)
     screenshot(browser, "3-search")
     csv_href = browser.find_element(By.CSS_SELECTOR, "p.export-links").find_element(By.LINK_TEXT, "CSV").get_attribute("href")
@@ -174,7 +175,9 @@ def test_browser_search_milano_open_article_and_download_csv(chromium, demo_arch
     first_article = rows[0].find_element(By.CSS_SELECTOR, "td.col-id a")
     article_id = first_article.text
     first_article.click()
-    text_cell = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "td.col-text")))
+    fold = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "details.clippings-raw-row")))
+    fold.find_element(By.TAG_NAME, "summary").click()  # the raw row is folded below the reading view
+    text_cell = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "td.col-text")))
     browser.execute_script("arguments[0].scrollIntoView({inline: 'center'})", text_cell)
     shown = text_cell.text
     screenshot(browser, "4-article")
@@ -201,3 +204,138 @@ def test_browser_web_text_never_runs_as_script(chromium, served_hostile_archive,
         assert "Injected headline" in browser.find_element(By.TAG_NAME, "body").text, path
         assert browser.execute_script("return window.__pwned === undefined"), f"a stored title ran as script on {path}"
     screenshot(browser, "6-hostile-title")
+
+
+@pytest.mark.browser
+def test_browser_hostile_canonical_url_is_never_run(chromium, browser, tmp_path):
+    """A crawled page declares a script as its canonical URL, and a copy of it another: the
+    reading view's links, clicked, go to web pages and run nothing."""
+    from contextlib import contextmanager
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from .conftest import scrapy_crawl
+    from .faultsite import DAY, FaultSite, article_html, html, page, sitemap
+
+    with FaultSite({}) as site:
+        script = "//{host}/%0Afetch(%22{pwned}%22)".format
+        declared = {
+            "original": f'<link rel="canonical" href="javascript:{script(host=site.netloc, pwned=site.url("/pwned"))}">',
+            "copy": f'<link rel="canonical" href="&#74;aVaScRiPt&#58;{script(host=site.netloc, pwned=site.url("/pwned?by=copy"))}">',
+        }
+        for name, link in declared.items():
+            site.server.routes[f"/{DAY}/{name}/"] = page(html(article_html("hostile").replace("</head>", link + "</head>")))
+        site.server.routes["/sitemap.xml"] = page(sitemap([site.url(f"/{DAY}/{name}/") for name in declared]))
+        db, log = scrapy_crawl("sitemaps", tmp_path, site.topic())
+        with contextmanager(serve)(db, tmp_path) as base_url:
+            article = f"{base_url}/archive/articles/1"
+            browser.get(article)
+            screenshot(browser, "7-hostile-canonical")
+            clicked = []
+            while len(clicked) < len(outward_links(browser, base_url)):
+                link = outward_links(browser, base_url)[len(clicked)]
+                clicked.append(link.get_attribute("href"))
+                link.click()
+                WebDriverWait(browser, WAIT_SECONDS).until(
+                    lambda driver: site.asked("/pwned") or driver.current_url.startswith(site.url(f"/{DAY}/")))
+                assert site.asked("/pwned") == 0, f"clicking {clicked[-1]} ran the page's script"
+                browser.get(article)
+            assert sorted(clicked) == sorted(site.url(f"/{DAY}/{name}/") for name in declared)
+
+
+def outward_links(browser, base_url: str) -> list:
+    """The reading view's links to pages outside the archive, but for the Wayback Machine's."""
+    from selenium.webdriver.common.by import By
+
+    return [a for a in browser.find_elements(By.CSS_SELECTOR, ".clippings-article a")
+            if not a.get_attribute("href").startswith((base_url, "https://web.archive.org/"))]
+
+
+WIDTHS = {"desktop": 1280, "phone": 390}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", WIDTHS)
+def test_browser_coverage_chart_has_axes_tooltips_and_its_data(chromium, demo_archive, served_archive, browser, width):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.set_window_size(WIDTHS[width], 1400)
+    browser.get(f"{served_archive}/archive/articles?_search=Weinstein")
+    bars = WebDriverWait(browser, WAIT_SECONDS).until(
+        lambda driver: driver.find_elements(By.CSS_SELECTOR, "#clippings-coverage-chart svg rect[data-count]"))
+    dated = dated_search_results(demo_archive, "Weinstein")
+    assert sum(int(bar.get_attribute("data-count")) for bar in bars) == len(dated)
+
+    y_ticks = [int(t.text) for t in browser.find_elements(By.CSS_SELECTOR, "#clippings-coverage-chart text.clippings-y-tick")]
+    assert y_ticks[0] == 0 and y_ticks == sorted(y_ticks) and y_ticks[-1] >= max(Counter(day for day, _ in dated).values())
+    x_ticks = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#clippings-coverage-chart text.clippings-x-tick")]
+    assert x_ticks and x_ticks[0].endswith(" 2017") and all(any(m in t for m in ("Oct", "Nov", "Dec", "Jan")) for t in x_ticks)
+
+    bar = bars[len(bars) // 2]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center', inline: 'center'})", bar)
+    if width == "phone":
+        bar.click()  # a tap
+    else:
+        ActionChains(browser).move_to_element(bar).perform()
+    tip = browser.find_element(By.CSS_SELECTOR, "#clippings-coverage-chart .clippings-tooltip")
+    WebDriverWait(browser, WAIT_SECONDS).until(lambda driver: tip.is_displayed())
+    count = int(bar.get_attribute("data-count"))
+    assert tip.text == (f"{bar.get_attribute('data-day')} · {bar.get_attribute('data-outlet')}: "
+                        f"{count} article{'s' if count != 1 else ''}")
+    screenshot(browser, f"8-chart-{width}")
+
+    csv_link, svg_link = browser.find_elements(By.CSS_SELECTOR, ".clippings-chart-links a")
+    with urllib.request.urlopen(csv_link.get_attribute("href"), timeout=WAIT_SECONDS) as response:
+        counts = list(csv.DictReader(io.StringIO(response.read().decode("utf-8"))))
+    assert sorted((r["day"], r["outlet"], int(r["articles"])) for r in counts) == sorted(
+        (b.get_attribute("data-day"), b.get_attribute("data-outlet"), int(b.get_attribute("data-count"))) for b in bars)
+    with urllib.request.urlopen(svg_link.get_attribute("href"), timeout=WAIT_SECONDS) as response:
+        assert response.headers["content-type"].startswith("image/svg+xml")
+        assert response.read().decode("utf-8").count("<rect ") == len(bars) + 1 + len({r["outlet"] for r in counts})
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", WIDTHS)
+def test_browser_column_descriptions_are_tooltips_and_a_folded_list(chromium, demo_archive, served_archive, browser, width):
+    from selenium.webdriver.common.by import By
+
+    browser.set_window_size(WIDTHS[width], 1400)
+    browser.get(f"{served_archive}/archive/articles")
+    described = load_metadata(demo_archive)["databases"]["archive"]["tables"]["articles"]["columns"]
+    assert not browser.find_element(By.CSS_SELECTOR, "dl.column-descriptions").is_displayed()
+    header = browser.find_element(By.CSS_SELECTOR, 'th[data-column="published_source"]')
+    assert header.get_attribute("title") == described["published_source"]
+    folded = browser.find_element(By.CSS_SELECTOR, "details.clippings-columns")
+    first_row = browser.find_element(By.CSS_SELECTOR, "table.rows-and-columns tbody tr")
+    descriptions = folded.find_element(By.TAG_NAME, "dl")
+    assert not descriptions.is_displayed() and folded.size["height"] < 60 < first_row.location["y"] - folded.location["y"]
+    screenshot(browser, f"9-articles-{width}")
+    folded.find_element(By.TAG_NAME, "summary").click()
+    assert descriptions.is_displayed() and described["published_source"] in descriptions.text
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", WIDTHS)
+def test_browser_article_page_folds_the_raw_row_below_the_reading_view(chromium, demo_archive, served_archive, browser, width):
+    from selenium.webdriver.common.by import By
+
+    browser.set_window_size(WIDTHS[width], 1400)
+    browser.get(f"{served_archive}/archive/articles/1")
+    reading = browser.find_element(By.CSS_SELECTOR, ".clippings-article")
+    fold = browser.find_element(By.CSS_SELECTOR, "details.clippings-raw-row")
+    assert fold.location["y"] > reading.location["y"] + reading.size["height"] - 1
+    raw_text = fold.find_element(By.CSS_SELECTOR, "td.col-text")
+    assert not raw_text.is_displayed()
+    screenshot(browser, f"10-article-{width}")
+    fold.find_element(By.TAG_NAME, "summary").click()
+    assert raw_text.is_displayed()
+    assert " ".join(raw_text.text.split()) == " ".join(article_text(demo_archive, "1").split())
+
+
+def dated_search_results(db: Path, term: str) -> list[tuple[str, str]]:
+    with closing(sqlite3.connect(db)) as conn:
+        return conn.execute(
+            "SELECT published_day, outlet_id FROM articles WHERE published_day IS NOT NULL "
+            "AND id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)", (term,)).fetchall()

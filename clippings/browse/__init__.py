@@ -13,26 +13,53 @@ import re
 from typing import Any
 
 from datasette import hookimpl
-from datasette.utils.asgi import Response
+from datasette.utils import tilde_decode
+from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
+from clippings.browse.coverage import chart_links, coverage_response
 from clippings.browse.csvexport import asgi_wrapper  # noqa: F401  (a hook: the plugin is this module)
-from clippings.browse.facets import PersonFacet
+from clippings.browse.facets import CoverageFacet, PersonFacet
+from clippings.browse.memory import HEAP_EXHAUSTED, bound_connection, memory_limit_mb
 from clippings.datasheet import datasheet, is_archive
+from pipelines.canonical import web_url
 
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"  # never in page text; replaced by <mark> after escaping
 ROBOTS_TXT = "User-agent: *\nDisallow: /\n"
 WAYBACK = "https://web.archive.org/web/{timestamp}/{url}"
+COVERAGE_EXPORT = r"^/(?P<database>[^/]+)/articles/-/coverage\.(?P<format>csv|svg)$"
 
 
 @hookimpl
 def register_facet_classes():
-    return [PersonFacet]
+    return [PersonFacet, CoverageFacet]
+
+
+@hookimpl
+def startup(datasette):
+    memory_limit_mb(datasette.plugin_config("clippings"))  # a bad setting stops the server here, not each query
+
+
+@hookimpl
+def prepare_connection(conn, database, datasette):
+    bound_connection(conn, memory_limit_mb(datasette.plugin_config("clippings")))
+
+
+@hookimpl
+def handle_exception(datasette, request, exception):
+    """SQLite out of memory under the bound (clippings.browse.memory): a 400 saying so."""
+    if not isinstance(exception, MemoryError):
+        return None
+    from datasette.handle_exception import handle_exception as error_page
+    from datasette.views.base import DatasetteError
+
+    message = HEAP_EXHAUSTED.format(mb=memory_limit_mb(datasette.plugin_config("clippings")))
+    return error_page(datasette, request, DatasetteError(message, title="Query needs too much memory", status=400))
 
 
 @hookimpl
 def register_routes():
-    return [(r"^/robots\.txt$", robots_txt)]
+    return [(r"^/robots\.txt$", robots_txt), (COVERAGE_EXPORT, coverage_export)]
 
 
 async def robots_txt(datasette, request):
@@ -49,21 +76,29 @@ def extra_template_vars(template, database, table, request, datasette):
         if database is None or not await _is_archive(datasette, database):
             return {}
         db = datasette.get_database(database)
+        found = {"clippings_archive": True}
         if template == "table.html" and table == "articles":
             search = request.args.get("_search", "").strip() if request else ""
-            return {"clippings_chart": True, "clippings_snippets": _snippet_function(db, search) if search else None}
+            found.update(clippings_chart=chart_links(datasette, database, request),
+                         clippings_snippets=_snippet_function(db, search) if search else None)
         if template == "row.html" and table == "articles":
-            return {"clippings_article": await _article(db, request.url_vars.get("pks", ""))}
-        return {}
+            found["clippings_article"] = await _article(db, request.url_vars.get("pks", ""))
+        return found
 
     return inner
 
 
 @hookimpl
 def extra_js_urls(template, database, table, datasette):
-    if template == "table.html" and table == "articles":
-        return [{"url": datasette.urls.static_plugins("clippings", "coverage.js"), "module": False}]
-    return []
+    async def inner() -> list[dict[str, Any]]:
+        if template not in ("table.html", "row.html") or not table or not await _is_archive(datasette, database):
+            return []
+        scripts = ["pages.js"]  # column descriptions as header tooltips, the raw row folded
+        if template == "table.html" and table == "articles":
+            scripts.append("coverage.js")
+        return [{"url": datasette.urls.static_plugins("clippings", name), "module": False} for name in scripts]
+
+    return inner
 
 
 @hookimpl
@@ -95,6 +130,14 @@ async def archive_datasheets(datasette) -> list[dict[str, Any]]:
             continue
         sheets.append({"database": name, **await db.execute_fn(datasheet)})
     return sheets
+
+
+async def coverage_export(datasette, request):
+    """/DB/articles/-/coverage.csv and .svg (clippings.browse.coverage)."""
+    database = tilde_decode(request.url_vars["database"])
+    if database not in datasette.databases or not await _is_archive(datasette, database):
+        raise NotFound(f"no clippings archive named {database}")
+    return await coverage_response(datasette, request, database, request.url_vars["format"])
 
 
 def _snippet_function(db, search: str):
@@ -155,12 +198,16 @@ async def _article(db, pks: str) -> dict[str, Any] | None:
     article["people"] = json.loads(article["people"] or "[]")
     article["keywords"] = json.loads(article["keywords"] or "[]")
     article["date_candidates"] = json.loads(article["date_candidates"] or "[]")
-    article["copies"] = [dict(c) for c in copies.rows]
+    article["copies"] = [{**dict(c), "link": web_url(c["url"])} for c in copies.rows]
+    article["link"] = web_url(article["url"])
     article["wayback_url"] = wayback_url(article["url"], article["archived_at"] or article["fetched_at"])
     return article
 
 
-def wayback_url(url: str, captured_at: str | None) -> str:
-    """The Wayback Machine's copy nearest to the capture time (it redirects to the closest one)."""
+def wayback_url(url: str, captured_at: str | None) -> str | None:
+    """The Wayback Machine's copy nearest to the capture time (it redirects to the closest one);
+    None for a URL that is not an http(s) address."""
+    if not web_url(url):
+        return None
     timestamp = re.sub(r"\D", "", captured_at or "")[:14]
     return WAYBACK.format(timestamp=timestamp or "*", url=url)

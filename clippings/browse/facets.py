@@ -58,3 +58,45 @@ class PersonFacet(Facet):
             "value": row["id"], "label": row["value"], "count": row["count"], "selected": selected,
             "toggle_url": self.ds.absolute_url(self.request, self.ds.urls.path(change(self.request, {"_through": through}))),
         }
+
+
+class CoverageFacet(Facet):
+    """Articles per publication day and outlet, for the rows the page shows (every filter and
+    search applies): the coverage chart's data. Asked for as ?_facet_coverage=published_day;
+    clippings.browse's coverage.csv and coverage.svg ask for it on the articles JSON."""
+
+    type = "coverage"
+
+    async def suggest(self):
+        return []
+
+    async def facet_results(self):
+        results, timed_out = [], []
+        if self.table != "articles":
+            return results, timed_out
+        sql = (
+            "select a.published_day as day, a.outlet_id as outlet_id, coalesce(o.name, a.outlet_id, 'unknown outlet') "
+            "as outlet, count(*) as articles from articles a left join outlets o on o.id = a.outlet_id "
+            f"where a.id in (select id from ({self.sql})) and a.published_day is not null "
+            "group by a.published_day, a.outlet_id order by day, outlet"
+        )
+        for config in self.get_configs():
+            try:
+                rows = await self.ds.execute(self.database, sql, self.params, truncate=False)
+            except QueryInterrupted:
+                timed_out.append("coverage")
+                continue
+            results.append({
+                "name": "coverage", "type": self.type, "hideable": config["source"] != "metadata",
+                "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {"_facet_coverage": config["config"]["simple"]})),
+                "truncated": False, "results": [self._value(row) for row in rows.rows],
+            })
+        return results, timed_out
+
+    def _value(self, row) -> dict:
+        filters = {"published_day": row["day"], "outlet_id": row["outlet_id"] or ""}
+        return {
+            "value": f"{row['day']} {row['outlet_id']}", "label": f"{row['day']} · {row['outlet']}", "count": row["articles"],
+            "day": row["day"], "outlet_id": row["outlet_id"], "outlet": row["outlet"], "selected": False,
+            "toggle_url": self.ds.absolute_url(self.request, self.ds.urls.path(path_with_added_args(self.request, filters))),
+        }

@@ -1,0 +1,53 @@
+"""`clippings serve` as a user runs it: a subprocess on a free loopback port, stopped afterwards."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from .conftest import PROJECT_ROOT, SCRAPY_ENV, free_port_block
+
+SERVER_START_SECONDS = 60
+
+
+@contextmanager
+def serving(db: Path, *options: str, prefix: list[str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`clippings serve --db DB OPTIONS` (after `prefix`, e.g. a namespace); yields the base URL
+    and the process once it answers."""
+    port = free_port_block(1)
+    command = [*(prefix or []), sys.executable, "-m", "clippings", "serve", "--db", str(db), "--port", str(port), *options]
+    server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=SCRAPY_ENV, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_answering(base_url, server)
+        yield base_url, server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def wait_until_answering(base_url: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while True:
+        if server.poll() is not None:
+            pytest.fail(f"clippings serve exited with {server.returncode}:\n{server.stdout.read()}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/-/versions.json", timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError):
+            if time.monotonic() > deadline:
+                pytest.fail(f"clippings serve did not answer within {SERVER_START_SECONDS}s")
+            time.sleep(0.2)
