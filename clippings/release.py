@@ -46,14 +46,14 @@ PUBLIC_BLANKED_COLUMNS = {
     "article_versions": {"text": "''"},
 }
 RELEASE_TABLES = """
-CREATE TABLE releases (
+CREATE TABLE IF NOT EXISTS releases (
     kind TEXT NOT NULL,
     created_at TEXT NOT NULL,
     clippings_version TEXT NOT NULL,
     articles INTEGER NOT NULL,
     source_sha256 TEXT NOT NULL
 );
-CREATE TABLE release_snippets (
+CREATE TABLE IF NOT EXISTS release_snippets (
     article_id INTEGER NOT NULL REFERENCES articles(id),
     term TEXT NOT NULL,
     snippet TEXT NOT NULL
@@ -83,13 +83,13 @@ def built_release(db: Path, beside: Path, public: bool, snippets: int = 0) -> It
     unless it was published."""
     if snippets and not public:
         raise ReleaseError("--snippets is for public releases: a full release holds the whole texts")
-    _check_source(db)
+    source = _source_uri(db)
     try:
         with partial_file(beside) as partial:
             if public:
-                _copy_public(db, partial, snippets)
+                _copy_public(source, partial, snippets)
             else:
-                _copy_full(db, partial)
+                _copy_full(source, partial)
             summary = _finish(partial, "public" if public else "full", _sha256(db))
             yield partial, summary
     except (sqlite3.Error, OSError) as error:
@@ -108,31 +108,29 @@ def _refuse_existing(out: Path) -> None:
         raise ReleaseError(f"cannot write {out}: the folder {out.parent} does not exist")
 
 
-def _check_source(db: Path) -> None:
-    """The archive is there, is a clippings archive, and is at this version's schema (read-only:
-    a release never changes its source)."""
-    Archive(db, read_only=True).close()
-
-
 def _source_uri(db: Path) -> str:
-    return f"{db.resolve().as_uri()}?mode=ro"
+    """The archive's URI for reading: it is there, is a clippings archive at this version's
+    schema, and is read without ever being changed (immutable on read-only storage)."""
+    archive = Archive(db, read_only=True)
+    archive.close()
+    return f"{db.resolve().as_uri()}?mode=ro" + ("&immutable=1" if archive.immutable else "")
 
 
-def _copy_full(db: Path, partial: Path) -> None:
+def _copy_full(source_uri: str, partial: Path) -> None:
     """Everything, as one consistent snapshot (VACUUM INTO; safe while a crawl writes)."""
-    source = sqlite3.connect(_source_uri(db), uri=True)
+    source = sqlite3.connect(source_uri, uri=True)
     try:
         source.execute("VACUUM INTO ?", (str(partial),))
     finally:
         source.close()
 
 
-def _copy_public(db: Path, partial: Path, snippets: int) -> None:
+def _copy_public(source_uri: str, partial: Path, snippets: int) -> None:
     """The archive's schema, and the rows of the public tables without their texts, in one
     transaction over one snapshot of the archive."""
     conn = sqlite3.connect(partial, isolation_level=None)
     try:
-        conn.execute("ATTACH DATABASE ? AS source", (_source_uri(db),))
+        conn.execute("ATTACH DATABASE ? AS source", (source_uri,))
         conn.execute("BEGIN")
         schema = _schema(conn)
         for sql in schema["table"]:

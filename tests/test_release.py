@@ -230,3 +230,13 @@ def test_metadata_describes_every_release_table(public_release):
     for (table,) in query(public_release, tables):
         columns = [c[1] for c in query(public_release, f"PRAGMA table_info([{table}])")]
         assert all(described[table]["columns"].get(c) for c in columns), table
+
+
+@pytest.mark.parametrize("kind", ["--public", "--full"])
+def test_release_of_a_release_is_written(public_release, tmp_path, kind):
+    """A release file is an archive too: releasing it again (say, a public release of a shared
+    full one) records the new release beside the old one instead of failing."""
+    out = tmp_path / "again.db"
+    result = CliRunner().invoke(main, ["release", kind, "--db", str(public_release), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [kind for (kind,) in query(out, "SELECT kind FROM releases ORDER BY rowid")][-1] == kind.strip("-")
