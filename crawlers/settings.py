@@ -52,7 +52,11 @@ TWISTED_DNS_RESOLVER = "crawlers.safety.GuardedResolver"
 DOWNLOAD_HANDLERS = {"data": None, "file": None, "s3": None, "ftp": None}
 
 DOWNLOADER_MIDDLEWARES = {
-    "crawlers.safety.FetchGuardMiddleware": 60,  # after OffsiteMiddleware (50)
+    # Scrapy's offsite filter drops an offsite redirect without a trace and ignores ports; ours
+    # fails it with its reason, and a topic's host:port domain matches that port only.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawlers.scope.ScopeMiddleware": 50,
+    "crawlers.safety.FetchGuardMiddleware": 60,  # after the scope, so hosts outside it are not even resolved
     # Scrapy 2.19's robots.txt middleware lets requests that queue behind a host's
     # robots.txt download through unchecked; ours fixes that (crawlers/middlewares.py).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
