@@ -520,6 +520,21 @@ class Archive:
         return self.row("SELECT id, version FROM article_versions WHERE article_id = ? AND text_sha256 = ?",
                         (article_id, text_sha256))
 
+    def body_shown(self, article_id: int, content_sha256: str) -> bool:
+        """The article's URL gave these very bytes before: its own capture's, or a version's."""
+        return self.row(
+            "SELECT 1 AS shown FROM captures WHERE content_sha256 = :body AND id IN ("
+            "SELECT capture_id FROM articles WHERE id = :article UNION "
+            "SELECT capture_id FROM article_versions WHERE article_id = :article)",
+            {"body": content_sha256, "article": article_id},
+        ) is not None
+
+    def texts_shown(self, article_id: int) -> list[str]:
+        """The texts the article's URL gave: the article's own, then its versions'."""
+        return [text for (text,) in self.conn.execute(
+            "SELECT text FROM articles WHERE id = :article UNION ALL "
+            "SELECT text FROM article_versions WHERE article_id = :article", {"article": article_id})]
+
     def add_version(self, page: FetchedPage, article_id: int, topic: Topic) -> None:
         """The page is the article's URL with a text not seen there before: record it as a version,
         in one transaction. The first time, the article's own text becomes version 1 beside it.

@@ -149,6 +149,7 @@ class AnalysePipeline(_ArchivePipeline):
         # same time do not see each other's lines (at most CONCURRENT_ITEMS of them).
         boilerplate = self.archive.boilerplate(item.outlet_id, self.boilerplate_min_articles)
         item.article, item.topic_match = await self.pool.run(page_analysis, item, boilerplate)
+        item.boilerplate = boilerplate
         return item
 
 
