@@ -92,6 +92,8 @@ def run_crawl(names, topic_path: Path, db: Path, urls_path: Path | None = None, 
 
 
 def _run_spider(name: str, topic_path: Path, db: Path, log_path: Path, urls_path: Path | None, settings: dict) -> None:
+    from crawlers.commands.crawl import EXIT_BUSY, EXIT_STOPPED
+
     errors_before = _count_errors(log_path)
     command = [sys.executable, "-m", "scrapy", "crawl", name]
     fixed = {"ARCHIVE_PATH": db.resolve(), "TOPIC_PATH": topic_path.resolve(), "PROGRESS_DISPLAY": "True",
@@ -102,6 +104,8 @@ def _run_spider(name: str, topic_path: Path, db: Path, log_path: Path, urls_path
         command += ["-a", f"urls={urls_path.resolve()}"]
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawlers.settings"}
     result = subprocess.run(command, env=env)
+    if result.returncode in (EXIT_STOPPED, EXIT_BUSY):
+        raise click.exceptions.Exit(result.returncode)  # `scrapy crawl` has said why, in one sentence
     if result.returncode != 0:
         raise click.ClickException(f"the {name} spider failed (exit {result.returncode}); see {log_path}")
     new_errors = _count_errors(log_path) - errors_before
