@@ -50,3 +50,6 @@ class FetchFailure:
     crawl_run_id: str
     status: int | None = None
     failed_at: str = ""
+    # About a listing (feed, sitemap) that was fetched but could be read only in part, or not at
+    # all: its URL is not finished (crawlers/jobstate.py), a resumed crawl reads it again.
+    listing: bool = False

@@ -3,11 +3,14 @@
 import os
 
 from clippings import PROJECT_URL
+from crawlers.listings import SITEMAP_MAX_BYTES
 from pipelines.compression import DICTIONARY_SAMPLES, DICTIONARY_SIZE
 
 BOT_NAME = "clippings"
 SPIDER_MODULES = ["crawlers.spiders"]
 NEWSPIDER_MODULE = "crawlers.spiders"
+# `scrapy crawl` with a lock per spider and archive, and a non-zero exit when a write was refused.
+COMMANDS_MODULE = "crawlers.commands"
 
 # --- where things are ---------------------------------------------------
 ARCHIVE_PATH = "archive.db"
@@ -40,6 +43,13 @@ RETRY_AFTER_MAX = 600.0
 # A 429 without Retry-After holds back its host this long.
 RETRY_AFTER_DEFAULT = 30.0
 REDIRECT_MAX_TIMES = 10
+# A sitemap index may list indexes, which list indexes...: sitemaps below more than this many
+# nested indexes are not fetched, each a fetch failure saying so (the protocol allows none; news
+# sites use one or two levels, a year's index listing its months').
+SITEMAP_MAX_DEPTH = 3
+# A sitemap file served gzipped (sitemap.xml.gz) is unpacked up to this size (the protocol's own
+# limit); one that unpacks to more is read up to it, and a fetch failure says so.
+SITEMAP_MAX_BYTES = SITEMAP_MAX_BYTES
 COOKIES_ENABLED = False
 
 # --- what the crawl may fetch (crawlers/safety.py) ---------------------------

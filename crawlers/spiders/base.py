@@ -14,6 +14,7 @@ from twisted.python.failure import Failure
 
 from clippings.topic import Topic, load_topic
 from crawlers.items import FetchedPage, FetchFailure
+from crawlers.listings import Listing
 from crawlers.scope import Scope, netloc
 
 
@@ -61,9 +62,36 @@ class ArchiveSpider(scrapy.Spider):
     def parse_entry(self, response: Response):
         raise NotImplementedError
 
-    def unreadable_listing(self, response: Response, reason: Exception) -> None:
+    def unreadable_listing(self, response: Response, reason: Exception) -> FetchFailure:
+        """A listing with no entries to read: logged, and a fetch failure saying why."""
         self.logger.warning("Ignoring %s: %s", response.url, reason)
         self.crawler.stats.inc_value("clippings/listings_unreadable")
+        return self.listing_failure(response, f"unreadable listing: {reason}")
+
+    def damaged_listing(self, response: Response, listing: Listing) -> FetchFailure:
+        """A listing read only up to some point: its entries so far are followed; logged, and a
+        fetch failure saying why the rest is missing."""
+        self.logger.warning("Read %s in part (%d entries): %s", response.url, len(listing.entries), listing.damage)
+        self.crawler.stats.inc_value("clippings/listings_damaged")
+        return self.listing_failure(
+            response, f"listing read in part ({len(listing.entries)} entries): {listing.damage}; entries after that are missing")
+
+    def nested_sitemap(self, url: str, depth: int, callback, **cb_kwargs: Any) -> scrapy.Request | FetchFailure:
+        """A sitemap an index lists, `depth` indexes down: requested within SITEMAP_MAX_DEPTH, a
+        fetch failure beyond it (an index may list indexes without end: generated, or a loop
+        of ever-new URLs)."""
+        limit = self.settings.getint("SITEMAP_MAX_DEPTH")
+        if depth > limit:
+            self.crawler.stats.inc_value("clippings/sitemaps_too_deep")
+            return FetchFailure(url=url, error=f"not fetched: a sitemap below {depth} nested sitemap indexes "
+                                f"(SITEMAP_MAX_DEPTH is {limit})", spider=self.name, crawl_run_id=self.crawl_run_id,
+                                failed_at=utc_now())
+        return self.request(url, callback, depth=depth, **cb_kwargs)
+
+    def listing_failure(self, response: Response, error: str) -> FetchFailure:
+        return FetchFailure(url=response.request.meta.get("redirect_urls", [response.url])[0], error=error,
+                            spider=self.name, crawl_run_id=self.crawl_run_id, status=response.status,
+                            failed_at=utc_now(), listing=True)
 
     def listed_urls(self) -> list[str]:
         """URLs from the --urls file: one per line, blank lines and # comments skipped."""
