@@ -74,7 +74,11 @@ DOWNLOADER_MIDDLEWARES = {
     # After RetryMiddleware (550) on the way in, before it on the way out: it sees the 429.
     "crawlers.middlewares.RetryAfterMiddleware": 560,
 }
+# No remote control of a running crawl: Scrapy's telnet console, and its remote-control HTTP server
+# (2.19), which runs Python code sent with a token it writes to a file in the user's state folder,
+# a file a killed crawl leaves behind.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 
 # --- what happens to a fetched page -------------------------------------
 ITEM_PIPELINES = {

@@ -61,10 +61,11 @@ def crawl_command(site: FaultSite, tmp_path, settings: tuple[str, ...] = ()) -> 
             "-s", "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", *settings]
 
 
-def crawl(site: FaultSite, tmp_path, kill_at: int | None = None, settings: tuple[str, ...] = ()) -> int:
+def crawl(site: FaultSite, tmp_path, kill_at: int | None = None, settings: tuple[str, ...] = (),
+          env: dict[str, str] | None = None) -> int:
     """`clippings crawl sitemaps` in its own process group; SIGKILL to the group at request kill_at."""
     command = crawl_command(site, tmp_path, settings)
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=SCRAPY_ENV, start_new_session=True,
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env or SCRAPY_ENV, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     first = len(site.server.requests)
 
@@ -219,3 +220,17 @@ def test_second_crawl_of_the_same_spider_is_refused_while_the_first_runs(site, t
     assert f"is writing to {tmp_path / 'archive.db'}; wait for it to end, or stop it" in refused.stderr
     assert rows(tmp_path / "archive.db", "SELECT count(*), sum(articles_added) FROM crawl_runs") == [(1, 12)]
     assert not (tmp_path / "archive.jobs").exists()
+
+
+@pytest.mark.slow
+def test_killed_crawl_leaves_no_remote_control_token_behind(site, tmp_path):
+    """Scrapy 2.19's remote-control extension (an HTTP server on 127.0.0.1 that runs the Python code
+    it is sent with a bearer token) writes its port and token to a job file in the user's state
+    directory and removes it only on a clean stop: every killed crawl left one behind. The crawl
+    runs without it (REMOTE_CONTROL_ENABLED, as TELNETCONSOLE_ENABLED)."""
+    state = tmp_path / "state"
+    env = {**SCRAPY_ENV, "XDG_STATE_HOME": str(state)}  # where platformdirs puts Scrapy's job files
+    (tmp_path / "crawl").mkdir()
+    assert crawl(site, tmp_path / "crawl", kill_at=8, env=env) == -signal.SIGKILL
+    assert [p for p in state.rglob("*") if p.is_file()] == []
+    assert "Remote control" not in (tmp_path / "crawl" / "archive.crawl.log").read_text()
