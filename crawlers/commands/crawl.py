@@ -9,9 +9,12 @@ import sys
 from pathlib import Path
 
 from scrapy.commands import crawl
+from scrapy.settings import Settings
+from scrapy.utils.conf import build_component_list
+from scrapy.utils.misc import load_object
 
 from crawlers.crawllock import CrawlLock, CrawlRunning
-from crawlers.writer import STOPPED_STAT
+from crawlers.writer import STOPPED_STAT, ArchiveWriter
 
 # Exit statuses `clippings crawl` knows: the sentence is already on stderr.
 EXIT_STOPPED = 3  # a write was refused (a full disk): the job state is kept, the same command resumes
@@ -27,14 +30,18 @@ class Command(crawl.Command):
             return
         # A log file on a full disk must not print a traceback per message: the user is told below.
         logging.raiseExceptions = False
-        lock = CrawlLock(Path(self.settings["ARCHIVE_PATH"]).resolve(), args[0])
+        crawler = self._create_crawler(args[0])
+        lock = CrawlLock(Path(crawler.settings["ARCHIVE_PATH"]).resolve(), args[0])
         try:
-            lock.acquire()
+            if writes_archive(crawler.settings):  # not rehydrate, which writes the release it reads
+                lock.acquire()
         except CrawlRunning as running:
             self.refuse(str(running), EXIT_BUSY)
             return
+        except OSError as error:
+            self.refuse(f"cannot create the crawl's lock {lock.path} ({error.strerror}); is the archive's folder writable?", 1)
+            return
         try:
-            crawler = self._create_crawler(args[0])
             self.crawler_process.crawl(crawler, **opts.spargs)
             self.crawler_process.start()
         finally:
@@ -48,3 +55,8 @@ class Command(crawl.Command):
         logger.error(sentence)
         sys.stderr.write(f"Error: {sentence}\n")
         self.exitcode = status
+
+
+def writes_archive(settings: Settings) -> bool:
+    """The spider's crawl writes the archive at ARCHIVE_PATH (its extensions include the writer)."""
+    return any(load_object(c) is ArchiveWriter for c in build_component_list(settings.getwithbase("EXTENSIONS")))
