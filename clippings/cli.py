@@ -86,8 +86,6 @@ def run_crawl(names, topic_path: Path, db: Path, urls_path: Path | None = None, 
     log_path = db.with_suffix(".crawl.log")
     for name in names:
         job_path = job_state_path(db.resolve(), name, topic.name)
-        if job_path.exists():
-            click.echo(f"Resuming the interrupted {name} crawl ({job_path})", err=True)
         _run_spider(name, topic_path, db, log_path, urls_path, {"JOB_STATE_PATH": job_path, **(settings or {})})
 
 

@@ -81,6 +81,7 @@ class JobLog:
         self.path = path
         self.state: JobState | None = None
         self.uncommitted: list[str] = []  # finished URLs whose outcome awaits the group's commit
+        self.reason = ""  # why the spider closed
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> JobLog:
@@ -96,6 +97,7 @@ class JobLog:
         crawler.signals.connect(extension.archive_committed, signal=archive_committed)
         crawler.signals.connect(extension.archive_rolled_back, signal=archive_rolled_back)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
         return extension
 
     @property
@@ -140,9 +142,13 @@ class JobLog:
         self.uncommitted = []
 
     def spider_closed(self, spider, reason: str) -> None:
+        self.reason = reason
+
+    def engine_stopped(self) -> None:
+        """After every spider_closed handler, the run's last write (CrawlLog's) included."""
         if self.state is None:
             return
-        if reason == "finished" and not self.writer.failure:
+        if self.reason == "finished" and not self.writer.failure:
             self.state.remove()
         else:
             self.state.close()

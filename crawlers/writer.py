@@ -39,7 +39,7 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 from twisted.python.failure import Failure
 
-from pipelines.archive import RUN_COUNTS, Archive
+from pipelines.archive import Archive
 from pipelines.compression import DictionaryPolicy
 
 logger = logging.getLogger(__name__)

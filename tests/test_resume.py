@@ -218,6 +218,7 @@ def test_second_crawl_of_the_same_spider_is_refused_while_the_first_runs(site, t
     assert refused.stderr.strip().splitlines()[-1].startswith(
         f"Error: another sitemaps crawl (process "), refused.stderr
     assert f"is writing to {tmp_path / 'archive.db'}; wait for it to end, or stop it" in refused.stderr
+    assert "Resuming" not in refused.stderr  # the running crawl's job state is not an interrupted one
     assert rows(tmp_path / "archive.db", "SELECT count(*), sum(articles_added) FROM crawl_runs") == [(1, 12)]
     assert not (tmp_path / "archive.jobs").exists()
 

@@ -41,6 +41,8 @@ class Command(crawl.Command):
         except OSError as error:
             self.refuse(f"cannot create the crawl's lock {lock.path} ({error.strerror}); is the archive's folder writable?", 1)
             return
+        if (job_state := crawler.settings.get("JOB_STATE_PATH")) and Path(job_state).exists():
+            sys.stderr.write(f"Resuming the interrupted {args[0]} crawl ({job_state})\n")
         try:
             self.crawler_process.crawl(crawler, **opts.spargs)
             self.crawler_process.start()
