@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-
 import sqlite3
+import sys
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -37,9 +36,9 @@ class CrawlLog:
         return extension
 
     def spider_opened(self, spider) -> None:
-        settings = self.crawler.settings
-        if self.writer.failure:
+        if self.writer.failure:  # its job state could not be written
             return
+        settings = self.crawler.settings
         with self.writer.writing() as archive:
             archive.sync_topic(self.topic)
             archive.start_run(spider.crawl_run_id, spider.name, self.topic, settings["USER_AGENT"],
