@@ -5,8 +5,8 @@ import sqlite3
 
 import pytest
 
-from crawlers.scope import Scope
 from crawlers.safety import AddressPolicy
+from crawlers.scope import Scope
 
 from .conftest import scrapy_crawl
 from .faultsite import FaultSite, article_html, html, page, redirect, sitemap
