@@ -87,12 +87,12 @@ def run_crawl(names, topic_path: Path, db: Path, urls_path: Path | None = None, 
     log_path = db.with_suffix(".crawl.log")
     for name in names:
         job_path = job_state_path(db.resolve(), name, topic.name)
-        if job_path.exists():
-            click.echo(f"Resuming the interrupted {name} crawl ({job_path})", err=True)
         _run_spider(name, topic_path, db, log_path, urls_path, {"JOB_STATE_PATH": job_path, **(settings or {})})
 
 
 def _run_spider(name: str, topic_path: Path, db: Path, log_path: Path, urls_path: Path | None, settings: dict) -> None:
+    from crawlers.commands.crawl import EXIT_BUSY, EXIT_STOPPED
+
     errors_before = _count_errors(log_path)
     command = [sys.executable, "-m", "scrapy", "crawl", name]
     fixed = {"ARCHIVE_PATH": db.resolve(), "TOPIC_PATH": topic_path.resolve(), "PROGRESS_DISPLAY": "True",
@@ -103,6 +103,8 @@ def _run_spider(name: str, topic_path: Path, db: Path, log_path: Path, urls_path
         command += ["-a", f"urls={urls_path.resolve()}"]
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawlers.settings"}
     result = subprocess.run(command, env=env)
+    if result.returncode in (EXIT_STOPPED, EXIT_BUSY):
+        raise click.exceptions.Exit(result.returncode)  # `scrapy crawl` has said why, in one sentence
     if result.returncode != 0:
         raise click.ClickException(f"the {name} spider failed (exit {result.returncode}); see {log_path}")
     new_errors = _count_errors(log_path) - errors_before

@@ -55,7 +55,7 @@ class Outlet:
 
     def serves(self, url: str) -> bool:
         """True when the URL's host (with its port, if a domain names one) is this outlet's."""
-        return any(_host_matches(url, domain) for domain in self.domains)
+        return any(host_matches(url, domain) for domain in self.domains)
 
 
 @dataclass(frozen=True)
@@ -88,22 +88,27 @@ class Topic:
     def outlet_for(self, url: str) -> Outlet | None:
         """The outlet serving a URL; a domain with a port beats a bare host match."""
         matches = [o for o in self.outlets if o.serves(url)]
-        matches.sort(key=lambda o: max(len(d) for d in o.domains if _host_matches(url, d)))
+        matches.sort(key=lambda o: max(len(d) for d in o.domains if host_matches(url, d)))
         return matches[-1] if matches else None
 
     @property
     def allowed_domains(self) -> list[str]:
-        """Host names for Scrapy's offsite filter (which ignores ports)."""
-        return sorted({d.split(":")[0] for o in self.outlets for d in o.domains})
+        """The outlets' domains as written (host, or host:port): what a crawl may fetch."""
+        return sorted({d for o in self.outlets for d in o.domains})
 
 
-def _host_matches(url: str, domain: str) -> bool:
+def host_matches(url: str, domain: str) -> bool:
+    """A domain with a port ("127.0.0.1:8101") is that host and port only; a bare one is the
+    host and its subdomains, on any port."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     domain = domain.lower()
     if ":" in domain:
         name, port = domain.rsplit(":", 1)
-        actual = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+        try:
+            actual = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+        except ValueError:  # a port out of range: no site's
+            return False
         return host == name and str(actual) == port
     return host == domain or host.endswith("." + domain)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 
 from scrapy import signals
@@ -10,21 +11,13 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 from clippings.topic import load_topic
-from crawlers.writer import ArchiveWriter
+from crawlers.writer import STOPPED_REASON, ArchiveWriter
 from pipelines.processing import Rejected
-
-COUNTS = {
-    "pages_fetched": "response_received_count",
-    "articles_added": "clippings/articles_added",
-    "copies_added": "clippings/copies_added",
-    "versions_added": "clippings/versions_added",
-    "rejects": "clippings/rejects",
-    "fetch_failures": "clippings/fetch_failures",
-}
 
 
 class CrawlLog:
-    """Records the run (topic, user agent, robots policy, counts) and every reject with its reason."""
+    """Records the run (topic, user agent, robots policy, how it ended) and every reject with its
+    reason. The run's counts are written with what they count (crawlers/writer.py)."""
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
@@ -43,21 +36,32 @@ class CrawlLog:
         return extension
 
     def spider_opened(self, spider) -> None:
-        archive = self.writer.archive
-        archive.sync_topic(self.topic)
+        if self.writer.failure:  # its job state could not be written
+            return
         settings = self.crawler.settings
-        archive.start_run(spider.crawl_run_id, spider.name, self.topic, settings["USER_AGENT"], settings.getbool("ROBOTSTXT_OBEY"))
+        with self.writer.writing() as archive:
+            archive.sync_topic(self.topic)
+            archive.start_run(spider.crawl_run_id, spider.name, self.topic, settings["USER_AGENT"],
+                              settings.getbool("ROBOTSTXT_OBEY"))
 
     def item_dropped(self, item, response, exception, spider) -> None:
-        if not isinstance(exception, Rejected):
+        if not isinstance(exception, Rejected) or self.writer.failure:
             return
-        self.writer.joining().log_reject(item.url, exception.stage, exception.reason, spider.name, spider.crawl_run_id, item.capture_id)
+        with self.writer.writing() as archive, archive.transaction():
+            if archive.log_reject(item.url, exception.stage, exception.reason, spider.name, spider.crawl_run_id,
+                                  item.capture_id):  # not when a resumed part rejects it again
+                self.writer.count("rejects")
         self.crawler.stats.inc_value("clippings/rejects")
 
     def spider_closed(self, spider, reason: str) -> None:
-        stats = self.crawler.stats
-        counts = {column: stats.get_value(key, 0) for column, key in COUNTS.items()}
-        self.writer.archive.finish_run(spider.crawl_run_id, reason, counts)
+        if not self.writer.failure:
+            with self.writer.writing() as archive:
+                archive.finish_run(spider.crawl_run_id, reason, {})
+            return
+        try:  # say why the run stopped, if the archive takes this one write
+            self.writer.archive.finish_run(spider.crawl_run_id, STOPPED_REASON, {})
+        except sqlite3.Error:
+            pass  # the reason is in the log, and the user was told
 
 
 class ProgressDisplay:

@@ -27,8 +27,10 @@ class FetchedPage:
     # Filled in by the pipelines, in order.
     capture_id: int | None = field(default=None, repr=False)
     capture_is_new: bool = field(default=True, repr=False)
+    content_sha256: str | None = field(default=None, repr=False)  # of the body, as captured
     outlet_id: str | None = field(default=None, repr=False)
     article: Any = field(default=None, repr=False)  # pipelines.extraction.Article
+    boilerplate: frozenset[str] = field(default=frozenset(), repr=False)  # the outlet's lines its extraction dropped
     topic_match: Any = field(default=None, repr=False)  # pipelines.relevance.TopicMatch
     canonical_url: str | None = field(default=None, repr=False)
     duplicate_of: int | None = field(default=None, repr=False)  # article id whose text this page repeats
@@ -48,3 +50,6 @@ class FetchFailure:
     crawl_run_id: str
     status: int | None = None
     failed_at: str = ""
+    # About a listing (feed, sitemap) that was fetched but could be read only in part, or not at
+    # all: its URL is not finished (crawlers/jobstate.py), a resumed crawl reads it again.
+    listing: bool = False

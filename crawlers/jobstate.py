@@ -73,13 +73,15 @@ class JobState:
 class JobLog:
     """Extension: continues the killed run's crawl_run_id, records each URL once its outcome
     is archived (item_scraped, item_dropped, then the commit of the group that holds it:
-    crawlers/writer.py), and removes the state when the crawl finishes."""
+    crawlers/writer.py), and removes the state when the crawl finishes; not when it stopped
+    because a write was refused (the archive's or its own), so that the same command resumes it."""
 
     def __init__(self, crawler: Crawler, path: str):
         self.crawler = crawler
         self.path = path
         self.state: JobState | None = None
         self.uncommitted: list[str] = []  # finished URLs whose outcome awaits the group's commit
+        self.reason = ""  # why the spider closed
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> JobLog:
@@ -95,34 +97,58 @@ class JobLog:
         crawler.signals.connect(extension.archive_committed, signal=archive_committed)
         crawler.signals.connect(extension.archive_rolled_back, signal=archive_rolled_back)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
         return extension
 
+    @property
+    def writer(self) -> ArchiveWriter:
+        return ArchiveWriter.of(self.crawler)
+
     def spider_opened(self, spider) -> None:
-        self.state = JobState(self.path)
-        if resumed := self.state.run_id():
-            spider.crawl_run_id = resumed
-            spider.logger.info("Resuming crawl run %s from %s", resumed, self.path)
-            self.crawler.stats.set_value("clippings/resumed", 1)
-        else:
-            self.state.start(spider.crawl_run_id)
+        try:
+            self.state = JobState(self.path)
+            if resumed := self.state.run_id():
+                spider.crawl_run_id = resumed
+                spider.logger.info("Resuming crawl run %s from %s", resumed, self.path)
+                self.crawler.stats.set_value("clippings/resumed", 1)
+            else:
+                self.state.start(spider.crawl_run_id)
+        except sqlite3.Error as error:
+            self.writer.fail(error, f"its job state {self.path}")
 
     def url_finished(self, item, response, spider, exception=None) -> None:
-        if ArchiveWriter.of(self.crawler).grouping:
+        if self.writer.failure:
+            return  # its outcome may be in the group the failure lost: the resumed crawl fetches it again
+        if getattr(item, "listing", False):
+            return  # a listing's entries are recorded nowhere: a resumed crawl reads it again
+        if self.writer.grouping:
             self.uncommitted.append(item.url)
         else:
-            self.state.finish_urls([item.url])
+            self._finish([item.url])
 
     def archive_committed(self) -> None:
         if self.uncommitted:
-            self.state.finish_urls(self.uncommitted)
+            self._finish(self.uncommitted)
             self.uncommitted = []
+
+    def _finish(self, urls: list[str]) -> None:
+        try:
+            self.state.finish_urls(urls)
+        except sqlite3.Error as error:  # the archive holds their outcomes: a resumed crawl takes them back
+            self.writer.fail(error, f"its job state {self.path}")
 
     def archive_rolled_back(self) -> None:
         """Those URLs' outcomes were lost: the resumed crawl fetches them again."""
         self.uncommitted = []
 
     def spider_closed(self, spider, reason: str) -> None:
-        if reason == "finished":
+        self.reason = reason
+
+    def engine_stopped(self) -> None:
+        """After every spider_closed handler, the run's last write (CrawlLog's) included."""
+        if self.state is None:
+            return
+        if self.reason == "finished" and not self.writer.failure:
             self.state.remove()
         else:
             self.state.close()

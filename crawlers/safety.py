@@ -66,7 +66,7 @@ def literal_address(host: str) -> Address | None:
 
 class FetchGuardMiddleware:
     """Downloader middleware: every request, redirects and robots.txt included, is checked
-    before it is sent (after the offsite filter, so hosts outside the topic are not even
+    before it is sent (after the scope check, crawlers/scope.py, so hosts outside the topic are not even
     resolved). Host names are resolved here through GuardedResolver, whose cache the
     connection then uses; if it resolves again, the resolver refuses the same addresses."""
 

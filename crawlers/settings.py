@@ -4,11 +4,14 @@ import os
 
 from clippings import PROJECT_URL
 from clippings.bundled import DEFAULT_TOPIC
+from crawlers.listings import SITEMAP_MAX_BYTES
 from pipelines.compression import DICTIONARY_SAMPLES, DICTIONARY_SIZE
 
 BOT_NAME = "clippings"
 SPIDER_MODULES = ["crawlers.spiders"]
 NEWSPIDER_MODULE = "crawlers.spiders"
+# `scrapy crawl` with a lock per spider and archive, and a non-zero exit when a write was refused.
+COMMANDS_MODULE = "crawlers.commands"
 
 # --- where things are ---------------------------------------------------
 ARCHIVE_PATH = "archive.db"
@@ -41,6 +44,13 @@ RETRY_AFTER_MAX = 600.0
 # A 429 without Retry-After holds back its host this long.
 RETRY_AFTER_DEFAULT = 30.0
 REDIRECT_MAX_TIMES = 10
+# A sitemap index may list indexes, which list indexes...: sitemaps below more than this many
+# nested indexes are not fetched, each a fetch failure saying so (the protocol allows none; news
+# sites use one or two levels, a year's index listing its months').
+SITEMAP_MAX_DEPTH = 3
+# A sitemap file served gzipped (sitemap.xml.gz) is unpacked up to this size (the protocol's own
+# limit); one that unpacks to more is read up to it, and a fetch failure says so.
+SITEMAP_MAX_BYTES = SITEMAP_MAX_BYTES
 COOKIES_ENABLED = False
 
 # --- what the crawl may fetch (crawlers/safety.py) ---------------------------
@@ -53,7 +63,11 @@ TWISTED_DNS_RESOLVER = "crawlers.safety.GuardedResolver"
 DOWNLOAD_HANDLERS = {"data": None, "file": None, "s3": None, "ftp": None}
 
 DOWNLOADER_MIDDLEWARES = {
-    "crawlers.safety.FetchGuardMiddleware": 60,  # after OffsiteMiddleware (50)
+    # Scrapy's offsite filter drops an offsite redirect without a trace and ignores ports; ours
+    # fails it with its reason, and a topic's host:port domain matches that port only.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawlers.scope.ScopeMiddleware": 50,
+    "crawlers.safety.FetchGuardMiddleware": 60,  # after the scope, so hosts outside it are not even resolved
     # Scrapy 2.19's robots.txt middleware lets requests that queue behind a host's
     # robots.txt download through unchecked; ours fixes that (crawlers/middlewares.py).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
@@ -61,7 +75,11 @@ DOWNLOADER_MIDDLEWARES = {
     # After RetryMiddleware (550) on the way in, before it on the way out: it sees the 429.
     "crawlers.middlewares.RetryAfterMiddleware": 560,
 }
+# No remote control of a running crawl: Scrapy's telnet console, and its remote-control HTTP server
+# (2.19), which runs Python code sent with a token it writes to a file in the user's state folder,
+# a file a killed crawl leaves behind.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 
 # --- what happens to a fetched page -------------------------------------
 ITEM_PIPELINES = {

@@ -13,6 +13,14 @@ mid-group fetches that group's URLs again, and the archive's idempotent writes t
 Another writer (`clippings takedown` during a crawl) gets its turn between groups: after a
 commit, the next group opens only GROUP_GAP_SECONDS later, and pages written in between commit
 one by one, as before, so the lock is free between them.
+
+The run's counts (crawl_runs) are written with the writes they count, in the same transaction,
+so that they add up over the parts of a resumed run to what the archive holds.
+
+A write the archive refuses (a full disk, an I/O error, a read-only or corrupt file) stops the
+crawl: the open group is lost, nothing more is written, and the spider closes with the reason
+STOPPED_REASON; its job state stays, and the same command resumes the crawl once the archive can
+be written again. (A page's own bad write, a constraint it breaks, is that page's error only.)
 """
 
 from __future__ import annotations
@@ -20,15 +28,25 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
+from twisted.python.failure import Failure
 
 from pipelines.archive import Archive
 from pipelines.compression import DictionaryPolicy
 
 logger = logging.getLogger(__name__)
+
+# The spider's close reason, and the stat holding why, when the archive refused a write.
+STOPPED_REASON = "archive_unwritable"
+STOPPED_STAT = "clippings/stopped"
 
 # Sent after a group's transaction is committed: every write made before it is durable.
 archive_committed = object()
@@ -38,6 +56,22 @@ archive_rolled_back = object()
 # Long enough for another writer's busy handler (SQLite polls at most every 100 ms) to find
 # the lock free now and then; short enough to cost the crawl few single-page commits.
 GROUP_GAP_SECONDS = 0.1
+# Errors of one page's write, not of the archive: the page fails, the crawl goes on.
+PAGE_ERRORS = (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError, sqlite3.DataError)
+
+
+def stopped_because(what: str, error: sqlite3.Error) -> str:
+    """Why the crawl stopped and what to do, for a sentence that starts "the crawl stopped: "."""
+    name = getattr(error, "sqlite_errorname", "") or ""
+    advice = "free some space" if name.startswith(("SQLITE_FULL", "SQLITE_IOERR")) else "fix that"
+    return f"{what} could not be written ({error}); {advice}, then run the same command again to resume."
+
+
+class NotStored(DropItem):
+    """The archive stopped taking writes earlier in the crawl: the page is left to the resumed crawl."""
+
+    def __init__(self):
+        super().__init__("not stored: the archive stopped taking writes", log_level="DEBUG")
 
 
 class ArchiveWriter:
@@ -57,6 +91,9 @@ class ArchiveWriter:
         self.group_open = False
         self.committed_at = 0.0
         self.loop: task.LoopingCall | None = None
+        self.counts: Counter[str] = Counter()  # crawl_runs counts not yet written
+        self.failure: str | None = None  # why the archive stopped taking writes
+        self.closing = None  # the Deferred closing the spider after a failure
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveWriter:
@@ -64,6 +101,8 @@ class ArchiveWriter:
         crawler.signals.connect(writer.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(writer.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(writer.engine_stopped, signal=signals.engine_stopped)
+        crawler.signals.connect(writer.response_received, signal=signals.response_received)
+        crawler.signals.connect(writer.item_error, signal=signals.item_error)
         return writer
 
     @classmethod
@@ -83,30 +122,94 @@ class ArchiveWriter:
 
     def joining(self) -> Archive:
         """The connection, with a group open for the writes that follow (unless the gap after
-        the last commit is still running, or grouping is off)."""
+        the last commit is still running, or grouping is off). NotStored once the archive has
+        refused a write."""
+        if self.failure:
+            raise NotStored()
         archive = self.archive
         if self.grouping and not self.group_open and time.monotonic() - self.committed_at >= GROUP_GAP_SECONDS:
             archive.hold()
             self.group_open = True
         return archive
 
-    def commit(self) -> None:
-        """Commit the open group, if any; then archive_committed (every write so far is
-        durable), or archive_rolled_back if the group was lost."""
-        committed = True
-        if self.group_open:
-            self.group_open = False
-            self.committed_at = time.monotonic()
+    @contextmanager
+    def writing(self) -> Iterator[Archive]:
+        """For writes outside the item pipelines (the extensions', which check `failure` first):
+        the connection as joining() gives it; a write the archive refuses stops the crawl instead
+        of raising."""
+        try:
+            yield self.joining()
+        except sqlite3.Error as error:
+            if isinstance(error, PAGE_ERRORS) and self.group_intact():
+                raise
+            self.fail(error)
+
+    def count(self, column: str) -> None:
+        """One more of what the crawl_runs column counts, written with the write it counts: in the
+        open group, else now, in the caller's transaction."""
+        self.counts[column] += 1
+        if not self.group_open:
+            self._write_counts()
+
+    def _write_counts(self) -> None:
+        if self.counts:
+            self.archive.add_run_counts(self.crawler.spider.crawl_run_id, self.counts)
+            self.counts.clear()
+
+    def group_intact(self) -> bool:
+        """False when SQLite has rolled the open group back (it does on some errors: a full disk)."""
+        return not self.group_open or self.archive.conn.in_transaction
+
+    def commit(self, final: bool = False) -> None:
+        """Commit the open group, if any, with its counts (`final`: the counts of what no group
+        holds too, the pages fetched since the last); then archive_committed (every write so
+        far is durable). A commit that fails stops the crawl (fail)."""
+        if self.failure:
+            return
+        try:
+            if self.group_open:
+                if not self.archive.conn.in_transaction:
+                    raise sqlite3.OperationalError("SQLite rolled back the open group of writes")
+                self._write_counts()
+                self.group_open = False
+                self.committed_at = time.monotonic()
+                self.archive.release()
+            elif final and self.counts:
+                with self.archive.transaction():
+                    self._write_counts()
+        except sqlite3.Error as error:
+            self.fail(error)
+            return
+        self.crawler.signals.send_catch_log(archive_committed)
+
+    def fail(self, error: sqlite3.Error, what: str = "the archive") -> None:
+        """A write was refused (`what`: the archive, or the job state): the open group is lost
+        (archive_rolled_back), nothing more is written, and the spider closes with STOPPED_REASON;
+        its job state stays. The STOPPED_STAT stat says why, as `scrapy crawl` tells the user."""
+        if self.failure:
+            return
+        self.failure = stopped_because(what, error)
+        logger.error("The crawl stops: %s", self.failure)
+        self.crawler.stats.set_value(STOPPED_STAT, self.failure)
+        self.counts.clear()
+        self.group_open = False
+        if self._archive is not None:
             try:
-                committed = self.archive.release()
-            except sqlite3.Error as error:
-                self.archive.discard()
-                committed = False
-                logger.error("The archive could not commit its last group of pages (%s)", error)
-        if not committed:
-            logger.error("The last %.1f s of pages were not written: the crawl fetches them again when it resumes",
-                         self.group_seconds)
-        self.crawler.signals.send_catch_log(archive_committed if committed else archive_rolled_back)
+                self._archive.discard()
+            except sqlite3.Error:
+                pass  # nothing of the group is committed either way
+        self.crawler.signals.send_catch_log(archive_rolled_back)
+        if self.crawler.crawling and self.crawler.engine.spider is not None:
+            self.closing = deferred_from_coro(self.crawler.engine.close_spider_async(reason=STOPPED_REASON))
+
+    def response_received(self) -> None:
+        self.counts["pages_fetched"] += 1
+
+    def item_error(self, item, response, spider, failure: Failure) -> None:
+        """A pipeline's write failed: unless the page alone is at fault, the archive is."""
+        error = failure.value
+        if isinstance(error, sqlite3.Error) and not (isinstance(error, PAGE_ERRORS) and self.group_intact()):
+            self.fail(error)
 
     def spider_opened(self, spider) -> None:
         if self.group_seconds > 0:
@@ -118,10 +221,10 @@ class ArchiveWriter:
         self.grouping = False
         if self.loop and self.loop.running:
             self.loop.stop()
-        self.commit()
+        self.commit(final=True)
 
     def engine_stopped(self) -> None:
         if self._archive is not None:
-            self.commit()
-            self._archive.close()
+            self.commit(final=True)
+            self._archive.close()  # a checkpoint it cannot write leaves the WAL, which holds the commits
             self._archive = None

@@ -245,6 +245,11 @@ class Archive:
                 ignore=True,
             )
 
+    def add_run_counts(self, run_id: str, counts: dict[str, int]) -> None:
+        """Add to the run's counts (RUN_COUNTS), in the caller's transaction: a crawl adds them
+        with the writes they count (crawlers/writer.py)."""
+        self.conn.execute(ADD_RUN_COUNTS, {**dict.fromkeys(RUN_COUNTS, 0), **counts, "run_id": run_id})
+
     def finish_run(self, run_id: str, reason: str, counts: dict[str, int]) -> None:
         with self.transaction():
             self.db["crawl_runs"].update(run_id, {"finished_at": utc_now(), "finish_reason": reason, **counts})
@@ -605,6 +610,21 @@ class Archive:
         return self.row("SELECT id, version FROM article_versions WHERE article_id = ? AND text_sha256 = ?",
                         (article_id, text_sha256))
 
+    def body_shown(self, article_id: int, content_sha256: str) -> bool:
+        """The article's URL gave these very bytes before: its own capture's, or a version's."""
+        return self.row(
+            "SELECT 1 AS shown FROM captures WHERE content_sha256 = :body AND id IN ("
+            "SELECT capture_id FROM articles WHERE id = :article UNION "
+            "SELECT capture_id FROM article_versions WHERE article_id = :article)",
+            {"body": content_sha256, "article": article_id},
+        ) is not None
+
+    def texts_shown(self, article_id: int) -> list[str]:
+        """The texts the article's URL gave: the article's own, then its versions'."""
+        return [text for (text,) in self.conn.execute(
+            "SELECT text FROM articles WHERE id = :article UNION ALL "
+            "SELECT text FROM article_versions WHERE article_id = :article", {"article": article_id})]
+
     def add_version(self, page: FetchedPage, article_id: int, topic: Topic) -> None:
         """The page is the article's URL with a text not seen there before: record it as a version,
         in one transaction. The first time, the article's own text becomes version 1 beside it.
@@ -711,11 +731,13 @@ class Archive:
 
     # --- logs -----------------------------------------------------------
 
-    def log_reject(self, url: str, stage: str, reason: str, spider: str, run_id: str, capture_id: int | None) -> None:
+    def log_reject(self, url: str, stage: str, reason: str, spider: str, run_id: str, capture_id: int | None) -> bool:
         """One row per URL and stage: seeing it again updates the row instead of adding one.
-        times_seen counts runs: a resumed run that sees the URL again does not add to it."""
+        times_seen counts runs: a resumed run that sees the URL again does not add to it.
+        False when this run had logged it already (a resumed part seeing it again)."""
         now = utc_now()
         with self.transaction():
+            logged = self.row("SELECT crawl_run_id FROM rejects WHERE url = ? AND stage = ?", (url, stage))
             self.conn.execute(
                 "INSERT INTO rejects (url, stage, reason, capture_id, spider, first_seen_at, last_seen_at, crawl_run_id) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
@@ -724,10 +746,13 @@ class Archive:
                 "times_seen = times_seen + (crawl_run_id IS NOT excluded.crawl_run_id), crawl_run_id = excluded.crawl_run_id",
                 (url, stage, reason, capture_id, spider, now, now, run_id),
             )
+        return logged is None or logged["crawl_run_id"] != run_id
 
-    def log_failure(self, failure: FetchFailure) -> None:
+    def log_failure(self, failure: FetchFailure) -> bool:
+        """One row per URL, as log_reject; False when this run had logged it already."""
         now = failure.failed_at or utc_now()
         with self.transaction():
+            logged = self.row("SELECT crawl_run_id FROM fetch_failures WHERE url = ?", (failure.url,))
             self.conn.execute(
                 "INSERT INTO fetch_failures (url, status, error, spider, first_seen_at, last_seen_at, crawl_run_id) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) "
@@ -736,7 +761,17 @@ class Archive:
                 "crawl_run_id = excluded.crawl_run_id",
                 (failure.url, failure.status, failure.error, failure.spider, now, now, failure.crawl_run_id),
             )
+        return logged is None or logged["crawl_run_id"] != failure.crawl_run_id
 
+
+# What a crawl run counts (crawl_runs columns), and how counts are added to them.
+RUN_COUNTS = ("pages_fetched", "articles_added", "copies_added", "versions_added", "rejects", "fetch_failures")
+ADD_RUN_COUNTS = (
+    "UPDATE crawl_runs SET pages_fetched = pages_fetched + :pages_fetched, "
+    "articles_added = articles_added + :articles_added, copies_added = copies_added + :copies_added, "
+    "versions_added = versions_added + :versions_added, rejects = rejects + :rejects, "
+    "fetch_failures = fetch_failures + :fetch_failures WHERE id = :run_id"
+)
 
 # What a takedown removes, with taken_down(url) registered by Archive.add_takedown.
 TAKEDOWN_SELECTION = (

@@ -18,7 +18,9 @@ from clippings.topic import Topic
 from crawlers.items import FetchedPage
 from pipelines.archive import Archive
 from pipelines.canonical import canonical_url, web_url
-from pipelines.extraction import MIN_ARTICLE_WORDS, Article, NotAnArticle, decode_html, extract_article
+from pipelines.extraction import (
+    MIN_ARTICLE_WORDS, Article, NotAnArticle, decode_html, drop_known_lines, extract_article, normalised_text,
+)
 from pipelines.relevance import OffTopic, TopicMatch, TopicMatcher
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -107,6 +109,7 @@ def analyse_page(page: FetchedPage, matcher: TopicMatcher, min_words: int = MIN_
     """Respect, extract and relate to the topic: the page with .article and .topic_match filled
     in, or Rejected with the stage and the reason."""
     page.article, page.topic_match = page_analysis(page, boilerplate, matcher, min_words)
+    page.boilerplate = boilerplate
     return page
 
 
@@ -127,8 +130,8 @@ def capture_page(archive: Archive, topic: Topic, page: FetchedPage, train_dictio
     `train_dictionaries`: see Archive.add_capture."""
     outlet = topic.outlet_for(page.final_url)
     page.outlet_id = outlet.id if outlet else None
-    digest = hashlib.sha256(page.body).hexdigest()
-    page.capture_id, page.capture_is_new = archive.add_capture(page, digest, train_dictionaries)
+    page.content_sha256 = hashlib.sha256(page.body).hexdigest()
+    page.capture_id, page.capture_is_new = archive.add_capture(page, page.content_sha256, train_dictionaries)
 
 
 def dedupe_page(archive: Archive, page: FetchedPage) -> None:
@@ -138,7 +141,7 @@ def dedupe_page(archive: Archive, page: FetchedPage) -> None:
     page.canonical_url = canonical_url(page.final_url, page.article.canonical_hint)
     text_sha256 = page.article.text_sha256
     if known := archive.article_by_url(page.canonical_url):
-        if known["text_sha256"] == text_sha256 or archive.version_by_text(known["id"], text_sha256):
+        if _shown_before(archive, known, page):
             page.unchanged = True
         else:
             page.version_of = known["id"]
@@ -146,6 +149,26 @@ def dedupe_page(archive: Archive, page: FetchedPage) -> None:
         page.unchanged = True
     elif original := archive.article_by_text(text_sha256):
         page.duplicate_of = original["id"]
+
+
+def _shown_before(archive: Archive, article: dict, page: FetchedPage) -> bool:
+    """The page shows nothing the article's URL has not: a text it gave, or a body it gave (the
+    same capture extracted again: a text that differs only by how it was extracted, e.g. once a
+    line became the outlet's boilerplate, is no new version), or a text it gave but for lines
+    that are boilerplate now (the page's bytes changed elsewhere: a timestamp, an ad slot)."""
+    text_sha256 = page.article.text_sha256
+    if article["text_sha256"] == text_sha256 or archive.version_by_text(article["id"], text_sha256):
+        return True
+    if page.content_sha256 and archive.body_shown(article["id"], page.content_sha256):
+        return True
+    return bool(page.boilerplate) and any(
+        _text_sha256(drop_known_lines(text, page.boilerplate)) == text_sha256 for text in archive.texts_shown(article["id"])
+    )
+
+
+def _text_sha256(text: str) -> str:
+    """As Article.text_sha256."""
+    return hashlib.sha256(normalised_text(text).encode()).hexdigest()
 
 
 def store_page(archive: Archive, topic: Topic, page: FetchedPage) -> str:

@@ -19,7 +19,7 @@ from scrapy.exceptions import DropItem
 from clippings.topic import Topic, load_topic
 from crawlers.items import FetchedPage, FetchFailure
 from crawlers.writer import ArchiveWriter
-from pipelines.archive import Archive
+from pipelines.archive import RUN_COUNTS, Archive
 from pipelines.compression import train
 from pipelines.processing import (
     Rejected, capture_page, check_respect, dedupe_page, page_analysis, store_page,
@@ -56,6 +56,12 @@ class _ArchivePipeline(_TopicPipeline):
     def archive(self) -> Archive:
         return self.writer.joining()
 
+    def count(self, name: str) -> None:
+        """In the stats; and in the run's row (RUN_COUNTS), in the transaction of what it counts."""
+        super().count(name)
+        if name in RUN_COUNTS:
+            self.writer.count(name)
+
 
 class TakedownPipeline(_ArchivePipeline):
     """Pages and failures at URLs a takedown covers are dropped before anything is recorded:
@@ -83,8 +89,10 @@ class FailureLogPipeline(_ArchivePipeline):
     def process_item(self, item):
         if not isinstance(item, FetchFailure):
             return item
-        self.archive.log_failure(item)
-        self.count("fetch_failures")
+        archive = self.archive
+        with archive.transaction():
+            if archive.log_failure(item):  # not when a resumed part fails it again
+                self.count("fetch_failures")
         raise DropItem(f"fetch failure logged: {item.error}", log_level="DEBUG")
 
 
@@ -149,6 +157,7 @@ class AnalysePipeline(_ArchivePipeline):
         # same time do not see each other's lines (at most CONCURRENT_ITEMS of them).
         boilerplate = self.archive.boilerplate(item.outlet_id, self.boilerplate_min_articles)
         item.article, item.topic_match = await self.pool.run(page_analysis, item, boilerplate)
+        item.boilerplate = boilerplate
         return item
 
 
@@ -165,5 +174,7 @@ class StorePipeline(_ArchivePipeline):
     (pipelines.processing.store_page says which)."""
 
     def process_item(self, item: FetchedPage) -> FetchedPage:
-        self.count(store_page(self.archive, self.topic, item))
+        archive = self.archive
+        with archive.transaction():
+            self.count(store_page(archive, self.topic, item))
         return item

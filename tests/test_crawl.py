@@ -30,8 +30,7 @@ def test_scrapy_crawl_seeds_with_urls_file_stays_on_its_hosts(site, tmp_path):
     other = next(o for o in site.outlets if o["id"] == "northfield")
     urls = tmp_path / "urls.txt"
     urls.write_text(f"# one URL per line\n{site.url(page)}\n{other['homepage']}\n")
-    # Only harbourview's host:port is in the file, but offsite filtering works by host name,
-    # so the second outlet shares 127.0.0.1: both are fetched, and attributed to their outlets.
+    # The file names two outlets' host:port: both are fetched, and attributed to their outlets.
     db, log = scrapy_crawl("seeds", tmp_path, demo_topic(site.outlets), "-a", f"urls={urls}")
     assert count(db, "SELECT count(*) FROM articles WHERE outlet_id = 'harbourview' AND title = ?", (page.title,)) == 1
     assert count(db, "SELECT count(*) FROM rejects WHERE reason LIKE 'site front page%'") == 1

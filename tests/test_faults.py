@@ -6,7 +6,7 @@ import pytest
 
 from .conftest import scrapy_crawl
 from .faultsite import (
-    DAY, Answer, FaultSite, article_html, binary, fail_first, gzip_bomb, hang, html, page, redirect, reset, sitemap,
+    DAY, Answer, FaultSite, Route, article_html, binary, fail_first, gzip_bomb, hang, html, page, redirect, reset, sitemap,
     truncated,
 )
 
@@ -163,3 +163,39 @@ def test_listed_url_outside_the_crawls_domains_is_a_logged_failure(tmp_path):
     assert outcomes(db)["http://elsewhere.example/2017/10/16/story/"] == [
         ("failure", "not fetched: outside the crawl's domains (elsewhere.example)")
     ]
+
+
+def to_own_host_named(name: str, path: str) -> Route:
+    """A redirect to the same site under another host name (`localhost` for 127.0.0.1)."""
+    def route(handler, times: int) -> Answer:
+        return Answer(302, b"", (("Location", f"http://{name}:{handler.server.server_address[1]}{path}"),))
+    return route
+
+
+@pytest.mark.slow
+def test_redirect_outside_the_crawls_domains_is_a_logged_failure(tmp_path):
+    """The topic's domain is 127.0.0.1:PORT, host and port: a redirect to another port or another
+    host is not followed, and says so under the URL listed; the other site receives nothing."""
+    with FaultSite({f"/{DAY}/story/": page(html(article_html("elsewhere")))}) as other:
+        routes = {
+            f"/{DAY}/to-other-port/": redirect(other.url(f"/{DAY}/story/")),
+            f"/{DAY}/to-other-host/": to_own_host_named("localhost", f"/{DAY}/here/"),
+            f"/{DAY}/to-here/": redirect(f"/{DAY}/here/"),
+            f"/{DAY}/here/": page(html(article_html("here"))),
+        }
+        with FaultSite(routes) as site:
+            listed = [site.url(f"/{DAY}/{name}/") for name in ("to-other-port", "to-other-host", "to-here")]
+            routes["/sitemap.xml"] = page(sitemap([*listed, other.url(f"/{DAY}/direct/")]))
+            db, log = scrapy_crawl("sitemaps", tmp_path, site.topic())
+            port = site.server.server_address[1]
+        assert other.server.requests == []
+    found = outcomes(db)
+    assert found[site.url(f"/{DAY}/to-other-port/")] == [("failure", (
+        f"OutsideScope: redirected to {other.url(f'/{DAY}/story/')}, not followed: "
+        f"outside the crawl's domains ({other.netloc})"))]
+    assert found[site.url(f"/{DAY}/to-other-host/")] == [("failure", (
+        f"OutsideScope: redirected to http://localhost:{port}/{DAY}/here/, not followed: "
+        f"outside the crawl's domains (localhost:{port})"))]
+    assert found[site.url(f"/{DAY}/to-here/")][0][0] == "article"
+    assert found[other.url(f"/{DAY}/direct/")] == [("failure", f"not fetched: outside the crawl's domains ({other.netloc})")]
+    assert len(found) == 4

@@ -6,6 +6,7 @@ import sqlite3
 import pytest
 
 from crawlers.safety import AddressPolicy
+from crawlers.scope import Scope
 
 from .conftest import scrapy_crawl
 from .faultsite import FaultSite, article_html, html, page, redirect, sitemap
@@ -104,3 +105,16 @@ def test_fetch_guard_checks_the_address_a_name_resolves_to(tmp_path):
 ])
 def test_address_policy(address, allowed, refused):
     assert (AddressPolicy(allowed).refusal(ipaddress.ip_address(address)) is not None) is refused
+
+
+@pytest.mark.parametrize("url, refused", [
+    ("http://127.0.0.1:8101/story", None),
+    ("http://127.0.0.1:8102/story", "outside the crawl's domains (127.0.0.1:8102)"),
+    ("http://127.0.0.1/story", "outside the crawl's domains (127.0.0.1)"),  # port 80 is not 8101
+    ("http://127.0.0.1:99999/story", "outside the crawl's domains (127.0.0.1:99999)"),  # no such port
+    ("https://www.example.com:8443/story", None),  # a bare domain: its subdomains, any port
+    ("http://example.com.evil.test/story", "outside the crawl's domains (example.com.evil.test)"),
+    ("http://user@evil.test/story", "outside the crawl's domains (evil.test)"),
+])
+def test_scope_matches_host_and_port_as_the_topic_writes_them(url, refused):
+    assert Scope(["127.0.0.1:8101", "example.com"]).refusal(url) == refused

@@ -6,10 +6,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 
 import pytest
 
-from .conftest import PROJECT_ROOT, SCRAPY_ENV
+from .conftest import PROJECT_ROOT, SCRAPY_ENV, rows
 from .faultsite import DAY, Answer, article_html, FaultSite, html, page, site_with_sitemap, sitemap
 
 ROUTES = {
@@ -38,6 +39,9 @@ SNAPSHOT = {
     "mentions": "SELECT a.url, m.person_id, m.in_title, m.in_body FROM mentions m JOIN articles a ON a.id = m.article_id",
     "keyword_matches": "SELECT a.url, k.keyword FROM keyword_matches k JOIN articles a ON a.id = k.article_id",
     "search": "SELECT a.url FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid WHERE articles_fts MATCH 'Weinstein'",
+    # The run's counts add up over its parts to what the archive holds (pages fetched aside:
+    # a resumed part fetches robots.txt and the sitemap again).
+    "run_counts": "SELECT spider, articles_added, copies_added, versions_added, rejects, fetch_failures FROM crawl_runs",
 }
 
 
@@ -50,13 +54,18 @@ def snapshot(db) -> dict[str, list[tuple]]:
         conn.close()
 
 
-def crawl(site: FaultSite, tmp_path, kill_at: int | None = None, settings: tuple[str, ...] = ()) -> int:
-    """`clippings crawl sitemaps` in its own process group; SIGKILL to the group at request kill_at."""
+def crawl_command(site: FaultSite, tmp_path, settings: tuple[str, ...] = ()) -> list[str]:
     topic = tmp_path / "topic.yml"
     topic.write_text(site.topic())
-    command = [sys.executable, "-m", "clippings", "crawl", "sitemaps", "--topic", str(topic), "--db", str(tmp_path / "archive.db"),
-               "-s", "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", *settings]
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=SCRAPY_ENV, start_new_session=True,
+    return [sys.executable, "-m", "clippings", "crawl", "sitemaps", "--topic", str(topic), "--db", str(tmp_path / "archive.db"),
+            "-s", "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", *settings]
+
+
+def crawl(site: FaultSite, tmp_path, kill_at: int | None = None, settings: tuple[str, ...] = (),
+          env: dict[str, str] | None = None) -> int:
+    """`clippings crawl sitemaps` in its own process group; SIGKILL to the group at request kill_at."""
+    command = crawl_command(site, tmp_path, settings)
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env or SCRAPY_ENV, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     first = len(site.server.requests)
 
@@ -172,3 +181,57 @@ def test_resumed_crawl_continues_one_crawl_run(resumed):
 def test_finished_crawl_removes_its_job_state(resumed):
     tmp_path, exits, finished, refetched, archived = resumed
     assert not (tmp_path / "archive.jobs").exists()
+
+
+def test_resumed_crawl_counts_add_up_over_its_parts(resumed):
+    """Each part adds what it committed: the run counts the uninterrupted crawl's 12 articles,
+    1 copy, 1 reject and 1 failure (the snapshot compares them too), and at least its 17 pages."""
+    tmp_path, exits, finished, refetched, archived = resumed
+    assert rows(tmp_path / "archive.db", "SELECT articles_added, copies_added, rejects, fetch_failures FROM crawl_runs") \
+        == [(12, 1, 1, 1)]
+    ((pages,),) = rows(tmp_path / "archive.db", "SELECT pages_fetched FROM crawl_runs")
+    assert pages >= 17
+
+
+@pytest.mark.slow
+def test_second_crawl_of_the_same_spider_is_refused_while_the_first_runs(site, tmp_path):
+    """The second `clippings crawl sitemaps` into the same archive, started while the first is
+    fetching its first page, is refused with one sentence; the first ends as if alone."""
+    second: list[subprocess.CompletedProcess] = []
+    started = threading.Lock()  # the site answers each request in a thread of its own
+
+    def start_second(number: int, path: str) -> bool:
+        if path.startswith(f"/{DAY}/") and started.acquire(blocking=False):
+            second.append(subprocess.run(crawl_command(site, tmp_path), cwd=PROJECT_ROOT, env=SCRAPY_ENV,
+                                         capture_output=True, text=True, timeout=120))
+        return False
+
+    site.server.on_request = start_second
+    try:
+        first = subprocess.run(crawl_command(site, tmp_path), cwd=PROJECT_ROOT, env=SCRAPY_ENV, capture_output=True,
+                               text=True, timeout=120)
+    finally:
+        site.server.on_request = None
+    assert first.returncode == 0, first.stderr
+    (refused,) = second
+    assert refused.returncode != 0
+    assert refused.stderr.strip().splitlines()[-1].startswith(
+        f"Error: another sitemaps crawl (process "), refused.stderr
+    assert f"is writing to {tmp_path / 'archive.db'}; wait for it to end, or stop it" in refused.stderr
+    assert "Resuming" not in refused.stderr  # the running crawl's job state is not an interrupted one
+    assert rows(tmp_path / "archive.db", "SELECT count(*), sum(articles_added) FROM crawl_runs") == [(1, 12)]
+    assert not (tmp_path / "archive.jobs").exists()
+
+
+@pytest.mark.slow
+def test_killed_crawl_leaves_no_remote_control_token_behind(site, tmp_path):
+    """Scrapy 2.19's remote-control extension (an HTTP server on 127.0.0.1 that runs the Python code
+    it is sent with a bearer token) writes its port and token to a job file in the user's state
+    directory and removes it only on a clean stop: every killed crawl left one behind. The crawl
+    runs without it (REMOTE_CONTROL_ENABLED, as TELNETCONSOLE_ENABLED)."""
+    state = tmp_path / "state"
+    env = {**SCRAPY_ENV, "XDG_STATE_HOME": str(state)}  # where platformdirs puts Scrapy's job files
+    (tmp_path / "crawl").mkdir()
+    assert crawl(site, tmp_path / "crawl", kill_at=8, env=env) == -signal.SIGKILL
+    assert [p for p in state.rglob("*") if p.is_file()] == []
+    assert "Remote control" not in (tmp_path / "crawl" / "archive.crawl.log").read_text()

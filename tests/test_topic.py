@@ -108,7 +108,7 @@ def test_outlet_for_prefers_domain_with_port(tmp_path):
     ])))
     assert topic.outlet_for("http://127.0.0.1:8002/x").id == "b"
     assert topic.outlet_for("http://127.0.0.1:9999/x") is None
-    assert topic.allowed_domains == ["127.0.0.1"]
+    assert topic.allowed_domains == ["127.0.0.1:8001", "127.0.0.1:8002"]  # the crawl's scope keeps the ports
 
 
 def test_load_topic_names_every_problem(tmp_path):

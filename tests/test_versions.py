@@ -1,5 +1,6 @@
 """Updated articles: a URL that gives another text is one article with versions, not a reject."""
 
+import dataclasses
 import shutil
 
 import pytest
@@ -172,3 +173,76 @@ def test_rehydrate_restores_the_version_the_page_shows_now(site, crawled, tmp_pa
     texts = dict(rows(release, "SELECT version, text FROM article_versions WHERE article_id = ?", (article_id,)))
     assert texts[1] == "" and CORRECTION.strip() in texts[2]
     assert rows(release, "SELECT text FROM articles WHERE id = ?", (article_id,)) == [("",)]
+
+
+# --- phantom versions: the same page, extracted again after the outlet's boilerplate grew -----
+
+PROMPT = "The Fault Gazette has covered the film industry since 1921."
+
+
+def with_prompt(slug: str, extra: str = "") -> str:
+    """An article in which its outlet adds a line about itself, which becomes boilerplate once
+    three archived articles carry it (BOILERPLATE_MIN_ARTICLES)."""
+    return article_html(slug, extra=extra).replace("</p>", f"</p><p>{PROMPT}</p>", 1)
+
+
+class Dynamic(Changing):
+    """A page whose bytes change at every request (a render counter, as a timestamp or an ad
+    slot would), its text only when the test says."""
+
+    def __call__(self, handler, times: int) -> Answer:
+        return Answer(self.answer.status, self.answer.body + f"<!-- rendered {times} -->".encode(), self.answer.headers)
+
+
+@pytest.fixture(scope="module")
+def regrown(tmp_path_factory):
+    """Three articles with the prompt crawled (none sees it as boilerplate: each sees at most two
+    others), then crawled again unchanged (now it is), then once more with one corrected."""
+    routes = {f"/{DAY}/static-a/": page(html(with_prompt("static-a"))),
+              f"/{DAY}/static-b/": page(html(with_prompt("static-b"))),
+              f"/{DAY}/dynamic/": Dynamic(with_prompt("dynamic"))}
+    tmp_path = tmp_path_factory.mktemp("regrown")
+    with site_with_sitemap(routes) as running:
+        scrapy_crawl("sitemaps", tmp_path, running.topic())
+        scrapy_crawl("sitemaps", tmp_path, running.topic())
+        after_recrawl = rows(tmp_path / "archive.db", "SELECT count(*) FROM article_versions")
+        running.server.routes[f"/{DAY}/dynamic/"].answer = html(with_prompt("dynamic", extra=CORRECTION))
+        scrapy_crawl("sitemaps", tmp_path, running.topic())
+        yield running, tmp_path / "archive.db", after_recrawl
+
+
+@pytest.mark.slow
+def test_unchanged_pages_make_no_versions_when_the_boilerplate_grew(regrown):
+    site, db, after_recrawl = regrown
+    assert rows(db, "SELECT count(*) FROM outlet_lines WHERE articles >= 3") == [(1,)]  # the prompt
+    assert after_recrawl == [(0,)]
+    runs = rows(db, "SELECT articles_added, versions_added FROM crawl_runs ORDER BY started_at, rowid")
+    assert runs[:2] == [(3, 0), (0, 0)]
+
+
+@pytest.mark.slow
+def test_a_real_update_after_the_boilerplate_grew_is_a_version(regrown):
+    site, db, after_recrawl = regrown
+    versions = rows(db, "SELECT a.url, v.version, v.text FROM article_versions v JOIN articles a ON a.id = v.article_id "
+                        "ORDER BY v.version")
+    assert [(url, number) for url, number, _ in versions] == [(site.url(f"/{DAY}/dynamic/"), 1),
+                                                             (site.url(f"/{DAY}/dynamic/"), 2)]
+    assert CORRECTION.strip() in versions[1][2]
+
+
+def test_the_same_capture_read_differently_is_no_new_version(tmp_path):
+    """The same bytes extracted into another text (a newer extractor, a longer boilerplate list)
+    are no new version: a version needs a different capture. Other bytes with that text are one."""
+    topic = load_topic(DEFAULT_TOPIC)
+    archive = Archive(tmp_path / "a.db")
+    archive.sync_topic(topic)
+    archive.start_run("run", "seeds", topic, "clippings/test", True)
+    assert processed(archive, topic, FIRST, "2026-11-20T10:00:00+00:00") == "articles_added"
+    for body, shown_before in ((FIRST, True), (FIRST + "<!-- rendered again -->", False)):
+        url = "http://news.example/2017/10/16/updated/"
+        fetched = FetchedPage(url, url, 200, {}, body.encode(), "2026-11-21T10:00:00+00:00", "seeds", "run")
+        capture_page(archive, topic, fetched)
+        analyse_page(fetched, TopicMatcher(topic))
+        fetched.article = dataclasses.replace(fetched.article, text=fetched.article.text + "\nAn extra line read.")
+        dedupe_page(archive, fetched)
+        assert (fetched.unchanged, fetched.version_of is not None) == (shown_before, not shown_before)

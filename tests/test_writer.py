@@ -10,7 +10,7 @@ from scrapy.utils.test import get_crawler
 
 from clippings.topic import load_topic
 from crawlers.items import FetchFailure
-from crawlers.writer import GROUP_GAP_SECONDS, ArchiveWriter, archive_committed, archive_rolled_back
+from crawlers.writer import GROUP_GAP_SECONDS, ArchiveWriter, NotStored, archive_committed, archive_rolled_back
 
 from .conftest import PROJECT_ROOT
 
@@ -70,6 +70,10 @@ def test_writer_reports_a_lost_group_and_writes_none_of_it(writer):
     archive.conn.execute("ROLLBACK")  # as SQLite does on some errors (a full disk)
     writer.commit()
     assert writer.signals == ["rolled back"] and committed_urls(writer) == set()
+    # and the crawl stops: nothing more is written (tests/test_disk_full.py has the real full disk)
+    assert "SQLite rolled back the open group of writes" in writer.failure
+    with pytest.raises(NotStored):
+        writer.joining()
 
 
 def test_writer_commits_at_once_in_the_gap_after_a_commit(writer):

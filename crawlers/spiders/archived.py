@@ -16,6 +16,7 @@ from crawlers.articleurls import ArticleUrls
 from crawlers.cdx import Capture, CdxError, Query, read_answer
 from crawlers.items import FetchFailure
 from crawlers.jobstate import JobState
+from crawlers.scope import netloc
 from crawlers.spiders.base import ArchiveSpider, utc_now
 
 
@@ -38,9 +39,8 @@ class CapturesSpider(ArchiveSpider):
 
     def scope_domains(self) -> list[str]:
         """The archive's hosts: the outlets' own are never contacted, only named in queries."""
-        hosts = {urlsplit(self.settings[name].format(crawl="", timestamp="", url="")).hostname
-                 for name in self.service_settings}
-        return sorted(hosts - {None})
+        hosts = {netloc(self.settings[name].format(crawl="", timestamp="", url="")) for name in self.service_settings}
+        return sorted(hosts - {""})
 
     # --- what to list ---------------------------------------------------------
 

@@ -6,7 +6,6 @@ import datetime as dt
 import secrets
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response
@@ -15,6 +14,8 @@ from twisted.python.failure import Failure
 
 from clippings.topic import Topic, load_topic
 from crawlers.items import FetchedPage, FetchFailure
+from crawlers.listings import Listing
+from crawlers.scope import Scope, netloc
 
 
 def utc_now() -> str:
@@ -38,13 +39,14 @@ class ArchiveSpider(scrapy.Spider):
         spider.topic = load_topic(crawler.settings["TOPIC_PATH"])
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         spider.crawl_run_id = f"{stamp}-{spider.name}-{secrets.token_hex(2)}"
-        spider.allowed_domains = spider.scope_domains()
+        spider.scope = Scope(spider.scope_domains())
         return spider
 
     def scope_domains(self) -> list[str]:
-        """Hosts the crawl may visit: the topic's outlets, or the hosts of a --urls file."""
+        """Hosts the crawl may visit (crawlers/scope.py): the topic's outlets' domains, or the
+        hosts of a --urls file (with their port, where a URL names one)."""
         if self.urls_file:
-            return sorted({urlsplit(u.rstrip("*")).hostname for u in self.listed_urls()} - {None})
+            return sorted({netloc(u.rstrip("*")) for u in self.listed_urls()} - {""})
         return self.topic.allowed_domains
 
     async def start(self):
@@ -60,9 +62,36 @@ class ArchiveSpider(scrapy.Spider):
     def parse_entry(self, response: Response):
         raise NotImplementedError
 
-    def unreadable_listing(self, response: Response, reason: Exception) -> None:
+    def unreadable_listing(self, response: Response, reason: Exception) -> FetchFailure:
+        """A listing with no entries to read: logged, and a fetch failure saying why."""
         self.logger.warning("Ignoring %s: %s", response.url, reason)
         self.crawler.stats.inc_value("clippings/listings_unreadable")
+        return self.listing_failure(response, f"unreadable listing: {reason}")
+
+    def damaged_listing(self, response: Response, listing: Listing) -> FetchFailure:
+        """A listing read only up to some point: its entries so far are followed; logged, and a
+        fetch failure saying why the rest is missing."""
+        self.logger.warning("Read %s in part (%d entries): %s", response.url, len(listing.entries), listing.damage)
+        self.crawler.stats.inc_value("clippings/listings_damaged")
+        return self.listing_failure(
+            response, f"listing read in part ({len(listing.entries)} entries): {listing.damage}; entries after that are missing")
+
+    def nested_sitemap(self, url: str, depth: int, callback, **cb_kwargs: Any) -> scrapy.Request | FetchFailure:
+        """A sitemap an index lists, `depth` indexes down: requested within SITEMAP_MAX_DEPTH, a
+        fetch failure beyond it (an index may list indexes without end: generated, or a loop
+        of ever-new URLs)."""
+        limit = self.settings.getint("SITEMAP_MAX_DEPTH")
+        if depth > limit:
+            self.crawler.stats.inc_value("clippings/sitemaps_too_deep")
+            return FetchFailure(url=url, error=f"not fetched: a sitemap below {depth} nested sitemap indexes "
+                                f"(SITEMAP_MAX_DEPTH is {limit})", spider=self.name, crawl_run_id=self.crawl_run_id,
+                                failed_at=utc_now())
+        return self.request(url, callback, depth=depth, **cb_kwargs)
+
+    def listing_failure(self, response: Response, error: str) -> FetchFailure:
+        return FetchFailure(url=response.request.meta.get("redirect_urls", [response.url])[0], error=error,
+                            spider=self.name, crawl_run_id=self.crawl_run_id, status=response.status,
+                            failed_at=utc_now(), listing=True)
 
     def listed_urls(self) -> list[str]:
         """URLs from the --urls file: one per line, blank lines and # comments skipped."""
@@ -70,14 +99,11 @@ class ArchiveSpider(scrapy.Spider):
         return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
     def request(self, url: str, callback, **cb_kwargs: Any) -> scrapy.Request | FetchFailure:
-        """A request for the URL; outside the crawl's hosts, a failure saying so instead, because
-        Scrapy's offsite filter would drop the request without a trace and every URL a spider
-        finds must be accounted for."""
-        if not _host_in(urlsplit(url).hostname, self.allowed_domains):
-            return FetchFailure(
-                url=url, error=f"not fetched: outside the crawl's domains ({urlsplit(url).hostname or 'no host'})",
-                spider=self.name, crawl_run_id=self.crawl_run_id, failed_at=utc_now(),
-            )
+        """A request for the URL; outside the crawl's scope, a failure saying so instead (every URL
+        a spider finds is accounted for; ScopeMiddleware does the same for redirects)."""
+        if why := self.scope.refusal(url):
+            return FetchFailure(url=url, error=f"not fetched: {why}", spider=self.name, crawl_run_id=self.crawl_run_id,
+                                failed_at=utc_now())
         return scrapy.Request(url, callback=callback, errback=self.failed, cb_kwargs=cb_kwargs)
 
     def page(self, response: Response, listing_dates: dict[str, str] | None = None) -> FetchedPage:
@@ -117,12 +143,6 @@ class ArchiveSpider(scrapy.Spider):
             url=request.meta.get("redirect_urls", [request.url])[0], error=error, spider=self.name, crawl_run_id=self.crawl_run_id,
             status=status, failed_at=utc_now(),
         )
-
-
-def _host_in(host: str | None, domains: list[str]) -> bool:
-    """Scrapy's offsite rule: the host is one of the domains or a subdomain of one (ports aside)."""
-    host = (host or "").lower()
-    return bool(host) and any(host == d or host.endswith(f".{d}") for d in (d.lower() for d in domains))
 
 
 def _failure_message(error: BaseException) -> str:

@@ -14,11 +14,13 @@ class FeedsSpider(ArchiveSpider):
 
     def parse_entry(self, response: Response):
         try:
-            entries = parse_feed(response.body, response.url)
+            feed = parse_feed(response.body, response.url)
         except NotAListing as reason:
-            self.unreadable_listing(response, reason)
+            yield self.unreadable_listing(response, reason)
             return
-        for entry in entries:
+        if feed.damage:
+            yield self.damaged_listing(response, feed)
+        for entry in feed.entries:
             if entry.outside(self.topic.start, self.topic.end):
                 self.crawler.stats.inc_value("clippings/listing_entries_outside_window")
                 continue

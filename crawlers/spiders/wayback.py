@@ -15,7 +15,6 @@ from scrapy.http import Response
 from crawlers.cdx import Capture, Query, timestamp_iso
 from crawlers.listings import NotAListing, parse_feed, parse_sitemap
 from crawlers.spiders.archived import CapturesSpider
-from crawlers.spiders.sitemaps import sitemap_body
 
 
 class WaybackSpider(CapturesSpider):
@@ -74,24 +73,25 @@ class WaybackSpider(CapturesSpider):
                 yield self.request(self.replay_url(capture.timestamp, capture.url), self.parse_listing, kind=kind,
                                    timestamp=capture.timestamp, listing_url=capture.url)
 
-    def parse_listing(self, response: Response, kind: str, timestamp: str, listing_url: str):
+    def parse_listing(self, response: Response, kind: str, timestamp: str, listing_url: str, depth: int = 0):
         """An archived feed or sitemap: its entries in the window, each fetched as archived
-        at (or nearest to) the listing's own capture time."""
+        at (or nearest to) the listing's own capture time. `depth`: the sitemap indexes above it."""
         try:
             if kind == "feed":
-                entries, is_index = parse_feed(response.body, listing_url), False
+                listing = parse_feed(response.body, listing_url)
             else:
-                sitemap = parse_sitemap(sitemap_body(response.body), listing_url)
-                entries, is_index = sitemap.entries, sitemap.kind == "index"
+                listing = parse_sitemap(response.body, listing_url, self.settings.getint("SITEMAP_MAX_BYTES"))
         except NotAListing as reason:
-            self.unreadable_listing(response, reason)
+            yield self.unreadable_listing(response, reason)
             return
-        for entry in entries:
+        if listing.damage:
+            yield self.damaged_listing(response, listing)
+        for entry in listing.entries:
             if entry.outside(self.topic.start, self.topic.end):
                 self.crawler.stats.inc_value("clippings/listing_entries_outside_window")
-            elif is_index:
-                yield self.request(self.replay_url(timestamp, entry.url), self.parse_listing, kind=kind,
-                                   timestamp=timestamp, listing_url=entry.url)
+            elif listing.kind == "index":
+                yield self.nested_sitemap(self.replay_url(timestamp, entry.url), depth + 1, self.parse_listing,
+                                          kind=kind, timestamp=timestamp, listing_url=entry.url)
             elif self.wanted(Capture(entry.url, timestamp), check_url=False):
                 dates = {kind: entry.published} if entry.published else {}
                 yield self.capture_request(timestamp, entry.url, dates, self.article_urls.rank(entry.url))
