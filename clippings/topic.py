@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -44,10 +45,17 @@ class Outlet:
     # URL matches (instead of the generic article-URL heuristic of crawlers/articleurls.py).
     archive_prefixes: tuple[str, ...] = ()
     article_patterns: tuple[str, ...] = ()
+    # The newsroom's clock, an IANA name ("America/New_York"): a time stamp the outlet writes
+    # in UTC, or without an offset, is read on it, so an article has the outlet's own day.
+    timezone: str | None = None
 
     def serves(self, url: str) -> bool:
         """True when the URL's host (with its port, if a domain names one) is this outlet's."""
         return any(_host_matches(url, domain) for domain in self.domains)
+
+    @property
+    def time_zone(self) -> ZoneInfo | None:
+        return ZoneInfo(self.timezone) if self.timezone else None
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,11 @@ class Topic:
     text: str = ""  # the topic file as written, kept in the archive
     def in_window(self, day: dt.date) -> bool:
         return self.start <= day <= self.end
+
+    def time_zone_for(self, url: str) -> ZoneInfo | None:
+        """The time zone of the outlet serving a URL, when the topic file gives it one."""
+        outlet = self.outlet_for(url)
+        return outlet.time_zone if outlet else None
 
     def outlet_for(self, url: str) -> Outlet | None:
         """The outlet serving a URL; a domain with a port beats a bare host match."""
@@ -220,8 +233,22 @@ class _Spec:
             language=data.get("language"),
             homepage=self.urls([homepage], f"{where}.homepage")[0] if homepage else None,
             article_patterns=self.patterns(data.get("article_patterns"), f"{where}.article_patterns"),
+            timezone=self.time_zone(data.get("timezone"), f"{where}.timezone", name),
             **urls,
         )
+
+    def time_zone(self, value: Any, where: str, outlet: str) -> str | None:
+        """An IANA time zone name that the tz database knows, or None when not given."""
+        if value is None:
+            return None
+        try:
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError
+            ZoneInfo(value.strip())
+        except (ValueError, OSError, ZoneInfoNotFoundError):  # a directory ("Europe") is an OSError
+            self.fail(f"{where} for {outlet!r} must be an IANA time zone name such as "
+                      f"Europe/Paris or America/New_York, not {value!r}")
+        return value.strip()
 
     def urls(self, value: Any, where: str) -> tuple[str, ...]:
         urls = self.texts(value, where, allow_empty=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from html import unescape as html_unescape
 from importlib.metadata import version
 from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
 
 import lxml.etree
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -24,7 +25,7 @@ from trafilatura.json_metadata import normalize_authors
 from trafilatura.settings import Document
 from w3lib.encoding import html_to_unicode
 
-from pipelines.dating import PublicationDate, date_from_url, date_publication, json_ld_articles
+from pipelines.dating import RULES, DatingRules, PublicationDate, date_from_url, date_publication, json_ld_articles
 
 EXTRACTOR = f"trafilatura {version('trafilatura')}; clippings {version('clippings')}"
 MIN_ARTICLE_WORDS = 40
@@ -111,10 +112,12 @@ def extract_article(
     min_words: int = MIN_ARTICLE_WORDS,
     captured_at: str | None = None,
     boilerplate: frozenset[str] = frozenset(),
+    time_zone: ZoneInfo | None = None,
 ) -> Article:
     """Extract text and metadata; raises NotAnArticle with the reason when there is no article.
 
     `captured_at` (a web archive's capture time, else the fetch time) bounds the date from above.
+    `time_zone`: the outlet's (the topic file's), to read its time stamps on its own clock.
     `boilerplate` holds the line_fingerprint of lines the outlet repeats across its articles
     (the archive knows them): they are dropped from the text.
     """
@@ -147,7 +150,7 @@ def extract_article(
         canonical_hint=_canonical_link(tree, url),
         title=title,
         authors=authors,
-        published=date_page(tree, url, listing_dates, captured_at, json_ld),
+        published=date_page(tree, url, listing_dates, captured_at, json_ld, time_zone),
         language=detect_language(text, tree),
         sitename=document.sitename,
         description=document.description,
@@ -324,12 +327,15 @@ def date_page(
     listing_dates: dict[str, str] | None = None,
     captured_at: str | None = None,
     json_ld: list[dict] | None = None,
+    time_zone: ZoneInfo | None = None,
+    rules: DatingRules = RULES,
 ) -> PublicationDate:
     """The publication date with its provenance (pipelines/dating.py); htmldate's reading of
-    the page, in its extensive mode and preferring an original to an updated date, is one signal."""
+    the page, in its extensive mode and preferring an original to an updated date, is one signal.
+    `time_zone`: the outlet's, from the topic file, when it names one."""
     last_day = (captured_at or dt.date.today().isoformat())[:10]
     htmldate_value = find_date(tree, url=url, original_date=True, extensive_search=True, max_date=last_day)
-    return date_publication(tree, url, htmldate_value, listing_dates, not_after=captured_at, json_ld=json_ld)
+    return date_publication(tree, url, htmldate_value, listing_dates, captured_at, json_ld, time_zone, rules)
 
 
 def decode_html(html: str | bytes, content_type: str | None = None) -> str:

@@ -49,6 +49,11 @@ def test_load_topic_reads_default():
         (minimal(outlets=[{"name": "G"}]), r"outlets\[0\].domains must be a non-empty list"),
         (minimal(people=[{"name": "X", "role": "accused"}, {"name": "X", "role": "accused"}]), "id 'x' is used twice"),
         (minimal(relevance={"min_score": -1}), "relevance.min_score must be a whole number"),
+        (minimal(outlets=[{"name": "G", "domains": ["g.example"], "timezone": "GMT+1"}]),
+         r"outlets\[0\].timezone for 'G' must be an IANA time zone name such as Europe/Paris"),
+        (minimal(outlets=[{"name": "G", "domains": ["g.example"], "timezone": "Europe"}]), r"outlets\[0\].timezone"),
+        (minimal(outlets=[{"name": "G", "domains": ["g.example"], "timezone": "../../etc/passwd"}]), r"outlets\[0\].timezone"),
+        (minimal(outlets=[{"name": "G", "domains": ["g.example"], "timezone": 2}]), r"outlets\[0\].timezone .* not 2"),
     ],
 )
 def test_load_topic_names_the_problem(tmp_path, data, message):
@@ -69,3 +74,12 @@ def test_outlet_for_prefers_domain_with_port(tmp_path):
     assert topic.outlet_for("http://127.0.0.1:8002/x").id == "b"
     assert topic.outlet_for("http://127.0.0.1:9999/x") is None
     assert topic.allowed_domains == ["127.0.0.1"]
+
+
+def test_outlet_timezone_gives_its_pages_their_clock(tmp_path):
+    outlets = [{"name": "Gazette", "domains": ["gazette.example"], "timezone": "America/Toronto"},
+               {"name": "Other", "domains": ["other.example"]}]
+    topic = load_topic(write(tmp_path, minimal(outlets=outlets)))
+    assert str(topic.time_zone_for("https://www.gazette.example/2017/10/16/s")) == "America/Toronto"
+    assert topic.time_zone_for("https://other.example/s") is None
+    assert topic.time_zone_for("https://elsewhere.example/s") is None
