@@ -4,7 +4,6 @@ half of the extraction (pipelines/extraction.py calls page_metadata)."""
 
 from __future__ import annotations
 
-import copy
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -14,7 +13,6 @@ from urllib.parse import urlsplit
 import lxml.etree
 from lxml import html as lxml_html
 from trafilatura import metadata as trafilatura_metadata
-from trafilatura.htmlprocessing import prune_unwanted_nodes
 from trafilatura.json_metadata import normalize_authors
 from trafilatura.settings import Document
 
@@ -109,12 +107,14 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str, rules: MetadataRules = 
     document = read_metadata(tree, url)
     site = SiteNames.of(document.sitename, url, json_ld)
     title = page_title(tree, document, json_ld, site, rules)
-    return PageMetadata(title, page_authors(tree, json_ld, site, rules), document.sitename, document.description)
+    authors = page_authors(tree, json_ld, site, rules, document.author)
+    return PageMetadata(title, authors, document.sitename, document.description)
 
 
 def read_metadata(tree: lxml_html.HtmlElement, url: str) -> Document:
-    """Title, site name and description, by trafilatura's own readers (meta tags, then JSON-LD,
-    then the page), without the categories, tags and authors it also reads."""
+    """Title, site name, description and the authors of meta tags and JSON-LD, by trafilatura's
+    own readers (meta tags, then JSON-LD, then the page), without the categories and tags it
+    also reads."""
     metadata = trafilatura_metadata.examine_meta(tree)
     try:
         metadata = trafilatura_metadata.extract_meta_json(tree, metadata)
@@ -211,9 +211,8 @@ def _declared_titles(tree: lxml_html.HtmlElement, json_ld: list[dict]) -> Iterat
 
 
 def _page_headlines(tree: lxml_html.HtmlElement, most: int = 8) -> Iterator[str]:
-    """h1 elements, and elements marked as the headline, in page order: their text."""
-    marked = tree.xpath('//h1 | //*[@itemprop="headline"][not(self::meta)]'
-                        ' | //h2[contains(@class, "headline") or contains(@class, "title")]')
+    """h1 elements, and h2 elements marked as the headline or title, in page order: their text."""
+    marked = [e for e in tree.iter("h1", "h2") if e.tag == "h1" or re.search("headline|title", e.get("class", ""))]
     for element in marked[:most]:
         if text := _text(element):
             yield text
@@ -270,21 +269,26 @@ def clean_title(title: str | None, site: SiteNames = NO_SITE, rules: MetadataRul
 
 
 def page_authors(tree: lxml_html.HtmlElement, json_ld: list[dict], site: SiteNames,
-                 rules: MetadataRules = METADATA_RULES) -> list[str]:
+                 rules: MetadataRules = METADATA_RULES, declared: str | None = None) -> list[str]:
     """The people the page credits: those of its schema.org author, else of its author meta tags
-    (the most specific first), else of its bylines; the first source that names a person."""
-    for credits in _credits(tree, json_ld, rules):
+    (the most specific first), else of what trafilatura reads from its meta tags and JSON-LD
+    (`declared`: names joined by "; "), else of its bylines; the first source that names a person."""
+    for credits in _credits(tree, json_ld, rules, declared):
         if people := credited_people(credits, site, rules):
             return people
     return []
 
 
-def _credits(tree: lxml_html.HtmlElement, json_ld: list[dict], rules: MetadataRules) -> Iterator[list[str]]:
+def _credits(tree: lxml_html.HtmlElement, json_ld: list[dict], rules: MetadataRules,
+             declared: str | None = None) -> Iterator[list[str]]:
     """Author strings, source by source, most trusted first."""
     if rules.json_ld_authors:
         yield list(_json_ld_authors(json_ld))
     if rules.meta_authors:
-        yield from (values for name in AUTHOR_META if (values := _meta_values(tree, name)))
+        values = _author_meta_values(tree)
+        yield from (values[name] for name in AUTHOR_META if values.get(name))
+        if declared:
+            yield declared.split("; ")
     yield from byline_groups(tree, rules.all_bylines)
 
 
@@ -299,14 +303,16 @@ def _json_ld_authors(json_ld: list[dict]) -> Iterator[str]:
                 yield author["name"]
 
 
-def _meta_values(tree: lxml_html.HtmlElement, name: str) -> list[str]:
-    """Every content of the meta tags with this name or property, but URLs."""
-    values = []
+def _author_meta_values(tree: lxml_html.HtmlElement) -> dict[str, list[str]]:
+    """Every content of the AUTHOR_META tags, by name, but URLs."""
+    values: dict[str, list[str]] = {}
     for meta in tree.getroottree().iter("meta"):
         key = (meta.get("property") or meta.get("name") or "").lower()
+        if key not in AUTHOR_META:
+            continue
         content = " ".join((meta.get("content") or "").split())
-        if key == name and content and not re.match(r"(?:https?:)?//|www\.", content) and content not in values:
-            values.append(content)
+        if content and not re.match(r"(?:https?:)?//|www\.", content) and content not in values.get(key, []):
+            values.setdefault(key, []).append(content)
     return values
 
 
@@ -440,10 +446,11 @@ def _unglue(part: str) -> list[str]:
 
 # trafilatura 2.3.1's extract_author (trafilatura/metadata.py, with the expressions of
 # trafilatura/xpaths.py AUTHOR_XPATHS and AUTHOR_DISCARD_XPATHS) tests each element's class and
-# id with EXSLT regular expressions in XPath, which libxml2 evaluates slowly: about 5 ms a page.
-# The same tests in Python on each element's attributes, with the same regular expressions,
-# find the same elements in a quarter of the time. tests/test_metadata.py checks that
-# page_author answers as trafilatura's extract_author does.
+# id with EXSLT regular expressions in XPath, which libxml2 evaluates slowly, on a copy of the
+# tree with comment sections, sidebars, dates and figures removed. The same tests in Python on
+# each element's attributes, with the same regular expressions, in one walk of the tree that
+# skips those parts instead of copying it, find the same elements in a fraction of the time.
+# tests/test_metadata.py checks that page_author answers as trafilatura's extract_author does.
 DISCARD_TAGS = ("a", "div", "section", "span")
 DISCARD_ID = re.compile(r"^comments|comment-?list|ProductReviews")
 DISCARD_CLASS = re.compile(
@@ -457,88 +464,114 @@ AUTHOR_ID = re.compile(r"author|zuozhe|bianji|xiaobian")
 AUTHOR_CLASS = re.compile(r"author|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by|journalist-name")
 ANY_AUTHOR_ID = re.compile(r"[Aa]uthor")
 ANY_AUTHOR_CLASS = re.compile(r"[Aa]uthor|screenname|writer|[Bb]yline")
-
-
-def _author_discards(tree: lxml_html.HtmlElement) -> list:
-    """Comment sections, sidebars, quotes, dates and figures: no author is read from them."""
-    return [
-        element for element in tree.iterdescendants(*DISCARD_TAGS)
-        if element.get("id") == "comments" or element.get("class") in ("comments", "title", "date")
-        or DISCARD_ID.search(element.get("id", "")) or DISCARD_CLASS.search(element.get("class", ""))
-        or "Figure" in element.get("data-component", "")
-    ]
-
-
-def _dates_and_figures(tree: lxml_html.HtmlElement) -> list:
-    return list(tree.iter("time", "figure"))
-
-
-def _bylines(tree: lxml_html.HtmlElement) -> list:
-    """Elements marked as the author by rel, id, class, itemprop or a test id; <author> elements."""
-    return [
-        element for element in tree.iter(*BYLINE_TAGS, "author")
-        if element.tag == "author" or (
-            element.get("rel") == "author" or element.get("id") == "author" or element.get("class") == "author"
-            or element.get("itemprop") == "author name" or element.get("data-testid") in ("AuthorCard", "AuthorURL")
-            or any("".join(rel.itertext()) == "me" for rel in element.iterchildren("rel"))
-            or BYLINE_CLASS.search(element.get("class", "")))
-    ]
-
-
-def _author_blocks(tree: lxml_html.HtmlElement) -> list:
-    """Bylines by their usual class or id (in several languages)."""
-    return [
-        element for element in tree.iter(*AUTHOR_TAGS)
-        if element.get("class") in ("byline", "username", "byl", "BBL") or "author" in element.get("itemprop", "")
-        or AUTHOR_ID.search(element.get("id", "")) or AUTHOR_CLASS.search(element.get("class", ""))
-    ]
-
-
-def _any_author_mention(tree: lxml_html.HtmlElement) -> list:
-    """The last resort: any element whose markup mentions an author, a writer or a byline."""
-    return [
-        element for element in tree.iter(lxml.etree.Element)
-        if "Byline" in element.get("data-component", "") or "author" in element.get("itemprop", "")
-        or ANY_AUTHOR_ID.search(element.get("id", "")) or ANY_AUTHOR_CLASS.search(element.get("class", ""))
-    ]
-
-
 AUTHOR_PAGE = re.compile(
     r"/(?:authors?|profiles?|by|people|staff|writers?|editors?|journalists?|autor(?:en)?|auteurs?)/[^/?#]+/?(?:[?#]|$)"
 )
-BY_LINE = re.compile(r"^(?:by|par|von|por|di|door|av|af)\s+\S", re.IGNORECASE)
+BY_WORD = re.compile(r"^(?:by|par|von|por|di|door|av|af)(?:\s|:|$)", re.IGNORECASE)
+BY_LINE_TAGS = ("span", "div", "p", "address", "li", "strong", "em", "b")
 
 
-def _author_links(tree: lxml_html.HtmlElement) -> list:
-    """Links to an author's page (/author/jane-doe, /profile/..., /by/...): a byline's names."""
-    return [a for a in tree.iter("a") if AUTHOR_PAGE.search(a.get("href") or "")]
+def _is_discarded(element: lxml.etree._Element) -> bool:
+    """Comment sections, sidebars, quotes, dates and figures: no author is read from them."""
+    if element.tag in ("time", "figure"):
+        return True
+    if element.tag not in DISCARD_TAGS:
+        return False
+    ident, kind = element.get("id", ""), element.get("class", "")
+    return (ident == "comments" or kind in ("comments", "title", "date") or bool(DISCARD_ID.search(ident))
+            or bool(DISCARD_CLASS.search(kind)) or "Figure" in element.get("data-component", ""))
 
 
-def _by_lines(tree: lxml_html.HtmlElement) -> list:
-    """The smallest elements whose text is "By Jane Doe": a byline in words, whatever its markup."""
-    found = []
-    for element in tree.iter("span", "div", "p", "address", "li"):
-        text = _text(element)
-        if BY_LINE.match(text) and len(text.split()) <= 8 and not any(BY_LINE.match(_text(c)) for c in element):
-            found.append(element)
-    return found
+def _is_byline(element: lxml.etree._Element) -> bool:
+    """Marked as the author by rel, id, class, itemprop or a test id; an <author> element."""
+    if element.tag == "author":
+        return True
+    kind = element.get("class", "")
+    return (element.get("rel") == "author" or element.get("id") == "author" or kind == "author"
+            or element.get("itemprop") == "author name" or element.get("data-testid") in ("AuthorCard", "AuthorURL")
+            or bool(BYLINE_CLASS.search(kind))
+            or any("".join(rel.itertext()) == "me" for rel in element.iterchildren("rel")))
 
 
-BYLINE_FINDERS = (_bylines, _author_blocks, _any_author_mention, _author_links, _by_lines)
+def _is_author_block(element: lxml.etree._Element) -> bool:
+    """A byline by its usual class or id (in several languages)."""
+    kind = element.get("class", "")
+    return (kind in ("byline", "username", "byl", "BBL") or "author" in element.get("itemprop", "")
+            or bool(AUTHOR_ID.search(element.get("id", ""))) or bool(AUTHOR_CLASS.search(kind)))
 
 
-def byline_groups(tree: lxml_html.HtmlElement, every: bool = True,
-                  finders: tuple = BYLINE_FINDERS) -> Iterator[list[str]]:
+def _mentions_an_author(element: lxml.etree._Element) -> bool:
+    """The last resort: markup that mentions an author, a writer or a byline."""
+    return ("Byline" in element.get("data-component", "") or "author" in element.get("itemprop", "")
+            or bool(ANY_AUTHOR_ID.search(element.get("id", ""))) or bool(ANY_AUTHOR_CLASS.search(element.get("class", ""))))
+
+
+def _is_author_link(element: lxml.etree._Element) -> bool:
+    """A link to an author's page (/author/jane-doe, /profile/..., /by/...)."""
+    return element.tag == "a" and bool(AUTHOR_PAGE.search(element.get("href") or ""))
+
+
+def _opens_with_by(element: lxml.etree._Element) -> bool:
+    """An element whose own text opens with the by-word: "By Jane Doe", "<span>By </span>"."""
+    return element.tag in BY_LINE_TAGS and bool(BY_WORD.match((element.text or "").strip()))
+
+
+# trafilatura's three finders first, in its order; then links to author pages; then "By ..." lines.
+# Each with the tags it looks at (None: all elements).
+BYLINE_FINDERS = (
+    (_is_byline, (*BYLINE_TAGS, "author")), (_is_author_block, AUTHOR_TAGS), (_mentions_an_author, None),
+    (_is_author_link, ("a",)), (_opens_with_by, BY_LINE_TAGS),
+)
+TRAFILATURA_FINDERS = 3
+
+
+def byline_groups(tree: lxml_html.HtmlElement, every: bool = True, finders: int = len(BYLINE_FINDERS)) -> Iterator[list[str]]:
     """For each finder in turn, the page's byline texts: its first element with 3 to 119
-    characters of text, as trafilatura reads it (on a copy without comment sections, dates and
-    figures); with `every`, the finder's other elements in the same byline too (several authors,
-    each in a link of its own)."""
-    pruned = prune_unwanted_nodes(copy.deepcopy(tree), [_author_discards, _dates_and_figures])
-    for finder in finders:
-        found = [(element, text) for element in finder(pruned) if 2 < len(text := _text(element)) < 120]
-        if found:
-            first = found[0][0]
-            yield list(dict.fromkeys(text for element, text in found if element is first or (every and _beside(element, first))))
+    characters of text outside comment sections, dates and figures, as trafilatura reads it; with
+    `every`, the finder's other elements in the same byline too (several authors, each in a link
+    of its own)."""
+    discarded = {e for e in tree.iterdescendants(*DISCARD_TAGS, "time", "figure") if _is_discarded(e)}
+    for finder, tags in BYLINE_FINDERS[:finders]:
+        elements = [e for e in (tree.iter(*tags) if tags else tree.iter(lxml.etree.Element))
+                    if finder(e) and not _inside(e, discarded)]
+        if finder is _opens_with_by:
+            elements = _by_lines(elements, discarded)
+        first = next((e for e in elements if 2 < len(_visible_text(e, discarded)) < 120), None)
+        if first is not None:
+            group = [e for e in elements if e is first or (every and _beside(e, first))]
+            yield list(dict.fromkeys(text for e in group if 2 < len(text := _visible_text(e, discarded)) < 120))
+
+
+def _inside(element: lxml.etree._Element, discarded: set) -> bool:
+    return element in discarded or any(ancestor in discarded for ancestor in element.iterancestors())
+
+
+def _by_lines(openers: list, discarded: set) -> list:
+    """The byline of each element opening with the by-word: itself, or its parent when the
+    by-word stands alone ("<span>By </span><a>Jane Doe</a>"); eight words at most."""
+    bylines = []
+    for element in openers:
+        alone = len((element.text or "").split()) == 1 and not len(element)
+        byline = element.getparent() if alone else element
+        if byline is not None and byline not in bylines and len(_visible_text(byline, discarded).split()) <= 8:
+            bylines.append(byline)
+    return bylines
+
+
+def _visible_text(element: lxml.etree._Element, discarded: set) -> str:
+    """The element's text without its discarded parts (their tails kept, as trafilatura's
+    pruning keeps them), whitespace folded."""
+    return " ".join(" ".join(_text_pieces(element, discarded)).split())
+
+
+def _text_pieces(element: lxml.etree._Element, discarded: set) -> Iterator[str]:
+    if isinstance(element.tag, str) and element.text:
+        yield element.text
+    for child in element:
+        if isinstance(child.tag, str) and child not in discarded:
+            yield from _text_pieces(child, discarded)
+        if child.tail:
+            yield child.tail
 
 
 def _text(element: lxml.etree._Element) -> str:
@@ -557,5 +590,5 @@ def page_author(tree: lxml_html.HtmlElement) -> str | None:
     """The page's first byline by trafilatura's three finders, normalised as trafilatura's
     extract_author returns it: kept to check that those finders are trafilatura's
     (tests/test_metadata.py)."""
-    bylines = next(byline_groups(tree, every=False, finders=BYLINE_FINDERS[:3]), None)
+    bylines = next(byline_groups(tree, every=False, finders=TRAFILATURA_FINDERS), None)
     return normalize_authors(None, bylines[0]) if bylines else None
