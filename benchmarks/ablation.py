@@ -112,30 +112,34 @@ def _date_row(name: str, scores: dict, corpora: list[str], verdict_text: str) ->
     return f"| {name} | " + " | ".join(cells) + f" | {scores['pooled'][1]} | {verdict_text} |"
 
 
+METADATA_FIELDS = ("title", "<title> cleaned", "authors")
+
+
 def metadata_table(pages: list[LabelledPage]) -> str:
     corpora = sorted({page.corpus for page in pages})
     read = metadata.read_pages(pages)
     base = metadata.scores(read, METADATA_RULES)
-    lines = ["| title/author rule off | field | " + " | ".join(corpora) + " | pooled | verdict |",
-             "|---" * (len(corpora) + 4) + "|"]
-    lines += _metadata_rows("(all rules on)", base, None, corpora)
+    columns = [f"{field} {corpus}" for field in METADATA_FIELDS for corpus in [*corpora, "pooled"]]
+    lines = ["| title/author rule off | " + " | ".join(columns) + " | verdict |", "|---" * (len(columns) + 2) + "|",
+             _metadata_row("(all rules on)", base, corpora, "")]
     for rule in dataclasses.fields(MetadataRules):
         without = metadata.scores(read, dataclasses.replace(METADATA_RULES, **{rule.name: False}))
-        lines += _metadata_rows(rule.name, without, base, corpora)
+        lines.append(_metadata_row(rule.name, without, corpora, metadata_verdict(base, without, corpora)))
     return "\n".join(lines)
 
 
-def _metadata_rows(name: str, scores: dict, base: dict | None, corpora: list[str]) -> list[str]:
-    rows = []
-    for field in ("title", "<title> cleaned", "authors"):
-        by_corpus = {c: scores[c][field] for c in [*corpora, "pooled"]}
-        cells = [f"{right / total:.3f}" for right, total in by_corpus.values()]
-        verdict_text = ""
-        if base is not None:
-            before = {c: base[c][field] for c in base}
-            verdict_text = verdict(before, by_corpus, corpora) if before != by_corpus else "no change"
-        rows.append(f"| {name} | {field} | " + " | ".join(cells) + f" | {verdict_text} |")
-    return rows
+def metadata_verdict(base: dict, without: dict, corpora: list[str]) -> str:
+    """Keep a rule that some field loses without it, and whose removal raises no field of any
+    corpus by more than TOLERANCE."""
+    verdicts = [verdict({c: base[c][f] for c in base}, {c: without[c][f] for c in without}, corpora) for f in METADATA_FIELDS]
+    harmless = all(without[c][f][0] / without[c][f][1] - base[c][f][0] / base[c][f][1] <= TOLERANCE
+                   for c in corpora for f in METADATA_FIELDS)
+    return "keep" if "keep" in verdicts and harmless else "drop"
+
+
+def _metadata_row(name: str, scores: dict, corpora: list[str], verdict_text: str) -> str:
+    cells = [f"{scores[c][f][0] / scores[c][f][1]:.3f}" for f in METADATA_FIELDS for c in [*corpora, "pooled"]]
+    return f"| {name} | " + " | ".join(cells) + f" | {verdict_text} |"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -79,7 +79,6 @@ class MetadataRules:
 
     page_headline: bool = True  # the headline on the page when it agrees with a declared title
     site_name_variants: bool = True  # "CBC News", "CNN Politics": a site's name with a section
-    json_ld_authors: bool = True  # the people of schema.org author
     meta_authors: bool = True  # the people of author meta tags, before the page's bylines
     all_bylines: bool = True  # every byline beside the first one found (several authors)
     organisations_out: bool = True  # outlets, agencies and desks are not authors
@@ -107,7 +106,7 @@ def page_metadata(tree: lxml_html.HtmlElement, url: str, rules: MetadataRules = 
     document = read_metadata(tree, url)
     site = SiteNames.of(document.sitename, url, json_ld)
     title = page_title(tree, document, json_ld, site, rules)
-    authors = page_authors(tree, json_ld, site, rules, document.author)
+    authors = page_authors(tree, site, rules, document.author)
     return PageMetadata(title, authors, document.sitename, document.description)
 
 
@@ -268,39 +267,25 @@ def clean_title(title: str | None, site: SiteNames = NO_SITE, rules: MetadataRul
 # --- authors -----------------------------------------------------------------------
 
 
-def page_authors(tree: lxml_html.HtmlElement, json_ld: list[dict], site: SiteNames,
-                 rules: MetadataRules = METADATA_RULES, declared: str | None = None) -> list[str]:
-    """The people the page credits: those of its schema.org author, else of its author meta tags
-    (the most specific first), else of what trafilatura reads from its meta tags and JSON-LD
-    (`declared`: names joined by "; "), else of its bylines; the first source that names a person."""
-    for credits in _credits(tree, json_ld, rules, declared):
+def page_authors(tree: lxml_html.HtmlElement, site: SiteNames, rules: MetadataRules = METADATA_RULES,
+                 declared: str | None = None) -> list[str]:
+    """The people the page credits: those of its author meta tags (the most specific first), else
+    of what trafilatura reads from its meta tags and schema.org author (`declared`: names joined by
+    "; "), else of its bylines; the first source that names a person."""
+    for credits in _credits(tree, rules, declared):
         if people := credited_people(credits, site, rules):
             return people
     return []
 
 
-def _credits(tree: lxml_html.HtmlElement, json_ld: list[dict], rules: MetadataRules,
-             declared: str | None = None) -> Iterator[list[str]]:
+def _credits(tree: lxml_html.HtmlElement, rules: MetadataRules, declared: str | None = None) -> Iterator[list[str]]:
     """Author strings, source by source, most trusted first."""
-    if rules.json_ld_authors:
-        yield list(_json_ld_authors(json_ld))
     if rules.meta_authors:
         values = _author_meta_values(tree)
         yield from (values[name] for name in AUTHOR_META if values.get(name))
         if declared:
             yield declared.split("; ")
     yield from byline_groups(tree, rules.all_bylines)
-
-
-def _json_ld_authors(json_ld: list[dict]) -> Iterator[str]:
-    """Names of schema.org author values that are people (or plain strings), not organisations."""
-    for node in json_ld:
-        authors = node.get("author")
-        for author in authors if isinstance(authors, list) else [authors]:
-            if isinstance(author, str):
-                yield author
-            elif isinstance(author, dict) and author.get("@type") != "Organization" and isinstance(author.get("name"), str):
-                yield author["name"]
 
 
 def _author_meta_values(tree: lxml_html.HtmlElement) -> dict[str, list[str]]:
