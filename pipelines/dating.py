@@ -335,9 +335,12 @@ def _meta_candidates(tree: lxml_html.HtmlElement, loose: bool = True) -> Iterato
                 yield DateCandidate(f"meta:{name}", value, kind)
 
 
-def date_from_url(url: str, rules: DatingRules = RULES) -> str | None:
+def date_from_url(url: str) -> str | None:
     """A date written in the URL's path, e.g. /2017/10/16/ or -20171014-story."""
-    path = urlsplit(url).path
+    try:
+        path = urlsplit(url).path
+    except ValueError:  # a malformed host ("http://[x"): the path as written
+        path = url.split("?", 1)[0].split("#", 1)[0]
     for match in URL_DATE.finditer(path):
         y, m, d = (next(match.group(g + n) for n in ("", "2", "3", "4") if match.group(g + n)) for g in "ymd")
         try:

@@ -136,7 +136,7 @@ class SiteNames:
 
     @classmethod
     def of(cls, sitename: str | None, url: str | None = None, json_ld: list[dict] = ()) -> SiteNames:
-        host = ((urlsplit(url).hostname or "") if url else "").removeprefix("www.")
+        host = _hostname(url).removeprefix("www.")
         publishers = [node.get("publisher") for node in json_ld]
         declared = [sitename, *(p.get("name") for p in publishers if isinstance(p, dict))]
         names = {folded(n) for n in declared if isinstance(n, str)} | {folded(host), folded(_domain_name(host))}
@@ -157,12 +157,21 @@ class SiteNames:
         for length in range(1, len(words)):
             name, rest = (words[:length], words[length:]), (words[-length:], words[:-length])
             for named, others in (name, rest):
-                if folded(" ".join(named)) in self.names and all(_site_word(w) for w in others):
-                    return True
+                site = folded(" ".join(named))
+                if len(site) >= 3 and site in self.names and all(_site_word(w) for w in others):
+                    return True  # (a name of two letters, "al" of al.com, is too often a person's)
         return False
 
 
 NO_SITE = SiteNames(frozenset())
+
+
+def _hostname(url: str | None) -> str:
+    """The URL's host name; "" when there is none or the URL is malformed ("http://[x")."""
+    try:
+        return (urlsplit(url).hostname or "") if url else ""
+    except ValueError:
+        return ""
 
 
 def _site_word(word: str) -> bool:

@@ -63,6 +63,7 @@ def test_date_publication_falls_back_to_listing_date_then_undated():
         ("https://e.com/photo/ca6ce285879e20171016f3fc8148670aa", None),  # digits inside a hash
         ("https://e.com/story/id/201710161234", None),  # a longer number
         ("https://e.com/2017/10/16?utm=20171231", "2017-10-16"),  # never the query
+        ("http://[broken/2017/10/16/story", "2017-10-16"),  # a malformed host: no error
     ],
 )
 def test_date_from_url(url, day):

@@ -67,6 +67,10 @@ def test_split_authors_gives_people(byline, names):
     assert split_authors(byline) == names
 
 
+def test_split_authors_keeps_a_person_named_like_a_short_host():
+    assert split_authors("Al Baker", SiteNames.of(None, "https://www.al.com/news/story.html")) == ["Al Baker"]
+
+
 def test_split_authors_drops_the_site_and_its_desk():
     site = SiteNames.of("CBC", "https://www.cbc.ca/news/business/story-1.6616634")
     assert split_authors("Pete Evans · CBC News", site) == ["Pete Evans"]
@@ -149,6 +153,11 @@ def test_page_metadata_title_is_the_headline_on_the_page(head, body, title):
 )
 def test_page_metadata_authors_are_the_people_credited(head, body, authors):
     assert page_metadata(html_page(body, head), "https://www.example.com/story").authors == authors
+
+
+def test_page_metadata_takes_a_malformed_url():
+    page = html_page("<h1>Council funds the shelter</h1>", "<title>Council funds the shelter | Gazette</title>")
+    assert page_metadata(page, "http://[broken/story").title == "Council funds the shelter"
 
 
 def test_each_rule_can_be_turned_off():
