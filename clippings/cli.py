@@ -714,15 +714,36 @@ def _print_compaction(looked_at: int, recompressed: int) -> None:
               help='JSON Lines file, one {"path": ..., "url": ...} per page.')
 @click.option("--min-words", type=int, default=0, show_default=True,
               help="Report pages with fewer words as not articles (the crawl uses MIN_ARTICLE_WORDS).")
-def extract(files: tuple[Path, ...], url: str | None, manifest, min_words: int) -> None:
+@click.option("--topic", "topic_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Topic file: the time zone of the outlet serving each page's URL dates it.")
+@click.option("--timezone", "zone_name", metavar="ZONE",
+              help="The outlet's time zone (IANA name, e.g. Europe/Paris), for pages the topic gives none.")
+def extract(files: tuple[Path, ...], url: str | None, manifest, min_words: int, topic_path: Path | None,
+            zone_name: str | None) -> None:
     """Extract text and metadata from saved HTML pages; prints one JSON object per page, in order."""
     jobs = [(path, url) for path in files]
     if manifest:
         jobs += list(_manifest_jobs(manifest))
     if not jobs:
         raise click.UsageError("give at least one FILE or --manifest")
+    topic = _check_topic(topic_path) if topic_path else None
+    default_zone = _time_zone(zone_name)
     for path, page_url in jobs:
-        click.echo(json.dumps(extract_file(path, page_url, min_words), ensure_ascii=False))
+        zone = (topic.time_zone_for(page_url) if topic and page_url else None) or default_zone
+        click.echo(json.dumps(extract_file(path, page_url, min_words, zone), ensure_ascii=False))
+
+
+def _time_zone(name: str | None):
+    """The ZoneInfo for --timezone; a usage error naming the option when the tz database has no such zone."""
+    if not name:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ValueError, OSError, ZoneInfoNotFoundError):
+        raise click.BadParameter(f"{name!r} is not an IANA time zone name such as Europe/Paris",
+                                 param_hint="--timezone") from None
 
 
 def _manifest_jobs(manifest):
@@ -736,20 +757,23 @@ def _manifest_jobs(manifest):
             raise click.ClickException(f"manifest line {number} is not a JSON object with a \"path\"") from None
 
 
-def extract_file(path: Path, url: str | None, min_words: int = 0) -> dict:
-    """One page through the crawl's own extraction function, as a JSON-ready record."""
+def extract_file(path: Path, url: str | None, min_words: int = 0, time_zone=None) -> dict:
+    """One page through the crawl's own extraction function, as a JSON-ready record.
+    `time_zone`: the outlet's (a ZoneInfo), to read the page's time stamps on its clock."""
     from pipelines.extraction import NotAnArticle, extract_article
 
     record = {"source": str(path), "url": url, "title": None, "authors": [], "published": None,
-              "published_source": None, "date_trusted": False, "modified": None, "language": None,
-              "sitename": None, "text": None, "text_flags": []}
+              "published_day": None, "published_utc_day": None, "published_source": None, "date_trusted": False,
+              "modified": None, "language": None, "sitename": None, "text": None, "text_flags": []}
     try:
-        article = extract_article(_read_page(path), url or path.resolve().as_uri(), min_words=min_words)
+        article = extract_article(_read_page(path), url or path.resolve().as_uri(), min_words=min_words,
+                                  time_zone=time_zone)
     except NotAnArticle as reason:
         return {**record, "error": str(reason)}
     except OSError as error:
         return {**record, "error": f"cannot read {path}: {error.strerror or error}"}
     return {**record, "title": article.title, "authors": article.authors, "published": article.published.value,
+            "published_day": article.published.day, "published_utc_day": article.published.utc_day,
             "published_source": article.published.source, "date_trusted": article.published.trusted,
             "modified": article.published.modified, "language": article.language,
             "sitename": article.sitename, "text": article.text, "text_flags": article.text_flags}

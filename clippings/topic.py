@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Sequence
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import re2
 import yaml
@@ -52,10 +53,17 @@ class Outlet:
     # URL matches (instead of the generic article-URL heuristic of crawlers/articleurls.py).
     archive_prefixes: tuple[str, ...] = ()
     article_patterns: tuple[str, ...] = ()
+    # The newsroom's clock, an IANA name ("America/New_York"): a time stamp the outlet writes
+    # in UTC, or without an offset, is read on it, so an article has the outlet's own day.
+    timezone: str | None = None
 
     def serves(self, url: str) -> bool:
         """True when the URL's host (with its port, if a domain names one) is this outlet's."""
         return any(host_matches(url, domain) for domain in self.domains)
+
+    @property
+    def time_zone(self) -> ZoneInfo | None:
+        return ZoneInfo(self.timezone) if self.timezone else None
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,11 @@ class Topic:
     text: str = ""  # the topic file as written, kept in the archive
     def in_window(self, day: dt.date) -> bool:
         return self.start <= day <= self.end
+
+    def time_zone_for(self, url: str) -> ZoneInfo | None:
+        """The time zone of the outlet serving a URL, when the topic file gives it one."""
+        outlet = self.outlet_for(url)
+        return outlet.time_zone if outlet else None
 
     def outlet_for(self, url: str) -> Outlet | None:
         """The outlet serving a URL; a domain with a port beats a bare host match."""
@@ -386,6 +399,7 @@ class _Spec:
             "homepage": self.attempt(self.url, data.get("homepage"), f"{where}.homepage", True),
             **{key: self.attempt(self.urls, data.get(key), f"{where}.{key}") for key in URL_LISTS},
             "article_patterns": self.attempt(self.patterns, data.get("article_patterns"), f"{where}.article_patterns"),
+            "timezone": self.attempt(self.time_zone, data.get("timezone"), f"{where}.timezone", name),
         }
         if _BAD in values.values():
             return _BAD
@@ -405,6 +419,19 @@ class _Spec:
         if urlsplit(url).scheme not in ("http", "https"):
             self.fail(f"{where} must be an http(s) URL, not {_shown(url)}")
         return url
+
+    def time_zone(self, value: Any, where: str, outlet: str) -> str | None:
+        """An IANA time zone name that the tz database knows, or None when not given."""
+        if value is None:
+            return None
+        try:
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError
+            ZoneInfo(value.strip())
+        except (ValueError, OSError, ZoneInfoNotFoundError):  # a directory ("Europe") is an OSError
+            self.fail(f"{where} for {outlet!r} must be an IANA time zone name such as "
+                      f"Europe/Paris or America/New_York, not {value!r}")
+        return value.strip()
 
     def urls(self, value: Any, where: str) -> tuple[str, ...]:
         items = self.list(value, where, allow_empty=True) if value is not None else []

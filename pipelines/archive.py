@@ -225,7 +225,7 @@ class Archive:
             self.db["outlets"].upsert_all(
                 [
                     {"id": o.id, "name": o.name, "country": o.country, "language": o.language,
-                     "domains": json.dumps(list(o.domains)), "homepage": o.homepage}
+                     "domains": json.dumps(list(o.domains)), "homepage": o.homepage, "timezone": o.timezone}
                     for o in topic.outlets
                 ],
                 pk="id",
@@ -509,7 +509,8 @@ class Archive:
         with self.transaction():
             article = page.article
             self.db["copies"].update(copy_id, {"title": article.title, "published_at": article.published.value,
-                                               "published_day": article.published.day})
+                                               "published_day": article.published.day,
+                                               "published_utc_day": article.published.utc_day})
 
     def remove_copy(self, copy_id: int) -> None:
         with self.transaction():
@@ -577,7 +578,8 @@ class Archive:
         article's page becomes one of its copies. The article keeps its id."""
         with self.transaction():
             old = self.row(
-                "SELECT a.url, a.capture_id, a.outlet_id, a.title, a.published_at, a.published_day, a.crawl_run_id "
+                "SELECT a.url, a.capture_id, a.outlet_id, a.title, a.published_at, a.published_day, a.published_utc_day, "
+                "a.crawl_run_id "
                 "FROM articles a WHERE a.id = ?",
                 (article_id,),
             )
@@ -812,8 +814,8 @@ TAKEDOWN_DELETES = {
 # What extracting a capture again may change in its article; the rest (id, URL, capture,
 # outlet, source, when and by which run it was added, its story) stays.
 REEXTRACTED_COLUMNS = (
-    "title", "authors", "published_at", "published_day", "published_source", "date_candidates", "modified_at",
-    "date_trusted", "text_flags", "language", "sitename", "description", "text", "word_count", "text_sha256",
+    "title", "authors", "published_at", "published_day", "published_utc_day", "published_source", "date_candidates",
+    "modified_at", "date_trusted", "text_flags", "language", "sitename", "description", "text", "word_count", "text_sha256",
     "keywords", "people", "relevance", "extractor",
 )
 
@@ -829,7 +831,7 @@ def _article_row(page: FetchedPage, topic: Topic) -> dict[str, Any]:
         "url": page.canonical_url, "capture_id": page.capture_id, "outlet_id": page.outlet_id,
         "title": article.title, "authors": json.dumps(article.authors, ensure_ascii=False),
         "published_at": article.published.value, "published_day": article.published.day,
-        "published_source": article.published.source,
+        "published_utc_day": article.published.utc_day, "published_source": article.published.source,
         "date_candidates": json.dumps([c.as_dict() for c in article.published.candidates]),
         "modified_at": article.published.modified, "date_trusted": int(article.published.trusted),
         "text_flags": json.dumps(article.text_flags),
@@ -883,6 +885,6 @@ def _copy_row(page: FetchedPage, article_id: int, relation: str) -> dict[str, An
     return {
         "article_id": article_id, "url": page.canonical_url, "capture_id": page.capture_id,
         "outlet_id": page.outlet_id, "title": article.title, "published_at": article.published.value,
-        "published_day": article.published.day, "relation": relation, "added_at": utc_now(),
+        "published_day": article.published.day, "published_utc_day": article.published.utc_day, "relation": relation, "added_at": utc_now(),
         "crawl_run_id": page.crawl_run_id,
     }

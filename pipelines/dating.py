@@ -1,20 +1,22 @@
 """Publication dates with provenance: every signal found, and the most trusted one chosen.
 
 Order of trust, highest first (the first signal that yields a valid date wins):
-  1. json-ld          schema.org datePublished of an Article-like object
-  2. meta:NAME        article meta tags (article:published_time, pubdate, DC.date.issued, ...)
+  1. meta:NAME        article meta tags (article:published_time, og:article:published_time, pubdate, ...)
+  2. json-ld          schema.org datePublished of an Article-like object
   3. microdata        an element with itemprop="datePublished" (<time datetime=...>, or a date in words)
-  4. url              a date path in the URL (/2017/10/16/ or -20171016-), or the time a post's
-                      id encodes (Twitter/X status ids since November 2010: "snowflake" ids)
-  5. htmldate         htmldate's reading of the page (via trafilatura's metadata)
+  4. url              a date in the URL (/2017/10/16/, -20171016-, 2020-06-03-1.38), or the time a
+                      post's id encodes (Twitter/X status ids since November 2010: "snowflake" ids)
+  5. htmldate         htmldate's reading of the page (its extensive search, the original date)
   6. feed / sitemap   the date a listing gave for the URL
-The most trusted one is chosen unless more independent signals (meta tags count once)
-agree on another day. A time stamp in UTC gives way to a local date the page writes (a
-microdata date in words, a date without offset) on a day the instant reaches in some time zone. Modification dates (dateModified, article:modified_time) are kept as
-candidates and as `modified`, never chosen. The capture time (a web archive's, or the fetch)
-is only an upper bound: a later signal is kept but marked "after capture". It is never a
-candidate itself: an article with no signal is "undated". A date htmldate alone read from
-the text is not `trusted`.
+The day is the outlet's: a time stamp with an offset is read on the outlet's clock (the topic
+file's `timezone` of the outlet), one without an offset is the outlet's local time, and a stamp at
+00:00:00 UTC is a day, not an instant. When the outlet's time zone is not known, a time stamp in
+UTC is read on the offset the page's other stamps state, or gives way to a local date the page
+writes on a day the instant reaches in some zone (UTC-12 to UTC+14); htmldate is no witness there.
+Modification dates are kept as candidates and as `modified`, never chosen. The capture time (a web
+archive's, or the fetch) is only an upper bound: a later signal is kept but marked "after
+capture". htmldate's 1 January that no other signal gives is a year, not a day ("year only"). An
+article with no signal is "undated". A date htmldate alone read from the text is not `trusted`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import email.utils
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -33,9 +35,12 @@ from lxml import html as lxml_html
 
 UNDATED = "undated"
 HTMLDATE = "htmldate"
+AFTER_CAPTURE = "after capture"
+YEAR_ONLY = "year only"
 ARTICLE_TYPES = re.compile(r"Article$|^BlogPosting$|^Report$|^LiveBlogPosting$")
 PUBLISHED_META = (
     "article:published_time",
+    "og:article:published_time",
     "og:published_time",
     "pubdate",
     "publishdate",
@@ -50,11 +55,14 @@ PUBLISHED_META = (
     "parsely-pub-date",
     "datepublished",
 )
-MODIFIED_META = ("article:modified_time", "og:updated_time", "dcterms.modified", "last-modified")
+MODIFIED_META = ("article:modified_time", "og:article:modified_time", "og:updated_time", "dcterms.modified", "last-modified")
+# /2017/10/16/; 2017-10-16 or 2012-06/04 in a path or a slug; 20171016 in a slug
+# ("-20171014-story", "alert20190402.html"), not inside a longer number or a hash.
 URL_DATE = re.compile(
     r"/(?P<y>(?:19|20)\d\d)/(?P<m>[01]?\d)/(?P<d>[0-3]?\d)(?:/|$)"
-    r"|/(?P<y2>(?:19|20)\d\d)-(?P<m2>[01]\d)-(?P<d2>[0-3]\d)(?:/|$)"
-    r"|[-_/](?P<y3>(?:19|20)\d\d)(?P<m3>[01]\d)(?P<d3>[0-3]\d)(?:[-_./]|$)"
+    r"|(?<!\d)(?P<y2>(?:19|20)\d\d)-(?P<m2>[01]\d)[-/](?P<d2>[0-3]\d)(?!\d)"
+    r"|(?<![\dA-Za-z])(?P<y3>(?:19|20)\d\d)(?P<m3>[01]\d)(?P<d3>[0-3]\d)(?!\d)"
+    r"|(?<=[a-z])(?P<y4>(?:19|20)\d\d)(?P<m4>[01]\d)(?P<d4>[0-3]\d)(?![\dA-Za-z])"
 )
 
 # A Twitter/X status id holds its creation time: milliseconds since the snowflake epoch,
@@ -62,45 +70,66 @@ URL_DATE = re.compile(
 STATUS_URL = re.compile(r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/\w+/status(?:es)?/(\d{15,20})(?:[/?#]|$)")
 SNOWFLAKE_EPOCH_MS = 1288834974657
 
-# The newsroom's clock of countries whose country-code domain points to one dominant time
-# zone (by population, for countries with several): a UTC stamp on such a site is read as
-# the local day there. Generic domains (.com, .org) say nothing: their stamps stay in UTC.
-COUNTRY_TIME_ZONES = {
-    "at": "Europe/Vienna", "au": "Australia/Sydney", "be": "Europe/Brussels", "br": "America/Sao_Paulo",
-    "ca": "America/Toronto", "ch": "Europe/Zurich", "cn": "Asia/Shanghai", "cz": "Europe/Prague",
-    "de": "Europe/Berlin", "dk": "Europe/Copenhagen", "es": "Europe/Madrid", "fi": "Europe/Helsinki",
-    "fr": "Europe/Paris", "gr": "Europe/Athens", "hk": "Asia/Hong_Kong", "ie": "Europe/Dublin",
-    "il": "Asia/Jerusalem", "in": "Asia/Kolkata", "it": "Europe/Rome", "jp": "Asia/Tokyo",
-    "kr": "Asia/Seoul", "mx": "America/Mexico_City", "nl": "Europe/Amsterdam", "no": "Europe/Oslo",
-    "nz": "Pacific/Auckland", "pl": "Europe/Warsaw", "pt": "Europe/Lisbon", "ru": "Europe/Moscow",
-    "se": "Europe/Stockholm", "tr": "Europe/Istanbul", "tw": "Asia/Taipei", "ua": "Europe/Kyiv",
-    "uk": "Europe/London", "za": "Africa/Johannesburg",
-}
-
 LOOSE_ISO = re.compile(
     r"((?:19|20)\d\d)-(\d\d?)-(\d\d?)[T ](\d\d?):(\d\d?)(?::(\d\d?)(?:\.\d+)?)?\s*(Z|[+-]\d\d:?\d\d)?$"
 )
+# The zones where people live: a UTC instant is some local day between these two.
+EARLIEST_ZONE, LATEST_ZONE = dt.timedelta(hours=-12), dt.timedelta(hours=14)
+
+
+@dataclass(frozen=True)
+class DatingRules:
+    """The rules of the choice, each of which can be turned off to measure what it is worth
+    (benchmarks/ablation.py; BENCHMARKS.md has the table). All are on in the crawl."""
+
+    json_ld: bool = True  # read schema.org datePublished
+    meta_tags: bool = True  # read article meta tags
+    microdata: bool = True  # read itemprop="datePublished"
+    words_in_microdata: bool = True  # a microdata date written in words ("06 Dicembre 2020")
+    url: bool = True  # read a date in the URL
+    status_id: bool = True  # read the time a Twitter/X status id encodes
+    loose_iso: bool = True  # read ISO 8601 as CMSs misspell it ("23:15:0Z", a space for the T)
+    htmldate: bool = True  # take htmldate's reading when nothing else dates the page
+    written_local_day: bool = True  # a UTC stamp gives way to a local date the page writes
+    page_offset: bool = True  # a UTC stamp is read on the offset the page's other stamps state
+    midnight_utc: bool = True  # a stamp at 00:00:00 UTC is a day, not an instant
+    year_only: bool = True  # htmldate's unsupported 1 January is a year, not a day
+
+
+RULES = DatingRules()
 
 
 @dataclass(frozen=True)
 class DateCandidate:
     source: str
     value: str  # ISO 8601 as found (date or datetime with offset)
-    kind: str = "published"  # or "modified"
+    kind: str = "published"  # or "modified", "after capture", "year only"
 
     def as_dict(self) -> dict[str, str]:
         return {"source": self.source, "value": self.value, "kind": self.kind}
 
 
 @dataclass(frozen=True)
+class OutletTime:
+    """A candidate read on the outlet's clock: its value (with the outlet's offset once a zone
+    is known), the outlet's day, and the instant when the time and its offset are known."""
+
+    value: str
+    day: str
+    instant: dt.datetime | None
+
+
+@dataclass(frozen=True)
 class PublicationDate:
-    value: str | None  # ISO 8601, local time as published; None when undated
+    value: str | None  # ISO 8601: the time stamp with its offset (the outlet's), or a date; None when undated
     source: str  # the signal it came from, or "undated"
     candidates: tuple[DateCandidate, ...]
+    day: str | None = field(default=None)  # the outlet's day (value[:10] unless set)
+    utc_day: str | None = None  # the UTC day of the instant, when a time and its offset are known
 
-    @property
-    def day(self) -> str | None:
-        return self.value[:10] if self.value else None
+    def __post_init__(self) -> None:
+        if self.day is None and self.value:
+            object.__setattr__(self, "day", self.value[:10])
 
     @property
     def trusted(self) -> bool:
@@ -125,111 +154,149 @@ def date_publication(
     listing_dates: dict[str, str] | None = None,
     not_after: str | None = None,
     json_ld: list[dict] | None = None,
+    time_zone: ZoneInfo | None = None,
+    rules: DatingRules = RULES,
 ) -> PublicationDate:
-    """Collect every date signal of a page and choose the most trusted publication date.
+    """Collect every date signal of a page and choose the publication date.
 
     `not_after` is when the page was captured (by a web archive, or fetched): a signal
     dated later cannot be the publication date. It stays among the candidates, marked so.
     `json_ld`: the page's json_ld_articles, when the caller has read them already.
+    `time_zone`: the outlet's (the topic file's), when known.
     """
     if tree is not None and json_ld is None:
         json_ld = list(json_ld_articles(tree))
-    candidates = list(_page_candidates(tree, json_ld)) if tree is not None else []
-    if url_date := date_from_url(url) or date_from_status_id(url):
+    candidates = list(_page_candidates(tree, json_ld, rules)) if tree is not None else []
+    url_date = (date_from_url(url) if rules.url else None) or (date_from_status_id(url) if rules.status_id else None)
+    if url_date:
         candidates.append(DateCandidate("url", url_date))
-    if htmldate_value and (value := normalise_date(htmldate_value)):
-        candidates.append(DateCandidate(HTMLDATE, value))
+    if rules.htmldate and htmldate_value and (value := normalise_date(htmldate_value)):
+        candidates.append(DateCandidate(HTMLDATE, value, _htmldate_kind(value, candidates, rules)))
     for source, value in (listing_dates or {}).items():
         if value and (normalised := normalise_date(value)):
             candidates.append(DateCandidate(source, normalised))
     if not_after:
         candidates = [_bounded(c, not_after[:10]) for c in candidates]
-    chosen = choose_published(candidates, site_time_zone(url))
-    if chosen is None:
-        return PublicationDate(None, UNDATED, tuple(candidates))
-    return PublicationDate(chosen.value, chosen.source, tuple(candidates))
+    return choose_published(candidates, time_zone, rules) or PublicationDate(None, UNDATED, tuple(candidates))
 
 
-def choose_published(candidates: list[DateCandidate], time_zone: ZoneInfo | None = None) -> DateCandidate | None:
-    """The most trusted publication candidate, unless more independent signals agree on
-    another day: a CMS that writes a wrong time zone into one field is outvoted by the rest.
-    A UTC stamp is read on the site's own clock (`time_zone`) when the page states no local date."""
+def _htmldate_kind(value: str, candidates: list[DateCandidate], rules: DatingRules) -> str:
+    """htmldate falls back to a year (a copyright line) as 1 January: no other signal giving
+    that day, it is a year, not a day."""
+    if rules.year_only and value.endswith("-01-01") and not any(c.value[:10] == value for c in candidates):
+        return YEAR_ONLY
+    return "published"
+
+
+def choose_published(candidates: list[DateCandidate], time_zone: ZoneInfo | None = None,
+                     rules: DatingRules = RULES) -> PublicationDate | None:
+    """The day the most trusted publication candidate gives on the outlet's clock. No vote of the
+    other signals overrules it: once htmldate (which reads the same meta tags and URL) had no vote
+    and each reading voted once, a vote changed no page of the development corpora (BENCHMARKS.md)."""
     published = [c for c in candidates if c.kind == "published"]
     if not published:
         return None
-    support: dict[str, set[str]] = {}
-    for candidate in published:
-        support.setdefault(candidate.value[:10], set()).add(signal_family(candidate.source))
-    most = max(len(families) for families in support.values())
-    chosen = published[0]
-    if len(support[chosen.value[:10]]) < most:
-        chosen = next(c for c in published if len(support[c.value[:10]]) == most)
-    return _local_day_for(chosen, published, time_zone)
+    clock = {c: on_outlet_clock(c.value, time_zone, rules) for c in published}
+    if time_zone is None and rules.written_local_day:
+        clock = _written_local_days(published, clock, candidates, rules)
+    return _publication_date(published[0], published, clock, tuple(candidates))
 
 
-def site_time_zone(url: str) -> ZoneInfo | None:
-    """The time zone a site's country-code domain implies (COUNTRY_TIME_ZONES), if any."""
-    suffix = (urlsplit(url).hostname or "").rsplit(".", 1)[-1]
-    name = COUNTRY_TIME_ZONES.get(suffix)
-    return ZoneInfo(name) if name else None
+def _publication_date(chosen: DateCandidate, published: list[DateCandidate], clock: dict,
+                      candidates: tuple[DateCandidate, ...]) -> PublicationDate:
+    """The chosen value on the outlet's clock, with the UTC day of the first instant that falls
+    on the outlet's day (its own, or another signal's when it states a date alone)."""
+    day = clock[chosen].day
+    instants = [clock[c].instant for c in [chosen, *published] if clock[c].instant is not None and clock[c].day == day]
+    utc_day = instants[0].astimezone(dt.timezone.utc).date().isoformat() if instants else None
+    return PublicationDate(clock[chosen].value, chosen.source, candidates, day=day, utc_day=utc_day)
 
 
-def _local_day_for(chosen: DateCandidate, published: list[DateCandidate],
-                   time_zone: ZoneInfo | None = None) -> DateCandidate:
-    """A time stamp in UTC states an instant, not the outlet's day: when the page also states a
-    local date (no UTC offset: a plain date, or a time with the outlet's own offset) that the
-    instant falls on in some time zone (UTC-12 to UTC+14), that local date is the day published.
-    htmldate is no witness here: it reads the same UTC stamps."""
-    instant = _utc_instant(chosen.value)
-    if instant is None:
-        return chosen
-    reachable = {(instant + dt.timedelta(hours=hours)).date().isoformat() for hours in (-12, 14)}
-    for candidate in published:
-        day = candidate.value[:10]
-        if candidate.source != HTMLDATE and day != chosen.value[:10] and day in reachable and _is_local(candidate.value):
-            return candidate
-    if time_zone is not None:
-        return DateCandidate(chosen.source, instant.astimezone(time_zone).isoformat(), chosen.kind)
-    return chosen
-
-
-def _utc_instant(value: str) -> dt.datetime | None:
-    """The value as a datetime when it is a time stamp in UTC, else None."""
+def on_outlet_clock(value: str, time_zone: ZoneInfo | None, rules: DatingRules = RULES) -> OutletTime:
+    """A date or time stamp as the outlet's day: an instant is read in the outlet's zone when it is
+    known (else as written), a time without offset is the outlet's local time."""
     if len(value) <= 10:
-        return None
+        return OutletTime(value, value, None)
     parsed = dt.datetime.fromisoformat(value)
-    return parsed if parsed.utcoffset() == dt.timedelta(0) else None
+    if rules.midnight_utc and parsed.utcoffset() == dt.timedelta(0) and parsed.time() == dt.time(0):
+        return OutletTime(value[:10], value[:10], None)  # a day stored as its first instant in UTC
+    if parsed.tzinfo is None:
+        if time_zone is None:
+            return OutletTime(value, value[:10], None)
+        parsed = parsed.replace(tzinfo=time_zone)
+    elif time_zone is not None:
+        parsed = parsed.astimezone(time_zone)
+    else:
+        return OutletTime(value, value[:10], parsed)
+    return OutletTime(parsed.isoformat(), parsed.date().isoformat(), parsed)
 
 
-def _is_local(value: str) -> bool:
-    return len(value) <= 10 or dt.datetime.fromisoformat(value).utcoffset() not in (None, dt.timedelta(0))
+def _written_local_days(published: list[DateCandidate], clock: dict, candidates: list[DateCandidate],
+                        rules: DatingRules = RULES) -> dict:
+    """A time stamp in UTC states an instant, not the outlet's day. When the page states a time
+    with a non-zero offset elsewhere, that offset is the outlet's clock and the instant is read on
+    it; else, when the page states a local date (a plain date, or a time without offset) that the
+    instant falls on in some time zone (UTC-12 to UTC+14), that local date is the stamp's day.
+    htmldate is no witness here: it reads the same UTC stamps."""
+    offset = _stated_offset(candidates) if rules.page_offset else None
+    local_days = [clock[c].day for c in published if c.source != HTMLDATE and not _in_utc(clock[c])]
+    read = dict(clock)
+    for candidate in published:
+        if not _in_utc(clock[candidate]):
+            continue
+        instant = clock[candidate].instant
+        if offset is not None:
+            local = instant.astimezone(offset)
+            read[candidate] = OutletTime(local.isoformat(), local.date().isoformat(), instant)
+        elif day := next((d for d in local_days if d in days_reached(instant) - {clock[candidate].day}), None):
+            read[candidate] = OutletTime(candidate.value, day, instant)
+    return read
 
 
-def signal_family(source: str) -> str:
-    """Signals that are one reading of the page count once: all meta tags are the CMS's."""
-    return source.split(":", 1)[0]
+def _stated_offset(candidates: list[DateCandidate]) -> dt.timezone | None:
+    """The first non-zero UTC offset a time stamp of the page states (htmldate's aside)."""
+    for candidate in candidates:
+        if candidate.source != HTMLDATE and len(candidate.value) > 10:
+            offset = dt.datetime.fromisoformat(candidate.value).utcoffset()
+            if offset:
+                return dt.timezone(offset)
+    return None
+
+
+def days_reached(instant: dt.datetime) -> set[str]:
+    """The days an instant falls on in some zone from UTC-12 to UTC+14."""
+    return {(instant + offset).date().isoformat() for offset in (EARLIEST_ZONE, LATEST_ZONE)}
+
+
+def _in_utc(time: OutletTime) -> bool:
+    """A time stamp in UTC: an instant, which says nothing of the outlet's own clock."""
+    return time.instant is not None and time.instant.utcoffset() == dt.timedelta(0)
 
 
 def _bounded(candidate: DateCandidate, last_day: str) -> DateCandidate:
     if candidate.kind == "published" and candidate.value[:10] > last_day:
-        return DateCandidate(candidate.source, candidate.value, "after capture")
+        return DateCandidate(candidate.source, candidate.value, AFTER_CAPTURE)
     return candidate
 
 
-def _page_candidates(tree: lxml_html.HtmlElement, json_ld: list[dict]) -> Iterator[DateCandidate]:
-    yield from _json_ld_candidates(json_ld)
-    yield from _meta_candidates(tree)
-    for element in tree.xpath('//*[@itemprop="datePublished"]'):
-        raw = element.get("datetime") or element.get("content") or element.text_content()
-        if value := normalise_date(raw) or written_date(raw):
-            yield DateCandidate("microdata", value)
-            break
+def _page_candidates(tree: lxml_html.HtmlElement, json_ld: list[dict], rules: DatingRules = RULES) -> Iterator[DateCandidate]:
+    loose = rules.loose_iso
+    if rules.meta_tags:
+        yield from _meta_candidates(tree, loose)
+    if rules.json_ld:
+        yield from _json_ld_candidates(json_ld, loose)
+    if rules.microdata:
+        for element in tree.xpath('//*[@itemprop="datePublished"]'):
+            raw = element.get("datetime") or element.get("content") or element.text_content()
+            if value := normalise_date(raw, loose) or (written_date(raw) if rules.words_in_microdata else None):
+                yield DateCandidate("microdata", value)
+                break
 
 
-def _json_ld_candidates(json_ld: list[dict]) -> Iterator[DateCandidate]:
+def _json_ld_candidates(json_ld: list[dict], loose: bool = True) -> Iterator[DateCandidate]:
     for node in json_ld:
         for key, kind in (("datePublished", "published"), ("dateModified", "modified")):
-            if value := normalise_date(node.get(key)):
+            if value := normalise_date(node.get(key), loose):
                 yield DateCandidate("json-ld", value, kind)
 
 
@@ -256,7 +323,7 @@ def _json_ld_nodes(data: object) -> Iterator[dict]:
         yield from _json_ld_nodes(data.get("@graph", []))
 
 
-def _meta_candidates(tree: lxml_html.HtmlElement) -> Iterator[DateCandidate]:
+def _meta_candidates(tree: lxml_html.HtmlElement, loose: bool = True) -> Iterator[DateCandidate]:
     found: dict[str, str] = {}
     for meta in tree.xpath("//meta[@content]"):
         name = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
@@ -264,15 +331,18 @@ def _meta_candidates(tree: lxml_html.HtmlElement) -> Iterator[DateCandidate]:
             found[name] = meta.get("content")
     for names, kind in ((PUBLISHED_META, "published"), (MODIFIED_META, "modified")):
         for name in names:
-            if name in found and (value := normalise_date(found[name])):
+            if name in found and (value := normalise_date(found[name], loose)):
                 yield DateCandidate(f"meta:{name}", value, kind)
 
 
 def date_from_url(url: str) -> str | None:
     """A date written in the URL's path, e.g. /2017/10/16/ or -20171014-story."""
-    path = url.split("?", 1)[0].split("#", 1)[0]
+    try:
+        path = urlsplit(url).path
+    except ValueError:  # a malformed host ("http://[x"): the path as written
+        path = url.split("?", 1)[0].split("#", 1)[0]
     for match in URL_DATE.finditer(path):
-        y, m, d = (match.group(g) or match.group(g + "2") or match.group(g + "3") for g in "ymd")
+        y, m, d = (next(match.group(g + n) for n in ("", "2", "3", "4") if match.group(g + n)) for g in "ymd")
         try:
             return dt.date(int(y), int(m), int(d)).isoformat()
         except ValueError:
@@ -289,15 +359,16 @@ def date_from_status_id(url: str) -> str | None:
     return created.replace(microsecond=0).isoformat()
 
 
-def normalise_date(raw: object) -> str | None:
-    """ISO 8601 text for a date string in ISO or RFC 822 form; None when it is not a date."""
+def normalise_date(raw: object, loose: bool = True) -> str | None:
+    """ISO 8601 text for a date string in ISO or RFC 822 form; None when it is not a date.
+    `loose`: also ISO 8601 as CMSs misspell it (_loose_iso)."""
     if not isinstance(raw, str) or not raw.strip():
         return None
     text = raw.strip()
     try:
         parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        parsed = _rfc822(text) or _loose_iso(text) or _leading_iso_date(text)
+        parsed = _rfc822(text) or (_loose_iso(text) if loose else None) or _leading_iso_date(text)
     if parsed is None or not 1990 <= parsed.year <= dt.date.today().year + 1:
         return None
     if isinstance(parsed, dt.datetime):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import functools
 import hashlib
@@ -11,6 +10,7 @@ from dataclasses import dataclass, field
 from html import unescape as html_unescape
 from importlib.metadata import version
 from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
 
 import lxml.etree
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -18,13 +18,10 @@ import trafilatura
 from htmldate import find_date
 from htmldate.extractors import get_external_parser, month_words
 from lxml import html as lxml_html
-from trafilatura import metadata as trafilatura_metadata
-from trafilatura.htmlprocessing import prune_unwanted_nodes
-from trafilatura.json_metadata import normalize_authors
-from trafilatura.settings import Document
 from w3lib.encoding import html_to_unicode
 
-from pipelines.dating import PublicationDate, date_from_url, date_publication, json_ld_articles
+from pipelines.dating import RULES, DatingRules, PublicationDate, date_from_url, date_publication, json_ld_articles
+from pipelines.metadata import page_metadata
 
 EXTRACTOR = f"trafilatura {version('trafilatura')}; clippings {version('clippings')}"
 MIN_ARTICLE_WORDS = 40
@@ -34,7 +31,6 @@ FRONT_PAGE = "site front page, not an article"
 FALLBACK_BELOW_WORDS = 100
 # Scripts written without spaces between words: about two characters make a word.
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-TITLE_SEPARATOR = r"\s+[|\-–—·:]\s+"
 BYLINE_PREFIX = re.compile(r"^\s*(by|par|von|por|di|door|af|av|przez)\s+", re.IGNORECASE)
 # "Published", "Updated" and their kin opening a line, in the languages of the topic files.
 DATELINE = re.compile(
@@ -43,17 +39,6 @@ DATELINE = re.compile(
     re.IGNORECASE,
 )
 AUTHOR_SPLIT = re.compile(r"\s*(?:;|,|\band\b|\bet\b|&)\s*", re.IGNORECASE)
-JOB_NOUN = re.compile(
-    r"(writer|reporter|correspondent|editor|columnist|contributor|journalist|producer|photographer"
-    r"|analyst|critic|chief|staff|intern|anchor|host)s?",
-    re.IGNORECASE,
-)
-JOB_QUALIFIERS = frozenset(
-    "senior chief staff auto business political politics foreign national international sports science "
-    "technology tech health legal white house washington contributing special deputy managing executive "
-    "associate assistant investigative features opinion news video digital bureau entertainment".split()
-)
-GLUED_NAMES = re.compile(r"[a-z\u00e0-\u00ff](?=[A-Z][a-z])")
 # Calls to action and notices that trail an article body: no site's markup, only what they say.
 TRAILING_CHROME = re.compile(
     r"\bsubscribe\b|\bnewsletters?\b|\bsign up for (?:our|the)\b|\bfollow (?:him|her|them|us|me) on\b"
@@ -111,10 +96,12 @@ def extract_article(
     min_words: int = MIN_ARTICLE_WORDS,
     captured_at: str | None = None,
     boilerplate: frozenset[str] = frozenset(),
+    time_zone: ZoneInfo | None = None,
 ) -> Article:
     """Extract text and metadata; raises NotAnArticle with the reason when there is no article.
 
     `captured_at` (a web archive's capture time, else the fetch time) bounds the date from above.
+    `time_zone`: the outlet's (the topic file's), to read its time stamps on its own clock.
     `boilerplate` holds the line_fingerprint of lines the outlet repeats across its articles
     (the archive knows them): they are dropped from the text.
     """
@@ -122,8 +109,8 @@ def extract_article(
     tree = parse_html(html)
     if is_front_page(url):
         raise NotAnArticle(FRONT_PAGE)
-    document = read_metadata(tree, url)
-    json_ld = list(json_ld_articles(tree))  # read once for the body, the flags and the date
+    json_ld = list(json_ld_articles(tree))  # read once for the metadata, the body, the flags and the date
+    metadata = page_metadata(tree, url, json_ld=json_ld)
     stated = stated_body(tree, json_ld)
     body = extract_body(html, url)
     flags = []
@@ -132,8 +119,7 @@ def extract_article(
     if not body:
         raise NotAnArticle("no article text found")
     page_type = _page_type(tree)
-    title = clean_title(_headline(tree) or document.title, document.sitename, url)
-    authors = split_authors(document.author)
+    title, authors = metadata.title, metadata.authors
     text = drop_known_lines(drop_leading_title(body, title), boilerplate)
     text = drop_leading_byline(text, authors)
     text = drop_trailing_chrome(drop_inline_promotions(drop_leading_link_list(text)))
@@ -147,10 +133,10 @@ def extract_article(
         canonical_hint=_canonical_link(tree, url),
         title=title,
         authors=authors,
-        published=date_page(tree, url, listing_dates, captured_at, json_ld),
+        published=date_page(tree, url, listing_dates, captured_at, json_ld, time_zone),
         language=detect_language(text, tree),
-        sitename=document.sitename,
-        description=document.description,
+        sitename=metadata.sitename,
+        description=metadata.description,
         text=text,
         page_type=page_type,
         text_flags=flags + text_flags(text, tree, stated, json_ld),
@@ -227,109 +213,21 @@ def keep_sentences_whole(tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
     return tree
 
 
-def read_metadata(tree: lxml_html.HtmlElement, url: str) -> Document:
-    """Title, author, site name and description, by trafilatura's own readers
-    (meta tags, then JSON-LD, then the page), without the categories and tags it also reads."""
-    metadata = trafilatura_metadata.examine_meta(tree)
-    if metadata.author and " " not in metadata.author:
-        metadata.author = None  # a one-word "author" in meta tags is a handle or the site
-    try:
-        metadata = trafilatura_metadata.extract_meta_json(tree, metadata)
-    except (AttributeError, KeyError, TypeError, ValueError):
-        pass  # malformed JSON-LD: trafilatura's reader has known bugs there; the page's meta tags stand
-    metadata.title = metadata.title or trafilatura_metadata.extract_title(tree)
-    metadata.author = metadata.author or page_author(tree)
-    metadata.sitename = (metadata.sitename or trafilatura_metadata.extract_sitename(tree) or "").lstrip("@") or None
-    metadata.clean_and_trim()
-    return metadata
-
-
-# trafilatura 2.3.1's extract_author (trafilatura/metadata.py, with the expressions of
-# trafilatura/xpaths.py AUTHOR_XPATHS and AUTHOR_DISCARD_XPATHS) tests each element's class and
-# id with EXSLT regular expressions in XPath, which libxml2 evaluates slowly: about 5 ms a page.
-# The same tests in Python on each element's attributes, with the same regular expressions,
-# find the same elements in a quarter of the time. tests/test_extraction.py checks that
-# page_author answers as trafilatura's extract_author does.
-DISCARD_TAGS = ("a", "div", "section", "span")
-DISCARD_ID = re.compile(r"^comments|comment-?list|ProductReviews")
-DISCARD_CLASS = re.compile(
-    r"^[Cc]omments|commentlist|comments-list|sidebar|is-hidden|quote|embedly-instagram|article-(?:share|support)"
-    r"|print|category|meta-date|meta-reviewer"
-)
-BYLINE_TAGS = ("a", "address", "div", "link", "p", "span", "strong")
-BYLINE_CLASS = re.compile(r"author-?name|AuthorName|authorName")
-AUTHOR_TAGS = ("a", "div", "h3", "h4", "p", "span")
-AUTHOR_ID = re.compile(r"author|zuozhe|bianji|xiaobian")
-AUTHOR_CLASS = re.compile(r"author|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by|journalist-name")
-ANY_AUTHOR_ID = re.compile(r"[Aa]uthor")
-ANY_AUTHOR_CLASS = re.compile(r"[Aa]uthor|screenname|writer|[Bb]yline")
-
-
-def _author_discards(tree: lxml_html.HtmlElement) -> list:
-    """Comment sections, sidebars, quotes, dates and figures: no author is read from them."""
-    return [
-        element for element in tree.iterdescendants(*DISCARD_TAGS)
-        if element.get("id") == "comments" or element.get("class") in ("comments", "title", "date")
-        or DISCARD_ID.search(element.get("id", "")) or DISCARD_CLASS.search(element.get("class", ""))
-        or "Figure" in element.get("data-component", "")
-    ]
-
-
-def _dates_and_figures(tree: lxml_html.HtmlElement) -> list:
-    return list(tree.iter("time", "figure"))
-
-
-def _bylines(tree: lxml_html.HtmlElement) -> list:
-    """Elements marked as the author by rel, id, class, itemprop or a test id; <author> elements."""
-    return [
-        element for element in tree.iter(*BYLINE_TAGS, "author")
-        if element.tag == "author" or (
-            element.get("rel") == "author" or element.get("id") == "author" or element.get("class") == "author"
-            or element.get("itemprop") == "author name" or element.get("data-testid") in ("AuthorCard", "AuthorURL")
-            or any("".join(rel.itertext()) == "me" for rel in element.iterchildren("rel"))
-            or BYLINE_CLASS.search(element.get("class", "")))
-    ]
-
-
-def _author_blocks(tree: lxml_html.HtmlElement) -> list:
-    """Bylines by their usual class or id (in several languages)."""
-    return [
-        element for element in tree.iter(*AUTHOR_TAGS)
-        if element.get("class") in ("byline", "username", "byl", "BBL") or "author" in element.get("itemprop", "")
-        or AUTHOR_ID.search(element.get("id", "")) or AUTHOR_CLASS.search(element.get("class", ""))
-    ]
-
-
-def _any_author_mention(tree: lxml_html.HtmlElement) -> list:
-    """The last resort: any element whose markup mentions an author, a writer or a byline."""
-    return [
-        element for element in tree.iter(lxml.etree.Element)
-        if "Byline" in element.get("data-component", "") or "author" in element.get("itemprop", "")
-        or ANY_AUTHOR_ID.search(element.get("id", "")) or ANY_AUTHOR_CLASS.search(element.get("class", ""))
-    ]
-
-
-def page_author(tree: lxml_html.HtmlElement) -> str | None:
-    """The author a page names in its markup (a byline, an author link), read as trafilatura's
-    extract_author reads it: on a copy without comment sections, dates and figures, the first
-    element of the first finder with 3 to 119 characters of text."""
-    pruned = prune_unwanted_nodes(copy.deepcopy(tree), [_author_discards, _dates_and_figures])
-    author = trafilatura_metadata.extract_metainfo(pruned, [_bylines, _author_blocks, _any_author_mention], len_limit=120)
-    return normalize_authors(None, author) if author else None
-
-
 def date_page(
     tree: lxml_html.HtmlElement,
     url: str,
     listing_dates: dict[str, str] | None = None,
     captured_at: str | None = None,
     json_ld: list[dict] | None = None,
+    time_zone: ZoneInfo | None = None,
+    rules: DatingRules = RULES,
 ) -> PublicationDate:
     """The publication date with its provenance (pipelines/dating.py); htmldate's reading of
-    the page, in its extensive mode and preferring an original to an updated date, is one signal."""
+    the page, in its extensive mode and preferring an original to an updated date, is one signal.
+    `time_zone`: the outlet's, from the topic file, when it names one."""
     last_day = (captured_at or dt.date.today().isoformat())[:10]
     htmldate_value = find_date(tree, url=url, original_date=True, extensive_search=True, max_date=last_day)
-    return date_publication(tree, url, htmldate_value, listing_dates, not_after=captured_at, json_ld=json_ld)
+    return date_publication(tree, url, htmldate_value, listing_dates, captured_at, json_ld, time_zone, rules)
 
 
 def decode_html(html: str | bytes, content_type: str | None = None) -> str:
@@ -405,15 +303,6 @@ def _page_type(tree: lxml_html.HtmlElement) -> str | None:
     return og_type or None
 
 
-def _headline(tree: lxml_html.HtmlElement) -> str | None:
-    """The headline as the page states it in metadata, which rarely carries a site suffix."""
-    for marked in (("property", "og:title"), ("name", "twitter:title")):
-        value = _first_attribute(tree, "meta", marked, "content")
-        if value and value.strip():
-            return value.strip()
-    return None
-
-
 def _canonical_link(tree: lxml_html.HtmlElement, url: str) -> str | None:
     for tag, marked, attribute in (("link", ("rel", "canonical"), "href"), ("meta", ("property", "og:url"), "content")):
         value = _first_attribute(tree, tag, marked, attribute)
@@ -431,36 +320,6 @@ def _first_attribute(tree: lxml_html.HtmlElement, tag: str, marked: tuple[str, s
         if element.get(name) == value and (found := element.get(attribute)) is not None:
             return found
     return None
-
-
-def clean_title(title: str | None, sitename: str | None, url: str | None = None) -> str | None:
-    """Drop a leading or trailing site name ("Headline | The Gazette" -> "Headline"): the
-    declared site name, the start of it ("Inexhibit" of "Inexhibit magazine"), or the name in
-    the host ("NJ.com", "Reuters" on reuters.com)."""
-    if not title:
-        return None
-    title = " ".join(title.split())
-    parts = re.split(f"({TITLE_SEPARATOR})", title)
-    if len(parts) >= 3 and _is_site_name(parts[-1], sitename, url):
-        return "".join(parts[:-2])
-    if len(parts) >= 3 and _is_site_name(parts[0], sitename, url):
-        return "".join(parts[2:])
-    return title
-
-
-def _is_site_name(segment: str, sitename: str | None, url: str | None) -> bool:
-    letters = _letters(segment)
-    if len(letters) < 2:
-        return False
-    site = _letters(sitename or "")
-    host = (urlsplit(url).hostname or "") if url else ""
-    labels = [label for label in host.removeprefix("www.").split(".") if label]
-    names = {site, _letters(host.removeprefix("www.")), *(_letters(label) for label in labels[:1])} - {""}
-    return letters in names or (len(letters) >= 4 and site.startswith(letters))
-
-
-def _letters(text: str) -> str:
-    return re.sub(r"\W|_", "", text.casefold())
 
 
 def drop_leading_title(text: str, title: str | None, within: int = 3) -> str:
@@ -579,47 +438,6 @@ def _is_chrome_line(line: str) -> bool:
 
 def _is_headline_like(line: str) -> bool:
     return 0 < len(line.split()) <= 16 and not SENTENCE_END.search(line)
-
-
-def split_authors(author: str | None) -> list[str]:
-    """Names from a byline string: "By Jane Doe and John Roe" -> ["Jane Doe", "John Roe"];
-    job titles dropped ("Tom Krisher, AP Auto Writer" -> ["Tom Krisher"]); bylines a page
-    glued together split again ("Jane DoeJohn Roe" -> ["Jane Doe", "John Roe"])."""
-    if not author:
-        return []
-    names = []
-    for part in AUTHOR_SPLIT.split(BYLINE_PREFIX.sub("", author)):
-        for glued in _unglue(part):
-            name = _without_job_title(BYLINE_PREFIX.sub("", glued).strip(" .|-–—"))
-            if name and name not in names:
-                names.append(name)
-    return names
-
-
-def _without_job_title(name: str) -> str:
-    """The name before a job title; "" when the part is only a title ("Staff Writer")."""
-    words = name.split()
-    abbreviations_qualify = not name.isupper()  # "AP" qualifies a title, unless all is capitals
-    for index, word in enumerate(words):
-        if JOB_NOUN.fullmatch(word.strip(",")):
-            start = index
-            # walk back over the title's qualifiers: "AP Auto", "Senior White House"
-            while start > 0 and (
-                (abbreviations_qualify and words[start - 1].isupper()) or words[start - 1].casefold() in JOB_QUALIFIERS
-            ):
-                start -= 1
-            return " ".join(words[:start]).strip(" ,")
-    return name
-
-
-def _unglue(part: str) -> list[str]:
-    """Split "Jane DoeJohn Roe" where a name's end runs into the next one's start, when both
-    sides keep two words or more ("Mary McDonald" stays whole)."""
-    for match in GLUED_NAMES.finditer(part):
-        before, after = part[: match.start() + 1], part[match.start() + 1 :]
-        if len(before.split()) >= 2 and len(after.split()) >= 2 and not re.search(r"\b(Mc|Mac|De|Di|La|Le|Van|Von)$", before):
-            return [before, *_unglue(after)]
-    return [part]
 
 
 def detect_language(text: str, tree: lxml_html.HtmlElement) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from zoneinfo import ZoneInfo
 
 from scrapy.exceptions import DropItem
 
@@ -58,9 +59,10 @@ def _says_noarchive(directives: bytes) -> bool:
 
 
 def extract_page(page: FetchedPage, min_words: int = MIN_ARTICLE_WORDS,
-                 boilerplate: frozenset[str] = frozenset()) -> Article:
+                 boilerplate: frozenset[str] = frozenset(), time_zone: ZoneInfo | None = None) -> Article:
     """The page's article by the shared extraction function; Rejected("extract", why) otherwise.
     `boilerplate`: fingerprints of the lines the page's outlet repeats (Archive.boilerplate).
+    `time_zone`: the outlet's, from the topic file (Topic.time_zone_for).
     A page whose own URL is not an http(s) address (a web archive may name a javascript: URL as
     the original) is not a web page: its URL would become a link to run."""
     if not _is_web_page(page.final_url):
@@ -74,7 +76,7 @@ def extract_page(page: FetchedPage, min_words: int = MIN_ARTICLE_WORDS,
     try:
         return extract_article(
             html, page.final_url, page.listing_dates, min_words,
-            captured_at=page.archived_at or page.fetched_at, boilerplate=boilerplate,
+            captured_at=page.archived_at or page.fetched_at, boilerplate=boilerplate, time_zone=time_zone,
         )
     except NotAnArticle as reason:
         raise Rejected("extract", str(reason)) from None
@@ -118,7 +120,7 @@ def page_analysis(page: FetchedPage, boilerplate: frozenset[str], matcher: Topic
     """analyse_page's findings alone: what a worker process sends back to the crawl's process,
     which holds the page already (its body is most of what pickling the page would cost)."""
     check_respect(page)
-    article = extract_page(page, min_words, boilerplate)
+    article = extract_page(page, min_words, boilerplate, matcher.topic.time_zone_for(page.final_url))
     return article, match_topic(article, matcher)
 
 

@@ -160,7 +160,8 @@ class ReextractWriter:
             self.summary.note("copies_withdrawn", f"copy {copy['id']} {copy['url']}: {outcome.reason}")
             return
         published = outcome.article.published
-        now = {"title": outcome.article.title, "published_at": published.value, "published_day": published.day}
+        now = {"title": outcome.article.title, "published_at": published.value, "published_day": published.day,
+               "published_utc_day": published.utc_day}
         if any(copy[k] != v for k, v in now.items()):
             self.archive.update_copy(copy["id"], outcome)
             self.summary.note("copies_updated", f"copy {copy['id']} {copy['url']}")
@@ -196,7 +197,8 @@ def _changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 
 KINDS = {
     "text": ("text", "word_count", "text_sha256", "text_flags"),
-    "dates": ("published_at", "published_day", "published_source", "date_candidates", "modified_at", "date_trusted"),
+    "dates": ("published_at", "published_day", "published_utc_day", "published_source", "date_candidates", "modified_at",
+              "date_trusted"),
     "relevance": ("keywords", "people", "relevance"),
     "extractor": ("extractor",),
 }

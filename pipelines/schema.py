@@ -390,10 +390,24 @@ IMPORT_FILES = """
         CREATE INDEX import_files_location ON import_files(location);
 """
 
+# Time zones: an outlet's clock (the topic file's `timezone`), and beside each article's and
+# copy's day on that clock (published_day) the UTC day of its instant, when the page states a time
+# with an offset (published_at keeps the full time stamp). Rows written before: the UTC day of a
+# published_at that has an offset (SQLite's date() converts it to UTC), NULL otherwise.
+PUBLISHED_UTC_DAY = """
+        ALTER TABLE outlets ADD COLUMN timezone TEXT;
+        ALTER TABLE articles ADD COLUMN published_utc_day TEXT;
+        ALTER TABLE copies ADD COLUMN published_utc_day TEXT;
+        UPDATE articles SET published_utc_day = date(published_at)
+            WHERE published_at GLOB '*T*[+-][0-9][0-9]:[0-9][0-9]' OR published_at GLOB '*T*Z';
+        UPDATE copies SET published_utc_day = date(published_at)
+            WHERE published_at GLOB '*T*[+-][0-9][0-9]:[0-9][0-9]' OR published_at GLOB '*T*Z';
+"""
+
 # Each entry is one migration's SQL; append, never edit a released one.
 MIGRATIONS: list[str] = [
     INITIAL_SCHEMA, TOPICS, DATES_AND_TEXT_FLAGS, STORIES, OUTLET_LINES, FACET_INDEXES, TAKEDOWNS,
-    CAPTURE_SOURCES, ARTICLE_VERSIONS, COMPRESSION_DICTIONARIES, IMPORT_FILES,
+    CAPTURE_SOURCES, ARTICLE_VERSIONS, COMPRESSION_DICTIONARIES, IMPORT_FILES, PUBLISHED_UTC_DAY,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

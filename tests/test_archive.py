@@ -193,6 +193,27 @@ def test_widening_captures_keeps_their_ids_and_references(tmp_path):
     assert conn.execute("SELECT c.url FROM rejects r JOIN captures c ON c.id = r.capture_id").fetchall() == [("https://e.com/a",)]
 
 
+def test_utc_day_migration_fills_the_utc_day_of_stamps_with_an_offset(tmp_path):
+    from pipelines.schema import PUBLISHED_UTC_DAY
+
+    conn = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
+    before = MIGRATIONS.index(PUBLISHED_UTC_DAY)
+    for number, migration in enumerate(MIGRATIONS[:before], start=1):
+        conn.executescript(f"BEGIN;\n{migration}\nPRAGMA application_id = {APPLICATION_ID};\nPRAGMA user_version = {number};\nCOMMIT;")
+    conn.execute("INSERT INTO capture_bodies VALUES ('h', 1, 'zstd', x'00')")
+    conn.execute("INSERT INTO captures (id, url, final_url, status, headers, fetched_at, content_sha256, source, spider) "
+                 "VALUES (1, 'https://e.com/a', 'https://e.com/a', 200, '{}', '2026', 'h', 'live', 'seeds')")
+    for number, published_at in enumerate(["2017-10-16T22:45:00-04:00", "2017-10-16T08:00:00", "2017-10-16", None], start=1):
+        conn.execute("INSERT INTO articles (id, url, capture_id, published_at, published_day, published_source, text, "
+                     "word_count, text_sha256, relevance, source, extractor, added_at) VALUES "
+                     "(?, ?, 1, ?, substr(?, 1, 10), 'json-ld', 't', 1, ?, 'r', 'live', 'x', 'now')",
+                     (number, f"https://e.com/{number}", published_at, published_at, f"h{number}"))
+    assert migrate(conn) == SCHEMA_VERSION - before
+    days = conn.execute("SELECT published_day, published_utc_day FROM articles ORDER BY id").fetchall()
+    assert days == [("2017-10-16", "2017-10-17"), ("2017-10-16", None), ("2017-10-16", None), (None, None)]
+    assert "timezone" in {row[1] for row in conn.execute("PRAGMA table_info(outlets)")}
+
+
 @pytest.mark.parametrize("order", [("a", "b"), ("b", "a")])
 def test_store_page_same_day_copies_are_ordered_by_url_whatever_arrives_first(tmp_path, order):
     """Pages are extracted concurrently, so the one that finishes first is chance: the archive must not depend on it."""

@@ -34,6 +34,27 @@ def test_extract_prints_one_json_object_per_file_in_order(tmp_path):
     assert records[2]["text"] == first["text"]
 
 
+def test_extract_reads_the_page_on_the_outlets_clock(tmp_path):
+    """22:15 in New York is the next day in Paris, by --timezone or by the outlet's zone in --topic."""
+    url = "https://www.testgazette.example/2017/10/10/accusers/"
+    plain = json.loads(invoke("extract", PAGE, "--url", url).output)
+    assert (plain["published_day"], plain["published_utc_day"]) == ("2017-10-10", "2017-10-11")
+    zoned = json.loads(invoke("extract", PAGE, "--url", url, "--timezone", "Europe/Paris").output)
+    assert zoned["published"] == "2017-10-11T04:15:00+02:00" and zoned["published_day"] == "2017-10-11"
+    topic = tmp_path / "topic.yml"
+    topic.write_text(
+        "name: t\nwindow: {start: 2017-10-01, end: 2018-01-31}\nkeywords: [x]\npeople: [{name: A B, role: accused}]\n"
+        "outlets: [{name: Gazette, domains: [testgazette.example], timezone: Asia/Tokyo}]\n")
+    by_topic = json.loads(invoke("extract", PAGE, "--url", url, "--topic", topic, "--timezone", "Europe/Paris").output)
+    assert by_topic["published"] == "2017-10-11T11:15:00+09:00"
+
+
+def test_extract_refuses_an_unknown_time_zone():
+    result = invoke("extract", PAGE, "--timezone", "Mars/Olympus")
+    assert result.exit_code == 2
+    assert "'Mars/Olympus' is not an IANA time zone name" in result.output
+
+
 def test_extract_manifest_gives_each_page_its_url(tmp_path):
     manifest = tmp_path / "list.jsonl"
     manifest.write_text(json.dumps({"path": str(PAGE), "url": "https://e.example/2017/10/11/x/"}) + "\n")

@@ -1,9 +1,21 @@
 """Publication dates with provenance, in the documented order of trust."""
 
+import dataclasses
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
 from lxml import html
 
-from pipelines.dating import UNDATED, date_from_status_id, date_from_url, date_publication, normalise_date
+from pipelines.dating import (
+    RULES,
+    UNDATED,
+    DatingRules,
+    date_from_status_id,
+    date_from_url,
+    date_publication,
+    normalise_date,
+)
 
 
 def tree(head: str, body: str = "<p>x</p>"):
@@ -44,6 +56,14 @@ def test_date_publication_falls_back_to_listing_date_then_undated():
         ("https://e.com/2017-10-05/slug", "2017-10-05"),
         ("https://www.thecut.com/2017/10/im-a-coward.html", None),
         ("https://e.com/2017/13/45/slug/", None),
+        ("https://www.albayan.ae/news-and-reports/2020-06-03-1.3874341", "2020-06-03"),
+        ("http://www.xinhuanet.com/local/2020-02/19/c_1125597921.htm", "2020-02-19"),
+        ("https://www.ipa.go.jp/security/topics/alert20190402.html", "2019-04-02"),
+        ("http://www.latimes.com/business/la-fi-argentina-debt-20130527,0,7174451.story", "2013-05-27"),
+        ("https://e.com/photo/ca6ce285879e20171016f3fc8148670aa", None),  # digits inside a hash
+        ("https://e.com/story/id/201710161234", None),  # a longer number
+        ("https://e.com/2017/10/16?utm=20171231", "2017-10-16"),  # never the query
+        ("http://[broken/2017/10/16/story", "2017-10-16"),  # a malformed host: no error
     ],
 )
 def test_date_from_url(url, day):
@@ -64,24 +84,24 @@ def test_normalise_date(raw, value):
     assert normalise_date(raw) == value
 
 
-def test_date_publication_outvoted_signal_loses():
-    # JSON-LD is trusted first, but meta tags and htmldate agree on another day
+def test_date_publication_prefers_meta_tags_to_json_ld():
+    """The order of trust: the meta tags' day, even when JSON-LD and the URL give another."""
     found = date_publication(
-        tree('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2020-04-25T07:25:06+00:00"}</script>'
-             '<meta property="article:published_time" content="2020-04-24T21:25:06+00:00">'),
-        "https://e.com/s",
-        htmldate_value="2020-04-24",
+        tree('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2020-04-26T07:25:06+02:00"}</script>'
+             '<meta property="article:published_time" content="2020-04-24T21:25:06+02:00">'),
+        "https://e.com/2020/04/26/s",
     )
     assert (found.day, found.source) == ("2020-04-24", "meta:article:published_time")
 
 
-def test_date_publication_meta_tags_vote_once():
+def test_htmldate_has_no_vote_of_its_own():
+    """htmldate reads the same meta tags and URL: agreeing with one of them, it is no second witness."""
     found = date_publication(
-        tree('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2020-04-25"}</script>'
-             '<meta property="article:published_time" content="2020-04-24"><meta name="pubdate" content="2020-04-24">'),
-        "https://e.com/s",
+        tree('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2016-09-19T11:46:01-04:00"}</script>'),
+        "https://e.com/2016/09/20/print-edition-day.html",
+        htmldate_value="2016-09-20",
     )
-    assert (found.day, found.source) == ("2020-04-25", "json-ld")
+    assert (found.day, found.source) == ("2016-09-19", "json-ld")
 
 
 @pytest.mark.parametrize(
@@ -126,8 +146,8 @@ def test_publication_date_keeps_modification_apart():
     "stamp, written, day, source",
     [
         # 23:15 UTC is the next day in Rome: the page's own written date says which
-        ("2017-12-05T23:15:0Z", "06 Dicembre 2017", "2017-12-06", "microdata"),
-        ("2017-10-16T00:23:33Z", "15 octobre 2017", "2017-10-15", "microdata"),
+        ("2017-12-05T23:15:0Z", "06 Dicembre 2017", "2017-12-06", "json-ld"),
+        ("2017-10-16T00:23:33Z", "15 octobre 2017", "2017-10-15", "json-ld"),
         # a stamp with the outlet's own offset is its local day already
         ("2017-12-05T23:15:00+01:00", "06 Dicembre 2017", "2017-12-05", "json-ld"),
         # two days away is no time zone: the stamp stands
@@ -165,9 +185,97 @@ def test_status_id_dates_a_tweet_page_over_htmldate():
     assert (found.day, found.source) == ("2017-10-15", "url")
 
 
-def test_utc_stamp_is_read_on_the_clock_of_the_sites_country():
+@pytest.mark.parametrize(
+    "zone, value, day, utc_day",
+    [
+        # 00:23 UTC is the evening before in Montreal
+        ("America/Toronto", "2020-08-25T00:23:33+00:00", "2020-08-24", "2020-08-25"),
+        # a time without offset is the outlet's local time: Tokyo is 9 hours ahead
+        ("Asia/Tokyo", "2019-04-21T08:00:00+09:00", "2019-04-21", "2019-04-20"),
+        ("Asia/Tokyo", "2019-04-21T08:00:00", "2019-04-21", "2019-04-20"),
+        # no zone known: the stamp counts as written
+        (None, "2020-08-25T00:23:33+00:00", "2020-08-25", "2020-08-25"),
+        # a day alone has no UTC day
+        ("Europe/Paris", "2020-08-25", "2020-08-25", None),
+    ],
+)
+def test_date_publication_reads_stamps_on_the_outlets_clock(zone, value, day, utc_day):
+    found = date_publication(
+        tree(f'<meta property="article:published_time" content="{value}">'),
+        "https://www.example.com/nouvelle/1728875/slug", time_zone=ZoneInfo(zone) if zone else None,
+    )
+    assert (found.day, found.utc_day) == (day, utc_day)
+    if zone and len(value) > 10:  # the full time stamp kept, with the outlet's offset
+        assert dt.datetime.fromisoformat(found.value).utcoffset() == ZoneInfo(zone).utcoffset(
+            dt.datetime.fromisoformat(found.value).replace(tzinfo=None))
+
+
+def test_no_country_domain_sets_the_clock():
+    """The zone is the outlet's (the topic file's), not one per country domain."""
     stamp = '<meta property="article:published_time" content="2020-08-25T00:23:33Z">'
-    canadian = date_publication(tree(stamp), "https://ici.radio-canada.ca/nouvelle/1728875/slug")
-    generic = date_publication(tree(stamp), "https://www.example.com/nouvelle/1728875/slug")
-    assert canadian.day == "2020-08-24" and canadian.value.endswith("-04:00")
-    assert generic.day == "2020-08-25"
+    assert date_publication(tree(stamp), "https://ici.radio-canada.ca/nouvelle/1728875/slug").day == "2020-08-25"
+
+
+def test_utc_stamp_is_read_on_the_offset_the_page_states_elsewhere():
+    head = ('<meta property="article:published_time" content="2023-11-09T02:11:03Z">'
+            '<meta property="article:modified_time" content="2023-11-08T23:10:51-05:00">')
+    found = date_publication(tree(head), "https://e.com/s")
+    assert (found.day, found.value, found.utc_day) == ("2023-11-08", "2023-11-08T21:11:03-05:00", "2023-11-09")
+
+
+def test_utc_stamp_gives_way_to_a_local_time_without_offset():
+    head = ('<meta property="article:published_time" content="2016-12-23T00:47:31Z">'
+            '<meta name="sailthru.date" content="2016-12-22 19:47:00">')
+    found = date_publication(tree(head), "https://e.com/s")
+    assert (found.day, found.utc_day) == ("2016-12-22", "2016-12-23")
+
+
+def test_midnight_utc_is_a_day_not_an_instant():
+    found = date_publication(tree('<meta property="article:published_time" content="2016-11-28T00:00:00.000Z">'),
+                             "https://e.com/s", time_zone=ZoneInfo("America/New_York"))
+    assert (found.day, found.value, found.utc_day) == ("2016-11-28", "2016-11-28", None)
+
+
+def test_og_article_published_time_is_read():
+    head = ('<meta property="og:article:published_time" content="2016-12-14T06:02:15Z">'
+            '<meta name="sailthru.date" content="2016-12-15T13:50:38Z">')
+    found = date_publication(tree(head), "https://e.com/s")
+    assert (found.day, found.source) == ("2016-12-14", "meta:og:article:published_time")
+
+
+@pytest.mark.parametrize("htmldate_value, url, day, kind", [
+    ("2022-01-01", "https://e.com/s", None, "year only"),  # a copyright year, not a day
+    ("2022-01-01", "https://e.com/2022/01/01/new-year.html", "2022-01-01", "published"),
+    ("2022-01-02", "https://e.com/s", "2022-01-02", "published"),
+])
+def test_a_year_alone_is_no_day(htmldate_value, url, day, kind):
+    found = date_publication(tree(""), url, htmldate_value=htmldate_value)
+    assert found.day == day
+    assert next(c.kind for c in found.candidates if c.source == "htmldate") == kind
+
+
+def test_each_rule_can_be_turned_off():
+    """The ablation (benchmarks/ablation.py) turns rules off one at a time: off, each changes the answer here."""
+    cases = {
+        "json_ld": ('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2020-01-02"}</script>', "https://e.com/s", None),
+        "meta_tags": ('<meta property="article:published_time" content="2020-01-02">', "https://e.com/s", None),
+        "microdata": ('<time itemprop="datePublished" datetime="2020-01-02">2 Jan</time>', "https://e.com/s", None),
+        "words_in_microdata": ('<time itemprop="datePublished">2 January 2020</time>', "https://e.com/s", None),
+        "url": ("", "https://e.com/2020/01/02/s", None),
+        "status_id": ("", "https://twitter.com/Alyssa_Milano/status/919659438700670976", None),
+        "loose_iso": ('<meta property="article:published_time" content="2020-1-2 9:05">', "https://e.com/s", None),
+        "htmldate": ("", "https://e.com/s", "2020-01-02"),
+        "written_local_day": ('<meta property="article:published_time" content="2020-01-03T01:00:00Z">'
+                              '<time itemprop="datePublished">2 January 2020</time>', "https://e.com/s", None),
+        "page_offset": ('<meta property="article:published_time" content="2020-01-03T01:00:00Z">'
+                        '<meta property="article:modified_time" content="2020-01-02T21:00:00-05:00">', "https://e.com/s", None),
+        "midnight_utc": ('<meta property="article:published_time" content="2020-01-03T00:00:00Z">'
+                         '<meta property="article:modified_time" content="2020-01-02T21:00:00-05:00">', "https://e.com/s", None),
+        "year_only": ("", "https://e.com/s", "2020-01-01"),
+    }
+    assert set(cases) == {f.name for f in dataclasses.fields(DatingRules)}
+    for rule, (html_text, url, htmldate_value) in cases.items():
+        page = tree("", html_text) if "<time" in html_text else tree(html_text)
+        on = date_publication(page, url, htmldate_value=htmldate_value)
+        off = date_publication(page, url, htmldate_value=htmldate_value, rules=dataclasses.replace(RULES, **{rule: False}))
+        assert on.day != off.day, rule

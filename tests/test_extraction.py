@@ -5,20 +5,16 @@ from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
-from trafilatura import metadata as trafilatura_metadata
 
 from pipelines.extraction import (
     NotAnArticle,
     _first_attribute,
-    clean_title,
     drop_inline_promotions,
     drop_leading_byline,
     drop_leading_link_list,
     drop_trailing_chrome,
     extract_article,
     keep_sentences_whole,
-    page_author,
-    split_authors,
     stated_body,
     text_flags,
 )
@@ -97,44 +93,6 @@ def test_extract_article_decodes_declared_charset():
     article = extract_article(html.encode("windows-1252"), "https://example.fr/2017/10/17/temoignages")
     assert "témoigné" in article.text
     assert article.language == "fr"
-
-
-@pytest.mark.parametrize(
-    "byline, names",
-    [
-        ("By Jane Doe and John Roe", ["Jane Doe", "John Roe"]),
-        ("Jane Doe; John Roe", ["Jane Doe", "John Roe"]),
-        ("Par Marie Dupont et Luc Martin", ["Marie Dupont", "Luc Martin"]),
-        ("Tom Krisher, AP Auto Writer", ["Tom Krisher"]),
-        ("By Tom Krisher AP Auto Writer", ["Tom Krisher"]),
-        ("Jane Doe, Senior White House Correspondent; John Roe", ["Jane Doe", "John Roe"]),
-        ("Staff Writer", []),
-        ("JANE DOE, STAFF WRITER", ["JANE DOE"]),
-        ("JANE DOE STAFF WRITER", ["JANE DOE"]),
-        ("Jane DoeJohn Roe", ["Jane Doe", "John Roe"]),
-        ("Mary McDonald", ["Mary McDonald"]),
-        ("Ronan DeShawn Smith", ["Ronan DeShawn Smith"]),
-        (None, []),
-    ],
-)
-def test_split_authors_gives_names(byline, names):
-    assert split_authors(byline) == names
-
-
-@pytest.mark.parametrize(
-    "title, site, expected",
-    [
-        ("Headline here | The Gazette", "The Gazette", "Headline here"),
-        ("The Gazette - Headline here", "The Gazette", "Headline here"),
-        ("Headline: with a colon", "The Gazette", "Headline: with a colon"),
-        ("Headline here", None, "Headline here"),
-        ("Headline here | Inexhibit", "Inexhibit magazine", "Headline here"),
-        ("Headline here | The Guardian view | Editorial", "the Guardian", "Headline here | The Guardian view | Editorial"),
-        ("Headline - with a dash", "The Gazette", "Headline - with a dash"),
-    ],
-)
-def test_clean_title_drops_site_name(title, site, expected):
-    assert clean_title(title, site) == expected
 
 
 BODY = "The council voted on Tuesday to fund the new shelter, after a long debate.\nIt opens in May."
@@ -245,74 +203,6 @@ def test_drop_leading_link_list_removes_links_above_the_body(text, expected):
 def test_drop_inline_promotions_removes_links_inside_the_body(line, dropped):
     text = f"{BODY}\n{line}\n{BODY}"
     assert (drop_inline_promotions(text) == f"{BODY}\n{BODY}") is dropped
-
-
-@pytest.mark.parametrize(
-    "title, url, expected",
-    [
-        ("Council funds the shelter - NJ.com", "https://www.nj.com/news/2019/11/shelter.html", "Council funds the shelter"),
-        ("Reuters | Council funds the shelter", "https://www.reuters.com/article/shelter", "Council funds the shelter"),
-        ("Council funds the shelter - Reuters poll", "https://www.reuters.com/article/shelter", "Council funds the shelter - Reuters poll"),
-    ],
-)
-def test_clean_title_drops_site_name_from_the_host(title, url, expected):
-    assert clean_title(title, None, url) == expected
-
-
-@pytest.mark.parametrize(
-    "text, authors, expected",
-    [
-        ("Par Claire Aubertin\nPublié le 12 octobre 2017 à 10h40\nLes actrices ont témoigné.", ["Claire Aubertin"], "Les actrices ont témoigné."),
-        ("By Jane Doe and John Roe\nUpdated Oct. 16, 2017\nThe board met.", [], "The board met."),
-        ("Jane Doe\nThe board met.", ["Jane Doe"], "The board met."),
-        ("By then, it was over.\nMore text.", [], "By then, it was over.\nMore text."),
-        ("Updated figures show a rise.\nThe board met.", [], "Updated figures show a rise.\nThe board met."),
-        ("Jane Doe said on Monday that it happened.", ["Jane Doe"], "Jane Doe said on Monday that it happened."),
-    ],
-)
-def test_drop_leading_byline_keeps_only_the_body(text, authors, expected):
-    assert drop_leading_byline(text, authors) == expected
-
-
-def test_keep_sentences_whole_unwraps_links_and_drops_hover_cards():
-    tree = html_page(
-        '<p>Reports say <span class="link"><a href="/fine">the league will fine him</a></span> for it. '
-        'Rep. <span class="people"><a href="/p/jane">Jane Roe</a><span class="card"><img src="j.jpg">'
-        '<a href="/p/jane">Jane Roe</a><a href="/story/1">Another headline</a></span></span> spoke.</p>'
-    )
-    paragraph = keep_sentences_whole(tree).xpath("//p")[0]
-    assert paragraph.text_content() == "Reports say the league will fine him for it. Rep. Jane Roe spoke."
-    assert not paragraph.xpath(".//span[@class='link']")
-
-
-@pytest.mark.parametrize(
-    "body, author",
-    [
-        ('<p>Text.</p><a rel="author" href="/jane">Jane Doe</a>', "Jane Doe"),
-        ('<div class="article-author-name">Jane Doe</div><span class="byline">John Roe</span>', "Jane Doe"),
-        ('<span data-testid="AuthorCard">Jane Doe</span>', "Jane Doe"),
-        ('<author>Jane Doe</author>', "Jane Doe"),
-        ('<h4 class="post-author">Jane Doe</h4>', "Jane Doe"),
-        ('<p id="zuozhe-box">Jane Doe</p>', "Jane Doe"),
-        ('<section class="byline-wrap">Jane Doe</section>', "Jane Doe"),
-        ('<li itemprop="author">Jane Doe</li>', "Jane Doe"),
-        ('<div data-component="Byline">Jane Doe</div>', "Jane Doe"),
-        # what the author is never read from: comment sections, sidebars, quotes, dates, figures
-        ('<div class="comments-list"><span class="author">A Commenter</span></div>', None),
-        ('<div id="commentlist-1"><span class="author">A Commenter</span></div>', None),
-        ('<aside><div class="sidebar"><a class="author">Sidebar Person</a></div></aside>', None),
-        ('<figure><figcaption class="author">Photographer</figcaption></figure>', None),
-        ('<div class="date"><span class="author">Jane Doe</span></div><p class="writer">John Roe</p>', "John Roe"),
-        ('<div class="author"><time>Oct. 16</time>Jane Doe</div>', "Jane Doe"),
-        ('<span class="author">JD</span><p class="writer">John Roe</p>', "John Roe"),
-        ('<p>No byline at all.</p>', None),
-    ],
-)
-def test_page_author_reads_as_trafilatura_extract_author(body, author):
-    """page_author is trafilatura 2.3.1's extract_author with its regular expressions tested in
-    Python rather than in XPath: the same answer on every case."""
-    tree = html_page(body)
-    assert page_author(tree) == trafilatura_metadata.extract_author(tree) == author
 
 
 @pytest.mark.parametrize(

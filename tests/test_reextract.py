@@ -139,3 +139,26 @@ def test_reextract_refuses_a_missing_archive(tmp_path):
     assert result.exit_code == 1
     assert "no archive at" in result.output
     assert not (tmp_path / "nothing.db").exists()
+
+
+def test_reextract_reads_dates_on_the_outlets_clock_the_topic_gives(archive, tmp_path, no_network):
+    """An outlet's `timezone` in the topic reaches re-extraction: its stamps are read on that clock,
+    the full stamp kept with its offset, the UTC day beside the outlet's day."""
+    topic = yaml.safe_load(execute(archive, "SELECT yaml FROM topics")[0][0])
+    outlet = next(o for o in topic["outlets"] if o["id"] == "harbourview")
+    outlet["timezone"] = "Pacific/Auckland"
+    zoned = tmp_path / "zoned.yml"
+    zoned.write_text(yaml.safe_dump(topic))
+    late = "SELECT published_at, published_day, published_utc_day FROM articles WHERE published_at = '2017-10-16T22:45:00-04:00'"
+    assert execute(archive, late) == [("2017-10-16T22:45:00-04:00", "2017-10-16", "2017-10-17")]
+    result = run_reextract("--db", str(archive), "--topic", str(zoned), "--workers", "1")
+    assert result.exit_code == 0, result.output
+    assert "dates changed" in kinds_of_change(result.output)
+    assert execute(archive, "SELECT published_at, published_day, published_utc_day FROM articles "
+                            "WHERE published_at = '2017-10-17T15:45:00+13:00'") == [
+        ("2017-10-17T15:45:00+13:00", "2017-10-17", "2017-10-17")]
+    assert execute(archive, "SELECT timezone FROM outlets WHERE id = 'harbourview'") == [("Pacific/Auckland",)]
+    others = execute(archive, "SELECT count(*) FROM articles a JOIN outlets o ON o.id = a.outlet_id "
+                              "WHERE o.id != 'harbourview' AND a.published_at LIKE '%+13:00'")
+    assert others == [(0,)]
+    consistent(archive)

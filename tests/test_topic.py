@@ -89,6 +89,11 @@ def test_load_topic_reads_default():
         # what YAML itself cannot give
         (b"name: \xff\xfe\n", "is not UTF-8 text"),
         ("name: t\nn: 1" + "0" * 5000 + "\n", "holds a value that cannot be read"),
+        (minimal(outlets=[{"name": "G", "domains": ["g.example"], "timezone": "GMT+1"}]),
+         r"outlets\[0\].timezone for 'G' must be an IANA time zone name such as Europe/Paris"),
+        (minimal(outlets=[{"name": "G", "domains": ["g.example"], "timezone": "Europe"}]), r"outlets\[0\].timezone"),
+        (minimal(outlets=[{"name": "G", "domains": ["g.example"], "timezone": "../../etc/passwd"}]), r"outlets\[0\].timezone"),
+        (minimal(outlets=[{"name": "G", "domains": ["g.example"], "timezone": 2}]), r"outlets\[0\].timezone .* not 2"),
     ],
 )
 def test_load_topic_names_the_problem(tmp_path, data, message):
@@ -187,3 +192,10 @@ def test_article_patterns_refuse_what_re2_cannot_run(tmp_path):
     data = minimal(outlets=[{"name": "G", "domains": ["g.example"], "article_patterns": [r"/(?!tag/)[a-z-]+$"]}])
     with pytest.raises(TopicError, match=r"outlets\[0\].article_patterns\[0\] is not a regular expression RE2 accepts"):
         load_topic(write(tmp_path, data))
+def test_outlet_timezone_gives_its_pages_their_clock(tmp_path):
+    outlets = [{"name": "Gazette", "domains": ["gazette.example"], "timezone": "America/Toronto"},
+               {"name": "Other", "domains": ["other.example"]}]
+    topic = load_topic(write(tmp_path, minimal(outlets=outlets)))
+    assert str(topic.time_zone_for("https://www.gazette.example/2017/10/16/s")) == "America/Toronto"
+    assert topic.time_zone_for("https://other.example/s") is None
+    assert topic.time_zone_for("https://elsewhere.example/s") is None
