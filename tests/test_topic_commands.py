@@ -23,13 +23,14 @@ def test_topic_init_writes_a_template_that_checks(tmp_path):
     assert topic.keywords and topic.start < topic.end
     assert {p.role for p in topic.people} <= {"accuser", "accused", "movement", "reporter", "context"}
     assert outlet.feeds and outlet.sitemaps and outlet.seeds and outlet.article_patterns
+    assert str(outlet.time_zone) == "Europe/London"
 
 
 def test_topic_init_template_explains_each_section(tmp_path):
     path = tmp_path / "story.yml"
     invoke("topic", "init", str(path))
     text = path.read_text(encoding="utf-8")
-    for section in ("window:", "keywords:", "people:", "relevance:", "outlets:", "feeds:", "sitemaps:", "# timezone:"):
+    for section in ("window:", "keywords:", "people:", "relevance:", "outlets:", "feeds:", "sitemaps:", "timezone:"):
         assert section in text
     assert text.count("\n#") >= 10  # commented, not a bare example
 
