@@ -390,10 +390,18 @@ IMPORT_FILES = """
         CREATE INDEX import_files_location ON import_files(location);
 """
 
+# Pages of an imported file that became a new version of an archived article: counted like
+# the other outcomes, so a file's counts add up to its pages. A file's status is `incomplete`
+# while it is read (and after a kill), `interrupted`, `unreadable`, `complete`, `with errors`, or
+# `already imported` (read to its end by an earlier run with the same topic: not read again).
+IMPORT_FILES_VERSIONS = """
+        ALTER TABLE import_files ADD COLUMN versions_added INTEGER NOT NULL DEFAULT 0;
+"""
+
 # Each entry is one migration's SQL; append, never edit a released one.
 MIGRATIONS: list[str] = [
     INITIAL_SCHEMA, TOPICS, DATES_AND_TEXT_FLAGS, STORIES, OUTLET_LINES, FACET_INDEXES, TAKEDOWNS,
-    CAPTURE_SOURCES, ARTICLE_VERSIONS, COMPRESSION_DICTIONARIES, IMPORT_FILES,
+    CAPTURE_SOURCES, ARTICLE_VERSIONS, COMPRESSION_DICTIONARIES, IMPORT_FILES, IMPORT_FILES_VERSIONS,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
