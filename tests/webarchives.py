@@ -293,6 +293,9 @@ class _RangeHandler(_QuietHandler):
 
     def do_GET(self) -> None:
         owner: RangeFileServer = self.server.owner
+        owner.requests.append(urlsplit(self.path).path)
+        if gate := owner.holds.get(urlsplit(self.path).path):
+            gate.wait(120)
         path = owner.folder / urlsplit(self.path).path.lstrip("/")
         if ".." in self.path or not path.is_file():
             self.answer(404, b"not found")
@@ -317,7 +320,8 @@ class RangeFileServer(LoopbackServer):
     """Serves a folder's files with single-range `Range: bytes=a-b` support (206, Content-Range,
     416), as data.commoncrawl.org serves WARC files; records the Range headers it received.
     With honour_range False it answers every request with the whole file, as servers without
-    Range support do."""
+    Range support do. It records the paths asked for; a path in `holds` is answered only once
+    its threading.Event is set."""
 
     handler = _RangeHandler
 
@@ -325,6 +329,8 @@ class RangeFileServer(LoopbackServer):
         self.folder = folder
         self.honour_range = True
         self.ranges: list[str | None] = []
+        self.requests: list[str] = []
+        self.holds: dict[str, threading.Event] = {}
 
 
 def surt_key(url: str) -> str:
