@@ -539,8 +539,6 @@ def reextract(db: Path, topic_path: Path | None, workers: int | None, scheduler:
         summary = reextract_archive(archive, topic, runner, min_words, boilerplate_min)
     except BrokenProcessPool:
         raise click.ClickException(WORKER_DIED) from None
-    except KeyboardInterrupt:
-        raise Interrupted("interrupted; the batches written so far are kept: run the same command again") from None
     finally:
         runner.close()
         archive.close()

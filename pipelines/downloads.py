@@ -23,6 +23,7 @@ CHUNK = 1 << 20
 REDIRECTS = 10
 RESUMES = 5  # broken connections one download may go on from
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+IDLE_TIMEOUT = 60.0  # seconds without a byte: the connection is taken as broken, and resumed
 
 
 class DownloadError(Exception):
@@ -105,7 +106,7 @@ def _open(url: str, start: int, policy: AddressPolicy, user_agent: str, deadline
         headers["Range"] = f"bytes={start}-"
     for _ in range(REDIRECTS + 1):
         parts = urlsplit(url)
-        connection = _connection(parts, check_url(url, policy)[0], deadline.remaining())
+        connection = _connection(parts, check_url(url, policy)[0], min(IDLE_TIMEOUT, deadline.remaining()))
         deadline.watch(connection)
         connection.request("GET", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), headers=headers)
         response = connection.getresponse()

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import re
 import zlib
-from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-CHUNK = 1 << 16  # bytes read, or inflated, at a time
+CHUNK = 1 << 16  # bytes read at a time
+INFLATE_CHUNK = 1 << 20  # bytes inflated at a time: a bomb is caught within a MiB
 HEAD_LIMIT = 1 << 20  # a WARC header block (or an HTTP head, see pipelines/httpmessages.py) longer than this is damage
 INFLATION_SLACK = 1 << 20  # any member may inflate to this much, whatever its size
 GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -42,13 +42,8 @@ class WarcRecord:
     block: bytes  # the first bytes of its block, as many as the caller asked for
     block_length: int  # its Content-Length
 
-    @property
-    def type(self) -> str:
-        return self.headers.get("warc-type", "")
-
-    @property
-    def target_uri(self) -> str:
-        return self.headers.get("warc-target-uri", "").strip().removeprefix("<").removesuffix(">")
+    type: str = ""  # WARC-Type
+    target_uri: str = ""  # WARC-Target-URI (without the angle brackets some writers put around it)
 
 
 @dataclass
@@ -104,7 +99,8 @@ def _read_record(source: _Source, keep: Callable[[dict[str, str]], int]) -> Warc
     kept = min(max(keep(headers), 0), length)
     block = source.read(kept)
     source.skip(length - kept)
-    return WarcRecord(offset, source.end_of_record(offset), headers, block, length)
+    target = headers.get("warc-target-uri", "").strip().removeprefix("<").removesuffix(">")
+    return WarcRecord(offset, source.end_of_record(offset), headers, block, length, headers["warc-type"], target)
 
 
 def _parse_head(head: bytes) -> dict[str, str]:
@@ -161,7 +157,8 @@ class _Source:
         return len(self.buffer) - self.pos
 
     def _take(self, count: int) -> bytes:
-        data = bytes(self.buffer[self.pos:self.pos + count])
+        with memoryview(self.buffer) as view:
+            data = bytes(view[self.pos:self.pos + count])
         self._advance(count)
         return data
 
@@ -269,11 +266,15 @@ class _GzipSource(_Source):
         self.members: list[tuple[int, int]] = []  # (decoded position, file offset) of each member's start
         self._start_member(0)
 
-    def _start_member(self, offset: int) -> None:
-        self.stream.seek(offset)
-        self.member_start, self.read_to = offset, offset
+    def _start_member(self, offset: int, pending: bytes | None = None) -> None:
+        """A member from offset on; `pending` is its first bytes when they have been read (else
+        the stream is sought to it)."""
+        if pending is None:
+            self.stream.seek(offset)
+            pending = b""
+        self.member_start, self.read_to = offset, offset + len(pending)
+        self.pending = pending  # compressed bytes read but not yet given to the decompressor
         self.decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
-        self.pending = b""  # compressed bytes read but not yet given to the decompressor
         self.inflated = 0
         self.member_end: int | None = None
         self.members.append((self.base + len(self.buffer), offset))
@@ -282,16 +283,16 @@ class _GzipSource(_Source):
     def _fill(self) -> bool:
         """The current member's next bytes; False once it has ended."""
         while self.member_end is None:
-            if not self.pending and not self.decompressor.unconsumed_tail:
-                self.pending = self.stream.read(CHUNK)
-                self.read_to += len(self.pending)
+            data = self.decompressor.unconsumed_tail
+            if not data:
                 if not self.pending:
-                    raise _Damaged("a gzip member cut short (the file ends inside it)", self.member_start)
-            data = self.decompressor.unconsumed_tail or self.pending
-            if not self.decompressor.unconsumed_tail:
-                self.pending = b""
+                    self.pending = self.stream.read(CHUNK)
+                    self.read_to += len(self.pending)
+                    if not self.pending:
+                        raise _Damaged("a gzip member cut short (the file ends inside it)", self.member_start)
+                data, self.pending = self.pending, b""
             try:
-                out = self.decompressor.decompress(data, CHUNK)
+                out = self.decompressor.decompress(data, INFLATE_CHUNK)
             except zlib.error as error:
                 raise _Damaged(f"corrupt gzip data ({error})", self.member_start) from None
             self.inflated += len(out)
@@ -316,29 +317,31 @@ class _GzipSource(_Source):
             start = self._next_member()
             if start is None:
                 return False
-            self._start_member(start)
+            self._start_member(start, self.pending)
         return True
 
     def _next_member(self) -> int | None:
         """Where the member after the current one starts: after blank bytes, if any, a gzip
-        header; None at the end of the file."""
-        self.stream.seek(self.member_end)
-        position = self.member_end
-        while chunk := self.stream.read(CHUNK):
-            found = _NOT_BLANK.search(chunk)
+        header, whose bytes read so far are left in pending; None at the end of the file."""
+        position, data = self.member_end, self.pending
+        while True:
+            found = _NOT_BLANK.search(data)
             if found:
-                start = position + found.start()
-                self.stream.seek(start)
-                head = self.stream.read(len(GZIP_MAGIC))
-                if head != GZIP_MAGIC:
-                    raise _Damaged(f"not a gzip member (it starts with {_shown(head)})", start)
+                start, rest = position + found.start(), data[found.start():]
+                while len(rest) < len(GZIP_MAGIC) and (more := self.stream.read(CHUNK)):
+                    rest += more
+                if not rest.startswith(GZIP_MAGIC):
+                    raise _Damaged(f"not a gzip member (it starts with {_shown(rest)})", start)
+                self.pending = rest
                 return start
-            position += len(chunk)
-        return None
+            position += len(data)
+            data = self.stream.read(CHUNK)
+            if not data:
+                return None
 
     def offset(self) -> int:
-        index = bisect_right([decoded for decoded, _ in self.members], self.base + self.pos) - 1
-        return self.members[max(index, 0)][1]
+        position = self.base + self.pos
+        return next((offset for decoded, offset in reversed(self.members) if decoded <= position), self.members[0][1])
 
     def end_of_record(self, offset: int) -> int | None:
         """The record's length when its member ends with it (blank bytes aside), as it does

@@ -21,8 +21,8 @@ from click.testing import CliRunner
 from clippings.cli import main
 from pipelines.ccnews import listed_paths, months
 from tests.conftest import PROJECT_ROOT, rows
-from tests.test_import import demo_records  # noqa: F401 (fixture)
-from tests.test_import_faults import articles
+from tests.test_import import demo_records  # noqa: F401 (fixture of demo_articles)
+from tests.test_import_faults import articles, demo_articles  # noqa: F401 (fixture)
 from tests.test_scaleout import dask_scheduler  # noqa: F401 (fixture)
 from tests.warcfiles import Record, write_warc
 from tests.webarchives import RangeFileServer
@@ -49,10 +49,10 @@ def listing_path(month: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def data_host(demo_records, demo_archive, tmp_path_factory) -> tuple[Path, dict[str, list[str]], Path]:
+def data_host(demo_articles, demo_archive, tmp_path_factory) -> tuple[Path, dict[str, list[str]], Path]:
     """The host's folder, the article URLs in each file, and the demo topic."""
     folder = tmp_path_factory.mktemp("data")
-    chosen = articles(demo_records, 2 * len(FILES))
+    chosen = articles(demo_articles, 2 * len(FILES))
     urls = {}
     for number, name in enumerate(FILES):
         records = chosen[2 * number:2 * number + 2]
