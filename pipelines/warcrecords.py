@@ -105,8 +105,9 @@ def _read_record(source: _Source, keep: Callable[[dict[str, str]], int]) -> Warc
 
 def _parse_head(head: bytes) -> dict[str, str]:
     lines = head.split(b"\n")
-    if not _VERSION.fullmatch(lines[0].strip()):
-        raise _Damaged(f"no WARC record starts here (it starts with {_shown(lines[0])})")
+    version = lines[0].strip()
+    if not _VERSION.fullmatch(version):
+        raise _Damaged(f"no WARC record starts here (it starts with {_shown(version)})")
     headers: dict[str, str] = {}
     name = None
     for raw in lines[1:]:
@@ -122,7 +123,7 @@ def _parse_head(head: bytes) -> dict[str, str]:
 
 def _shown(data: bytes) -> str:
     """A few bytes as an escaped string for a reader."""
-    return repr(data[:24].decode("ascii", "backslashreplace"))
+    return repr(bytes(data[:24]))[1:]
 
 
 class _Source:
