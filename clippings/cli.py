@@ -638,6 +638,8 @@ def print_import(summary) -> None:
             member = f" {problem['member']}" if problem["member"] else ""
             offset = f" at byte {problem['offset']}" if problem["offset"] is not None else ""
             click.echo(f"  problem{member}{offset}: {problem['error']}")
+        if unlisted := counts["damaged"] + counts["errors"] - len(report.problems):
+            click.echo(f"  and {unlisted} more problems, not listed")
     for location in summary.skipped:
         click.echo(f"{location}: read to its end by an earlier run with this topic; not fetched again")
 

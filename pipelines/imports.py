@@ -29,7 +29,7 @@ from pipelines.processing import Rejected, capture_page, dedupe_page, store_page
 from pipelines.relevance import TopicMatcher
 from pipelines.takedowns import Takedowns
 from pipelines.warcs import (
-    READ_COUNTS, ArchiveFileError, FileReport, MemberError, Provenance, ReadLimits, describe, local_copy,
+    PROBLEMS_LISTED, READ_COUNTS, ArchiveFileError, FileReport, MemberError, Provenance, ReadLimits, describe, local_copy,
     open_member, read_pages, warc_members,
 )
 
@@ -99,7 +99,7 @@ class ImportSummary:
 
     @property
     def has_errors(self) -> bool:
-        return any(f.problems for f in self.files)
+        return any(f.has_problems() for f in self.files)
 
 
 def import_archives(locations: list[str], archive: Archive, topic: Topic, runner, settings: ImportSettings,
@@ -162,7 +162,7 @@ class ImportWriter:
         status = "interrupted"
         try:
             run_batches(self._jobs(report), runner, self.topic.text, self.write, self.settings.min_words)
-            status = "with errors" if report.problems else "complete"
+            status = "with errors" if report.has_problems() else "complete"
         except ArchiveFileError as error:
             report.unreadable(str(error))
             status = "unreadable"
@@ -227,8 +227,9 @@ class ImportWriter:
     def _store(self, job: Job, outcome: Outcome, failures: list[dict]) -> str:
         """The crawl's writer steps for one page; returns what happened to it."""
         if isinstance(outcome, Failed):
-            failures.append({"member": None, "offset": job.page.record_offset,
-                             "error": describe(f"{outcome.url}: {outcome.error}")})
+            if len(self.report.failures) + len(failures) < PROBLEMS_LISTED:
+                failures.append({"member": None, "offset": job.page.record_offset,
+                                 "error": describe(f"{outcome.url}: {outcome.error}")})
             return "errors"
         if isinstance(outcome, Rejected) and outcome.stage == "respect":
             return self._reject(job.page, outcome)  # not captured, as in the crawl
@@ -270,6 +271,8 @@ class ImportWriter:
     def _save(self, counts: Counter, problems: list[dict], **extra) -> None:
         """The file's row and the run's counts, in the caller's transaction."""
         row = {name: counts[name] for name in FILE_COUNTS}
+        if unlisted := counts["damaged"] + counts["errors"] - len(problems):
+            problems = [*problems, {"member": None, "offset": None, "error": f"and {unlisted} more, not listed"}]
         row.update(problems=json.dumps(problems, ensure_ascii=False), **extra)
         self.archive.db["import_files"].update(self.file_id, row)
         self.archive.db["crawl_runs"].update(self.run_id, _run_row(self.finished + counts))

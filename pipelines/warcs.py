@@ -31,6 +31,9 @@ from pipelines.warcrecords import GZIP_MAGIC, HEAD_LIMIT, INFLATION_SLACK, Damag
 READ_COUNTS = ("records", "pages", "prefiltered_out", "skipped_not_response", "skipped_revisit", "skipped_status",
                "skipped_not_html", "skipped_too_large", "takedowns_skipped", "damaged")
 LOCAL_HEADER = struct.Struct("<4s22xHH")  # a zip member's local header: signature, ..., name and extra lengths
+# Problems listed per file (the counts count them all): a file damaged everywhere must not
+# fill the memory, nor the import_files row rewritten with each batch.
+PROBLEMS_LISTED = 100
 
 
 class ArchiveFileError(Exception):
@@ -58,16 +61,21 @@ class FileReport:
     def damaged(self, member: str | None, offset: int | None, error: str) -> None:
         """A damaged stretch or record, skipped: nothing in it could be read."""
         self.counts["damaged"] += 1
-        self.damage.append({"member": member, "offset": offset, "error": describe(error)})
+        if len(self.damage) < PROBLEMS_LISTED:
+            self.damage.append({"member": member, "offset": offset, "error": describe(error)})
 
     def unreadable(self, error: str) -> None:
         """The file could not be read at all (or no further)."""
         self.counts["errors"] += 1
-        self.damage.append({"member": None, "offset": None, "error": describe(error)})
+        if len(self.damage) < PROBLEMS_LISTED:
+            self.damage.append({"member": None, "offset": None, "error": describe(error)})
 
     @property
     def problems(self) -> list[dict]:
         return self.damage + self.failures
+
+    def has_problems(self) -> bool:
+        return bool(self.counts["damaged"] or self.counts["errors"])
 
     def reading_mark(self) -> tuple[Counter, int]:
         """What reading has counted so far: kept with a page, stored with its batch."""

@@ -345,3 +345,17 @@ def test_reader_bounds_do_not_change_what_a_clean_file_gives(demo_archive, demo_
     # one member: every record lies in it, from its start
     assert rows(tmp_path / "whole.db", "SELECT DISTINCT record_offset FROM captures") == [(0,)]
     assert import_file_row(tmp_path / "whole.db")["status"] == "complete"
+
+
+def test_a_file_damaged_everywhere_lists_its_first_hundred_problems_and_counts_all(demo_articles, demo_topic, tmp_path):
+    """A row rewritten with each batch, and memory, must not grow with every damaged record."""
+    article = articles(demo_articles, 1)[0]
+    bad = [Record(f"{article.url}?copy={n}", b"x", extra_headers=[("Content-Encoding", "x-evil")]) for n in range(150)]
+    path, db = tmp_path / "everywhere.warc.gz", tmp_path / "archive.db"
+    write_warc(path, [*bad, article])
+    result = run_import(str(path), "--db", str(db), "--topic", str(demo_topic))
+    assert result.exit_code == 1 and "  and 50 more problems, not listed" in result.output
+    row = import_file_row(db)
+    assert (row["damaged"], row["articles_added"]) == (150, 1)
+    problems = json.loads(row["problems"])
+    assert len(problems) == 101 and problems[-1]["error"] == "and 50 more, not listed"

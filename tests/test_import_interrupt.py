@@ -169,3 +169,29 @@ def test_an_import_stopped_with_ctrl_c_says_so_counts_what_it_stored_and_resumes
     assert rows(db, "SELECT finish_reason FROM crawl_runs") == [("interrupted",)]
     finish(many_pages, db, demo_topic)
     assert archive_of(db) == uninterrupted
+
+
+def test_a_full_disk_is_one_sentence_and_the_same_command_completes_the_archive(many_pages, demo_topic, tmp_path,
+                                                                               uninterrupted):
+    """Once a batch is stored, the import may write no more bytes to any file (RLIMIT_FSIZE 0,
+    SIGXFSZ ignored: a write fails with EFBIG, which SQLite reports as a disk I/O error)."""
+    import resource
+
+    db = tmp_path / "full.db"
+    process = subprocess.Popen(command(many_pages, db, demo_topic, "--workers", "1"), cwd=PROJECT_ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGXFSZ, signal.SIG_IGN))
+    lock = hold_after_first_batch(db, process)
+    resource.prlimit(process.pid, resource.RLIMIT_FSIZE, (0, 0))
+    lock.execute("ROLLBACK")
+    lock.close()
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 1, err
+    assert f"cannot write to {db} (disk I/O error); what was stored before is kept" in err
+    assert "Traceback" not in err + out
+    assert rows(db, "PRAGMA integrity_check") == [("ok",)]
+    row = file_row(db)
+    assert row["status"] == "incomplete"
+    assert_counts_describe_the_archive(db, row)
+    finish(many_pages, db, demo_topic)
+    assert archive_of(db) == uninterrupted
