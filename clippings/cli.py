@@ -494,17 +494,18 @@ def cc_news_files(topic, settings, start, end) -> tuple[list[str], bool]:
     import datetime as dt
     import io
 
-    from pipelines.ccnews import listings
+    from pipelines.ccnews import LISTING_DOWNLOAD_MAX, listings
     from pipelines.downloads import DownloadLimits, download
 
     first = start.date() if start else topic.start
     last = end.date() if end else topic.end + dt.timedelta(days=settings.capture_margin_days)
     if last < first:
         raise click.UsageError(f"--to ({last}) is before --from ({first})")
+    _check_locations([settings.commoncrawl_data_url], settings)
 
     def fetch(url: str) -> bytes:
         out = io.BytesIO()
-        download(url, out, settings.policy, settings.user_agent, DownloadLimits(settings.download.timeout, 1 << 26))
+        download(url, out, settings.policy, settings.user_agent, DownloadLimits(settings.download.timeout, LISTING_DOWNLOAD_MAX))
         return out.getvalue()
 
     found = listings(settings.commoncrawl_data_url, first, last, fetch)

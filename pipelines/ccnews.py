@@ -16,6 +16,7 @@ from pipelines.downloads import DownloadError, NotFound
 LISTING = "crawl-data/CC-NEWS/{year:04d}/{month:02d}/warc.paths.gz"
 FILE_PATH = re.compile(r"crawl-data/CC-NEWS/(\d{4})/(\d{2})/CC-NEWS-(\d{14})-(\d{5})\.warc\.gz")
 LISTING_MAX = 16 * 1024 * 1024  # inflated; a month's listing is some 50 kB
+LISTING_DOWNLOAD_MAX = 4 * 1024 * 1024  # as downloaded
 
 
 @dataclass

@@ -222,3 +222,10 @@ def test_listed_paths_keeps_cc_news_file_paths_only():
 def test_listed_paths_refuses_a_listing_that_inflates_without_end():
     with pytest.raises(ValueError, match="the listing inflates to more than"):
         listed_paths(gzip.compress(b"\n" * (20 * 1024 * 1024)))
+
+
+def test_cc_news_from_a_refused_data_host_is_one_sentence(data_host, server, tmp_path):
+    args = [a for a in cc_news_args(server, tmp_path / "a.db", data_host[2]) if a not in ("--allow-network", "127.0.0.1/32")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and "not a public address (loopback)" in result.output
+    assert server.requests == [] and not (tmp_path / "a.db").exists()
