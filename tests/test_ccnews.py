@@ -229,3 +229,14 @@ def test_cc_news_from_a_refused_data_host_is_one_sentence(data_host, server, tmp
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1 and "not a public address (loopback)" in result.output
     assert server.requests == [] and not (tmp_path / "a.db").exists()
+
+
+def test_cc_news_goes_on_with_a_range_request_where_a_file_breaks_off(data_host, server, tmp_path):
+    server.break_once.add(file_path("C"))
+    db = tmp_path / "archive.db"
+    result = CliRunner().invoke(main, cc_news_args(server, db, data_host[2], "--workers", "1", "--to", "2017-10-31"))
+    assert result.exit_code == 0, result.output
+    size = (data_host[0] / file_path("C").lstrip("/")).stat().st_size
+    assert fetched_files(server) == [file_path("B"), file_path("C"), file_path("C")]
+    assert server.ranges[-1] == f"bytes={size // 2}-"
+    assert imported(db) == expected(data_host, "BC")

@@ -303,6 +303,14 @@ class _RangeHandler(_QuietHandler):
         data = path.read_bytes()
         wanted = self.headers.get("Range")
         owner.ranges.append(wanted)
+        if urlsplit(self.path).path in owner.break_once:
+            owner.break_once.discard(urlsplit(self.path).path)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[:len(data) // 2])  # then the connection closes
+            self.close_connection = True
+            return
         if not wanted or not owner.honour_range:
             self.answer(200, data, {"Content-Type": "application/octet-stream"})
             return
@@ -321,7 +329,8 @@ class RangeFileServer(LoopbackServer):
     416), as data.commoncrawl.org serves WARC files; records the Range headers it received.
     With honour_range False it answers every request with the whole file, as servers without
     Range support do. It records the paths asked for; a path in `holds` is answered only once
-    its threading.Event is set."""
+    its threading.Event is set; a path in `break_once` is answered the first time with half its
+    bytes (under a Content-Length of all of them), then the connection closes."""
 
     handler = _RangeHandler
 
@@ -331,6 +340,7 @@ class RangeFileServer(LoopbackServer):
         self.ranges: list[str | None] = []
         self.requests: list[str] = []
         self.holds: dict[str, threading.Event] = {}
+        self.break_once: set[str] = set()
 
 
 def surt_key(url: str) -> str:
