@@ -50,8 +50,11 @@ def command(warc: Path, db: Path, topic: Path, *extra: str) -> list[str]:
 
 
 def start(warc: Path, db: Path, topic: Path, *extra: str) -> subprocess.Popen:
+    """The import in a process group of its own, with Ctrl-C's default meaning (a test run in the
+    background, as `cmd &` starts it, would otherwise hand its children SIGINT ignored)."""
     return subprocess.Popen(command(warc, db, topic, *extra), cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def hold_after_first_batch(db: Path, process: subprocess.Popen) -> sqlite3.Connection:
