@@ -7,7 +7,8 @@ Builds a mostly off-topic WARC.gz (benchmarks/warc_corpus.py: the pages of DATA_
 taking turns R times:
 - `zcat FILE > /dev/null`, the baseline;
 - the import's reader alone: every record parsed, decompressed and prefiltered (read_pages),
-  and the same without the prefilter;
+  and the same without the prefilter; and warcio's ArchiveIterator reading every response's
+  decoded body, as the import's reader did before it had its own (pipelines/warcrecords.py);
 - `clippings import` of it, with the prefilter, into a fresh archive, in this process with one
   worker (analysis of the pages that pass included), and on a pool of two worker processes (the
   default on 2 cores: analysis beside the reading), started and warmed up before the clock starts
@@ -23,14 +24,19 @@ import tempfile
 import time
 from pathlib import Path
 
+from warcio.archiveiterator import ArchiveIterator
+
+from benchmarks.scaleout import warm_up_page, warm_up_pages, warmed_pool
 from benchmarks.warc_corpus import DEFAULT_DATA, write_corpus, write_topic
 from clippings.topic import load_topic
+from crawlers.addons import project_settings
 from pipelines.archive import Archive
-from benchmarks.scaleout import warm_up_page, warm_up_pages, warmed_pool
 from pipelines.batch import InlineRunner
-from pipelines.imports import import_archives
+from pipelines.imports import ImportSettings, import_archives
 from pipelines.prefilter import Prefilter
 from pipelines.warcs import FileReport, Provenance, read_pages
+
+SETTINGS = ImportSettings.from_settings(project_settings())
 
 
 def time_zcat(path: Path) -> float:
@@ -46,8 +52,18 @@ def time_reader(path: Path, topic_path: Path | None) -> float:
     report = FileReport(str(path))
     started = time.perf_counter()
     with path.open("rb") as stream:
-        for _ in read_pages(stream, str(path), None, report, prefilter, Provenance("benchmark")):
+        for _ in read_pages(stream, str(path), None, report, prefilter, Provenance("benchmark"), SETTINGS.read):
             pass
+    return time.perf_counter() - started
+
+
+def time_warcio(path: Path) -> float:
+    """warcio over the file: every response's body read decoded, nothing else."""
+    started = time.perf_counter()
+    with path.open("rb") as stream:
+        for record in ArchiveIterator(stream):
+            if record.rec_type == "response":
+                record.content_stream().read()
     return time.perf_counter() - started
 
 
@@ -60,7 +76,7 @@ def time_import(path: Path, topic_path: Path, scratch: Path, name: str, workers:
     runner = InlineRunner() if workers == 1 else warmed_pool(workers, topic_path.read_text(), warm_up_page(), warm_up)
     try:
         started = time.perf_counter()
-        summary = import_archives([str(path)], archive, load_topic(topic_path), runner)
+        summary = import_archives([str(path)], archive, load_topic(topic_path), runner, SETTINGS)
         seconds = time.perf_counter() - started
     finally:
         runner.close()
@@ -80,11 +96,12 @@ def main() -> None:
         records, on_topic, topic_text = write_corpus(warc, args.data_dir, args.copies)
         topic = write_topic(scratch / "topic.yml", topic_text)
         megabytes = warc.stat().st_size / 1e6
-        zcat, reader, unfiltered, imports, pooled, totals = [], [], [], [], [], {}
+        zcat, reader, unfiltered, warcio, imports, pooled, totals = [], [], [], [], [], [], {}
         for round_number in range(args.rounds):
             zcat.append(time_zcat(warc))
             reader.append(time_reader(warc, topic))
             unfiltered.append(time_reader(warc, None))
+            warcio.append(time_warcio(warc))
             seconds, totals = time_import(warc, topic, scratch, f"{round_number}-inline")
             imports.append(seconds)
             pooled.append(time_import(warc, topic, scratch, f"{round_number}-pool", workers=2)[0])
@@ -97,6 +114,9 @@ def main() -> None:
           f"  = {best_zcat / best_reader:.2f}x zcat (goal 0.5x)")
     best_unfiltered = min(unfiltered)
     print(f"reader without prefilter: {megabytes / best_unfiltered:7.1f} MB/s  = {best_zcat / best_unfiltered:.2f}x zcat")
+    best_warcio = min(warcio)
+    print(f"warcio, bodies read:      {megabytes / best_warcio:7.1f} MB/s  = {best_zcat / best_warcio:.2f}x zcat"
+          f"  (the reader without prefilter: {best_warcio / best_unfiltered:.2f}x warcio)")
     print(f"import: {megabytes / best_import:7.1f} MB/s (best of {args.rounds}: {best_import:.2f} s)"
           f"  = {best_zcat / best_import:.2f}x zcat (one worker, in this process)")
     best_pooled = min(pooled)

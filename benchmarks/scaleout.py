@@ -27,6 +27,7 @@ from pathlib import Path
 from benchmarks.warc_corpus import DEFAULT_DATA, demo_pages, write_corpus, write_topic
 from crawlers.items import FetchedPage
 from clippings.topic import load_topic
+from crawlers.addons import project_settings
 from pipelines.archive import Archive
 from pipelines.batch import PoolRunner, analyse_chunk
 from pipelines.imports import ImportSettings, import_archives
@@ -67,7 +68,7 @@ def warm_up_page() -> FetchedPage:
 def timed_import(warc: Path, topic_path: Path, db: Path, runner) -> tuple[float, int]:
     archive = Archive(db)
     started = time.perf_counter()
-    summary = import_archives([str(warc)], archive, load_topic(topic_path), runner, ImportSettings(prefilter=False))
+    summary = import_archives([str(warc)], archive, load_topic(topic_path), runner, ImportSettings.from_settings(project_settings(), prefilter=False))
     seconds = time.perf_counter() - started
     archive.close()
     return seconds, summary.totals["pages"]

@@ -501,48 +501,136 @@ def _runner(workers: int | None, scheduler: str | None):
         raise click.ClickException(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
 
 
+def overrides_option(function):
+    return click.option(
+        "-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+        help="Override a setting of crawlers/settings.py, as for crawl.",
+    )(function)
+
+
+def _project_settings(overrides: tuple[str, ...]):
+    from crawlers.addons import project_settings
+
+    return project_settings(dict(_parse_override(o) for o in overrides))
+
+
+class Interrupted(click.ClickException):
+    exit_code = 130  # as a shell reports a command stopped by SIGINT
+
+
 @main.command("import")
-@click.argument("locations", nargs=-1, required=True, metavar="PATH_OR_URL...")
+@click.argument("locations", nargs=-1, metavar="[PATH_OR_URL...]")
 @topic_option
 @db_option
 @scale_options
 @click.option("--allow-network", "allowed", multiple=True, metavar="CIDR",
               help="Let downloads reach this private or loopback network (e.g. 127.0.0.1/32).")
 @click.option("--no-prefilter", is_flag=True, help="Analyse every HTML page, not only those naming a keyword or person.")
+@click.option("--cc-news", is_flag=True,
+              help="Import the CC-NEWS files (Common Crawl's news crawl) whose capture started from --from to --to; "
+                   "files an earlier run read to their end with the same topic are not fetched again.")
+@click.option("--from", "start", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="With --cc-news: the first day (default: the topic window's start).")
+@click.option("--to", "end", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="With --cc-news: the last day (default: the window's end plus ARCHIVE_CAPTURE_MARGIN_DAYS).")
+@overrides_option
 def import_command(locations: tuple[str, ...], topic_path: Path, db: Path, workers: int | None, scheduler: str | None,
-                   allowed: tuple[str, ...], no_prefilter: bool) -> None:
-    """Import pages from WARC, WARC.gz or WACZ files (paths or http(s) URLs) through the crawl's pipelines."""
-    from crawlers import settings as crawl_settings
-    from crawlers.addons import user_agent
-    from crawlers.safety import AddressPolicy
-    from pipelines.imports import ImportSettings, import_archives
-    from pipelines.warcs import ArchiveFileError, check_url
+                   allowed: tuple[str, ...], no_prefilter: bool, cc_news: bool, start, end,
+                   overrides: tuple[str, ...]) -> None:
+    """Import pages from WARC, WARC.gz or WACZ files (paths or http(s) URLs), or CC-NEWS (--cc-news),
+    through the crawl's pipelines."""
+    from pipelines.imports import SettingError
 
+    if cc_news == bool(locations):
+        raise click.UsageError("give PATH_OR_URL... or --cc-news (one of the two)")
+    if (start or end) and not cc_news:
+        raise click.UsageError("--from and --to go with --cc-news")
     topic = _check_topic(topic_path)
-    _check_networks(",".join(allowed))
-    policy = AddressPolicy(allowed)
-    for location in locations:
-        try:
-            check_location(location, policy, check_url)
-        except ArchiveFileError as error:
-            raise click.ClickException(str(error)) from None
-    settings = ImportSettings(
-        min_words=crawl_settings.MIN_ARTICLE_WORDS, boilerplate_min_articles=crawl_settings.BOILERPLATE_MIN_ARTICLES,
-        prefilter=not no_prefilter, policy=policy, user_agent=user_agent(crawl_settings.CONTACT_URL),
-    )
-    archive = _open_archive(db, create=True)
-    runner = _runner(workers, scheduler)
     try:
-        summary = import_archives(list(locations), archive, topic, runner, settings)
-    except BrokenProcessPool:
-        raise click.ClickException(WORKER_DIED) from None
-    finally:
-        runner.close()
-        archive.close()
+        settings = _import_settings(overrides, allowed, no_prefilter)
+    except SettingError as error:
+        raise click.ClickException(str(error)) from None
+    if cc_news:
+        locations, listings_failed = cc_news_files(topic, settings, start, end)
+    else:
+        listings_failed = False
+        _check_locations(locations, settings)
+    summary = _run_import(list(locations), topic, db, workers, scheduler, settings, skip_read=cc_news)
     print_import(summary)
     print_summary(db)
     if summary.has_errors:
         raise click.ClickException(f"some records could not be imported; see the problems above and the import_files table (run {summary.run_id})")
+    if listings_failed:
+        raise click.ClickException("some CC-NEWS listings could not be read (see above); run the same command again later")
+
+
+def _import_settings(overrides: tuple[str, ...], allowed: tuple[str, ...], no_prefilter: bool):
+    from pipelines.imports import ImportSettings
+
+    settings = _project_settings(overrides)
+    _check_networks(",".join([*settings.getlist("ALLOWED_PRIVATE_NETWORKS"), *allowed]))
+    return ImportSettings.from_settings(settings, prefilter=not no_prefilter, allowed=allowed)
+
+
+def _check_locations(locations, settings) -> None:
+    from pipelines.downloads import DownloadError, check_url
+    from pipelines.warcs import ArchiveFileError
+
+    for location in locations:
+        try:
+            check_location(location, settings.policy, check_url)
+        except (ArchiveFileError, DownloadError) as error:
+            raise click.ClickException(str(error)) from None
+
+
+def _run_import(locations: list[str], topic, db: Path, workers, scheduler, settings, skip_read: bool):
+    import sqlite3
+
+    from pipelines.imports import import_archives
+
+    archive = _open_archive(db, create=True)
+    runner = _runner(workers, scheduler)
+    try:
+        return import_archives(locations, archive, topic, runner, settings, skip_read=skip_read)
+    except BrokenProcessPool:
+        raise click.ClickException(WORKER_DIED) from None
+    except KeyboardInterrupt:
+        raise Interrupted("interrupted; what was stored is kept, and the import_files table says how far each "
+                          "file got: run the same command again to go on") from None
+    except sqlite3.OperationalError as error:
+        raise click.ClickException(f"cannot write to {db} ({error}); what was stored before is kept") from None
+    finally:
+        runner.close()
+        archive.close()
+
+
+def cc_news_files(topic, settings, start, end) -> tuple[list[str], bool]:
+    """The CC-NEWS files of the range (by default the topic's window and its capture margin),
+    with each month's listing reported; and whether a listing could not be read."""
+    import datetime as dt
+    import io
+
+    from pipelines.ccnews import LISTING_DOWNLOAD_MAX, listings
+    from pipelines.downloads import DownloadLimits, download
+
+    first = start.date() if start else topic.start
+    last = end.date() if end else topic.end + dt.timedelta(days=settings.capture_margin_days)
+    if last < first:
+        raise click.UsageError(f"--to ({last}) is before --from ({first})")
+    _check_locations([settings.commoncrawl_data_url], settings)
+
+    def fetch(url: str) -> bytes:
+        out = io.BytesIO()
+        download(url, out, settings.policy, settings.user_agent, DownloadLimits(settings.download.timeout, LISTING_DOWNLOAD_MAX))
+        return out.getvalue()
+
+    found = listings(settings.commoncrawl_data_url, first, last, fetch)
+    for month in found:
+        state = f"{len(month.files)} files in range" if month.problem is None else month.problem
+        click.echo(f"CC-NEWS {month.month}: {state}", err=month.problem is not None)
+    files = [url for month in found for url in month.files]
+    click.echo(f"CC-NEWS {first}..{last}: {len(files)} files to import")
+    return files, any(month.problem and not month.missing for month in found)
 
 
 @main.command()
@@ -550,17 +638,22 @@ def import_command(locations: tuple[str, ...], topic_path: Path, db: Path, worke
 @click.option("--topic", "topic_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Topic file to judge relevance by (default: the one the archive was last built with).")
 @scale_options
-def reextract(db: Path, topic_path: Path | None, workers: int | None, scheduler: str | None) -> None:
+@overrides_option
+def reextract(db: Path, topic_path: Path | None, workers: int | None, scheduler: str | None, overrides: tuple[str, ...]) -> None:
     """Extract every stored capture again (nothing is fetched) and update the articles that change."""
-    from crawlers import settings as crawl_settings
+    from pipelines.imports import SettingError, setting_number
     from pipelines.reextraction import reextract as reextract_archive
 
+    settings = _project_settings(overrides)
+    try:
+        min_words, boilerplate_min = setting_number(settings, "MIN_ARTICLE_WORDS"), setting_number(settings, "BOILERPLATE_MIN_ARTICLES")
+    except SettingError as error:
+        raise click.ClickException(str(error)) from None
     archive = _open_archive(db)
     topic = _check_topic(topic_path) if topic_path else _archive_topic(archive)
     runner = _runner(workers, scheduler)
     try:
-        summary = reextract_archive(archive, topic, runner, crawl_settings.MIN_ARTICLE_WORDS,
-                                    crawl_settings.BOILERPLATE_MIN_ARTICLES)
+        summary = reextract_archive(archive, topic, runner, min_words, boilerplate_min)
     except BrokenProcessPool:
         raise click.ClickException(WORKER_DIED) from None
     finally:
@@ -655,13 +748,17 @@ def print_import(summary) -> None:
             f"{counts['prefiltered_out']} prefiltered out, {sum(counts[k] for k in skipped)} skipped "
             f"({', '.join(f'{counts[k]} {SKIP_NAMES[k]}' for k in skipped)}); "
             f"{counts['articles_added']} articles added, {counts['copies_added']} copies, "
-            f"{counts['articles_unchanged']} already archived, {counts['rejects']} rejects, "
+            f"{counts['versions_added']} new versions, {counts['articles_unchanged']} already archived, {counts['rejects']} rejects, "
             f"{counts['takedowns_skipped']} taken down, {counts['damaged']} damaged, {counts['errors']} errors"
         )
-        for problem in report.damage:
+        for problem in report.problems:
             member = f" {problem['member']}" if problem["member"] else ""
             offset = f" at byte {problem['offset']}" if problem["offset"] is not None else ""
             click.echo(f"  problem{member}{offset}: {problem['error']}")
+        if unlisted := counts["damaged"] + counts["errors"] - len(report.problems):
+            click.echo(f"  and {unlisted} more problems, not listed")
+    for location in summary.skipped:
+        click.echo(f"{location}: read to its end by an earlier run with this topic; not fetched again")
 
 
 # --- compact -------------------------------------------------------------

@@ -7,6 +7,16 @@ from scrapy.settings import SETTINGS_PRIORITIES, Settings
 from clippings import __version__
 
 
+def project_settings(overrides: dict[str, str] | None = None) -> Settings:
+    """crawlers/settings.py with `-s NAME=VALUE` overrides, resolved as for a crawl: for the
+    commands that run outside Scrapy (import, reextract, compact), so each default is written once."""
+    settings = Settings()
+    settings.setmodule("crawlers.settings")
+    settings.setdict(overrides or {}, priority="cmdline")
+    ContactUserAgent().update_settings(settings)
+    return settings
+
+
 def user_agent(contact_url: str) -> str:
     return f"clippings/{__version__} (research archive of press coverage; +{contact_url})"
 

@@ -152,3 +152,17 @@ ARCHIVE_CAPTURE_MARGIN_DAYS = 30
 # to fetch only those (faster, but drops articles whose slug names neither; entries of archived
 # feeds and sitemaps are fetched all the same).
 ARCHIVE_URL_KEYWORDS_REQUIRED = False
+# A gzip member of a WARC file (or a compressed WACZ member) may inflate to this many times its
+# size (past its first MiB): more is a decompression bomb, reported as damage and skipped without
+# inflating it. Archived pages inflate 3 to 10 times (BENCHMARKS.md); zeros, 1,000 times.
+WARC_MAX_INFLATION = 100
+
+# --- `clippings import` (pipelines/imports.py) -------------------------------------
+# It reads DOWNLOAD_MAXSIZE (the largest page), MIN_ARTICLE_WORDS, BOILERPLATE_MIN_ARTICLES,
+# ALLOWED_PRIVATE_NETWORKS, CONTACT_URL and USER_AGENT too; `import --cc-news` reads
+# COMMONCRAWL_DATA_URL and ARCHIVE_CAPTURE_MARGIN_DAYS.
+# A file given by URL must arrive whole within this many seconds (a server sending a byte at a
+# time cannot stretch it; a broken connection goes on with a Range request) and be no larger
+# than this many bytes. A CC-NEWS file is about 1 GB.
+IMPORT_DOWNLOAD_TIMEOUT = 3600
+IMPORT_DOWNLOAD_MAXSIZE = 10 * 1024 * 1024 * 1024

@@ -155,14 +155,16 @@ class Archive:
             with self.db.atomic():
                 yield
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        # BEGIN and COMMIT inside the try: a Ctrl-C that arrives as either returns must not leave
+        # the transaction open, to be committed by whatever the connection writes next.
         try:
+            self.conn.execute("BEGIN IMMEDIATE")
             yield
+            self.conn.execute("COMMIT")
         except BaseException:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
 
     def hold(self) -> None:
         """Open a transaction that the writes after it join (each transaction() block a

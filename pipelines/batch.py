@@ -13,6 +13,7 @@ reading the pages in order would build.
 from __future__ import annotations
 
 import os
+import signal
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -103,19 +104,24 @@ class PoolRunner:
     """A local process pool. Its workers are forked from the fork server the crawl's pool uses
     (pipelines/pool.py), which has loaded the extraction code and models once
     (pipelines/preload.py): they start warm, and share nothing with the writer's archive
-    connection."""
+    connection. They ignore Ctrl-C, which reaches the terminal's whole process group: the
+    writer stops them, after recording how far it got."""
 
     def __init__(self, workers: int):
         self.workers = workers
         context = get_context(START_METHOD)
         context.set_forkserver_preload(PRELOAD)
-        self.pool = ProcessPoolExecutor(workers, mp_context=context)
+        self.pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupts)
 
     def submit(self, function: Callable, *args) -> Future:
         return self.pool.submit(function, *args)
 
     def close(self) -> None:
         self.pool.shutdown(cancel_futures=True)
+
+
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class DaskRunner:

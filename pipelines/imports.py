@@ -1,12 +1,19 @@
 """`clippings import`: pages from web archive files through the crawl's own code path
-(pipelines/processing.py), analysed on workers, stored by one writer, with a record per file."""
+(pipelines/processing.py), analysed on workers, stored by one writer, with a record per file.
+
+Each file's import_files row is written with each batch, in the batch's transaction: its counts
+are those of what is stored (the reader runs ahead of the writer; what it read beyond the last
+stored page is not counted), so after a kill or Ctrl-C the row still describes the archive.
+Its status says how far the file got: `incomplete` (being read, or the import was killed),
+`interrupted` (stopped by Ctrl-C or an error), `unreadable`, `complete` or `with errors` (read
+to its end, with damaged records or failed pages reported in `problems`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import secrets
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,38 +23,75 @@ from crawlers.items import FetchedPage
 from crawlers.safety import AddressPolicy
 from pipelines.archive import Archive, utc_now
 from pipelines.batch import Failed, Job, Outcome, analyse_one, run_batches
-from pipelines.extraction import MIN_ARTICLE_WORDS
+from pipelines.downloads import DownloadLimits
 from pipelines.prefilter import Prefilter
 from pipelines.processing import Rejected, capture_page, dedupe_page, store_page
 from pipelines.relevance import TopicMatcher
 from pipelines.takedowns import Takedowns
 from pipelines.warcs import (
-    ArchiveFileError, FileReport, Provenance, local_copy, open_member, read_pages, warc_members,
+    PROBLEMS_LISTED, READ_COUNTS, ArchiveFileError, FileReport, MemberError, Provenance, ReadLimits, describe, local_copy,
+    open_member, read_pages, warc_members,
 )
 
 SPIDER = "import"
-FILE_COUNTS = (
-    "records", "pages", "prefiltered_out", "skipped_not_response", "skipped_revisit", "skipped_status",
-    "skipped_not_html", "skipped_too_large", "takedowns_skipped", "articles_added", "copies_added",
-    "articles_unchanged", "rejects", "damaged", "errors",
-)
+WRITE_COUNTS = ("articles_added", "copies_added", "versions_added", "articles_unchanged", "rejects", "errors")
+FILE_COUNTS = READ_COUNTS + WRITE_COUNTS
+# A file read to its end: with the same topic, importing it again would add nothing.
+READ_TO_THE_END = ("complete", "with errors")
 
 
-@dataclass
+class SettingError(ValueError):
+    """A setting with a value the import cannot use; the message names it."""
+
+
+@dataclass(frozen=True)
 class ImportSettings:
-    """What the import needs besides its inputs; the defaults are the crawl's settings."""
+    """What the import needs besides its inputs, from the crawl's Scrapy settings."""
 
-    min_words: int = MIN_ARTICLE_WORDS
-    boilerplate_min_articles: int = 3
-    prefilter: bool = True
+    min_words: int
+    boilerplate_min_articles: int
+    user_agent: str
+    read: ReadLimits
+    download: DownloadLimits
     policy: AddressPolicy = field(default_factory=AddressPolicy)
-    user_agent: str = "clippings"
+    prefilter: bool = True
+    commoncrawl_data_url: str = ""  # for --cc-news
+    capture_margin_days: int = 0  # ditto: files up to this many days after the window
+
+    @classmethod
+    def from_settings(cls, settings, prefilter: bool = True, allowed: tuple[str, ...] = ()) -> ImportSettings:
+        """From a scrapy.settings.Settings (crawlers/settings.py and -s overrides); `allowed`
+        adds networks (--allow-network) to ALLOWED_PRIVATE_NETWORKS."""
+        return cls(
+            min_words=setting_number(settings, "MIN_ARTICLE_WORDS"),
+            boilerplate_min_articles=setting_number(settings, "BOILERPLATE_MIN_ARTICLES"),
+            user_agent=settings["USER_AGENT"],
+            read=ReadLimits(setting_number(settings, "DOWNLOAD_MAXSIZE", 1), setting_number(settings, "WARC_MAX_INFLATION", 1)),
+            download=DownloadLimits(setting_number(settings, "IMPORT_DOWNLOAD_TIMEOUT", 1, float),
+                                    setting_number(settings, "IMPORT_DOWNLOAD_MAXSIZE", 1)),
+            policy=AddressPolicy([*settings.getlist("ALLOWED_PRIVATE_NETWORKS"), *allowed]),
+            prefilter=prefilter,
+            commoncrawl_data_url=settings["COMMONCRAWL_DATA_URL"],
+            capture_margin_days=setting_number(settings, "ARCHIVE_CAPTURE_MARGIN_DAYS"),
+        )
+
+
+def setting_number(settings, name: str, least: int = 0, kind=int):
+    value = settings.get(name)
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise SettingError(f"{name} must be a number, not {value!r}") from None
+    if number < least:
+        raise SettingError(f"{name} must be at least {least}, not {value!r}")
+    return number
 
 
 @dataclass
 class ImportSummary:
     run_id: str
     files: list[FileReport]
+    skipped: list[str] = field(default_factory=list)  # read to their end before, with the same topic
 
     @property
     def totals(self) -> Counter:
@@ -55,13 +99,13 @@ class ImportSummary:
 
     @property
     def has_errors(self) -> bool:
-        return any(f.damage for f in self.files)
+        return any(f.has_problems() for f in self.files)
 
 
-def import_archives(locations: list[str], archive: Archive, topic: Topic, runner,
-                    settings: ImportSettings | None = None) -> ImportSummary:
-    """Import every file (path or URL) as one run; each file gets an import_files row."""
-    settings = settings or ImportSettings()
+def import_archives(locations: list[str], archive: Archive, topic: Topic, runner, settings: ImportSettings,
+                    skip_read: bool = False) -> ImportSummary:
+    """Import every file (path or URL) as one run; each file gets an import_files row. With
+    skip_read, a file an earlier run read to its end with the same topic is not read again."""
     run_id = f"{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}-{SPIDER}-{secrets.token_hex(2)}"
     archive.sync_topic(topic)
     archive.start_run(run_id, SPIDER, topic, settings.user_agent, False)
@@ -70,16 +114,17 @@ def import_archives(locations: list[str], archive: Archive, topic: Topic, runner
     reason = "interrupted"
     try:
         for location in locations:
-            report = FileReport(location if "://" in location else str(Path(location).resolve()))
+            location = location if "://" in location else str(Path(location).resolve())
+            if skip_read and writer.read_before(location):
+                writer.skip_file(location)
+                summary.skipped.append(location)
+                continue
+            report = FileReport(location)
             summary.files.append(report)
             writer.import_file(report, runner)
         reason = "finished"
     finally:
-        totals = summary.totals
-        archive.finish_run(run_id, reason, {
-            "pages_fetched": totals["pages"], "articles_added": totals["articles_added"],
-            "copies_added": totals["copies_added"], "rejects": totals["rejects"],
-        })
+        archive.finish_run(run_id, reason, {})  # its counts are written with each batch
     return summary
 
 
@@ -88,32 +133,60 @@ class ImportWriter:
 
     def __init__(self, archive: Archive, topic: Topic, run_id: str, settings: ImportSettings):
         self.archive, self.topic, self.settings = archive, topic, settings
+        self.run_id = run_id
         self.provenance = Provenance(run_id, SPIDER)
         self.prefilter = Prefilter.for_topic(topic) if settings.prefilter else None
         self.matcher = TopicMatcher(topic)
         self.takedowns, self.latest_takedown = Takedowns([]), None
-        self.reports: dict[str, FileReport] = {}
+        self.report, self.file_id = FileReport(""), 0
+        self.marks: deque[tuple[Job, tuple[Counter, int]]] = deque()  # what reading had counted at each job
+        self.stored_mark: tuple[Counter, int] = (Counter(), 0)  # ... at the last stored job
+        self.finished = Counter()  # the counts of the files done
+
+    def read_before(self, location: str) -> bool:
+        return self.archive.row(
+            "SELECT 1 FROM import_files f JOIN crawl_runs r ON r.id = f.crawl_run_id WHERE f.location = ? "
+            f"AND f.status IN ({', '.join('?' * len(READ_TO_THE_END))}) AND r.topic_sha256 = ? LIMIT 1",
+            (location, *READ_TO_THE_END, self.topic.sha256),
+        ) is not None
+
+    def skip_file(self, location: str) -> None:
+        with self.archive.transaction():
+            self.archive.db["import_files"].insert({
+                "crawl_run_id": self.run_id, "location": location, "started_at": utc_now(), "finished_at": utc_now(),
+                "status": "already imported",
+            })
 
     def import_file(self, report: FileReport, runner) -> None:
-        file_id = self._start_file(report.location)
+        self._start_file(report)
+        status = "interrupted"
         try:
             run_batches(self._jobs(report), runner, self.topic.text, self.write, self.settings.min_words)
+            status = "with errors" if report.has_problems() else "complete"
         except ArchiveFileError as error:
             report.unreadable(str(error))
+            status = "unreadable"
         finally:
-            self._finish_file(file_id, report)
+            self._finish_file(report, status)
 
     # --- reading: pages to jobs ------------------------------------------------
 
     def _jobs(self, report: FileReport) -> Iterator[Job]:
-        with local_copy(report.location, self.settings.policy, self.settings.user_agent) as path:
+        with local_copy(report.location, self.settings.policy, self.settings.user_agent, self.settings.download) as path:
             for member in warc_members(path):
-                record_file = report.location if member is None else f"{report.location}#{member}"
-                self.reports[record_file] = report
-                with open_member(path, member) as stream:
-                    for page in read_pages(stream, record_file, member, report, self.prefilter, self.provenance):
-                        if job := self._job(page, report):
-                            yield job
+                yield from self._member_jobs(report, path, member)
+
+    def _member_jobs(self, report: FileReport, path: Path, member: str | None) -> Iterator[Job]:
+        record_file = report.location if member is None else f"{report.location}#{member}"
+        try:
+            with open_member(path, member, self.settings.read.max_inflation) as stream:
+                for page in read_pages(stream, record_file, member, report, self.prefilter, self.provenance,
+                                       self.settings.read):
+                    if job := self._job(page, report):
+                        self.marks.append((job, report.reading_mark()))
+                        yield job
+        except MemberError as error:
+            report.damaged(member, None, str(error))
 
     def _job(self, page: FetchedPage, report: FileReport) -> Job | None:
         self._refresh_takedowns()
@@ -132,18 +205,31 @@ class ImportWriter:
     def _boilerplate(self, outlet_id: str | None) -> frozenset[str]:
         return self.archive.boilerplate(outlet_id, self.settings.boilerplate_min_articles)
 
-    # --- writing: one transaction per batch -------------------------------------
+    # --- writing: one transaction per batch, with the file's counts -------------
 
     def write(self, batch: list[tuple[Job, Outcome]]) -> None:
+        mark = self._mark_of(batch[-1][0])
+        counts, failures = Counter(), []
         with self.archive.transaction():
             for job, outcome in batch:
-                report = self.reports[job.page.record_file]
-                report.counts[self._store(job, outcome, report)] += 1
+                counts[self._store(job, outcome, failures)] += 1
+            self._save(self._stored_counts(mark, counts), self._stored_problems(mark, failures))
+        self.report.counts.update(counts)
+        self.report.failures.extend(failures)
+        self.stored_mark = mark
 
-    def _store(self, job: Job, outcome: Outcome, report: FileReport) -> str:
+    def _mark_of(self, job: Job) -> tuple[Counter, int]:
+        while True:
+            marked, mark = self.marks.popleft()
+            if marked is job:
+                return mark
+
+    def _store(self, job: Job, outcome: Outcome, failures: list[dict]) -> str:
         """The crawl's writer steps for one page; returns what happened to it."""
         if isinstance(outcome, Failed):
-            report.problem(None, job.page.record_offset, f"{outcome.url}: {outcome.error}")
+            if len(self.report.failures) + len(failures) < PROBLEMS_LISTED:
+                failures.append({"member": None, "offset": job.page.record_offset,
+                                 "error": describe(f"{outcome.url}: {outcome.error}")})
             return "errors"
         if isinstance(outcome, Rejected) and outcome.stage == "respect":
             return self._reject(job.page, outcome)  # not captured, as in the crawl
@@ -152,7 +238,7 @@ class ImportWriter:
         if isinstance(outcome, FetchedPage) and self._boilerplate(page.outlet_id) != job.boilerplate:
             outcome = analyse_one(page, self.matcher, self.settings.min_words, self._boilerplate(page.outlet_id))
             if isinstance(outcome, Failed):
-                return self._store(job, outcome, report)
+                return self._store(job, outcome, failures)
         if isinstance(outcome, Rejected):
             return self._reject(page, outcome)
         try:
@@ -165,18 +251,43 @@ class ImportWriter:
         self.archive.log_reject(page.url, reject.stage, reject.reason, SPIDER, page.crawl_run_id, page.capture_id)
         return "rejects"
 
-    # --- the import_files row --------------------------------------------------
+    # --- the import_files and crawl_runs rows -----------------------------------
 
-    def _start_file(self, location: str) -> int:
+    def _start_file(self, report: FileReport) -> None:
+        self.report, self.marks, self.stored_mark = report, deque(), (Counter(), 0)
         with self.archive.transaction():
-            table = self.archive.db["import_files"].insert(
-                {"crawl_run_id": self.provenance.crawl_run_id, "location": location, "started_at": utc_now()}
-            )
-        return table.last_pk
+            table = self.archive.db["import_files"].insert({
+                "crawl_run_id": self.run_id, "location": report.location, "started_at": utc_now(), "status": "incomplete",
+            })
+        self.file_id = table.last_pk
 
-    def _finish_file(self, file_id: int, report: FileReport) -> None:
-        status = "complete" if not report.damage else "with errors"
-        row = {name: report.counts[name] for name in FILE_COUNTS}
-        row.update(finished_at=utc_now(), status=status, problems=json.dumps(report.damage, ensure_ascii=False))
+    def _stored_counts(self, mark: tuple[Counter, int], written: Counter = Counter()) -> Counter:
+        """The file's counts as far as stored: reading's at the last stored page, and the writer's."""
+        return mark[0] + Counter({name: self.report.counts[name] for name in WRITE_COUNTS}) + written
+
+    def _stored_problems(self, mark: tuple[Counter, int], failures: list[dict] = ()) -> list[dict]:
+        return self.report.damage[:mark[1]] + self.report.failures + list(failures)
+
+    def _save(self, counts: Counter, problems: list[dict], **extra) -> None:
+        """The file's row and the run's counts, in the caller's transaction."""
+        row = {name: counts[name] for name in FILE_COUNTS}
+        if unlisted := counts["damaged"] + counts["errors"] - len(problems):
+            problems = [*problems, {"member": None, "offset": None, "error": f"and {unlisted} more, not listed"}]
+        row.update(problems=json.dumps(problems, ensure_ascii=False), **extra)
+        self.archive.db["import_files"].update(self.file_id, row)
+        self.archive.db["crawl_runs"].update(self.run_id, _run_row(self.finished + counts))
+
+    def _finish_file(self, report: FileReport, status: str) -> None:
+        """Read to its end (or found unreadable): everything counted. Interrupted: the row keeps
+        the counts of what is stored, written with the last batch."""
         with self.archive.transaction():
-            self.archive.db["import_files"].update(file_id, row)
+            if status == "interrupted":
+                self.archive.db["import_files"].update(self.file_id, {"status": status, "finished_at": utc_now()})
+                return
+            self._save(report.counts, report.problems, status=status, finished_at=utc_now())
+        self.finished += report.counts
+
+
+def _run_row(counts: Counter) -> dict[str, int]:
+    return {"pages_fetched": counts["pages"], "articles_added": counts["articles_added"],
+            "copies_added": counts["copies_added"], "rejects": counts["rejects"]}

@@ -404,10 +404,19 @@ PUBLISHED_UTC_DAY = """
             WHERE published_at GLOB '*T*[+-][0-9][0-9]:[0-9][0-9]' OR published_at GLOB '*T*Z';
 """
 
+# Pages of an imported file that became a new version of an archived article: counted like
+# the other outcomes, so a file's counts add up to its pages. A file's status is `incomplete`
+# while it is read (and after a kill), `interrupted`, `unreadable`, `complete`, `with errors`, or
+# `already imported` (read to its end by an earlier run with the same topic: not read again).
+IMPORT_FILES_VERSIONS = """
+        ALTER TABLE import_files ADD COLUMN versions_added INTEGER NOT NULL DEFAULT 0;
+"""
+
 # Each entry is one migration's SQL; append, never edit a released one.
 MIGRATIONS: list[str] = [
     INITIAL_SCHEMA, TOPICS, DATES_AND_TEXT_FLAGS, STORIES, OUTLET_LINES, FACET_INDEXES, TAKEDOWNS,
     CAPTURE_SOURCES, ARTICLE_VERSIONS, COMPRESSION_DICTIONARIES, IMPORT_FILES, PUBLISHED_UTC_DAY,
+    IMPORT_FILES_VERSIONS,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,18 +1,16 @@
 """Web archive files as pages: WARC (gzipped or not) and WACZ, local or over HTTP(S), read
-record by record into FetchedPages, with what was skipped and what was damaged counted."""
+record by record (pipelines/warcrecords.py) into FetchedPages, with what was skipped and what
+was damaged counted."""
 
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
+import io
 import json
 import shutil
-import socket
+import struct
 import tempfile
-import urllib.error
-import urllib.request
 import zipfile
-import zlib
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,29 +19,34 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
-
 from crawlers.items import FetchedPage
-from crawlers.safety import AddressPolicy, literal_address
-from pipelines.processing import HTML_TYPES
+from crawlers.safety import AddressPolicy
+from pipelines.downloads import DownloadError, DownloadLimits, download
+from pipelines.httpmessages import BodyTooLarge, UnreadableResponse, decoded_body, parse_response
 from pipelines.prefilter import Prefilter
+from pipelines.processing import HTML_TYPES
+from pipelines.warcrecords import GZIP_MAGIC, HEAD_LIMIT, INFLATION_SLACK, Damage, WarcRecord, read_records
 
-MAX_BODY = 20 * 1024 * 1024  # as the crawl's DOWNLOAD_MAXSIZE
-DOWNLOAD_TIMEOUT = 60
-# Hop-by-hop encodings the reader has undone (warcio decodes chunked and gzip bodies): the
-# stored headers describe the stored bytes, as the crawl's do after Scrapy decodes them.
-UNDONE_HEADERS = ("content-encoding", "transfer-encoding", "content-length")
-GZIP_MAGIC = b"\x1f\x8b\x08"
-WARC_MAGIC = b"WARC/1."
-SCAN_CHUNK = 1 << 20
-RECORD_TYPES = {"warcinfo", "response", "resource", "request", "metadata", "revisit", "conversion", "continuation"}
-# What a damaged record raises inside warcio and the decompressors.
-DAMAGE = (ArchiveLoadFailed, zlib.error, EOFError, ValueError, OSError, zipfile.BadZipFile)
+# What reading a page's counts go under (the writer's own counts are in pipelines/imports.py).
+READ_COUNTS = ("records", "pages", "prefiltered_out", "skipped_not_response", "skipped_revisit", "skipped_status",
+               "skipped_not_html", "skipped_too_large", "takedowns_skipped", "damaged")
+LOCAL_HEADER = struct.Struct("<4s22xHH")  # a zip member's local header: signature, ..., name and extra lengths
+# Problems listed per file (the counts count them all): a file damaged everywhere must not
+# fill the memory, nor the import_files row rewritten with each batch.
+PROBLEMS_LISTED = 100
 
 
 class ArchiveFileError(Exception):
     """A web archive file that cannot be read at all (missing, refused, not a WARC or WACZ)."""
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """How much reading a file may take: the largest page (DOWNLOAD_MAXSIZE, as in the crawl)
+    and how far a gzip member may inflate (WARC_MAX_INFLATION)."""
+
+    max_body: int
+    max_inflation: int
 
 
 @dataclass
@@ -52,20 +55,31 @@ class FileReport:
 
     location: str
     counts: Counter = field(default_factory=Counter)
-    damage: list[dict] = field(default_factory=list)  # {"member", "offset", "error"}
+    damage: list[dict] = field(default_factory=list)  # {"member", "offset", "error"}: found reading
+    failures: list[dict] = field(default_factory=list)  # the same, for pages whose analysis failed
 
-    def damaged(self, member: str | None, offset: int, error: str) -> None:
-        """A damaged stretch of the file, skipped: no record in it could be read."""
+    def damaged(self, member: str | None, offset: int | None, error: str) -> None:
+        """A damaged stretch or record, skipped: nothing in it could be read."""
         self.counts["damaged"] += 1
-        self.problem(member, offset, error)
+        if len(self.damage) < PROBLEMS_LISTED:
+            self.damage.append({"member": member, "offset": offset, "error": describe(error)})
 
     def unreadable(self, error: str) -> None:
         """The file could not be read at all (or no further)."""
         self.counts["errors"] += 1
-        self.problem(None, None, error)
+        if len(self.damage) < PROBLEMS_LISTED:
+            self.damage.append({"member": None, "offset": None, "error": describe(error)})
 
-    def problem(self, member: str | None, offset: int | None, error: str) -> None:
-        self.damage.append({"member": member, "offset": offset, "error": error})
+    @property
+    def problems(self) -> list[dict]:
+        return self.damage + self.failures
+
+    def has_problems(self) -> bool:
+        return bool(self.counts["damaged"] or self.counts["errors"])
+
+    def reading_mark(self) -> tuple[Counter, int]:
+        """What reading has counted so far: kept with a page, stored with its batch."""
+        return Counter({name: self.counts[name] for name in READ_COUNTS}), len(self.damage)
 
 
 @dataclass(frozen=True)
@@ -81,14 +95,18 @@ class Provenance:
 
 
 @contextmanager
-def local_copy(location: str, policy: AddressPolicy, user_agent: str) -> Iterator[Path]:
+def local_copy(location: str, policy: AddressPolicy, user_agent: str, limits: DownloadLimits) -> Iterator[Path]:
     """The file at a path, or an HTTP(S) URL's file downloaded to a temporary file (streamed to
     disk, never held in memory; deleted afterwards). Reading from a seekable file lets the
     reader skip a damaged record and go on with the next one."""
     if urlsplit(location).scheme in ("http", "https"):
         with tempfile.TemporaryDirectory(prefix="clippings-import-") as scratch:
             path = Path(scratch) / (Path(urlsplit(location).path).name or "download.warc")
-            download(location, path, policy, user_agent)
+            try:
+                with path.open("wb") as out:
+                    download(location, out, policy, user_agent, limits)
+            except DownloadError as error:
+                raise ArchiveFileError(str(error)) from None
             yield path
         return
     path = Path(location)
@@ -99,54 +117,9 @@ def local_copy(location: str, policy: AddressPolicy, user_agent: str) -> Iterato
     yield path
 
 
-def download(url: str, path: Path, policy: AddressPolicy, user_agent: str) -> None:
-    """Stream the URL's body to path; the fetch guard's address policy applies to the host and
-    to every redirect."""
-    check_url(url, policy)
-    opener = urllib.request.build_opener(_GuardedRedirects(policy))
-    request = urllib.request.Request(url, headers={"User-Agent": user_agent})
-    try:
-        with opener.open(request, timeout=DOWNLOAD_TIMEOUT) as response, path.open("wb") as out:
-            shutil.copyfileobj(response, out, SCAN_CHUNK)
-    except urllib.error.HTTPError as error:
-        raise ArchiveFileError(f"{url}: the server answered {error.code} {error.reason}") from None
-    except (urllib.error.URLError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        raise ArchiveFileError(f"{url}: cannot download ({reason})") from None
-
-
-def check_url(url: str, policy: AddressPolicy) -> None:
-    """Refuse a URL whose host is (or resolves to) an address the policy refuses."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ArchiveFileError(f"{url}: only http and https URLs can be downloaded")
-    for address in _addresses(parts.hostname, parts.port):
-        if reason := policy.refusal(address):
-            raise ArchiveFileError(f"{url}: refused, {reason} (allow it with --allow-network)")
-
-
-def _addresses(host: str, port: int | None) -> list:
-    if literal := literal_address(host):
-        return [literal]
-    try:
-        infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as error:
-        raise ArchiveFileError(f"cannot resolve {host}: {error.strerror}") from None
-    return [ipaddress.ip_address(info[4][0]) for info in infos]
-
-
-class _GuardedRedirects(urllib.request.HTTPRedirectHandler):
-    def __init__(self, policy: AddressPolicy):
-        self.policy = policy
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        check_url(newurl, self.policy)
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
 def warc_members(path: Path) -> list[str | None]:
-    """The WARC files inside a WACZ (from its datapackage.json, else archive/*.warc*), or
-    [None] for a plain WARC file."""
+    """The WARC files inside a WACZ (from its datapackage.json, else archive/*.warc*), each
+    once, or [None] for a plain WARC file."""
     if not zipfile.is_zipfile(path):
         _check_warc_start(path)
         return [None]
@@ -154,20 +127,20 @@ def warc_members(path: Path) -> list[str | None]:
         with zipfile.ZipFile(path) as wacz:
             names = set(wacz.namelist())
             listed = _datapackage_paths(wacz) if "datapackage.json" in names else []
-    except DAMAGE as error:
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
         raise ArchiveFileError(f"{path}: not a readable WACZ ({error})") from None
-    members = [p for p in listed if p in names] or sorted(n for n in names if _is_archive_member(n))
+    members = list(dict.fromkeys(p for p in listed if p in names)) or sorted(n for n in names if _is_archive_member(n))
     if not members:
         raise ArchiveFileError(f"{path}: a zip file with no archive/*.warc or *.warc.gz inside; not a WACZ")
     return members
 
 
 def _check_warc_start(path: Path) -> None:
-    """A WARC starts with its version line (or a gzip member holding it); an ARC file, which
-    warcio reads too, with filedesc://. Anything else is not a web archive file."""
+    """A WARC starts with its version line (or a gzip member holding it). Anything else is not
+    a web archive file."""
     with path.open("rb") as stream:
         start = stream.read(16)
-    if not start.startswith((GZIP_MAGIC, WARC_MAGIC, b"filedesc://")):
+    if not start.startswith((GZIP_MAGIC, b"WARC/")):
         shown = start.decode("ascii", "replace").encode("unicode_escape").decode()
         raise ArchiveFileError(f"{path}: not a WARC, WARC.gz or WACZ file (it starts with {shown!r})")
 
@@ -176,146 +149,170 @@ def _datapackage_paths(wacz: zipfile.ZipFile) -> list[str]:
     try:
         package = json.loads(wacz.read("datapackage.json"))
         return [r["path"] for r in package.get("resources", []) if _is_archive_member(r.get("path", ""))]
-    except (ValueError, TypeError, KeyError, AttributeError):
+    except (ValueError, TypeError, KeyError, AttributeError, zipfile.BadZipFile, OSError):
         return []
 
 
 def _is_archive_member(name: str) -> bool:
-    return name.startswith("archive/") and name.endswith((".warc", ".warc.gz"))
+    return isinstance(name, str) and name.startswith("archive/") and name.endswith((".warc", ".warc.gz"))
+
+
+class MemberError(Exception):
+    """A WACZ member that cannot be opened (encrypted, a bomb, a broken zip entry): damage."""
 
 
 @contextmanager
-def open_member(path: Path, member: str | None) -> Iterator[BinaryIO]:
-    """The WARC stream: the file itself, or a member of the WACZ (seekable either way)."""
+def open_member(path: Path, member: str | None, max_inflation: int) -> Iterator[BinaryIO]:
+    """The WARC stream: the file itself, or a member of the WACZ, seekable cheaply either way
+    (a zip member's own stream goes back to its start for every step back): a stored member
+    (as Browsertrix writes them) is read in place, a compressed one inflated to a temporary file."""
     if member is None:
         with path.open("rb") as stream:
             yield stream
         return
-    with zipfile.ZipFile(path) as wacz, wacz.open(member) as stream:
-        yield stream
+    with zipfile.ZipFile(path) as wacz:
+        info = wacz.getinfo(member)
+        if info.flag_bits & 0x1:
+            raise MemberError("an encrypted zip member")
+        if info.compress_type == zipfile.ZIP_STORED:
+            with path.open("rb") as outer:
+                yield _Slice(outer, _data_offset(outer, info), info.file_size)
+            return
+        if info.file_size > max(INFLATION_SLACK, max_inflation * info.compress_size):
+            raise MemberError(f"a zip member inflating to more than {max_inflation} times its size (a decompression bomb?)")
+        with tempfile.TemporaryFile(prefix="clippings-member-") as spool:
+            try:
+                with wacz.open(info) as stream:
+                    shutil.copyfileobj(stream, spool, 1 << 20)
+            except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
+                raise MemberError(f"a broken zip member ({error})") from None
+            spool.seek(0)
+            yield spool
+
+
+def _data_offset(outer: BinaryIO, info: zipfile.ZipInfo) -> int:
+    outer.seek(info.header_offset)
+    signature, name_length, extra_length = LOCAL_HEADER.unpack(outer.read(LOCAL_HEADER.size))
+    if signature != b"PK\x03\x04":
+        raise MemberError("a zip member whose local header is missing")
+    return info.header_offset + LOCAL_HEADER.size + name_length + extra_length
+
+
+class _Slice(io.RawIOBase):
+    """length bytes of a file from offset on, as a file of their own."""
+
+    def __init__(self, outer: BinaryIO, offset: int, length: int):
+        self.outer, self.offset, self.length, self.position = outer, offset, length, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self.position, 2: self.length}[whence]
+        self.position = min(max(base + offset, 0), self.length)
+        return self.position
+
+    def tell(self) -> int:
+        return self.position
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.length - self.position if size < 0 else min(size, self.length - self.position)
+        self.outer.seek(self.offset + self.position)
+        data = self.outer.read(size)
+        self.position += len(data)
+        return data
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
 
 
 # --- reading records ---------------------------------------------------------------
 
 
 def read_pages(stream: BinaryIO, record_file: str, member: str | None, report: FileReport,
-               prefilter: Prefilter | None, provenance: Provenance) -> Iterator[FetchedPage]:
+               prefilter: Prefilter | None, provenance: Provenance, limits: ReadLimits) -> Iterator[FetchedPage]:
     """The file's HTML responses (status 200) that may name the topic, one at a time.
 
-    Other records are counted by what they are. A damaged record is reported (member, byte
-    offset, error) and reading goes on at the next record start found after it; a truncated
-    file ends there."""
-    offset: int | None = 0
-    resyncing = False  # one damaged stretch is one report, however many false starts it has
-    while offset is not None:
-        stream.seek(offset)
-        records = ArchiveIterator(stream, check_digests=False)
-        position = offset
+    Other records are counted by what they are. A damaged stretch is reported (member, byte
+    offset, error) and reading goes on at the next record start found after it; a record whose
+    HTTP response cannot be read (a broken head, an undecodable body) is reported the same way."""
+    keep = _keeper(limits.max_body)
+    for item in read_records(stream, keep, limits.max_inflation):
+        if isinstance(item, Damage):
+            report.damaged(member, item.offset, item.reason)
+            continue
+        report.counts["records"] += 1
         try:
-            for record in records:
-                page = _page(record, records, record_file, report, prefilter, provenance)
-                position = records.get_record_offset() + records.get_record_length()
-                resyncing = False
-                if page is not None:
-                    yield page
-            _check_ended(stream, position)
-            offset = None
-        except DAMAGE as error:
-            if not resyncing:
-                report.damaged(member, position, _describe(error))
-            resyncing = True
-            offset = _next_record_start(stream, position + 1)
+            page = _page(item, record_file, report, prefilter, provenance, limits)
+        except UnreadableResponse as error:
+            report.damaged(member, item.offset, f"{item.target_uri}: {error}")
+            continue
+        if page is not None:
+            yield page
 
 
-def _check_ended(stream: BinaryIO, position: int) -> None:
-    """warcio stops quietly at a record it cannot find the start of, or at a gzip member cut
-    short: anything but blank space after the last whole record is damage."""
-    stream.seek(position)
-    if stream.read(SCAN_CHUNK).strip(b"\r\n \t\x00"):
-        raise EOFError("no complete WARC record here (truncated, or not a record start)")
+def _keeper(max_body: int):
+    def keep(headers: dict[str, str]) -> int:
+        """All of an HTTP(S) response up to the largest page; nothing of other records."""
+        wanted = headers.get("warc-type") == "response" and headers.get("warc-target-uri", "").lstrip("<").startswith(("http://", "https://"))
+        return max_body + HEAD_LIMIT if wanted else 0
+    return keep
 
 
-def _page(record, records: ArchiveIterator, record_file: str, report: FileReport,
-          prefilter: Prefilter | None, provenance: Provenance) -> FetchedPage | None:
-    """The record as a page, or None with the reason counted. Reads the record to its end."""
-    if record.rec_type not in RECORD_TYPES:
-        raise ArchiveLoadFailed(f"unknown WARC record type {record.rec_type!r}")
-    kind = _skip_reason(record)
+def _page(record: WarcRecord, record_file: str, report: FileReport, prefilter: Prefilter | None,
+          provenance: Provenance, limits: ReadLimits) -> FetchedPage | None:
+    """The record as a page, or None with the reason counted."""
+    kind, body, response = _skip_reason(record), None, None
     if kind is None:
-        body = record.content_stream().read(MAX_BODY + 1)
-        headers = _headers(record)
-        content_type = (headers.get("content-type") or [None])[0]
-        kind = _body_skip_reason(body, content_type, prefilter)
-    records.read_to_end(record)
-    if missing := getattr(record.raw_stream, "limit", 0):
-        raise EOFError(f"record cut short: {missing} bytes of its {record.length} missing")
-    report.counts["records"] += 1
+        response = parse_response(record.block, complete=len(record.block) == record.block_length)
+        kind = _response_skip_reason(response.status, response.content_type())
+    if kind is None:
+        try:
+            body = decoded_body(response, limits.max_body)
+        except BodyTooLarge:
+            kind = "skipped_too_large"
+        else:
+            if prefilter is not None and not prefilter.may_match(body, response.header("content-type")):
+                kind = "prefiltered_out"
     if kind is not None:
         report.counts[kind] += 1
         return None
     report.counts["pages"] += 1
-    url = record.rec_headers.get_header("WARC-Target-URI")
     return FetchedPage(
-        url=url, final_url=url, status=200, headers=headers, body=body, fetched_at=utc_now(),
-        spider=provenance.spider, crawl_run_id=provenance.crawl_run_id, source=provenance.source,
-        archived_at=warc_date(record.rec_headers.get_header("WARC-Date")), record_file=record_file,
-        record_offset=records.get_record_offset(), record_length=records.get_record_length(),
+        url=record.target_uri, final_url=record.target_uri, status=200, headers=response.page_headers(), body=body,
+        fetched_at=utc_now(), spider=provenance.spider, crawl_run_id=provenance.crawl_run_id, source=provenance.source,
+        archived_at=warc_date(record.headers.get("warc-date")), record_file=record_file,
+        record_offset=record.offset, record_length=record.length,
     )
 
 
-def _skip_reason(record) -> str | None:
-    if record.rec_type == "revisit":
+def _skip_reason(record: WarcRecord) -> str | None:
+    if record.type == "revisit":
         return "skipped_revisit"
-    if record.rec_type != "response" or record.http_headers is None:
+    if record.type != "response" or not record.target_uri.startswith(("http://", "https://")):
         return "skipped_not_response"
-    if not record.rec_headers.get_header("WARC-Target-URI", "").startswith(("http://", "https://")):
-        return "skipped_not_response"
-    if record.http_headers.get_statuscode() != "200":
+    return None
+
+
+def _response_skip_reason(status: int, content_type: str) -> str | None:
+    if status != 200:
         return "skipped_status"
-    content_type = (record.http_headers.get_header("Content-Type") or "").split(";")[0].strip().lower()
     if content_type and content_type not in HTML_TYPES:
         return "skipped_not_html"
     return None
 
 
-def _body_skip_reason(body: bytes, content_type: str | None, prefilter: Prefilter | None) -> str | None:
-    if len(body) > MAX_BODY:
-        return "skipped_too_large"
-    if prefilter is not None and not prefilter.may_match(body, content_type):
-        return "prefiltered_out"
-    return None
-
-
-def _headers(record) -> dict[str, list[str]]:
-    headers: dict[str, list[str]] = {}
-    for name, value in record.http_headers.headers:
-        if name.lower() not in UNDONE_HEADERS:
-            headers.setdefault(name.lower(), []).append(value)
-    return headers
-
-
-def _describe(error: Exception) -> str:
-    """The error in one readable line (warcio quotes the bad bytes: a few are enough)."""
-    text = " ".join(str(error).split()) or type(error).__name__
-    text = "".join(c if c.isprintable() and c.isascii() else f"\\x{ord(c):02x}" for c in text[:400])
-    return text if len(text) <= 160 else text[:160] + "..."
-
-
-def _next_record_start(stream: BinaryIO, start: int) -> int | None:
-    """Where the next record may begin after a damaged one: the next gzip member in a
-    compressed WARC, the next WARC/1.x header line in a plain one."""
-    stream.seek(0)
-    magic = GZIP_MAGIC if stream.read(2) == GZIP_MAGIC[:2] else b"\n" + WARC_MAGIC
-    stream.seek(start)
-    position, carry = start, b""
-    while chunk := stream.read(SCAN_CHUNK):
-        window = carry + chunk
-        found = window.find(magic)
-        if found >= 0:
-            return position - len(carry) + found + (1 if magic.startswith(b"\n") else 0)
-        carry = window[-len(magic):]
-        position += len(chunk)
-    return None
+def describe(error: str) -> str:
+    """An error in one readable line: it may quote the file's bytes (a URL, a header), which
+    must not reach a terminal or a page as control characters, nor at length."""
+    text = " ".join(str(error).split())
+    text = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text[:600])
+    return text if len(text) <= 300 else text[:300] + "..."
 
 
 def warc_date(value: str | None) -> str | None:

@@ -121,3 +121,59 @@ def test_commoncrawl_wrong_index_url_is_a_fetch_failure(tmp_path, data_server):
                          "-s", "COMMONCRAWL_CRAWLS=CC-MAIN-2017-43", "-s", f"COMMONCRAWL_DATA_URL={data_server.url}/")
     errors = [e for (e,) in rows(db, "SELECT error FROM fetch_failures")]
     assert errors and all(e == "HTTP 404 from the CDX server (is its URL setting right?)" for e in errors)
+
+
+# --- archived responses as served: content encodings --------------------------------
+
+ENCODED = {  # page path: (Content-Encoding, encoder)
+    "/2017/10/16/weinstein-accusers-speak-out/": ("br", lambda body: __import__("brotli").compress(body)),
+    "/news/a-survivors-account/": ("gzip", gzip.compress),
+    "/2017/10/18/council-budget-vote-delayed/": ("x-unknown", lambda body: body),
+}
+
+
+def write_encoded_warc(path, pages) -> None:
+    """The pages as a web archive keeps responses as served: some with a content encoding."""
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    with path.open("wb") as output:
+        writer = WARCWriter(output, gzip=True)
+        for page in pages:
+            encoding, encode = ENCODED.get(page.url.removeprefix(NORTHFIELD), (None, None))
+            body = encode(page.body) if encode else page.body
+            headers = [("Content-Type", page.content_type), ("Content-Length", str(len(body)))]
+            headers += [("Content-Encoding", encoding)] if encoding else []
+            http = StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(page.url, "response", payload=io.BytesIO(body), http_headers=http,
+                                                          warc_headers_dict={"WARC-Date": page.warc_date}))
+
+
+@pytest.fixture(scope="module")
+def encoded_archive(tmp_path_factory):
+    """Northfield's pages with a brotli, a gzip and an unknown encoding, indexed by pywb as
+    CC-MAIN-2017-43 and served with Range support."""
+    from .webarchives import Pywb, northfield_pages
+
+    folder = tmp_path_factory.mktemp("encoded")
+    warc = folder / "data" / "northfield-encoded.warc.gz"
+    warc.parent.mkdir()
+    write_encoded_warc(warc, northfield_pages())
+    with Pywb(tmp_path_factory.mktemp("pywb-encoded"), {"CC-MAIN-2017-43": [warc]}) as pywb, \
+            RangeFileServer(warc.parent) as data:
+        yield pywb, data
+
+
+def test_commoncrawl_decodes_brotli_and_gzip_records_and_reports_an_unknown_encoding(encoded_archive, tmp_path):
+    pywb, data = encoded_archive
+    db, log = crawl(pywb, data, tmp_path, "-s", "COMMONCRAWL_CRAWLS=CC-MAIN-2017-43")
+    accusers, survivor, council = (NORTHFIELD + path for path in ENCODED)
+    assert dict(rows(db, "SELECT url, title FROM articles")) == {
+        accusers: "Harvey Weinstein accusers speak out", survivor: "A survivor's account"}
+    headers = json.loads(rows(db, "SELECT headers FROM captures WHERE url = ?", (accusers,))[0][0])
+    assert "content-encoding" not in headers
+    [(error,)] = rows(db, "SELECT error FROM fetch_failures WHERE url = ?", (council,))
+    assert error.startswith(f"unreadable WARC record at {data.url}/northfield-encoded.warc.gz bytes ")
+    assert error.endswith("an unknown Content-Encoding 'x-unknown'")

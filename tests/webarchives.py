@@ -293,6 +293,9 @@ class _RangeHandler(_QuietHandler):
 
     def do_GET(self) -> None:
         owner: RangeFileServer = self.server.owner
+        owner.requests.append(urlsplit(self.path).path)
+        if gate := owner.holds.get(urlsplit(self.path).path):
+            gate.wait(120)
         path = owner.folder / urlsplit(self.path).path.lstrip("/")
         if ".." in self.path or not path.is_file():
             self.answer(404, b"not found")
@@ -300,6 +303,14 @@ class _RangeHandler(_QuietHandler):
         data = path.read_bytes()
         wanted = self.headers.get("Range")
         owner.ranges.append(wanted)
+        if urlsplit(self.path).path in owner.break_once:
+            owner.break_once.discard(urlsplit(self.path).path)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[:len(data) // 2])  # then the connection closes
+            self.close_connection = True
+            return
         if not wanted or not owner.honour_range:
             self.answer(200, data, {"Content-Type": "application/octet-stream"})
             return
@@ -317,7 +328,9 @@ class RangeFileServer(LoopbackServer):
     """Serves a folder's files with single-range `Range: bytes=a-b` support (206, Content-Range,
     416), as data.commoncrawl.org serves WARC files; records the Range headers it received.
     With honour_range False it answers every request with the whole file, as servers without
-    Range support do."""
+    Range support do. It records the paths asked for; a path in `holds` is answered only once
+    its threading.Event is set; a path in `break_once` is answered the first time with half its
+    bytes (under a Content-Length of all of them), then the connection closes."""
 
     handler = _RangeHandler
 
@@ -325,6 +338,9 @@ class RangeFileServer(LoopbackServer):
         self.folder = folder
         self.honour_range = True
         self.ranges: list[str | None] = []
+        self.requests: list[str] = []
+        self.holds: dict[str, threading.Event] = {}
+        self.break_once: set[str] = set()
 
 
 def surt_key(url: str) -> str:

@@ -1,27 +1,23 @@
 """Backfill the window from Common Crawl: its indexes of the crawls covering the window, then each
-article's WARC record fetched by an HTTP Range request and read with warcio."""
+article's WARC record fetched by an HTTP Range request and read as `clippings import` reads one
+(pipelines/warcrecords.py, pipelines/httpmessages.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
 import json
-import zlib
 from typing import Any
 
 import scrapy
 from scrapy.http import Response
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
 
 from crawlers.cdx import Capture
 from crawlers.items import FetchedPage
 from crawlers.spiders.archived import CapturesSpider
 from crawlers.spiders.base import utc_now
-
-# warcio hands over the payload without its transfer and content encodings (as Scrapy does for a
-# live fetch), so the headers naming them no longer describe the body.
-DECODED_HEADERS = ("transfer-encoding", "content-encoding")
+from pipelines.httpmessages import BodyTooLarge, UnreadableResponse, decoded_body, parse_response
+from pipelines.warcrecords import HEAD_LIMIT, Damage, read_records
 
 
 class UnreadableRecord(Exception):
@@ -98,35 +94,32 @@ class CommoncrawlSpider(CapturesSpider):
         yield page
 
     def record_page(self, data: bytes, capture: Capture) -> FetchedPage:
-        """The archived HTTP response in a gzipped WARC record, as the pipelines take a page."""
+        """The archived HTTP response in a gzipped WARC record, as the pipelines take a page:
+        its body undone of its transfer and content encodings (as Scrapy undoes a live
+        fetch's), at most DOWNLOAD_MAXSIZE bytes."""
+        max_body = self.settings.getint("DOWNLOAD_MAXSIZE")
+        records = read_records(io.BytesIO(data), lambda headers: max_body + HEAD_LIMIT,
+                               self.settings.getint("WARC_MAX_INFLATION"))
+        record = next(records, None)
+        if isinstance(record, Damage):
+            raise UnreadableRecord(record.reason)
+        if record is None or record.type != "response":
+            raise UnreadableRecord(f"a {record.type if record else 'missing'} record, not an HTTP response")
         try:
-            record = next(iter(ArchiveIterator(io.BytesIO(data))), None)
-            if record is None or record.rec_type != "response" or record.http_headers is None:
-                kind = record.rec_type if record is not None else "nothing"
-                raise UnreadableRecord(f"a {kind} record, not an HTTP response")
-            url = record.rec_headers.get_header("WARC-Target-URI") or capture.url
-            archived_at = warc_date(record.rec_headers.get_header("WARC-Date"))
-            status = int(record.http_headers.get_statuscode() or 0)
-            headers = http_headers(record.http_headers.headers)
-            body = record.content_stream().read()
-        except (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error) as error:
-            raise UnreadableRecord(f"{type(error).__name__}: {error}") from None
-        if status != 200:
-            raise UnreadableRecord(f"the archived response is HTTP {status}, not a page")
+            response = parse_response(record.block, complete=len(record.block) == record.block_length)
+            if response.status != 200:
+                raise UnreadableRecord(f"the archived response is HTTP {response.status}, not a page")
+            body = decoded_body(response, max_body)
+        except UnreadableResponse as error:
+            raise UnreadableRecord(str(error)) from None
+        except BodyTooLarge:
+            raise UnreadableRecord(f"the archived page is larger than DOWNLOAD_MAXSIZE ({max_body} bytes)") from None
         return FetchedPage(
-            url=url, final_url=url, status=status, headers=headers, body=body, fetched_at=utc_now(),
-            spider=self.name, crawl_run_id=self.crawl_run_id, source=self.source, archived_at=archived_at,
+            url=record.target_uri or capture.url, final_url=record.target_uri or capture.url, status=200,
+            headers=response.page_headers(), body=body, fetched_at=utc_now(), spider=self.name,
+            crawl_run_id=self.crawl_run_id, source=self.source, archived_at=warc_date(record.headers.get("warc-date")),
             record_offset=capture.offset, record_length=capture.length,
         )
-
-
-def http_headers(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
-    """The record's HTTP headers as FetchedPage holds them, less those the decoding undid."""
-    headers: dict[str, list[str]] = {}
-    for name, value in pairs:
-        if name.lower() not in DECODED_HEADERS:
-            headers.setdefault(name.lower(), []).append(value)
-    return headers
 
 
 def warc_date(value: str | None) -> str | None:
