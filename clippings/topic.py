@@ -128,6 +128,7 @@ def host_matches(url: str, domain: str) -> bool:
 
 # A topic file of the largest stories runs to a few hundred kilobytes; past this it is not one.
 MAX_TOPIC_BYTES = 16 * 1024 * 1024
+READ_CHUNK_BYTES = 1 << 16
 # The default topic nests five levels (the file, its outlets, an outlet, its feeds, a URL).
 MAX_NESTING = 20
 TOPIC_KEYS = ("name", "title", "description", "window", "relevance", "keywords", "people", "outlets")
@@ -152,15 +153,20 @@ def load_topic(path: str | Path) -> Topic:
 
 
 def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, read in chunks up to the bound: a device or a huge file is not read whole,
+    and a small file costs no buffer of the bound's size (read(n) would allocate n bytes first)."""
+    chunks, size = [], 0
     try:
         with path.open("rb") as stream:
-            raw_bytes = stream.read(MAX_TOPIC_BYTES + 1)  # a device or a huge file is not read whole
+            while size <= MAX_TOPIC_BYTES and (chunk := stream.read(READ_CHUNK_BYTES)):
+                chunks.append(chunk)
+                size += len(chunk)
     except OSError as error:
         raise TopicError(f"cannot read topic file {path}: {error.strerror}") from error
-    if len(raw_bytes) > MAX_TOPIC_BYTES:
+    if size > MAX_TOPIC_BYTES:
         raise TopicError(f"topic file {path} is larger than {MAX_TOPIC_BYTES // 2**20} MB; "
                          "list many URLs in a file for --urls instead")
-    return raw_bytes
+    return b"".join(chunks)
 
 
 def read_yaml(data: bytes | str, what: str) -> Any:

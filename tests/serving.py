@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -24,11 +25,13 @@ def serving(db: Path, *options: str, prefix: list[str] | None = None) -> Iterato
     and the process once it answers."""
     port = free_port_block(1)
     command = [*(prefix or []), sys.executable, "-m", "clippings", "serve", "--db", str(db), "--port", str(port), *options]
-    server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=SCRAPY_ENV, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
+    # The server's output goes to a file: a pipe nobody reads blocks the server once the tracebacks
+    # Datasette logs for refused queries fill it.
+    log = tempfile.TemporaryFile(mode="w+")
+    server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=SCRAPY_ENV, stdout=log, stderr=subprocess.STDOUT, text=True)
     base_url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_answering(base_url, server)
+        wait_until_answering(base_url, server, log)
         yield base_url, server
     finally:
         server.terminate()
@@ -37,13 +40,15 @@ def serving(db: Path, *options: str, prefix: list[str] | None = None) -> Iterato
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        log.close()
 
 
-def wait_until_answering(base_url: str, server: subprocess.Popen) -> None:
+def wait_until_answering(base_url: str, server: subprocess.Popen, log) -> None:
     deadline = time.monotonic() + SERVER_START_SECONDS
     while True:
         if server.poll() is not None:
-            pytest.fail(f"clippings serve exited with {server.returncode}:\n{server.stdout.read()}")
+            log.seek(0)
+            pytest.fail(f"clippings serve exited with {server.returncode}:\n{log.read()}")
         try:
             with urllib.request.urlopen(f"{base_url}/-/versions.json", timeout=2):
                 return
