@@ -24,11 +24,10 @@ from trafilatura.json_metadata import normalize_authors
 from trafilatura.settings import Document
 from w3lib.encoding import html_to_unicode
 
-from pipelines.dating import PublicationDate, date_from_url, date_publication, json_ld_articles
+from pipelines.dating import PublicationDate, date_publication, json_ld_articles
 
 EXTRACTOR = f"trafilatura {version('trafilatura')}; clippings {version('clippings')}"
 MIN_ARTICLE_WORDS = 40
-FRONT_PAGE = "site front page, not an article"
 # trafilatura's fallbacks (readability, jusText) double its cost; below this many words its
 # main pass has often caught a fragment, and only there are they worth it.
 FALLBACK_BELOW_WORDS = 100
@@ -120,12 +119,10 @@ def extract_article(
     """
     html = decode_html(html)
     tree = parse_html(html)
-    if is_front_page(url):
-        raise NotAnArticle(FRONT_PAGE)
     document = read_metadata(tree, url)
     json_ld = list(json_ld_articles(tree))  # read once for the body, the flags and the date
     stated = stated_body(tree, json_ld)
-    body = extract_body(html, url)
+    body = extract_body(tree, url)
     flags = []
     if stated and count_words(stated) >= 2 * count_words(body) and not is_cut_off(stated):
         body, flags = stated, [STATED_BODY]
@@ -140,7 +137,7 @@ def extract_article(
     words = count_words(text)
     if words < min_words:
         raise NotAnArticle(f"too little text for an article ({words} words, minimum {min_words})")
-    if listing := listing_reason(tree, url):
+    if listing := listing_reason(tree, text):
         raise NotAnArticle(listing)
     return Article(
         url=url,
@@ -195,21 +192,120 @@ def _says_not_free(value: object) -> bool:
     return value is False or (isinstance(value, str) and value.strip().lower() == "false")
 
 
-def extract_body(html: str, url: str) -> str:
-    """The article body by trafilatura in precision mode. Its fallback extractors (readability,
-    jusText) cost as much again, and matter where its own pass comes up thin: they run only then.
-    trafilatura parses on its own: its loader differs from lxml.html's, and it changes the
-    tree it works on, which the metadata readers also need."""
-    options = dict(url=url, with_metadata=False, include_comments=False, include_tables=True, favor_precision=True)
-    tree = trafilatura.load_html(html)
-    if tree is None:
-        return ""
-    document = trafilatura.bare_extraction(keep_sentences_whole(tree), fast=True, **options)
-    text = (document.text or "").strip() if document else ""
-    if count_words(text) < FALLBACK_BELOW_WORDS:  # rare: parse again rather than copy every tree
-        document = trafilatura.bare_extraction(keep_sentences_whole(trafilatura.load_html(html)), **options)
-        text = (document.text or "").strip() if document else ""
+def extract_body(tree: lxml_html.HtmlElement, url: str) -> str:
+    """The article body: trafilatura in precision mode, with what its recall mode finds where
+    precision left prose out (see with_recall), and its fallback extractors (readability,
+    jusText, which cost as much again) only where the text is still short.
+    The page's tree is not changed: trafilatura works on a copy (see body_page)."""
+    page = body_page(tree)
+    text = _trafilatura_text(page, url, favor_precision=True)
+    if misses_prose(page, text):
+        text = with_recall(text, _trafilatura_text(page, url, favor_recall=True), page)
+    if count_words(text) < FALLBACK_BELOW_WORDS:
+        fuller = _trafilatura_text(page, url, favor_precision=True, fast=False)
+        text = fuller if count_words(fuller) > count_words(text) else text
     return text
+
+
+# trafilatura's cleaning deletes these before it reads anything; deleting them first from the copy
+# it works on leaves its output unchanged (checked on every benchmark page) and spares its XPath
+# passes from walking them.
+UNREAD_ELEMENTS = ("script", "style", "noscript", "svg", "template")
+
+
+def body_page(tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
+    """A copy of the page for trafilatura: comments, scripts and styles out, sentences kept whole."""
+    page = copy.deepcopy(tree)
+    lxml.etree.strip_elements(page, lxml.etree.Comment, lxml.etree.PI, *UNREAD_ELEMENTS, with_tail=False)
+    return keep_sentences_whole(page)
+
+
+def _trafilatura_text(page: lxml_html.HtmlElement, url: str, fast: bool = True, **focus: bool) -> str:
+    """trafilatura's text of the page (it copies the tree it is given, so `page` stays as it is)."""
+    document = trafilatura.bare_extraction(
+        page, url=url, with_metadata=False, include_comments=False, include_tables=True, fast=fast, **focus
+    )
+    return (document.text or "").strip() if document else ""
+
+
+# Precision mode drops whole paragraphs on some layouts. A paragraph of prose (PROSE_WORDS or more,
+# ending a sentence) that the page holds and the text lacks is the sign: recall mode is asked only
+# when the missing prose exceeds both bounds (on about a fifth of pages: a second extraction on
+# every page would cost more than trafilatura's own default mode).
+PROSE_WORDS = 12
+MISSED_PROSE_WORDS = 100
+MISSED_PROSE_SHARE = 0.3
+# Precision kept so little of the page that its text is a stub: recall's text replaces it.
+STUB_SHARE = 0.2
+
+
+def misses_prose(page: lxml_html.HtmlElement, text: str) -> bool:
+    """Whether the page's paragraphs hold more prose than `text` kept (see MISSED_PROSE_WORDS)."""
+    kept = normalised_text(text)
+    missed = 0
+    for block in page.iter("p", "li", "td", "dd", "blockquote"):
+        paragraph = normalised_text(block.text_content())
+        if is_prose(paragraph) and paragraph not in kept:
+            missed += count_words(paragraph)
+    return missed > max(MISSED_PROSE_WORDS, MISSED_PROSE_SHARE * count_words(text))
+
+
+def is_prose(line: str) -> bool:
+    return count_words(line) >= PROSE_WORDS and SENTENCE_END.search(line) is not None
+
+
+def with_recall(precise: str, recall: str, page: lxml_html.HtmlElement) -> str:
+    """Precision's text with what recall found in its gaps (see fill_gaps); recall's text
+    whole where precision's is a stub (under STUB_SHARE of the page's words) and recall's longer."""
+    body = page.find("body")
+    page_words = count_words((body if body is not None else page).text_content())
+    if count_words(precise) < STUB_SHARE * page_words and count_words(recall) > count_words(precise):
+        return recall
+    return fill_gaps(precise, recall, {normalised_text(link.text_content()) for link in page.iter("a")})
+
+
+def fill_gaps(precise: str, recall: str, link_texts: set[str]) -> str:
+    """`precise` with the lines `recall` holds between two of its lines (list items, table rows,
+    paragraphs precision dropped inside the article), except a line that is a link's text (a
+    link to another story). What recall adds before precision's first line or after its last
+    (teasers, related stories) stays out; no line of `precise` is lost."""
+    have = {_line_key(line) for line in precise.split("\n")}
+    held = _shingles(precise)
+    lines = [line for line in recall.split("\n") if line.strip()]
+    shared = [index for index, line in enumerate(lines) if _line_key(line) in have]
+    if not shared:
+        return precise
+    after: dict[str, list[str]] = {}  # lines to insert, by the precise line they follow
+    anchor = ""
+    for line in lines[shared[0] : shared[-1] + 1]:
+        key = _line_key(line)
+        if key in have:
+            anchor = key
+        elif key not in link_texts and not _mostly_in(line, held):
+            after.setdefault(anchor, []).append(line)
+    merged = []
+    for line in precise.split("\n"):
+        merged.append(line)
+        merged.extend(after.pop(_line_key(line), []))
+    return "\n".join(merged)
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = re.findall(r"\w+", text)
+    return {tuple(words[index : index + 4]) for index in range(len(words) - 3)}
+
+
+def _mostly_in(line: str, held: set[tuple[str, ...]]) -> bool:
+    """Whether most of the line's runs of four words are in `held`: the same paragraph, written
+    a little differently by the other mode (a link's text kept or not)."""
+    runs = _shingles(line)
+    return bool(runs) and len(runs & held) >= len(runs) / 2
+
+
+def _line_key(line: str) -> str:
+    """A line as compared between extractions: without the list dash and table bars trafilatura
+    writes, whitespace folded."""
+    return normalised_text(line.replace("|", " ")).removeprefix("- ")
 
 
 CARD = ".//img and count(.//a) >= 2"
@@ -345,59 +441,74 @@ def decode_html(html: str | bytes, content_type: str | None = None) -> str:
         return html_to_unicode(content_type, html, default_encoding="cp1252")[1]
 
 
+# An XHTML page may open with one; lxml refuses text that declares an encoding (the bytes were
+# decoded already, by decode_html, which reads the declaration's encoding).
+XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
+
+
 def parse_html(html: str) -> lxml_html.HtmlElement:
-    """Parse leniently, for the metadata readers."""
+    """Parse leniently, for the metadata readers and the body alike."""
     if not html.strip():
         raise NotAnArticle("empty page")
     try:
-        tree = lxml_html.fromstring(html)
+        tree = lxml_html.fromstring(XML_DECLARATION.sub("", html, count=1))
     except (lxml.etree.ParserError, ValueError) as error:
         raise NotAnArticle(f"unparseable HTML ({error})") from error
     return tree
 
 
-def listing_reason(tree: lxml_html.HtmlElement, url: str) -> str | None:
-    """Why the page is a front page or a section listing rather than an article, if it is.
-
-    The signals newspaper-style extractors use: the site's root is never an article; a
-    page that neither has an article's URL nor an article's metadata is a listing. (og:type
-    "website" is no signal: real article pages carry it too.)
-    """
-    if is_front_page(url):
-        return FRONT_PAGE
-    if not looks_like_article_url(url) and not has_article_metadata(tree):
-        return "listing page: neither an article URL nor article metadata"
+def listing_reason(tree: lxml_html.HtmlElement, text: str) -> str | None:
+    """Why the page is a front page or a section listing rather than an article, if it is: its
+    text is mostly teasers, each in a card under a heading that links to another page of the
+    site (see teaser_cards). Judged on the page's content only: a URL's shape says nothing
+    (a WordPress article is `/?p=123`, a front page can be `/news/latest-stories`)."""
+    cards = teaser_cards(tree, text)
+    teaser_words = sum(count_words(teaser) for teaser in cards)
+    if len(cards) >= MIN_TEASER_CARDS and teaser_words >= LISTING_TEASER_SHARE * count_words(text):
+        return f"listing page: {len(cards)} linked headlines with teasers make up the text"
     return None
 
 
-def is_front_page(url: str) -> bool:
-    """The site's root is never an article (checked first: it needs no extraction)."""
-    path = urlsplit(url).path
-    return path in ("", "/") or re.fullmatch(r"/(index|default|home)\.\w+", path) is not None
+# A card: a heading that is a link, with its teaser beside it in a small block. An article's own
+# headline may be a link too (to itself), and a listicle's items link to other sites: a listing
+# has at least two cards linking within one site, and their teasers make up half its text or more.
+MAX_CARD_WORDS = 80
+MIN_TEASER_CARDS = 2
+LISTING_TEASER_SHARE = 0.5
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
-def looks_like_article_url(url: str) -> bool:
-    """A date, a slug of several words, or a long numeric id in the path."""
-    path = urlsplit(url).path
-    segments = [s for s in path.split("/") if s]
-    return bool(
-        date_from_url(url)
-        or any(len(re.findall(r"[-_]", s)) >= 2 for s in segments)
-        or re.search(r"\d{5,}", path)
-    )
+def teaser_cards(tree: lxml_html.HtmlElement, text: str) -> list[str]:
+    """The teasers of `text` that sit in cards whose headline links within the site (a relative
+    link, or an absolute one to the host most of the cards link to)."""
+    kept = normalised_text(text)
+    cards = []  # (host linked to, teaser)
+    for heading in tree.iter(*HEADINGS):
+        host = _linked_host(heading)
+        card = heading.getparent()
+        if host is None or card is None or count_words(card.text_content()) > MAX_CARD_WORDS:
+            continue
+        teasers = [
+            teaser for block in card.iterchildren(lxml.etree.Element)
+            if block is not heading and count_words(teaser := normalised_text(block.text_content())) >= 5 and teaser in kept
+        ]
+        if teasers:
+            cards.append((host, " ".join(teasers)))
+    hosts = [host for host, _ in cards if host]
+    site = max(set(hosts), key=hosts.count) if hosts else ""
+    return [teaser for host, teaser in cards if host in ("", site)]
 
 
-def has_article_metadata(tree: lxml_html.HtmlElement) -> bool:
-    """og:type article, an Article-like JSON-LD object, or article publication markup."""
-    checks = (
-        '//meta[@property="og:type"][contains(translate(@content, "ARTICLE", "article"), "article")]',
-        '//meta[@property="article:published_time" or @name="article:published_time"]',
-        '//*[@itemprop="datePublished" or @itemprop="articleBody"]',
-        '//*[@itemtype][contains(@itemtype, "Article") or contains(@itemtype, "BlogPosting")]',
-    )
-    if any(tree.xpath(xpath) for xpath in checks):
-        return True
-    return any(re.search(r'"@type"\s*:\s*\[?\s*"[^"]*(Article|BlogPosting)"', script) for script in tree.xpath('//script[@type="application/ld+json"]/text()'))
+def _linked_host(heading: lxml_html.HtmlElement) -> str | None:
+    """The host a heading links to ("" for a relative link), when the heading's text is the link's;
+    None when it is no link (or one within the page)."""
+    links = [link for link in heading.iter("a") if not (link.get("href") or "#").startswith("#")]
+    if not links and (around := next(heading.iterancestors("a"), None)) is not None:
+        links = [around] if not (around.get("href") or "#").startswith("#") else []
+    linked_words = sum(count_words(link.text_content()) for link in links)
+    if not links or linked_words < 0.9 * count_words(heading.text_content()):
+        return None
+    return (urlsplit(links[0].get("href", "").strip()).hostname or "").removeprefix("www.")
 
 
 def _page_type(tree: lxml_html.HtmlElement) -> str | None:
