@@ -1,0 +1,119 @@
+"""Ablation of the article-body rules: each rule of pipelines/extraction.py turned off in turn, every body corpus.
+
+    python -m benchmarks.ablation [DATA_ROOT] [--rule NAME]
+
+For every rule, clippings' extraction runs over all pages of the body benchmark
+(benchmarks/extraction.py) with that one rule off and everything else as it is, and the table
+gives, per corpus and pooled, what the rule adds: F1 with it minus F1 without it. A rule earns its
+place when it raises the pooled F1 and costs no corpus more than MAX_CORPUS_COST.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from unittest import mock
+
+from benchmarks.extraction import CORPORA, DEFAULT_DATA, Page, load_pages
+from benchmarks.scoring import score_corpus, score_page
+from pipelines import extraction
+from pipelines.extraction import NotAnArticle, extract_article
+
+MAX_CORPUS_COST = 0.002
+
+
+def _unchanged(text: str, *args: object, **kwargs: object) -> str:
+    return text
+
+
+def _without_link_texts(precise: str, recall: str, link_texts: set[str], fill=extraction.fill_gaps) -> str:
+    return fill(precise, recall, set())
+
+
+# Each rule and how to turn it off: the module attributes replaced while it is off.
+RULES: dict[str, dict[str, object]] = {
+    "keep_sentences_whole (hover cards, link wrappers)": {"keep_sentences_whole": lambda tree: tree},
+    "recall where precision misses prose (with_recall)": {"misses_prose": lambda page, text: False},
+    "with_recall: recall's whole text for a stub": {"STUB_SHARE": 0.0},
+    "fill_gaps: link texts left out": {"fill_gaps": _without_link_texts},
+    "fallback extractors below 100 words": {"FALLBACK_BELOW_WORDS": 0},
+    "stated JSON-LD body": {"stated_body": lambda tree, json_ld=None: ""},
+    "drop_leading_title": {"drop_leading_title": _unchanged},
+    "drop_leading_byline": {"drop_leading_byline": _unchanged},
+    "drop_leading_link_list": {"drop_leading_link_list": _unchanged},
+    "drop_inline_promotions": {"drop_inline_promotions": _unchanged},
+    "drop_trailing_chrome": {"drop_trailing_chrome": _unchanged},
+    "listing refusal (teaser cards)": {"listing_reason": lambda tree, text: None},
+    "minimum words (MIN_ARTICLE_WORDS)": {},  # off: extract_article(min_words=0), see run_without
+    "unread elements stripped before trafilatura (speed)": {"UNREAD_ELEMENTS": ()},
+}
+MIN_WORDS_RULE = "minimum words (MIN_ARTICLE_WORDS)"
+
+
+@contextmanager
+def rule_off(name: str) -> Iterator[None]:
+    """Everything as in production but the rule `name`."""
+    with mock.patch.multiple(extraction, **RULES[name]) if RULES[name] else nullcontext():
+        yield
+
+
+def f1_by_corpus(pages: list[Page], min_words: int = extraction.MIN_ARTICLE_WORDS) -> dict[str, float]:
+    """clippings' F1 on each corpus and pooled, as the crawl stores text (a refused page: empty)."""
+    scores = {page.key: score_page(_text(page, min_words), page.truth) for page in pages}
+    corpora = {corpus: [page for page in pages if page.corpus == corpus] for corpus in dict.fromkeys(p.corpus for p in pages)}
+    f1 = {corpus: score_corpus(scores[page.key] for page in group).f1 for corpus, group in corpora.items()}
+    f1["pooled"] = score_corpus(scores.values()).f1
+    return f1
+
+
+def _text(page: Page, min_words: int) -> str | None:
+    try:
+        return extract_article(page.html, page.url, min_words=min_words).text
+    except NotAnArticle:
+        return None
+
+
+def run_without(name: str, pages: list[Page]) -> dict[str, float]:
+    if name == MIN_WORDS_RULE:
+        return f1_by_corpus(pages, min_words=0)
+    with rule_off(name):
+        return f1_by_corpus(pages)
+
+
+def verdict(gains: dict[str, float]) -> str:
+    """Keep: the rule raises the pooled F1 and costs no corpus more than MAX_CORPUS_COST."""
+    worst = min(gain for corpus, gain in gains.items() if corpus != "pooled")
+    return "keep" if gains["pooled"] > 0 and worst >= -MAX_CORPUS_COST else "drop"
+
+
+def table(full: dict[str, float], without: dict[str, dict[str, float]]) -> str:
+    columns = list(full)
+    lines = ["| rule off | " + " | ".join(f"{c} gain" for c in columns) + " | verdict |",
+             "|---|" + "---|" * (len(columns) + 1),
+             "| (all rules on: F1) | " + " | ".join(f"{full[c]:.4f}" for c in columns) + " | |"]
+    for name, f1 in without.items():
+        gains = {c: full[c] - f1[c] for c in columns}
+        lines.append(f"| {name} | " + " | ".join(f"{gains[c]:+.4f}" for c in columns) + f" | {verdict(gains)} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None, progress: Callable[[str], None] = print) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA, help="folder holding the corpora")
+    parser.add_argument("--rule", action="append", choices=list(RULES), help="only this rule (repeatable)")
+    args = parser.parse_args(argv)
+    if missing := [c for c in CORPORA if not (args.data / c / "ground-truth.json").exists()]:
+        parser.error(f"no ground-truth.json for {', '.join(missing)} under {args.data}: give the folder holding the corpora")
+    pages = load_pages(args.data)
+    full = f1_by_corpus(pages)
+    without = {}
+    for name in args.rule or RULES:
+        progress(f"... {name}")
+        without[name] = run_without(name, pages)
+    print(table(full, without))
+
+
+if __name__ == "__main__":
+    main()
