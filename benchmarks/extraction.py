@@ -26,7 +26,8 @@ from benchmarks.turns import take_turns, warm_up
 from pipelines.extraction import NotAnArticle, extract_article
 
 CHECKOUT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = CHECKOUT.parent / "shared" / "bench"
+DEFAULT_ROOT = CHECKOUT.parent / "shared" / "bench"
+DEFAULT_DATA = DEFAULT_ROOT / "extraction"  # the Scrapinghub pages, which other benchmarks use alone
 CORPORA = ("extraction", "body/big9", "body/wcxb-dev", "body/readability")
 # Pages saved without their address get this one, the same for every extractor: no rule may
 # depend on it (clippings reads no article from a URL's shape).
@@ -62,8 +63,13 @@ def load_corpus(root: Path, corpus: str) -> list[Page]:
     ]
 
 
-def load_pages(root: Path = DEFAULT_DATA, corpora: Iterable[str] = CORPORA) -> list[Page]:
+def load_corpora(root: Path = DEFAULT_ROOT, corpora: Iterable[str] = CORPORA) -> list[Page]:
     return [page for corpus in corpora for page in load_corpus(root, corpus)]
+
+
+def load_pages(data: Path = DEFAULT_DATA) -> list[tuple[str, str, str, str]]:
+    """(id, url, html, true body) per page of one corpus folder, for the benchmarks that replay pages."""
+    return [(page.page_id, page.url, page.html, page.truth) for page in load_corpus(data.parent, data.name)]
 
 
 def clippings_text(html: str, url: str) -> str | None:
@@ -74,7 +80,7 @@ def clippings_text(html: str, url: str) -> str | None:
         return None
 
 
-def trafilatura_default(html: str, url: str) -> str | None:
+def trafilatura_text(html: str, url: str) -> str | None:
     return trafilatura.extract(html, url=url, include_comments=False)
 
 
@@ -90,7 +96,7 @@ CLIPPINGS = "clippings extract_article"
 BASELINE = "trafilatura default"
 EXTRACTORS: dict[str, Callable[[str, str], str | None]] = {
     CLIPPINGS: clippings_text,
-    BASELINE: trafilatura_default,
+    BASELINE: trafilatura_text,
     "trafilatura favor_precision": trafilatura_precision,
     "trafilatura favor_recall": trafilatura_recall,
 }
@@ -179,7 +185,7 @@ def page_f1(score: PageScore) -> float:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA, help="folder holding the corpora")
+    parser.add_argument("data", nargs="?", type=Path, default=DEFAULT_ROOT, help="folder holding the corpora")
     parser.add_argument("--corpus", action="append", choices=CORPORA, help="only this corpus (repeatable)")
     parser.add_argument("--misses", action="store_true", help="list the pages where clippings scores below trafilatura")
     parser.add_argument("--no-speed", action="store_true", help="skip the timing (one pass, no warm-up)")
@@ -187,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     corpora = args.corpus or CORPORA
     if missing := [c for c in corpora if not (args.data / c / "ground-truth.json").exists()]:
         parser.error(f"no ground-truth.json for {', '.join(missing)} under {args.data}: give the folder holding the corpora")
-    pages = load_pages(args.data, corpora)
+    pages = load_corpora(args.data, corpora)
     results = run(EXTRACTORS, pages, timed=not args.no_speed)
     print(tables(results, pages))
     if not args.no_speed:

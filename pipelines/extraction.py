@@ -64,7 +64,6 @@ TRAILING_CHROME = re.compile(
 )
 # A text shorter than this is kept but flagged `thin`: a brief, a teaser or a cut-off page.
 THIN_WORDS = 150
-STATED_BODY = "json-ld body"
 PAYWALL_PROMPT = re.compile(
     r"(subscribe|subscription|sign in|log in|register)\b.{0,60}\b(to (continue|keep) reading|to read (the|this) (full|rest|article))"
     r"|\b(continue|keep) reading\b.{0,40}\bsubscri|\balready a subscriber\b|\bsubscribers only\b|\bfor subscribers\b"
@@ -123,16 +122,12 @@ def extract_article(
     json_ld = list(json_ld_articles(tree))  # read once for the body, the flags and the date
     stated = stated_body(tree, json_ld)
     body = extract_body(tree, url)
-    flags = []
-    if stated and count_words(stated) >= 2 * count_words(body) and not is_cut_off(stated):
-        body, flags = stated, [STATED_BODY]
     if not body:
         raise NotAnArticle("no article text found")
     page_type = _page_type(tree)
     title = clean_title(_headline(tree) or document.title, document.sitename, url)
     authors = split_authors(document.author)
     text = drop_known_lines(drop_leading_title(body, title), boilerplate)
-    text = drop_leading_byline(text, authors)
     text = drop_trailing_chrome(drop_inline_promotions(drop_leading_link_list(text)))
     words = count_words(text)
     if words < min_words:
@@ -150,7 +145,7 @@ def extract_article(
         description=document.description,
         text=text,
         page_type=page_type,
-        text_flags=flags + text_flags(text, tree, stated, json_ld),
+        text_flags=text_flags(text, tree, stated, json_ld),
     )
 
 
@@ -207,9 +202,9 @@ def extract_body(tree: lxml_html.HtmlElement, url: str) -> str:
     return text
 
 
-# trafilatura's cleaning deletes these before it reads anything; deleting them first from the copy
-# it works on leaves its output unchanged (checked on every benchmark page) and spares its XPath
-# passes from walking them.
+# trafilatura's cleaning deletes these before it extracts anything: deleting them first from the copy
+# it works on spares its XPath passes from walking them (a fifth of its time on some pages), and
+# keeps a <noscript> copy of the text out of the prose misses_prose counts.
 UNREAD_ELEMENTS = ("script", "style", "noscript", "svg", "template")
 
 
@@ -228,13 +223,18 @@ def _trafilatura_text(page: lxml_html.HtmlElement, url: str, fast: bool = True, 
     return (document.text or "").strip() if document else ""
 
 
-# Precision mode drops whole paragraphs on some layouts. A paragraph of prose (PROSE_WORDS or more,
-# ending a sentence) that the page holds and the text lacks is the sign: recall mode is asked only
-# when the missing prose exceeds both bounds (on about a fifth of pages: a second extraction on
-# every page would cost more than trafilatura's own default mode).
+# Precision or recall, one rule. trafilatura's precision mode runs first; it drops whole paragraphs
+# or list items on some layouts, and the sign is prose (paragraphs of PROSE_WORDS or more, ending a
+# sentence) that the page holds and its text lacks. Where that missing prose exceeds both bounds
+# below, recall mode runs on the same copy, and what it adds is taken where it reads as the
+# article: the lines inside precision's span that are not a link's text (fill_gaps), or recall's
+# whole text where precision kept a stub (STUB_SHARE). The trigger fires on about a fifth of the
+# pages: recall on every page would cost more than trafilatura's own default mode. Measured on
+# every body corpus, with each part ablated (BENCHMARKS.md).
 PROSE_WORDS = 12
 MISSED_PROSE_WORDS = 100
 MISSED_PROSE_SHARE = 0.3
+MAX_PARAGRAPH_CHARACTERS = 5000
 # Precision kept so little of the page that its text is a stub: recall's text replaces it.
 STUB_SHARE = 0.2
 
@@ -246,7 +246,8 @@ def misses_prose(page: lxml_html.HtmlElement, text: str) -> bool:
     missed = 0
     for block in page.iter("p", "li", "td", "dd", "blockquote"):
         paragraph = block.text_content()
-        if len(paragraph) < 2 * PROSE_WORDS:  # too short to hold PROSE_WORDS words, even in CJK
+        # too short to hold PROSE_WORDS words (even in CJK), or a container of paragraphs counted on their own
+        if not 2 * PROSE_WORDS <= len(paragraph) <= MAX_PARAGRAPH_CHARACTERS:
             continue
         paragraph = normalised_text(paragraph)
         if is_prose(paragraph) and paragraph not in kept:
@@ -481,15 +482,20 @@ def listing_reason(tree: lxml_html.HtmlElement, text: str) -> str | None:
 MAX_CARD_WORDS = 80
 MIN_TEASER_CARDS = 2
 LISTING_TEASER_SHARE = 0.5
-HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+LINKED_HEADINGS = lxml.etree.XPath(
+    "//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6][.//a[@href] or ancestor::a[@href]]"
+)
 
 
 def teaser_cards(tree: lxml_html.HtmlElement, text: str) -> list[str]:
     """The teasers of `text` that sit in cards whose headline links within the site (a relative
     link, or an absolute one to the host most of the cards link to)."""
+    headings = LINKED_HEADINGS(tree)
+    if len(headings) < MIN_TEASER_CARDS:
+        return []
     kept = normalised_text(text)
     cards = []  # (host linked to, teaser)
-    for heading in tree.iter(*HEADINGS):
+    for heading in headings:
         card = heading.getparent()
         if card is None or (host := _linked_host(heading)) is None or not _is_small(card):
             continue
@@ -600,38 +606,9 @@ def drop_leading_title(text: str, title: str | None, within: int = 3) -> str:
     return text
 
 
-def drop_leading_byline(text: str, authors: list[str], within: int = 3, max_words: int = 20) -> str:
-    """Bylines and datelines opening the text ("Par Claire Aubertin", "Publié le 12 octobre
-    2017 à 10h40", "Updated Oct. 16, 2017") are metadata, kept as such, not body."""
-    lines = text.split("\n")
-    opening = 0
-    while opening < min(within, len(lines) - 1):
-        line = lines[opening]
-        if not (0 < count_words(line) <= max_words and (is_dateline(line) or is_byline(line, authors))):
-            break
-        opening += 1
-    return "\n".join(lines[opening:]).strip()
-
-
 def is_dateline(line: str) -> bool:
     """"Published ..." or its kin, with a date or time in it."""
     return bool(DATELINE.match(line)) and any(c.isdigit() for c in line)
-
-
-def is_byline(line: str, authors: list[str]) -> bool:
-    """Only names: the page's authors, or a by-word followed by capitalised names."""
-    names = [name for name in AUTHOR_SPLIT.split(BYLINE_PREFIX.sub("", line).strip(" .")) if name]
-    if not names:
-        return False
-    known = {author.casefold() for author in authors}
-    if all(name.casefold() in known for name in names):
-        return True
-    return bool(BYLINE_PREFIX.match(line)) and all(_looks_like_name(name) for name in names)
-
-
-def _looks_like_name(text: str) -> bool:
-    words = text.split()
-    return 1 <= len(words) <= 4 and all(word[:1].isupper() for word in words)
 
 
 def drop_trailing_chrome(text: str, max_share: float = 1 / 3) -> str:

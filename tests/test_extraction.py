@@ -12,7 +12,6 @@ from pipelines.extraction import (
     _first_attribute,
     clean_title,
     drop_inline_promotions,
-    drop_leading_byline,
     drop_leading_link_list,
     drop_trailing_chrome,
     extract_article,
@@ -23,6 +22,7 @@ from pipelines.extraction import (
     split_authors,
     stated_body,
     text_flags,
+    with_recall,
 )
 
 PAGES = Path(__file__).parent / "pages"
@@ -165,6 +165,14 @@ def test_extract_article_takes_from_recall_mode_what_precision_mode_dropped_insi
     assert text.index("Ward 7") < text.index(LONG.strip()[:40])
 
 
+def test_with_recall_takes_recall_whole_only_where_precision_kept_a_stub():
+    page = html_page("<p>" + "Word of the page. " * 100 + "</p>")  # 400 words
+    teaser, article = "Teaser line.", "Teaser line.\nThe whole article, which precision missed."
+    assert with_recall(teaser, "Menu.\n" + article, page) == "Menu.\n" + article  # 2 words of 400: a stub
+    kept = "Teaser line. " + "Word of the page. " * 30  # 122 words of 400: not a stub, gaps only
+    assert with_recall(kept, "Menu.\n" + kept + "\nMore.", page) == kept
+
+
 @pytest.mark.parametrize(
     "precise, recall, expected",
     [
@@ -296,14 +304,6 @@ def test_stated_body_reads_json_ld_article_body(article_body, expected):
     assert stated_body(html_page("", json_ld(articleBody=article_body))) == expected
 
 
-def test_extract_article_takes_the_stated_body_when_the_page_shows_little():
-    head = json_ld(headline="Shelter funded", articleBody=LONG)
-    page_html = f"<html><head>{head}</head><body><article><p>{'Only a teaser of the story here. ' * 4}</p></article></body></html>"
-    article = extract_article(page_html, "https://example.com/2017/10/16/shelter-funded", min_words=0)
-    assert article.text == LONG.strip()
-    assert article.text_flags == ["json-ld body"]
-
-
 LINKS = "Mayor resigns over the budget\nSchool board elects a new chair\nRiver flood warning lifted again\n"
 
 
@@ -344,21 +344,6 @@ def test_drop_inline_promotions_removes_links_inside_the_body(line, dropped):
 )
 def test_clean_title_drops_site_name_from_the_host(title, url, expected):
     assert clean_title(title, None, url) == expected
-
-
-@pytest.mark.parametrize(
-    "text, authors, expected",
-    [
-        ("Par Claire Aubertin\nPublié le 12 octobre 2017 à 10h40\nLes actrices ont témoigné.", ["Claire Aubertin"], "Les actrices ont témoigné."),
-        ("By Jane Doe and John Roe\nUpdated Oct. 16, 2017\nThe board met.", [], "The board met."),
-        ("Jane Doe\nThe board met.", ["Jane Doe"], "The board met."),
-        ("By then, it was over.\nMore text.", [], "By then, it was over.\nMore text."),
-        ("Updated figures show a rise.\nThe board met.", [], "Updated figures show a rise.\nThe board met."),
-        ("Jane Doe said on Monday that it happened.", ["Jane Doe"], "Jane Doe said on Monday that it happened."),
-    ],
-)
-def test_drop_leading_byline_keeps_only_the_body(text, authors, expected):
-    assert drop_leading_byline(text, authors) == expected
 
 
 def test_keep_sentences_whole_unwraps_links_and_drops_hover_cards():
