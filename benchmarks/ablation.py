@@ -30,16 +30,11 @@ def _unchanged(text: str, *args: object, **kwargs: object) -> str:
     return text
 
 
-def _without_link_texts(precise: str, recall: str, link_texts: set[str], fill=extraction.fill_gaps) -> str:
-    return fill(precise, recall, set())
-
-
 # Each rule and how to turn it off: the module attributes replaced while it is off.
 RULES: dict[str, dict[str, object]] = {
     "keep_sentences_whole (hover cards, link wrappers)": {"keep_sentences_whole": lambda tree: tree},
     "recall where precision misses prose (with_recall)": {"misses_prose": lambda page, text: False},
     "with_recall: recall's whole text for a stub": {"STUB_SHARE": 0.0},
-    "fill_gaps: link texts left out": {"fill_gaps": _without_link_texts},
     "fallback extractors below 100 words": {"FALLBACK_BELOW_WORDS": 0},
     "drop_leading_title": {"drop_leading_title": _unchanged},
     "drop_leading_link_list": {"drop_leading_link_list": _unchanged},

@@ -23,7 +23,7 @@ import trafilatura
 
 from benchmarks.scoring import PageScore, score_corpus, score_page, word_recall
 from benchmarks.turns import take_turns, warm_up
-from pipelines.extraction import NotAnArticle, extract_article
+from pipelines.extraction import NotAnArticle, decode_html, extract_article, extract_body, parse_html
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 DEFAULT_ROOT = CHECKOUT.parent / "shared" / "bench"
@@ -80,6 +80,14 @@ def clippings_text(html: str, url: str) -> str | None:
         return None
 
 
+def clippings_body(html: str, url: str) -> str | None:
+    """The body step alone (parsing included; no metadata, dates, language or listing check)."""
+    try:
+        return extract_body(parse_html(decode_html(html)), url)
+    except NotAnArticle:
+        return None
+
+
 def trafilatura_text(html: str, url: str) -> str | None:
     return trafilatura.extract(html, url=url, include_comments=False)
 
@@ -94,12 +102,15 @@ def trafilatura_recall(html: str, url: str) -> str | None:
 
 CLIPPINGS = "clippings extract_article"
 BASELINE = "trafilatura default"
+BODY_ONLY = "clippings extract_body alone"
 EXTRACTORS: dict[str, Callable[[str, str], str | None]] = {
     CLIPPINGS: clippings_text,
     BASELINE: trafilatura_text,
     "trafilatura favor_precision": trafilatura_precision,
     "trafilatura favor_recall": trafilatura_recall,
 }
+# Timed beside the others, not scored: how much of clippings' time the body takes.
+TIMED_ONLY = {BODY_ONLY: clippings_body}
 
 
 @dataclass
@@ -152,6 +163,8 @@ def tables(results: Results, pages: list[Page]) -> str:
         lines = [f"{corpus} ({len(group)} pages)", "",
                  "| extractor | F1 | P | R | empty | lost whole |", "|---|---|---|---|---|---|"]
         for name, texts in results.texts.items():
+            if name in TIMED_ONLY:
+                continue
             row = corpus_row(texts, results.texts[BASELINE], group)
             lines.append(f"| {name} | {row.f1:.4f} | {row.precision:.4f} | {row.recall:.4f} | {row.empty} | {row.lost_whole} |")
         blocks.append("\n".join(lines))
@@ -161,8 +174,11 @@ def tables(results: Results, pages: list[Page]) -> str:
 def speed_line(results: Results, pages: list[Page]) -> str:
     speed = results.pages_per_second
     parts = ", ".join(f"{name} {speed[name]:.1f}" for name in speed)
-    ratio = speed[CLIPPINGS] / speed[BASELINE]
-    return f"pages/s over the {len(pages)} pages: {parts}\nclippings / trafilatura default speed: {ratio:.2f}x"
+    lines = [f"pages/s over the {len(pages)} pages: {parts}",
+             f"clippings / trafilatura default speed: {speed[CLIPPINGS] / speed[BASELINE]:.2f}x"]
+    if BODY_ONLY in speed:
+        lines.append(f"clippings' body step alone / trafilatura default speed: {speed[BODY_ONLY] / speed[BASELINE]:.2f}x")
+    return "\n".join(lines)
 
 
 def misses(results: Results, pages: list[Page]) -> list[str]:
@@ -170,7 +186,8 @@ def misses(results: Results, pages: list[Page]) -> list[str]:
     rows = []
     for page in pages:
         mine = score_page(results.texts[CLIPPINGS][page.key], page.truth)
-        best = max((score_page(texts[page.key], page.truth) for name, texts in results.texts.items() if name != CLIPPINGS),
+        best = max((score_page(texts[page.key], page.truth) for name, texts in results.texts.items()
+                    if name != CLIPPINGS and name not in TIMED_ONLY),
                    key=page_f1)
         if page_f1(mine) < page_f1(best):
             rows.append((page_f1(mine) - page_f1(best), page, mine, best))
@@ -194,7 +211,7 @@ def main(argv: list[str] | None = None) -> None:
     if missing := [c for c in corpora if not (args.data / c / "ground-truth.json").exists()]:
         parser.error(f"no ground-truth.json for {', '.join(missing)} under {args.data}: give the folder holding the corpora")
     pages = load_corpora(args.data, corpora)
-    results = run(EXTRACTORS, pages, timed=not args.no_speed)
+    results = run(EXTRACTORS if args.no_speed else {**EXTRACTORS, **TIMED_ONLY}, pages, timed=not args.no_speed)
     print(tables(results, pages))
     if not args.no_speed:
         print()

@@ -227,8 +227,8 @@ def _trafilatura_text(page: lxml_html.HtmlElement, url: str, fast: bool = True, 
 # or list items on some layouts, and the sign is prose (paragraphs of PROSE_WORDS or more, ending a
 # sentence) that the page holds and its text lacks. Where that missing prose exceeds both bounds
 # below, recall mode runs on the same copy, and what it adds is taken where it reads as the
-# article: the lines inside precision's span that are not a link's text (fill_gaps), or recall's
-# whole text where precision kept a stub (STUB_SHARE). The trigger fires on about a fifth of the
+# article: the lines inside precision's span (fill_gaps), or recall's whole text where precision
+# kept a stub (STUB_SHARE). The trigger fires on about a fifth of the
 # pages: recall on every page would cost more than trafilatura's own default mode. Measured on
 # every body corpus, with each part ablated (BENCHMARKS.md).
 PROSE_WORDS = 12
@@ -268,14 +268,13 @@ def with_recall(precise: str, recall: str, page: lxml_html.HtmlElement) -> str:
     page_words = count_words((body if body is not None else page).text_content())
     if count_words(precise) < STUB_SHARE * page_words and count_words(recall) > count_words(precise):
         return recall
-    return fill_gaps(precise, recall, {normalised_text(link.text_content()) for link in page.iter("a")})
+    return fill_gaps(precise, recall)
 
 
-def fill_gaps(precise: str, recall: str, link_texts: set[str]) -> str:
+def fill_gaps(precise: str, recall: str) -> str:
     """`precise` with the lines `recall` holds between two of its lines (list items, table rows,
-    paragraphs precision dropped inside the article), except a line that is a link's text (a
-    link to another story). What recall adds before precision's first line or after its last
-    (teasers, related stories) stays out; no line of `precise` is lost."""
+    paragraphs precision dropped inside the article). What recall adds before precision's first
+    line or after its last (teasers, related stories) stays out; no line of `precise` is lost."""
     have = {_line_key(line) for line in precise.split("\n")}
     held = _shingles(precise)
     lines = [line for line in recall.split("\n") if line.strip()]
@@ -288,7 +287,7 @@ def fill_gaps(precise: str, recall: str, link_texts: set[str]) -> str:
         key = _line_key(line)
         if key in have:
             anchor = key
-        elif key not in link_texts and not _mostly_in(line, held):
+        elif not _mostly_in(line, held):
             after.setdefault(anchor, []).append(line)
     merged = []
     for line in precise.split("\n"):
