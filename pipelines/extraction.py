@@ -228,9 +228,9 @@ def _trafilatura_text(page: lxml_html.HtmlElement, url: str, fast: bool = True, 
 # sentence) that the page holds and its text lacks. Where that missing prose exceeds both bounds
 # below, recall mode runs on the same copy, and what it adds is taken where it reads as the
 # article: the lines inside precision's span (fill_gaps), or recall's whole text where precision
-# kept a stub (STUB_SHARE). The trigger fires on about a fifth of the
-# pages: recall on every page would cost more than trafilatura's own default mode. Measured on
-# every body corpus, with each part ablated (BENCHMARKS.md).
+# kept a stub (STUB_SHARE). The trigger fires on about a fifth of the pages: recall on every page
+# would cost more than trafilatura's own default mode. Measured on every body corpus, with each
+# part ablated (BENCHMARKS.md).
 PROSE_WORDS = 12
 MISSED_PROSE_WORDS = 100
 MISSED_PROSE_SHARE = 0.3
