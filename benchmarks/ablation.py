@@ -1,8 +1,10 @@
-"""Ablation of the dating, title and author rules: each turned off in turn, over every corpus.
+"""Ablation of the body, dating, title and author rules: each turned off in turn, over every corpus.
 
-    python -m benchmarks.ablation [BENCH_ROOT] [--only dates|metadata]
+    python -m benchmarks.ablation [BENCH_ROOT] [--only body|dates|metadata] [--rule NAME]
 
-BENCH_ROOT is ../shared/bench beside the checkout by default. For every rule of
+BENCH_ROOT is ../shared/bench beside the checkout by default. The body rules of
+pipelines/extraction.py are measured by benchmarks/body_ablation.py (F1 on every body corpus;
+`--rule` picks some). For every rule of
 pipelines/dating.py (DatingRules) and pipelines/metadata.py (MetadataRules), the score on each
 corpus and pooled with the rule off, beside all rules on. Dates: the share of pages dated to
 the labelled day (no date is wrong), then, at equal accuracy, fewer wrong dates; a page whose
@@ -23,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from htmldate import find_date
 
-from benchmarks import metadata
+from benchmarks import body_ablation, metadata
 from benchmarks.corpora import DEFAULT_ROOT, LabelledPage
 from benchmarks.dates import load_pages
 from pipelines.dating import RULES, DatingRules, date_publication, json_ld_articles
@@ -145,14 +147,20 @@ def _metadata_row(name: str, scores: dict, corpora: list[str], verdict_text: str
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("root", nargs="?", type=Path, default=DEFAULT_ROOT, help="the bench folder")
-    parser.add_argument("--only", choices=("dates", "metadata"), help="one half of the ablation")
+    parser.add_argument("--only", choices=("body", "dates", "metadata"), help="one part of the ablation")
+    parser.add_argument("--rule", action="append", choices=list(body_ablation.RULES), help="only this body rule (repeatable)")
     args = parser.parse_args(argv)
-    if args.only != "metadata":
+    if args.only in (None, "body"):
+        try:
+            print("Body text:\n\n" + body_ablation.run(args.root, args.rule) + "\n")
+        except ValueError as error:
+            parser.error(str(error))
+    if args.only in (None, "dates"):
         pages = load_pages(args.root)
         if not pages:
             parser.error(f"no date corpus under {args.root}: give the bench folder as BENCH_ROOT")
         print(f"Dates: {len(pages)} pages\n\n" + date_table(read_dated(pages)) + "\n")
-    if args.only != "dates":
+    if args.only in (None, "metadata"):
         pages = metadata.load_pages(args.root)
         if not pages:
             parser.error(f"no title or author corpus under {args.root}: give the bench folder as BENCH_ROOT")

@@ -57,6 +57,15 @@ def score_corpus(pages: Iterable[PageScore]) -> CorpusScore:
     return CorpusScore(f1, precision, recall)
 
 
+def word_recall(predicted: str | None, truth: str) -> float:
+    """The share of the true words (`\\w+` tokens, counted) the prediction holds: how much of the
+    article an extractor kept, for counting the articles it lost whole."""
+    wanted = Counter(TOKEN.findall(truth))
+    kept = Counter(TOKEN.findall(predicted or ""))
+    total = sum(wanted.values())
+    return sum((wanted & kept).values()) / total if total else 1.0
+
+
 def fold_of(name: str, folds: int = 2) -> int:
     """A page's fold (0 or 1) by a hash of its file name: fixed, and blind to what the page holds,
     so a change that helps one half and hurts the other shows it is tuned to pages, not general."""

@@ -682,13 +682,26 @@ def _archive_topic(archive):
     return dataclasses.replace(topic, text=row["yaml"], sha256=hashlib.sha256(row["yaml"].encode()).hexdigest())
 
 
+# The summary's kinds of change, in the order they are printed: what entered or left the
+# archive first, then what changed in place, then what did not change.
+REEXTRACTION_KINDS = (
+    "articles_added", "copies_added", "withdrawn", "copies_withdrawn", "text_changed", "dates_changed",
+    "metadata_changed", "relevance_changed", "extractor_changed", "copies_updated", "conflicts", "errors",
+    "unchanged", "still_rejected",
+)
+
+
 def print_reextraction(summary) -> None:
     changes = summary.changes
     if not changes:
         click.echo("No captures to extract.")
-    click.echo("Re-extraction: " + ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in sorted(changes.items())))
-    for kind, examples in sorted(summary.examples.items()):
-        for example in examples:
+    kinds = sorted(changes, key=lambda kind: (REEXTRACTION_KINDS + (kind,)).index(kind))
+    click.echo("Re-extraction: " + ", ".join(f"{changes[kind]} {kind.replace('_', ' ')}" for kind in kinds))
+    click.echo(f"Articles: {summary.articles_before} before, {summary.articles_after} after "
+               f"({changes['articles_added']} added, {changes['withdrawn']} withdrawn, "
+               f"{changes['text_changed']} with a new text).")
+    for kind in kinds:
+        for example in summary.examples.get(kind, []):
             click.echo(f"  {kind.replace('_', ' ')}: {example}")
 
 

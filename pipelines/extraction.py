@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import functools
 import hashlib
@@ -20,12 +21,11 @@ from htmldate.extractors import get_external_parser, month_words
 from lxml import html as lxml_html
 from w3lib.encoding import html_to_unicode
 
-from pipelines.dating import RULES, DatingRules, PublicationDate, date_from_url, date_publication, json_ld_articles
+from pipelines.dating import RULES, DatingRules, PublicationDate, date_publication, json_ld_articles
 from pipelines.metadata import page_metadata
 
 EXTRACTOR = f"trafilatura {version('trafilatura')}; clippings {version('clippings')}"
 MIN_ARTICLE_WORDS = 40
-FRONT_PAGE = "site front page, not an article"
 # trafilatura's fallbacks (readability, jusText) double its cost; below this many words its
 # main pass has often caught a fragment, and only there are they worth it.
 FALLBACK_BELOW_WORDS = 100
@@ -50,7 +50,6 @@ TRAILING_CHROME = re.compile(
 )
 # A text shorter than this is kept but flagged `thin`: a brief, a teaser or a cut-off page.
 THIN_WORDS = 150
-STATED_BODY = "json-ld body"
 PAYWALL_PROMPT = re.compile(
     r"(subscribe|subscription|sign in|log in|register)\b.{0,60}\b(to (continue|keep) reading|to read (the|this) (full|rest|article))"
     r"|\b(continue|keep) reading\b.{0,40}\bsubscri|\balready a subscriber\b|\bsubscribers only\b|\bfor subscribers\b"
@@ -107,26 +106,20 @@ def extract_article(
     """
     html = decode_html(html)
     tree = parse_html(html)
-    if is_front_page(url):
-        raise NotAnArticle(FRONT_PAGE)
     json_ld = list(json_ld_articles(tree))  # read once for the metadata, the body, the flags and the date
     metadata = page_metadata(tree, url, json_ld=json_ld)
     stated = stated_body(tree, json_ld)
-    body = extract_body(html, url)
-    flags = []
-    if stated and count_words(stated) >= 2 * count_words(body) and not is_cut_off(stated):
-        body, flags = stated, [STATED_BODY]
+    body = extract_body(tree, url)
     if not body:
         raise NotAnArticle("no article text found")
     page_type = _page_type(tree)
     title, authors = metadata.title, metadata.authors
     text = drop_known_lines(drop_leading_title(body, title), boilerplate)
-    text = drop_leading_byline(text, authors)
     text = drop_trailing_chrome(drop_inline_promotions(drop_leading_link_list(text)))
     words = count_words(text)
     if words < min_words:
         raise NotAnArticle(f"too little text for an article ({words} words, minimum {min_words})")
-    if listing := listing_reason(tree, url):
+    if listing := listing_reason(tree, text):
         raise NotAnArticle(listing)
     return Article(
         url=url,
@@ -139,7 +132,7 @@ def extract_article(
         description=metadata.description,
         text=text,
         page_type=page_type,
-        text_flags=flags + text_flags(text, tree, stated, json_ld),
+        text_flags=text_flags(text, tree, stated, json_ld),
     )
 
 
@@ -181,21 +174,131 @@ def _says_not_free(value: object) -> bool:
     return value is False or (isinstance(value, str) and value.strip().lower() == "false")
 
 
-def extract_body(html: str, url: str) -> str:
-    """The article body by trafilatura in precision mode. Its fallback extractors (readability,
-    jusText) cost as much again, and matter where its own pass comes up thin: they run only then.
-    trafilatura parses on its own: its loader differs from lxml.html's, and it changes the
-    tree it works on, which the metadata readers also need."""
-    options = dict(url=url, with_metadata=False, include_comments=False, include_tables=True, favor_precision=True)
-    tree = trafilatura.load_html(html)
-    if tree is None:
-        return ""
-    document = trafilatura.bare_extraction(keep_sentences_whole(tree), fast=True, **options)
-    text = (document.text or "").strip() if document else ""
-    if count_words(text) < FALLBACK_BELOW_WORDS:  # rare: parse again rather than copy every tree
-        document = trafilatura.bare_extraction(keep_sentences_whole(trafilatura.load_html(html)), **options)
-        text = (document.text or "").strip() if document else ""
+def extract_body(tree: lxml_html.HtmlElement, url: str) -> str:
+    """The article body: trafilatura in precision mode, with what its recall mode finds where
+    precision left prose out (see with_recall), and its fallback extractors (readability,
+    jusText, which cost as much again) only where the text is still short.
+    The page's tree is not changed: trafilatura works on a copy (see body_page)."""
+    page = body_page(tree)
+    text = _trafilatura_text(page, url, favor_precision=True)
+    if misses_prose(page, text):
+        text = with_recall(text, _trafilatura_text(page, url, favor_recall=True), page)
+    if count_words(text) < FALLBACK_BELOW_WORDS:
+        fuller = _trafilatura_text(page, url, favor_precision=True, fast=False)
+        text = fuller if count_words(fuller) > count_words(text) else text
     return text
+
+
+# trafilatura's cleaning deletes these before it extracts anything: deleting them first from the copy
+# it works on spares its XPath passes from walking them (a fifth of its time on some pages), and
+# keeps a <noscript> copy of the text out of the prose misses_prose counts.
+UNREAD_ELEMENTS = ("script", "style", "noscript", "svg", "template")
+
+
+def body_page(tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
+    """A copy of the page for trafilatura: comments, scripts and styles out, sentences kept whole."""
+    page = copy.deepcopy(tree)
+    lxml.etree.strip_elements(page, lxml.etree.Comment, lxml.etree.PI, *UNREAD_ELEMENTS, with_tail=False)
+    return keep_sentences_whole(page)
+
+
+def _trafilatura_text(page: lxml_html.HtmlElement, url: str, fast: bool = True, **focus: bool) -> str:
+    """trafilatura's text of the page (it copies the tree it is given, so `page` stays as it is)."""
+    document = trafilatura.bare_extraction(
+        page, url=url, with_metadata=False, include_comments=False, include_tables=True, fast=fast, **focus
+    )
+    return (document.text or "").strip() if document else ""
+
+
+# Precision or recall, one rule. trafilatura's precision mode runs first; it drops whole paragraphs
+# or list items on some layouts, and the sign is prose (paragraphs of PROSE_WORDS or more, ending a
+# sentence) that the page holds and its text lacks. Where that missing prose exceeds both bounds
+# below, recall mode runs on the same copy, and what it adds is taken where it reads as the
+# article: the lines inside precision's span (fill_gaps), or recall's whole text where precision
+# kept a stub (STUB_SHARE). The trigger fires on about a fifth of the pages: recall on every page
+# would cost more than trafilatura's own default mode. Measured on every body corpus, with each
+# part ablated (BENCHMARKS.md).
+PROSE_WORDS = 12
+MISSED_PROSE_WORDS = 100
+MISSED_PROSE_SHARE = 0.3
+MAX_PARAGRAPH_CHARACTERS = 5000
+# Precision kept so little of the page that its text is a stub: recall's text replaces it.
+STUB_SHARE = 0.2
+
+
+def misses_prose(page: lxml_html.HtmlElement, text: str) -> bool:
+    """Whether the page's paragraphs hold more prose than `text` kept (see MISSED_PROSE_WORDS)."""
+    kept = normalised_text(text)
+    bound = max(MISSED_PROSE_WORDS, MISSED_PROSE_SHARE * count_words(text))
+    missed = 0
+    for block in page.iter("p", "li", "td", "dd", "blockquote"):
+        paragraph = block.text_content()
+        # too short to hold PROSE_WORDS words (even in CJK), or a container of paragraphs counted on their own
+        if not 2 * PROSE_WORDS <= len(paragraph) <= MAX_PARAGRAPH_CHARACTERS:
+            continue
+        paragraph = normalised_text(paragraph)
+        if is_prose(paragraph) and paragraph not in kept:
+            missed += count_words(paragraph)
+            if missed > bound:
+                return True
+    return False
+
+
+def is_prose(line: str) -> bool:
+    return SENTENCE_END.search(line) is not None and count_words(line) >= PROSE_WORDS
+
+
+def with_recall(precise: str, recall: str, page: lxml_html.HtmlElement) -> str:
+    """Precision's text with what recall found in its gaps (see fill_gaps); recall's text
+    whole where precision's is a stub (under STUB_SHARE of the page's words) and recall's longer."""
+    body = page.find("body")
+    page_words = count_words((body if body is not None else page).text_content())
+    if count_words(precise) < STUB_SHARE * page_words and count_words(recall) > count_words(precise):
+        return recall
+    return fill_gaps(precise, recall)
+
+
+def fill_gaps(precise: str, recall: str) -> str:
+    """`precise` with the lines `recall` holds between two of its lines (list items, table rows,
+    paragraphs precision dropped inside the article). What recall adds before precision's first
+    line or after its last (teasers, related stories) stays out; no line of `precise` is lost."""
+    have = {_line_key(line) for line in precise.split("\n")}
+    held = _shingles(precise)
+    lines = [line for line in recall.split("\n") if line.strip()]
+    shared = [index for index, line in enumerate(lines) if _line_key(line) in have]
+    if not shared:
+        return precise
+    after: dict[str, list[str]] = {}  # lines to insert, by the precise line they follow
+    anchor = ""
+    for line in lines[shared[0] : shared[-1] + 1]:
+        key = _line_key(line)
+        if key in have:
+            anchor = key
+        elif not _mostly_in(line, held):
+            after.setdefault(anchor, []).append(line)
+    merged = []
+    for line in precise.split("\n"):
+        merged.append(line)
+        merged.extend(after.pop(_line_key(line), []))
+    return "\n".join(merged)
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = re.findall(r"\w+", text)
+    return {tuple(words[index : index + 4]) for index in range(len(words) - 3)}
+
+
+def _mostly_in(line: str, held: set[tuple[str, ...]]) -> bool:
+    """Whether most of the line's runs of four words are in `held`: the same paragraph, written
+    a little differently by the other mode (a link's text kept or not)."""
+    runs = _shingles(line)
+    return bool(runs) and len(runs & held) >= len(runs) / 2
+
+
+def _line_key(line: str) -> str:
+    """A line as compared between extractions: without the list dash and table bars trafilatura
+    writes, whitespace folded."""
+    return normalised_text(line.replace("|", " ")).removeprefix("- ")
 
 
 CARD = ".//img and count(.//a) >= 2"
@@ -243,59 +346,86 @@ def decode_html(html: str | bytes, content_type: str | None = None) -> str:
         return html_to_unicode(content_type, html, default_encoding="cp1252")[1]
 
 
+# An XHTML page may open with one; lxml refuses text that declares an encoding (the bytes were
+# decoded already, by decode_html, which reads the declaration's encoding).
+XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
+
+
 def parse_html(html: str) -> lxml_html.HtmlElement:
-    """Parse leniently, for the metadata readers."""
+    """Parse leniently, for the metadata readers and the body alike."""
     if not html.strip():
         raise NotAnArticle("empty page")
     try:
-        tree = lxml_html.fromstring(html)
+        tree = lxml_html.fromstring(XML_DECLARATION.sub("", html, count=1))
     except (lxml.etree.ParserError, ValueError) as error:
         raise NotAnArticle(f"unparseable HTML ({error})") from error
     return tree
 
 
-def listing_reason(tree: lxml_html.HtmlElement, url: str) -> str | None:
-    """Why the page is a front page or a section listing rather than an article, if it is.
-
-    The signals newspaper-style extractors use: the site's root is never an article; a
-    page that neither has an article's URL nor an article's metadata is a listing. (og:type
-    "website" is no signal: real article pages carry it too.)
-    """
-    if is_front_page(url):
-        return FRONT_PAGE
-    if not looks_like_article_url(url) and not has_article_metadata(tree):
-        return "listing page: neither an article URL nor article metadata"
+def listing_reason(tree: lxml_html.HtmlElement, text: str) -> str | None:
+    """Why the page is a front page or a section listing rather than an article, if it is: its
+    text is mostly teasers, each in a card under a heading that links to another page of the
+    site (see teaser_cards). Judged on the page's content only: a URL's shape says nothing
+    (a WordPress article is `/?p=123`, a front page can be `/news/latest-stories`)."""
+    cards = teaser_cards(tree, text)
+    teaser_words = sum(count_words(teaser) for teaser in cards)
+    if len(cards) >= MIN_TEASER_CARDS and teaser_words >= LISTING_TEASER_SHARE * count_words(text):
+        return f"listing page: {len(cards)} linked headlines with teasers make up the text"
     return None
 
 
-def is_front_page(url: str) -> bool:
-    """The site's root is never an article (checked first: it needs no extraction)."""
-    path = urlsplit(url).path
-    return path in ("", "/") or re.fullmatch(r"/(index|default|home)\.\w+", path) is not None
+# A card: a heading that is a link, with its teaser beside it in a small block. An article's own
+# headline may be a link too (to itself), and a listicle's items link to other sites: a listing
+# has at least two cards linking within one site, and their teasers make up half its text or more.
+MAX_CARD_WORDS = 80
+MIN_TEASER_CARDS = 2
+LISTING_TEASER_SHARE = 0.5
+LINKED_HEADINGS = lxml.etree.XPath(
+    "//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6][.//a[@href] or ancestor::a[@href]]"
+)
 
 
-def looks_like_article_url(url: str) -> bool:
-    """A date, a slug of several words, or a long numeric id in the path."""
-    path = urlsplit(url).path
-    segments = [s for s in path.split("/") if s]
-    return bool(
-        date_from_url(url)
-        or any(len(re.findall(r"[-_]", s)) >= 2 for s in segments)
-        or re.search(r"\d{5,}", path)
-    )
+def teaser_cards(tree: lxml_html.HtmlElement, text: str) -> list[str]:
+    """The teasers of `text` that sit in cards whose headline links within the site (a relative
+    link, or an absolute one to the host most of the cards link to)."""
+    headings = LINKED_HEADINGS(tree)
+    if len(headings) < MIN_TEASER_CARDS:
+        return []
+    kept = normalised_text(text)
+    cards = []  # (host linked to, teaser)
+    for heading in headings:
+        card = heading.getparent()
+        if card is None or (host := _linked_host(heading)) is None or not _is_small(card):
+            continue
+        teasers = [
+            teaser for block in card.iterchildren(lxml.etree.Element)
+            if block is not heading and count_words(teaser := normalised_text(block.text_content())) >= 5 and teaser in kept
+        ]
+        if teasers:
+            cards.append((host, " ".join(teasers)))
+    hosts = [host for host, _ in cards if host]
+    site = max(set(hosts), key=hosts.count) if hosts else ""
+    return [teaser for host, teaser in cards if host in ("", site)]
 
 
-def has_article_metadata(tree: lxml_html.HtmlElement) -> bool:
-    """og:type article, an Article-like JSON-LD object, or article publication markup."""
-    checks = (
-        '//meta[@property="og:type"][contains(translate(@content, "ARTICLE", "article"), "article")]',
-        '//meta[@property="article:published_time" or @name="article:published_time"]',
-        '//*[@itemprop="datePublished" or @itemprop="articleBody"]',
-        '//*[@itemtype][contains(@itemtype, "Article") or contains(@itemtype, "BlogPosting")]',
-    )
-    if any(tree.xpath(xpath) for xpath in checks):
-        return True
-    return any(re.search(r'"@type"\s*:\s*\[?\s*"[^"]*(Article|BlogPosting)"', script) for script in tree.xpath('//script[@type="application/ld+json"]/text()'))
+def _is_small(card: lxml_html.HtmlElement) -> bool:
+    text = card.text_content()
+    return len(text) < 20 * MAX_CARD_WORDS and count_words(text) <= MAX_CARD_WORDS
+
+
+def _linked_host(heading: lxml_html.HtmlElement) -> str | None:
+    """The host a heading links to ("" for a relative link), when the heading's text is the link's;
+    None when it is no link (or one within the page)."""
+    links = [link for link in heading.iter("a") if not (link.get("href") or "#").startswith("#")]
+    if not links and (around := next(heading.iterancestors("a"), None)) is not None:
+        links = [around] if not (around.get("href") or "#").startswith("#") else []
+    linked_words = sum(count_words(link.text_content()) for link in links)
+    if not links or linked_words < 0.9 * count_words(heading.text_content()):
+        return None
+    try:
+        return (urlsplit(links[0].get("href", "").strip()).hostname or "").removeprefix("www.")
+    except ValueError:  # a malformed address ("http://[::1"): no host to compare
+        return ""
 
 
 def _page_type(tree: lxml_html.HtmlElement) -> str | None:
@@ -335,38 +465,9 @@ def drop_leading_title(text: str, title: str | None, within: int = 3) -> str:
     return text
 
 
-def drop_leading_byline(text: str, authors: list[str], within: int = 3, max_words: int = 20) -> str:
-    """Bylines and datelines opening the text ("Par Claire Aubertin", "Publié le 12 octobre
-    2017 à 10h40", "Updated Oct. 16, 2017") are metadata, kept as such, not body."""
-    lines = text.split("\n")
-    opening = 0
-    while opening < min(within, len(lines) - 1):
-        line = lines[opening]
-        if not (0 < count_words(line) <= max_words and (is_dateline(line) or is_byline(line, authors))):
-            break
-        opening += 1
-    return "\n".join(lines[opening:]).strip()
-
-
 def is_dateline(line: str) -> bool:
     """"Published ..." or its kin, with a date or time in it."""
     return bool(DATELINE.match(line)) and any(c.isdigit() for c in line)
-
-
-def is_byline(line: str, authors: list[str]) -> bool:
-    """Only names: the page's authors, or a by-word followed by capitalised names."""
-    names = [name for name in AUTHOR_SPLIT.split(BYLINE_PREFIX.sub("", line).strip(" .")) if name]
-    if not names:
-        return False
-    known = {author.casefold() for author in authors}
-    if all(name.casefold() in known for name in names):
-        return True
-    return bool(BYLINE_PREFIX.match(line)) and all(_looks_like_name(name) for name in names)
-
-
-def _looks_like_name(text: str) -> bool:
-    words = text.split()
-    return 1 <= len(words) <= 4 and all(word[:1].isupper() for word in words)
 
 
 def drop_trailing_chrome(text: str, max_share: float = 1 / 3) -> str:
@@ -440,9 +541,14 @@ def _is_headline_like(line: str) -> bool:
     return 0 < len(line.split()) <= 16 and not SENTENCE_END.search(line)
 
 
+# The text's opening is enough to tell its language, and py3langid's time grows with the sample:
+# 500 characters give the same answer as 1,000 on every benchmark page, at a third of the time.
+LANGUAGE_SAMPLE = 500
+
+
 def detect_language(text: str, tree: lxml_html.HtmlElement) -> str | None:
     """ISO 639-1 code from the text itself; the page's lang attribute only breaks a weak guess."""
-    code, confidence = _language_identifier().classify(text[:1000])
+    code, confidence = _language_identifier().classify(text[:LANGUAGE_SAMPLE])
     declared = (tree.get("lang") or "").split("-")[0].lower() or None
     if declared and confidence < 0.9:
         return declared

@@ -47,6 +47,8 @@ class Stored:
 class ReextractSummary:
     changes: Counter = field(default_factory=Counter)
     examples: dict[str, list[str]] = field(default_factory=dict)
+    articles_before: int = 0
+    articles_after: int = 0
 
     def note(self, kind: str, example: str | None = None) -> None:
         self.changes[kind] += 1
@@ -58,8 +60,14 @@ def reextract(archive: Archive, topic: Topic, runner, min_words: int = MIN_ARTIC
               boilerplate_min_articles: int = 3) -> ReextractSummary:
     archive.sync_topic(topic)
     writer = ReextractWriter(archive, topic, min_words, boilerplate_min_articles)
+    writer.summary.articles_before = _article_count(archive)
     run_batches(writer.jobs(), runner, topic.text, writer.write, min_words)
+    writer.summary.articles_after = _article_count(archive)
     return writer.summary
+
+
+def _article_count(archive: Archive) -> int:
+    return archive.conn.execute("SELECT count(*) FROM articles").fetchone()[0]
 
 
 class ReextractWriter:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from benchmarks.scoring import PageScore, score_corpus, score_page, shingles
+from benchmarks.scoring import PageScore, score_corpus, score_page, shingles, word_recall
 
 
 def test_shingles_count_overlapping_runs_of_four_word_tokens():
@@ -33,3 +33,26 @@ def test_score_corpus_empty_prediction_costs_recall_not_precision():
     corpus = score_corpus(pages)
     assert (corpus.precision, corpus.recall) == (1.0, 0.5)
     assert corpus.f1 == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize(
+    "predicted, truth, share",
+    [
+        ("one two three four", "one two three four", 1.0),
+        ("one two", "one two three four", 0.5),
+        ("two two two", "one two two", 2 / 3),  # counted: a word kept once more than it occurs is not more kept
+        (None, "one two", 0.0),
+        ("anything", "", 1.0),
+    ],
+)
+def test_word_recall_is_the_share_of_true_words_kept(predicted, truth, share):
+    assert word_recall(predicted, truth) == pytest.approx(share)
+
+
+def test_lost_whole_when_clippings_keeps_under_half_where_trafilatura_keeps_most():
+    from benchmarks.extraction import is_lost_whole
+
+    truth = "one two three four five six seven eight nine ten"
+    assert is_lost_whole("one two three four", truth, truth)  # 40% against 100%
+    assert not is_lost_whole("one two three four five", truth, truth)  # 50%
+    assert not is_lost_whole(None, "one two three four five six seven", truth)  # trafilatura kept 70% only

@@ -8,7 +8,6 @@ them these tests skip. Speed is not tested here: it is measured in benchmarks/.
 import pytest
 
 from benchmarks import extraction
-from benchmarks.scoring import score_corpus, score_page
 
 
 def pages_or_skip(module, marker: str) -> list:
@@ -17,11 +16,44 @@ def pages_or_skip(module, marker: str) -> list:
     return module.load_pages(module.DEFAULT_DATA)
 
 
-def test_extract_article_scores_above_trafilatura_on_the_body_benchmark():
-    pages = pages_or_skip(extraction, "ground-truth.json")
-    score = score_corpus(score_page(extraction.clippings_text(html, url), body) for _, url, html, body in pages)
-    # trafilatura 2.3.1 scores 0.965 (defaults without comments) and 0.975 (precision mode); clippings 0.983
-    assert score.f1 >= 0.980, score
+@pytest.fixture(scope="module")
+def body_benchmark() -> tuple[list, extraction.Results]:
+    """Every page of every body corpus through clippings and trafilatura's three modes (untimed)."""
+    if not all((extraction.DEFAULT_ROOT / corpus / "ground-truth.json").exists() for corpus in extraction.CORPORA):
+        pytest.skip(f"body corpora not all at {extraction.DEFAULT_ROOT} (CI has them)")
+    pages = extraction.load_corpora()
+    return pages, extraction.run(extraction.EXTRACTORS, pages, timed=False)
+
+
+def body_rows(pages: list, results: extraction.Results) -> dict[str, dict[str, extraction.CorpusRow]]:
+    """Each extractor's row per corpus and pooled."""
+    groups = {corpus: [page for page in pages if page.corpus == corpus] for corpus in extraction.CORPORA}
+    groups["pooled"] = pages
+    baseline = results.texts[extraction.BASELINE]
+    return {name: {corpus: extraction.corpus_row(texts, baseline, group) for corpus, group in groups.items()}
+            for name, texts in results.texts.items()}
+
+
+@pytest.mark.slow
+def test_extract_article_keeps_its_pooled_body_score(body_benchmark):
+    rows = body_rows(*body_benchmark)[extraction.CLIPPINGS]
+    # measured 0.9588 (BENCHMARKS.md); trafilatura's best mode pools 0.9494
+    assert rows["pooled"].f1 >= 0.955, rows["pooled"]
+
+
+@pytest.mark.slow
+def test_extract_article_scores_above_trafilatura_best_mode_on_every_body_corpus(body_benchmark):
+    rows = body_rows(*body_benchmark)
+    for corpus in (*extraction.CORPORA, "pooled"):
+        best = max(row[corpus].f1 for name, row in rows.items() if name != extraction.CLIPPINGS)
+        assert rows[extraction.CLIPPINGS][corpus].f1 > best, (corpus, rows[extraction.CLIPPINGS][corpus], best)
+
+
+@pytest.mark.slow
+def test_extract_article_loses_almost_no_article_whole(body_benchmark):
+    """Pages where clippings keeps under half the words and trafilatura's default mode 80% or more."""
+    pooled = body_rows(*body_benchmark)[extraction.CLIPPINGS]["pooled"]
+    assert pooled.lost_whole <= 2, pooled  # measured: 1 of 787
 
 
 def test_storage_corpus_gives_each_outlet_distinct_pages_with_other_articles():

@@ -10,13 +10,15 @@ from pipelines.extraction import (
     NotAnArticle,
     _first_attribute,
     drop_inline_promotions,
-    drop_leading_byline,
     drop_leading_link_list,
     drop_trailing_chrome,
     extract_article,
+    fill_gaps,
     keep_sentences_whole,
+    listing_reason,
     stated_body,
     text_flags,
+    with_recall,
 )
 
 PAGES = Path(__file__).parent / "pages"
@@ -62,29 +64,60 @@ def test_extract_article_rejects_non_articles_with_reason(html, reason):
         extract_article(html, "https://example.com/x")
 
 
-LISTING = (
-    "<html><head><meta property='og:type' content='website'></head><body><ul>"
-    + "".join(f"<li><a href='/s{i}'>Story {i}</a><p>{'Teaser text about the council budget. ' * 4}</p></li>" for i in range(12))
-    + "</ul></body></html>"
+TEASER = "The council voted on Tuesday to fund the new shelter after a long debate about its cost to the town."
+
+
+def listing(links: list[str]) -> bytes:
+    """A section front: cards of a linked headline over a teaser (no article metadata)."""
+    cards = "".join(
+        f"<div class='card'><h2><a href='{link}'>Story {i} of the day</a></h2><p>{TEASER} Teaser {i}.</p></div>"
+        for i, link in enumerate(links)
+    )
+    return f"<html><head><title>Latest news</title></head><body><main><h1>Latest</h1>{cards}</main></body></html>".encode()
+
+
+SECTION = listing([f"/2017/10/1{i}/story-{i}/" for i in range(6)])
+# An article with no metadata at all, its headline a link to itself as many blogs write it.
+PLAIN_ARTICLE = (
+    "<html><head><title>Shelter funded</title></head><body><div class='post'>"
+    "<h2><a href='/?p=123'>Shelter funded</a></h2>"
+    + "".join(f"<p>{TEASER} Paragraph {i} says who spoke and what the members decided in the end.</p>" for i in range(5))
+    + "</div></body></html>"
 ).encode()
 
 
 @pytest.mark.parametrize(
-    "url, reason",
-    [
-        ("https://example.com/", "site front page"),
-        ("https://example.com/index.html", "site front page"),
-        ("https://example.com/culture/", "neither an article URL nor article metadata"),
-    ],
+    "url", ["https://example.com/", "https://example.com/index.html", "https://example.com/news/latest-stories", "https://example.com/?p=123"]
 )
-def test_extract_article_rejects_listing_pages(url, reason):
-    with pytest.raises(NotAnArticle, match=reason):
-        extract_article(LISTING, url)
+def test_extract_article_rejects_a_listing_on_its_content_whatever_its_url(url):
+    with pytest.raises(NotAnArticle, match=r"listing page: \d linked headlines with teasers"):
+        extract_article(SECTION, url)
 
 
-@pytest.mark.parametrize("url", ["https://example.com/2017/10/16/story", "https://example.com/news/council-approves-new-budget", "https://example.com/a/30657941.html"])
-def test_extract_article_keeps_article_urls_without_metadata(url):
-    assert extract_article(LISTING, url).word_count > 40
+@pytest.mark.parametrize(
+    "url",
+    ["https://example.com/", "https://example.com/?p=123", "https://example.com/article/3834/1",
+     "https://example.com/2008/09/lean-startup.html", "https://example.com/index.php"],
+)
+def test_extract_article_keeps_an_article_whatever_its_url(url):
+    article = extract_article(PLAIN_ARTICLE, url)
+    assert article.word_count > 100 and article.text.startswith("The council voted")
+
+
+def test_extract_article_keeps_a_list_of_cards_that_link_to_other_sites():
+    """A list of events or products, each linking to its own site, is the page's content, not a
+    front page of the site's own stories."""
+    page = listing([f"https://event{i}.example/2017/" for i in range(6)])
+    assert extract_article(page, "https://example.com/events").word_count > 60
+
+
+def test_listing_reason_needs_teasers_to_make_up_half_the_text():
+    body = "".join(f"<p>{TEASER} Paragraph {i} of the article itself, longer than the cards.</p>" for i in range(8))
+    cards = "".join(f"<div><h3><a href='/s{i}'>Story {i}</a></h3><p>{TEASER}</p></div>" for i in range(3))
+    tree = html_page(f"<article>{body}</article><aside>{cards}</aside>")
+    text = "\n".join(tree.xpath("//p/text()"))
+    assert listing_reason(tree, text) is None
+    assert listing_reason(tree, "\n".join([TEASER] * 3)) == "listing page: 3 linked headlines with teasers make up the text"
 
 
 def test_extract_article_decodes_declared_charset():
@@ -93,6 +126,68 @@ def test_extract_article_decodes_declared_charset():
     article = extract_article(html.encode("windows-1252"), "https://example.fr/2017/10/17/temoignages")
     assert "témoigné" in article.text
     assert article.language == "fr"
+
+
+XHTML = (
+    '<?xml version="1.0" encoding="{encoding}"?>\n'
+    '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n'
+    '<html xmlns="http://www.w3.org/1999/xhtml" lang="fr"><head><title>Témoignages</title>'
+    '<meta property="article:published_time" content="2017-10-17T10:40:00+02:00" /></head>'
+    "<body><article><h1>Témoignages</h1>{paragraphs}</article></body></html>"
+)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "iso-8859-1", "windows-1252"])
+def test_extract_article_reads_a_page_opening_with_an_xml_declaration(encoding):
+    paragraphs = "".join(f"<p>Les actrices ont témoigné contre le producteur à Paris, a-t-on appris mardi soir ({i}).</p>" for i in range(12))
+    html = XHTML.format(encoding=encoding, paragraphs=paragraphs)
+    for page in (html.encode(encoding), html):  # as fetched, and as text already decoded
+        article = extract_article(page, "https://example.fr/temoignages")
+        assert article.text.startswith("Les actrices ont témoigné contre le producteur à Paris")
+        assert article.published.day == "2017-10-17" and article.language == "fr"
+
+
+def test_extract_article_takes_from_recall_mode_what_precision_mode_dropped_inside_the_article():
+    """trafilatura's precision mode drops a list item that opens with an empty element (it
+    deletes the element with the text that follows it); its recall mode keeps the list."""
+    paragraphs = "".join(f"<p>{TEASER} Paragraph {i} says who spoke and what was decided.</p>" for i in range(4))
+    items = "".join(
+        f"<li><span></span>Ward {i} gets forty new beds, a kitchen, a laundry and a night staff of three from the first of May.</li>"
+        for i in range(8)
+    )
+    html = f"<html><body><article><h1>Shelter</h1>{paragraphs}<p>The plan gives:</p><ul>{items}</ul><p>{LONG}</p></article></body></html>"
+    text = extract_article(html, "https://example.com/shelter").text
+    assert "The plan gives:\n- Ward 0 gets forty new beds" in text and "- Ward 7 gets" in text
+    assert text.index("Ward 7") < text.index(LONG.strip()[:40])
+
+
+def test_with_recall_takes_recall_whole_only_where_precision_kept_a_stub():
+    page = html_page("<p>" + "Word of the page. " * 100 + "</p>")  # 400 words
+    teaser, article = "Teaser line.", "Teaser line.\nThe whole article, which precision missed."
+    assert with_recall(teaser, "Menu.\n" + article, page) == "Menu.\n" + article  # 2 words of 400: a stub
+    kept = "Teaser line. " + "Word of the page. " * 30  # 122 words of 400: not a stub, gaps only
+    assert with_recall(kept, "Menu.\n" + kept + "\nMore.", page) == kept
+
+
+@pytest.mark.parametrize(
+    "precise, recall, expected",
+    [
+        # a line recall found between two of precision's lines goes in, in its place
+        ("One.\nThree.", "One.\nTwo.\nThree.", "One.\nTwo.\nThree."),
+        # what recall adds before precision's first line or after its last stays out
+        ("One.\nTwo.", "Teaser.\nOne.\nTwo.\nRelated story teaser.", "One.\nTwo."),
+        # a list item dropped between two paragraphs
+        ("One.\nThree.", "One.\n- An item\nThree.", "One.\n- An item\nThree."),
+        # the same paragraph written a little differently (a link's words kept) is not doubled
+        (f"One.\nMarch 16 Atlanta {TEASER}\nThree.", f"One.\nMarch 16 FABCON Atlanta {TEASER}\nThree.",
+         f"One.\nMarch 16 Atlanta {TEASER}\nThree."),
+        # no line of precision's text is lost, even one recall lacks
+        ("One.\nOnly here.\nThree.", "One.\nTwo.\nThree.", "One.\nTwo.\nOnly here.\nThree."),
+        ("One.", "Other.\nText.", "One."),
+    ],
+)
+def test_fill_gaps_adds_recall_lines_inside_the_article_only(precise, recall, expected):
+    assert fill_gaps(precise, recall) == expected
 
 
 BODY = "The council voted on Tuesday to fund the new shelter, after a long debate.\nIt opens in May."
@@ -167,14 +262,6 @@ def test_stated_body_reads_json_ld_article_body(article_body, expected):
     assert stated_body(html_page("", json_ld(articleBody=article_body))) == expected
 
 
-def test_extract_article_takes_the_stated_body_when_the_page_shows_little():
-    head = json_ld(headline="Shelter funded", articleBody=LONG)
-    page_html = f"<html><head>{head}</head><body><article><p>{'Only a teaser of the story here. ' * 4}</p></article></body></html>"
-    article = extract_article(page_html, "https://example.com/2017/10/16/shelter-funded", min_words=0)
-    assert article.text == LONG.strip()
-    assert article.text_flags == ["json-ld body"]
-
-
 LINKS = "Mayor resigns over the budget\nSchool board elects a new chair\nRiver flood warning lifted again\n"
 
 
@@ -203,6 +290,17 @@ def test_drop_leading_link_list_removes_links_above_the_body(text, expected):
 def test_drop_inline_promotions_removes_links_inside_the_body(line, dropped):
     text = f"{BODY}\n{line}\n{BODY}"
     assert (drop_inline_promotions(text) == f"{BODY}\n{BODY}") is dropped
+
+
+def test_keep_sentences_whole_unwraps_links_and_drops_hover_cards():
+    tree = html_page(
+        '<p>Reports say <span class="link"><a href="/fine">the league will fine him</a></span> for it. '
+        'Rep. <span class="people"><a href="/p/jane">Jane Roe</a><span class="card"><img src="j.jpg">'
+        '<a href="/p/jane">Jane Roe</a><a href="/story/1">Another headline</a></span></span> spoke.</p>'
+    )
+    paragraph = keep_sentences_whole(tree).xpath("//p")[0]
+    assert paragraph.text_content() == "Reports say the league will fine him for it. Rep. Jane Roe spoke."
+    assert not paragraph.xpath(".//span[@class='link']")
 
 
 @pytest.mark.parametrize(

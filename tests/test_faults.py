@@ -16,6 +16,8 @@ CP1252 = article_html("cp1252", "Café owners and Éric speak out", charset=None
 WRONG_DECLARATION = article_html("utf8", "Zoë and the naïve board", charset="iso-8859-1")
 MALFORMED = ARTICLE.replace("</p>", "").replace("<article>", "<article><div><b><i>").replace("</article>", "</b></span></td>")
 DEEP = ARTICLE.replace("<article>", "<div>" * 50000 + "<article>")
+# An XHTML page: an XML declaration naming its encoding opens it (lxml refuses such a declaration in text)
+XHTML = '<?xml version="1.0" encoding="iso-8859-1"?>\n' + article_html("xhtml", "Zoë and Chloé speak out", charset=None)
 LIMIT = 1024 * 1024  # DOWNLOAD_MAXSIZE for this crawl
 
 # Extraction runs in worker processes (EXTRACTION_WORKERS, pipelines/pool.py), so a page being
@@ -50,6 +52,7 @@ CASES = {
     "shift-jis": (page(html(article_html("sjis", JAPANESE_TITLE, charset="shift_jis"), "text/html", "shift_jis")),
                   "article", JAPANESE_TITLE),
     "utf8-declared-latin1": (page(html(WRONG_DECLARATION, "text/html; charset=iso-8859-1")), "article", "Zoë and the naïve"),
+    "xhtml-latin1": (page(html(XHTML, "application/xhtml+xml", "iso-8859-1")), "article", "Zoë and Chloé speak out"),
     "malformed": (page(html(MALFORMED.replace("Story plain", "Story malformed"))), "article", "Story malformed."),
     "deep": (page(html(DEEP.replace("Story plain", "Story deep"))), "reject", "no article text found"),
     "empty": (page(Answer(200, b"")), "reject", "empty page"),

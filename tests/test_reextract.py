@@ -12,6 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 from clippings.cli import main
+from pipelines.archive import Archive
 
 SNAPSHOT = {
     "articles": "SELECT * FROM articles ORDER BY id",
@@ -131,6 +132,32 @@ def test_reextract_follows_a_topic_change(archive, tmp_path, no_network):
     assert after["articles"] == before["articles"] and after["mentions"] == before["mentions"]
     assert after["keyword_matches"] == before["keyword_matches"] and after["outlet_lines"] == before["outlet_lines"]
     assert (url, "topic") in {(u, stage) for u, stage, *_ in after["rejects"]}
+    consistent(archive)
+
+
+def test_reextract_brings_back_an_article_an_older_extractor_refused_on_its_url(archive, no_network):
+    """An archive built when a page could be refused on its URL's shape: the page is stored again,
+    and the summary says what came in and how many articles there are now."""
+    before = snapshot(archive)
+    # an article with no copies (withdrawing one with copies would drop them, and they would come back too)
+    article_id, url, capture_id = execute(
+        archive, "SELECT id, url, capture_id FROM articles WHERE id NOT IN (SELECT article_id FROM copies) ORDER BY id LIMIT 1 OFFSET 2"
+    )[0]
+    stored = "SELECT url, title, text, published_at, language, people FROM articles WHERE capture_id = ?"
+    original = execute(archive, stored, (capture_id,))
+    old = Archive(archive, create=False)
+    with old.transaction():
+        old.withdraw_article(article_id)
+        old.log_reject(url, "extract", "listing page: neither an article URL nor article metadata", "seeds", None, capture_id)
+    old.close()
+    count = len(before["articles"])
+    result = run_reextract("--db", str(archive), "--workers", "1")
+    assert result.exit_code == 0, result.output
+    assert kinds_of_change(result.output) == {"articles added", "still rejected", "unchanged"}, result.output
+    assert f"Articles: {count - 1} before, {count} after (1 added, 0 withdrawn, 0 with a new text)." in result.output
+    assert f"articles added: capture {capture_id} {url}" in result.output
+    assert execute(archive, stored, (capture_id,)) == original
+    assert (url, "extract") not in {(u, stage) for u, stage, *_ in snapshot(archive)["rejects"]}
     consistent(archive)
 
 
