@@ -517,6 +517,12 @@ BYLINE_FINDERS = (
     (_is_author_link, ("a",)), (_opens_with_by, BY_LINE_TAGS),
 )
 TRAFILATURA_FINDERS = 3
+# Every element one of the finders but _opens_with_by can match, in document order: what they test
+# is an attribute, an <author> tag or a <rel> child. Walking the whole tree in Python for each
+# finder cost more than trafilatura's own author search.
+MARKED_ELEMENTS = lxml.etree.XPath(
+    "//*[@class or @id or @itemprop or @rel or @data-testid or @data-component or rel] | //author | //a[@href]"
+)
 
 
 def byline_groups(tree: lxml_html.HtmlElement, every: bool = True, finders: int = len(BYLINE_FINDERS)) -> Iterator[list[str]]:
@@ -525,9 +531,14 @@ def byline_groups(tree: lxml_html.HtmlElement, every: bool = True, finders: int 
     `every`, the finder's other elements in the same byline too (several authors, each in a link
     of its own)."""
     discarded = {e for e in tree.iterdescendants(*DISCARD_TAGS, "time", "figure") if _is_discarded(e)}
+    marked = None  # the only elements the attribute finders can match, listed once in C
     for finder, tags in BYLINE_FINDERS[:finders]:
-        elements = [e for e in (tree.iter(*tags) if tags else tree.iter(lxml.etree.Element))
-                    if finder(e) and not _inside(e, discarded)]
+        if finder is _opens_with_by:
+            candidates = tree.iter(*tags)
+        else:
+            marked = MARKED_ELEMENTS(tree) if marked is None else marked
+            candidates = (e for e in marked if tags is None or e.tag in tags)
+        elements = [e for e in candidates if finder(e) and not _inside(e, discarded)]
         if finder is _opens_with_by:
             elements = _by_lines(elements, discarded)
         first = next((e for e in elements if 2 < len(_visible_text(e, discarded)) < 120), None)
