@@ -15,10 +15,11 @@ from datasette.facets import Facet
 from datasette.utils import path_with_added_args, path_with_removed_args
 
 
-class PersonFacet(Facet):
-    """Configured as {"person": "people"} in metadata.yml, or ?_facet_person=people."""
+class ArticlesFacet(Facet):
+    """A facet of the articles table: never suggested; each configuration runs one query over the
+    rows the page shows and gives one result (or a time-out)."""
 
-    type = "person"
+    facet_time_limit = True  # Datasette's facet_time_limit_ms; else its sql_time_limit_ms
 
     async def suggest(self):
         return []
@@ -27,28 +28,48 @@ class PersonFacet(Facet):
         results, timed_out = [], []
         if self.table != "articles":
             return results, timed_out
-        size = self.get_facet_size()
         for config in self.get_configs():
-            name = config["config"]["simple"]
-            sql = (
-                "select p.id as id, p.name as value, count(*) as count from mentions m "
-                "join people p on p.id = m.person_id "
-                f"where m.article_id in (select id from ({self.sql})) "
-                f"group by p.id order by count desc, p.name limit {size + 1}"
-            )
+            name = self.result_name(config)
             try:
-                rows = await self.ds.execute(self.database, sql, self.params, truncate=False,
-                                             custom_time_limit=self.ds.setting("facet_time_limit_ms"))
+                rows = await self.ds.execute(self.database, self.count_sql(), self.params, truncate=False,
+                                             custom_time_limit=self.ds.setting("facet_time_limit_ms") if self.facet_time_limit else None)
             except QueryInterrupted:
                 timed_out.append(name)
                 continue
-            results.append({
-                "name": name, "type": self.type, "hideable": config["source"] != "metadata",
-                "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {"_facet_person": name})),
-                "truncated": len(rows) > size,
-                "results": [self._value(row) for row in rows.rows[:size]],
-            })
+            results.append({"name": name, "type": self.type, "hideable": config["source"] != "metadata",
+                            **self.result(config, rows)})
         return results, timed_out
+
+    def result_name(self, config: dict) -> str:
+        return config["config"]["simple"]
+
+    def count_sql(self) -> str:
+        raise NotImplementedError
+
+    def result(self, config: dict, rows) -> dict:
+        raise NotImplementedError
+
+
+class PersonFacet(ArticlesFacet):
+    """Configured as {"person": "people"} in metadata.yml, or ?_facet_person=people."""
+
+    type = "person"
+
+    def count_sql(self) -> str:
+        return (
+            "select p.id as id, p.name as value, count(*) as count from mentions m "
+            "join people p on p.id = m.person_id "
+            f"where m.article_id in (select id from ({self.sql})) "
+            f"group by p.id order by count desc, p.name limit {self.get_facet_size() + 1}"
+        )
+
+    def result(self, config: dict, rows) -> dict:
+        size, name = self.get_facet_size(), config["config"]["simple"]
+        return {
+            "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {"_facet_person": name})),
+            "truncated": len(rows) > size,
+            "results": [self._value(row) for row in rows.rows[:size]],
+        }
 
     def _value(self, row) -> dict:
         through = json.dumps({"table": "mentions", "column": "person_id", "value": row["id"]}, separators=(",", ":"))
@@ -60,38 +81,30 @@ class PersonFacet(Facet):
         }
 
 
-class CoverageFacet(Facet):
+class CoverageFacet(ArticlesFacet):
     """Articles per publication day and outlet, for the rows the page shows (every filter and
     search applies): the coverage chart's data. Asked for as ?_facet_coverage=published_day;
     clippings.browse's coverage.csv and coverage.svg ask for it on the articles JSON."""
 
     type = "coverage"
+    facet_time_limit = False  # the chart needs every count, within the query's own limit
 
-    async def suggest(self):
-        return []
+    def result_name(self, config: dict) -> str:
+        return "coverage"
 
-    async def facet_results(self):
-        results, timed_out = [], []
-        if self.table != "articles":
-            return results, timed_out
-        sql = (
+    def count_sql(self) -> str:
+        return (
             "select a.published_day as day, a.outlet_id as outlet_id, coalesce(o.name, a.outlet_id, 'unknown outlet') "
             "as outlet, count(*) as articles from articles a left join outlets o on o.id = a.outlet_id "
             f"where a.id in (select id from ({self.sql})) and a.published_day is not null "
             "group by a.published_day, a.outlet_id order by day, outlet"
         )
-        for config in self.get_configs():
-            try:
-                rows = await self.ds.execute(self.database, sql, self.params, truncate=False)
-            except QueryInterrupted:
-                timed_out.append("coverage")
-                continue
-            results.append({
-                "name": "coverage", "type": self.type, "hideable": config["source"] != "metadata",
-                "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {"_facet_coverage": config["config"]["simple"]})),
-                "truncated": False, "results": [self._value(row) for row in rows.rows],
-            })
-        return results, timed_out
+
+    def result(self, config: dict, rows) -> dict:
+        return {
+            "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {"_facet_coverage": config["config"]["simple"]})),
+            "truncated": False, "results": [self._value(row) for row in rows.rows],
+        }
 
     def _value(self, row) -> dict:
         filters = {"published_day": row["day"], "outlet_id": row["outlet_id"] or ""}
