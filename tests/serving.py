@@ -34,12 +34,7 @@ def serving(db: Path, *options: str, prefix: list[str] | None = None) -> Iterato
         wait_until_answering(base_url, server, log)
         yield base_url, server
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
         log.close()
 
 
@@ -56,3 +51,13 @@ def wait_until_answering(base_url: str, server: subprocess.Popen, log) -> None:
             if time.monotonic() > deadline:
                 pytest.fail(f"clippings serve did not answer within {SERVER_START_SECONDS}s")
             time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen, seconds: float = 10) -> None:
+    """Terminate a server, and kill it if it has not exited after `seconds`."""
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from clippings.publish import datasette_command, load_metadata, write_metadata
+from tests.serving import stop
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -100,12 +101,7 @@ def serve(demo_archive: Path, tmp_path: Path) -> Iterator[str]:
         wait_until_serving(f"{base_url}/-/versions.json", server, log_path)
         yield base_url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import resource
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -20,21 +19,29 @@ from .leaks import archive_text_runs, leaks_in_folder
 COPIES = 400  # the demo's articles times this: a release that takes long enough to be caught in the act
 
 
+GROW_ARCHIVE = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1])
+columns = [c[1] for c in conn.execute("PRAGMA table_info(articles)") if c[1] != "id"]
+chosen = ", ".join("url || '?copy=' || n" if c == "url" else
+                   "text || ' Copy number ' || n || ' of the story.'" if c == "text" else
+                   "text_sha256 || '-' || n" if c == "text_sha256" else c for c in columns)
+conn.execute(f"WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < {int(sys.argv[2])}) "
+             f"INSERT INTO articles ({', '.join(columns)}) SELECT {chosen} FROM articles, k")
+conn.commit()
+conn.close()
+"""
+
+
 @pytest.fixture(scope="module")
 def big_archive(demo_archive, tmp_path_factory) -> Path:
     """The demo archive with each article repeated under other URLs and texts (each text with a
     number of its own), and a version of each."""
     path = tmp_path_factory.mktemp("big") / "archive.db"
     shutil.copy(demo_archive, path)
-    conn = sqlite3.connect(path)
-    columns = [c[1] for c in conn.execute("PRAGMA table_info(articles)") if c[1] != "id"]
-    chosen = ", ".join("url || '?copy=' || n" if c == "url" else
-                       "text || ' Copy number ' || n || ' of the story.'" if c == "text" else
-                       "text_sha256 || '-' || n" if c == "text_sha256" else c for c in columns)
-    conn.execute(f"WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < {COPIES}) "
-                 f"INSERT INTO articles ({', '.join(columns)}) SELECT {chosen} FROM articles, k")
-    conn.commit()
-    conn.close()
+    # In a process of its own: Datasette run in this one by other tests sets SQLite's heap limit
+    # (process-wide, never raised again), and this insert's full-text index needs more.
+    subprocess.run([sys.executable, "-c", GROW_ARCHIVE, str(path), str(COPIES)], check=True, timeout=600)
     return path
 
 
