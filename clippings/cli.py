@@ -184,10 +184,10 @@ def _check_archive(db: Path, create: bool = True) -> None:
 
 def _check_spiders(names) -> None:
     from scrapy.spiderloader import SpiderLoader
-    from scrapy.utils.project import get_project_settings
 
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawlers.settings")
-    known = set(SpiderLoader.from_settings(get_project_settings()).list())
+    from crawlers.addons import project_settings
+
+    known = set(SpiderLoader.from_settings(project_settings()).list())
     for name in names:
         if name not in known:
             raise click.ClickException(f"unknown spider {name!r}; the spiders are: {', '.join(sorted(known))}")

@@ -31,8 +31,9 @@ def datasheet(conn: sqlite3.Connection) -> dict[str, Any]:
             "sum(pages_fetched) AS pages FROM crawl_runs GROUP BY spider ORDER BY spider",
         ),
         "crawl_period": _row(conn, "SELECT min(started_at) AS first, max(coalesce(finished_at, started_at)) AS last FROM crawl_runs"),
-        "user_agents": [r["user_agent"] for r in _rows(conn, "SELECT DISTINCT user_agent FROM crawl_runs ORDER BY user_agent")],
-        "robots": _rows(conn, "SELECT robots_obey, count(*) AS runs FROM crawl_runs GROUP BY robots_obey"),
+        # A run without a user agent fetched nothing from the web (a re-extraction): no robots.txt to obey.
+        "user_agents": [r["user_agent"] for r in _rows(conn, "SELECT DISTINCT user_agent FROM crawl_runs WHERE user_agent != '' ORDER BY user_agent")],
+        "robots": _rows(conn, "SELECT robots_obey, count(*) AS runs FROM crawl_runs WHERE user_agent != '' GROUP BY robots_obey"),
         "extractors": _rows(conn, "SELECT extractor, count(*) AS articles FROM articles GROUP BY extractor ORDER BY extractor"),
         "date_sources": _rows(conn, "SELECT published_source, count(*) AS articles FROM articles GROUP BY published_source ORDER BY articles DESC"),
         "settings": _settings(conn),

@@ -64,6 +64,7 @@ def reextract(archive: Archive, topic: Topic, runner, thresholds: Thresholds,
     (crawlers.addons.recorded_settings); the thresholds are always among them."""
     archive.sync_topic(topic)
     run_id = f"{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}-{SPIDER}-{secrets.token_hex(2)}"  # as an import's
+    # No user agent: a re-extraction fetches nothing (the datasheet leaves it out of its robots.txt count).
     archive.start_run(run_id, SPIDER, topic, "", False, {**(recorded_settings or {}), **thresholds.as_settings()})
     writer = ReextractWriter(archive, topic, thresholds)
     writer.summary.articles_before = _article_count(archive)

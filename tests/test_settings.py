@@ -173,6 +173,8 @@ def test_datasheet_shows_the_thresholds_and_says_when_runs_differed(demo_archive
     assert f"- MIN\\_ARTICLE\\_WORDS: 40 ({runs - 2} run(s)), 41 (1 run(s)) (the runs used different values)" in text
     assert "- THIN\\_WORDS: 150\n" in text
     assert "- 1 run(s) recorded no settings" in text
+    assert sheet["user_agents"] and "" not in sheet["user_agents"]
+    assert sheet["robots"] == [{"robots_obey": 1, "runs": runs - 1}]  # the re-extraction fetched nothing
 
 
 def test_every_threshold_is_explained_in_the_settings_module():
