@@ -16,7 +16,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from unittest import mock
 
-from benchmarks.extraction import CORPORA, Page, load_corpora
+from benchmarks.extraction import CORPORA, THRESHOLDS, Page, load_corpora
 from benchmarks.scoring import score_corpus, score_page
 from pipelines import extraction
 from pipelines.extraction import NotAnArticle, extract_article
@@ -55,7 +55,7 @@ def rule_off(name: str) -> Iterator[None]:
         yield
 
 
-def f1_by_corpus(pages: list[Page], min_words: int = extraction.MIN_ARTICLE_WORDS) -> dict[str, float]:
+def f1_by_corpus(pages: list[Page], min_words: int = THRESHOLDS.min_article_words) -> dict[str, float]:
     """clippings' F1 on each corpus and pooled, as the crawl stores text (a refused page: empty)."""
     scores = {page.key: score_page(_text(page, min_words), page.truth) for page in pages}
     corpora = {corpus: [page for page in pages if page.corpus == corpus] for corpus in dict.fromkeys(p.corpus for p in pages)}

@@ -23,7 +23,11 @@ import trafilatura
 
 from benchmarks.scoring import PageScore, score_corpus, score_page, word_recall
 from benchmarks.turns import take_turns, warm_up
+from crawlers.addons import project_settings
 from pipelines.extraction import NotAnArticle, decode_html, extract_article, extract_body, parse_html
+from pipelines.thresholds import Thresholds
+
+THRESHOLDS = Thresholds.from_settings(project_settings())  # the crawl's (crawlers/settings.py)
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 DEFAULT_ROOT = CHECKOUT.parent / "shared" / "bench"
@@ -75,7 +79,7 @@ def load_pages(data: Path = DEFAULT_DATA) -> list[tuple[str, str, str, str]]:
 def clippings_text(html: str, url: str) -> str | None:
     """The text the crawl stores (the crawl's own minimum of words); a page it refuses predicts nothing."""
     try:
-        return extract_article(html, url).text
+        return extract_article(html, url, min_words=THRESHOLDS.min_article_words).text
     except NotAnArticle:
         return None
 

@@ -32,6 +32,9 @@ from pipelines.archive import Archive
 from pipelines.batch import PoolRunner, analyse_chunk
 from pipelines.imports import ImportSettings, import_archives
 from pipelines.reextraction import reextract
+from pipelines.thresholds import Thresholds
+
+THRESHOLDS = Thresholds.from_settings(project_settings())
 
 
 def warmed_pool(workers: int, topic_text: str, page: FetchedPage, more: list[FetchedPage] = ()) -> PoolRunner:
@@ -44,7 +47,7 @@ def warmed_pool(workers: int, topic_text: str, page: FetchedPage, more: list[Fet
 
 
 def _warm_up(topic_text: str, pages: list[FetchedPage]) -> None:
-    analyse_chunk(pages, [frozenset()] * len(pages), topic_text)
+    analyse_chunk(pages, [frozenset()] * len(pages), topic_text, THRESHOLDS)
     time.sleep(1)  # so that each worker gets one
 
 
@@ -77,7 +80,7 @@ def timed_import(warc: Path, topic_path: Path, db: Path, runner) -> tuple[float,
 def timed_reextract(db: Path, topic_path: Path, runner) -> tuple[float, int]:
     archive = Archive(db)
     started = time.perf_counter()
-    summary = reextract(archive, load_topic(topic_path), runner)
+    summary = reextract(archive, load_topic(topic_path), runner, THRESHOLDS)
     seconds = time.perf_counter() - started
     archive.close()
     return seconds, sum(summary.changes.values())

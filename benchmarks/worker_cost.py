@@ -10,7 +10,7 @@ for --rounds passes. Each call is timed with time.process_time, this process's C
 other processes on a shared machine do not count (their load still slows caches and clocks):
 
 - trafilatura.extract(html, url=url, include_comments=False), as benchmarks/extraction.py calls it;
-- clippings' extract_article(html, url) (the default minimum words: short pages are rejected);
+- clippings' extract_article(html, url) (MIN_ARTICLE_WORDS: short pages are rejected);
 - page_analysis, what the crawl's workers run: noarchive check, decoding, extract_article and the
   topic match (the crawl benchmark's mirror topic, on which nearly every article is on topic).
 
@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.crawl_throughput import KEYWORDS
-from benchmarks.extraction import DEFAULT_DATA, load_pages, trafilatura_text
+from benchmarks.extraction import DEFAULT_DATA, THRESHOLDS, load_pages, trafilatura_text
 from clippings.topic import parse_topic
 from crawlers.items import FetchedPage
 from pipelines.extraction import NotAnArticle, extract_article
@@ -47,7 +47,7 @@ def mirror_matcher() -> TopicMatcher:
 def methods(matcher: TopicMatcher) -> dict[str, Callable[[str, str], object]]:
     def clippings_extract(html: str, url: str) -> object:
         try:
-            return extract_article(html, url)
+            return extract_article(html, url, min_words=THRESHOLDS.min_article_words, thin_words=THRESHOLDS.thin_words)
         except NotAnArticle as reason:
             return reason
 
@@ -55,7 +55,7 @@ def methods(matcher: TopicMatcher) -> dict[str, Callable[[str, str], object]]:
         page = FetchedPage(url, url, 200, {"content-type": ["text/html; charset=utf-8"]}, html.encode("utf-8"),
                            "2026-01-01T00:00:00+00:00", "seeds", "benchmark")
         try:
-            return page_analysis(page, frozenset(), matcher)
+            return page_analysis(page, frozenset(), matcher, THRESHOLDS)
         except Rejected as reason:
             return reason
 

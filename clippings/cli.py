@@ -44,6 +44,13 @@ def db_option(function):
     )(function)
 
 
+def overrides_option(function):
+    return click.option(
+        "-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+        help="Override a setting of crawlers/settings.py or Scrapy (repeatable).",
+    )(function)
+
+
 # --- crawl --------------------------------------------------------------
 
 
@@ -55,10 +62,10 @@ def db_option(function):
               help="File of URLs, one per line, for the seeds spider; limits the crawl to their hosts. "
                    "For wayback and commoncrawl: URL patterns (a host, or a prefix ending in *).")
 @db_option
-@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Override a Scrapy setting.")
+@overrides_option
 def crawl(spiders: tuple[str, ...], topic_path: Path, urls_path: Path | None, db: Path, overrides: tuple[str, ...]) -> None:
     """Run SPIDERS (default: feeds, sitemaps, seeds; with --urls: seeds) into the archive."""
-    settings = dict(_parse_override(o) for o in overrides)
+    settings = _checked_overrides(overrides)
     _check_networks(settings.get("ALLOWED_PRIVATE_NETWORKS", ""))
     names = spiders or (("seeds",) if urls_path else DEFAULT_SPIDERS)
     run_crawl(names, topic_path, db, urls_path, settings)
@@ -70,6 +77,28 @@ def _parse_override(text: str) -> tuple[str, str]:
     if not sep or not name.strip():
         raise click.BadParameter(f"{text!r} is not NAME=VALUE", param_hint="-s")
     return name.strip(), value
+
+
+def _project_settings(overrides: tuple[str, ...] | dict[str, str]):
+    """The one loader (crawlers.addons.project_settings): one sentence and exit 1 for an
+    unknown setting name or a research threshold that is not a usable number."""
+    from crawlers.addons import project_settings
+    from pipelines.thresholds import SettingError, Thresholds
+
+    given = overrides if isinstance(overrides, dict) else dict(_parse_override(o) for o in overrides)
+    try:
+        settings = project_settings(given)
+        Thresholds.from_settings(settings)
+    except SettingError as error:
+        raise click.ClickException(str(error)) from None
+    return settings
+
+
+def _checked_overrides(overrides: tuple[str, ...]) -> dict[str, str]:
+    """The -s overrides for a command that passes them on to `scrapy crawl`, checked first."""
+    given = dict(_parse_override(o) for o in overrides)
+    _project_settings(given)
+    return given
 
 
 def run_crawl(names, topic_path: Path, db: Path, urls_path: Path | None = None, settings: dict | None = None) -> None:
@@ -155,10 +184,10 @@ def _check_archive(db: Path, create: bool = True) -> None:
 
 def _check_spiders(names) -> None:
     from scrapy.spiderloader import SpiderLoader
-    from scrapy.utils.project import get_project_settings
 
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawlers.settings")
-    known = set(SpiderLoader.from_settings(get_project_settings()).list())
+    from crawlers.addons import project_settings
+
+    known = set(SpiderLoader.from_settings(project_settings()).list())
     for name in names:
         if name not in known:
             raise click.ClickException(f"unknown spider {name!r}; the spiders are: {', '.join(sorted(known))}")
@@ -185,10 +214,12 @@ def print_summary(db: Path) -> None:
 @click.option("--port", type=int, default=8001, show_default=True)
 @click.option("--site-port", type=int, default=8101, show_default=True,
               help="First port of the demo press site (one per outlet); the same ports keep re-runs idempotent.")
-def demo(db: Path, no_serve: bool, port: int, site_port: int) -> None:
+@overrides_option
+def demo(db: Path, no_serve: bool, port: int, site_port: int, overrides: tuple[str, ...]) -> None:
     """Crawl the bundled demo press site (on loopback) into an archive, then serve it."""
     from clippings.demo import DemoSite
 
+    settings = {**DEMO_SETTINGS, **_checked_overrides(overrides)}
     site = DemoSite(base_port=site_port)
     try:
         site.start()
@@ -199,7 +230,7 @@ def demo(db: Path, no_serve: bool, port: int, site_port: int) -> None:
             topic_path = Path(scratch) / "demo-topic.yml"
             topic_path.write_text(demo_topic(site.outlets), encoding="utf-8")
             click.echo(f"Demo press site: {', '.join(o['name'] + ' ' + o['homepage'] for o in site.outlets)}")
-            run_crawl(DEFAULT_SPIDERS, topic_path, db, settings=DEMO_SETTINGS)
+            run_crawl(DEFAULT_SPIDERS, topic_path, db, settings=settings)
     finally:
         site.stop()
     print_summary(db)
@@ -357,14 +388,14 @@ def _terminate_interrupts():
 @main.command()
 @click.argument("release_file", type=click.Path(exists=True, path_type=Path), metavar="RELEASE")
 @click.option("--no-wayback", is_flag=True, help="Only the live pages; do not fall back to the Wayback Machine.")
-@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Override a Scrapy setting.")
+@overrides_option
 def rehydrate(release_file: Path, no_wayback: bool, overrides: tuple[str, ...]) -> None:
     """Restore the texts of a public release (a release file, or a data package folder) by fetching each URL
     again (live, else the Wayback Machine)."""
     from clippings.datapackage import PackageError, apply_rehydration, package_folder, rehydration_file
     from pipelines.archive import write_refusal
 
-    settings = {"REHYDRATE_FROM_WAYBACK": str(not no_wayback), **dict(_parse_override(o) for o in overrides)}
+    settings = {"REHYDRATE_FROM_WAYBACK": str(not no_wayback), **_checked_overrides(overrides)}
     folder = package_folder(release_file)
     if folder is None:
         if release_file.is_dir():
@@ -501,19 +532,6 @@ def _runner(workers: int | None, scheduler: str | None):
         raise click.ClickException(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
 
 
-def overrides_option(function):
-    return click.option(
-        "-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
-        help="Override a setting of crawlers/settings.py, as for crawl.",
-    )(function)
-
-
-def _project_settings(overrides: tuple[str, ...]):
-    from crawlers.addons import project_settings
-
-    return project_settings(dict(_parse_override(o) for o in overrides))
-
-
 class Interrupted(click.ClickException):
     exit_code = 130  # as a shell reports a command stopped by SIGINT
 
@@ -539,7 +557,7 @@ def import_command(locations: tuple[str, ...], topic_path: Path, db: Path, worke
                    overrides: tuple[str, ...]) -> None:
     """Import pages from WARC, WARC.gz or WACZ files (paths or http(s) URLs), or CC-NEWS (--cc-news),
     through the crawl's pipelines."""
-    from pipelines.imports import SettingError
+    from pipelines.thresholds import SettingError
 
     if cc_news == bool(locations):
         raise click.UsageError("give PATH_OR_URL... or --cc-news (one of the two)")
@@ -565,11 +583,13 @@ def import_command(locations: tuple[str, ...], topic_path: Path, db: Path, worke
 
 
 def _import_settings(overrides: tuple[str, ...], allowed: tuple[str, ...], no_prefilter: bool):
+    from crawlers.addons import recorded_settings
     from pipelines.imports import ImportSettings
 
     settings = _project_settings(overrides)
     _check_networks(",".join([*settings.getlist("ALLOWED_PRIVATE_NETWORKS"), *allowed]))
-    return ImportSettings.from_settings(settings, prefilter=not no_prefilter, allowed=allowed)
+    return ImportSettings.from_settings(settings, prefilter=not no_prefilter, allowed=allowed,
+                                        recorded=recorded_settings(settings))
 
 
 def _check_locations(locations, settings) -> None:
@@ -641,19 +661,17 @@ def cc_news_files(topic, settings, start, end) -> tuple[list[str], bool]:
 @overrides_option
 def reextract(db: Path, topic_path: Path | None, workers: int | None, scheduler: str | None, overrides: tuple[str, ...]) -> None:
     """Extract every stored capture again (nothing is fetched) and update the articles that change."""
-    from pipelines.imports import SettingError, setting_number
+    from crawlers.addons import recorded_settings
     from pipelines.reextraction import reextract as reextract_archive
+    from pipelines.thresholds import Thresholds
 
     settings = _project_settings(overrides)
-    try:
-        min_words, boilerplate_min = setting_number(settings, "MIN_ARTICLE_WORDS"), setting_number(settings, "BOILERPLATE_MIN_ARTICLES")
-    except SettingError as error:
-        raise click.ClickException(str(error)) from None
+    thresholds = Thresholds.from_settings(settings)  # checked by _project_settings
     archive = _open_archive(db)
     topic = _check_topic(topic_path) if topic_path else _archive_topic(archive)
     runner = _runner(workers, scheduler)
     try:
-        summary = reextract_archive(archive, topic, runner, min_words, boilerplate_min)
+        summary = reextract_archive(archive, topic, runner, thresholds, recorded_settings(settings))
     except BrokenProcessPool:
         raise click.ClickException(WORKER_DIED) from None
     finally:
@@ -781,20 +799,16 @@ def print_import(summary) -> None:
 @db_option
 @click.option("--batch", type=click.IntRange(min=1), default=100, show_default=True,
               help="Bodies recompressed per transaction.")
-@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
-              help="Override a setting (COMPRESSION_DICTIONARY_SAMPLES, COMPRESSION_DICTIONARY_SIZE).")
+@overrides_option
 def compact(db: Path, batch: int, overrides: tuple[str, ...]) -> None:
-    """Train per-outlet compression dictionaries and recompress the raw pages stored without one.
+    """Train per-outlet compression dictionaries and recompress the raw pages stored without one
+    (settings: COMPRESSION_DICTIONARY_SAMPLES, COMPRESSION_DICTIONARY_SIZE).
 
     Safe to interrupt (each batch is one transaction) and to run while a crawl writes."""
-    from scrapy.settings import Settings
-
     from pipelines.compaction import compact as compact_archive
     from pipelines.compression import DictionaryPolicy
 
-    settings = Settings()
-    settings.setmodule("crawlers.settings")
-    settings.setdict(dict(_parse_override(o) for o in overrides), priority="cmdline")
+    settings = _project_settings(overrides)
     try:
         policy = DictionaryPolicy(settings.getint("COMPRESSION_DICTIONARY_SAMPLES"), settings.getint("COMPRESSION_DICTIONARY_SIZE"))
     except ValueError:
@@ -828,9 +842,12 @@ def _print_compaction(looked_at: int, recompressed: int) -> None:
               help="Topic file: the time zone of the outlet serving each page's URL dates it.")
 @click.option("--timezone", "zone_name", metavar="ZONE",
               help="The outlet's time zone (IANA name, e.g. Europe/Paris), for pages the topic gives none.")
+@overrides_option
 def extract(files: tuple[Path, ...], url: str | None, manifest, min_words: int, topic_path: Path | None,
-            zone_name: str | None) -> None:
-    """Extract text and metadata from saved HTML pages; prints one JSON object per page, in order."""
+            zone_name: str | None, overrides: tuple[str, ...]) -> None:
+    """Extract text and metadata from saved HTML pages; prints one JSON object per page, in order.
+    Texts under THIN_WORDS are flagged `thin`, as in the archive."""
+    thin_words = _project_settings(overrides).getint("THIN_WORDS")
     jobs = [(path, url) for path in files]
     if manifest:
         jobs += list(_manifest_jobs(manifest))
@@ -840,7 +857,7 @@ def extract(files: tuple[Path, ...], url: str | None, manifest, min_words: int, 
     default_zone = _time_zone(zone_name)
     for path, page_url in jobs:
         zone = (topic.time_zone_for(page_url) if topic and page_url else None) or default_zone
-        click.echo(json.dumps(extract_file(path, page_url, min_words, zone), ensure_ascii=False))
+        click.echo(json.dumps(extract_file(path, page_url, min_words, zone, thin_words), ensure_ascii=False))
 
 
 def _time_zone(name: str | None):
@@ -867,9 +884,10 @@ def _manifest_jobs(manifest):
             raise click.ClickException(f"manifest line {number} is not a JSON object with a \"path\"") from None
 
 
-def extract_file(path: Path, url: str | None, min_words: int = 0, time_zone=None) -> dict:
+def extract_file(path: Path, url: str | None, min_words: int = 0, time_zone=None, thin_words: int = 0) -> dict:
     """One page through the crawl's own extraction function, as a JSON-ready record.
-    `time_zone`: the outlet's (a ZoneInfo), to read the page's time stamps on its clock."""
+    `time_zone`: the outlet's (a ZoneInfo), to read the page's time stamps on its clock;
+    `thin_words`: fewer words are flagged `thin` (THIN_WORDS)."""
     from pipelines.extraction import NotAnArticle, extract_article
 
     record = {"source": str(path), "url": url, "title": None, "authors": [], "published": None,
@@ -877,7 +895,7 @@ def extract_file(path: Path, url: str | None, min_words: int = 0, time_zone=None
               "modified": None, "language": None, "sitename": None, "text": None, "text_flags": []}
     try:
         article = extract_article(_read_page(path), url or path.resolve().as_uri(), min_words=min_words,
-                                  time_zone=time_zone)
+                                  time_zone=time_zone, thin_words=thin_words)
     except NotAnArticle as reason:
         return {**record, "error": str(reason)}
     except OSError as error:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 import yaml
 
 from pipelines.schema import APPLICATION_ID
+from pipelines.thresholds import SETTING_NAMES
 
 
 def is_archive(conn: sqlite3.Connection) -> bool:
@@ -29,11 +31,41 @@ def datasheet(conn: sqlite3.Connection) -> dict[str, Any]:
             "sum(pages_fetched) AS pages FROM crawl_runs GROUP BY spider ORDER BY spider",
         ),
         "crawl_period": _row(conn, "SELECT min(started_at) AS first, max(coalesce(finished_at, started_at)) AS last FROM crawl_runs"),
-        "user_agents": [r["user_agent"] for r in _rows(conn, "SELECT DISTINCT user_agent FROM crawl_runs ORDER BY user_agent")],
-        "robots": _rows(conn, "SELECT robots_obey, count(*) AS runs FROM crawl_runs GROUP BY robots_obey"),
+        # A run without a user agent fetched nothing from the web (a re-extraction): no robots.txt to obey.
+        "user_agents": [r["user_agent"] for r in _rows(conn, "SELECT DISTINCT user_agent FROM crawl_runs WHERE user_agent != '' ORDER BY user_agent")],
+        "robots": _rows(conn, "SELECT robots_obey, count(*) AS runs FROM crawl_runs WHERE user_agent != '' GROUP BY robots_obey"),
         "extractors": _rows(conn, "SELECT extractor, count(*) AS articles FROM articles GROUP BY extractor ORDER BY extractor"),
         "date_sources": _rows(conn, "SELECT published_source, count(*) AS articles FROM articles GROUP BY published_source ORDER BY articles DESC"),
+        "settings": _settings(conn),
         "gaps": _gaps(conn),
+    }
+
+
+def _settings(conn: sqlite3.Connection) -> dict[str, Any]:
+    """The settings the runs applied (crawl_runs.settings): each setting with its values and how
+    many runs used each, the research thresholds first; and how many runs recorded none (runs
+    of an older clippings)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(crawl_runs)")}
+    recorded = [row[0] for row in conn.execute("SELECT settings FROM crawl_runs")] if "settings" in columns else []
+    values: dict[str, Counter] = defaultdict(Counter)
+    unrecorded = conn.execute("SELECT count(*) FROM crawl_runs").fetchone()[0] - len(recorded)
+    for text in recorded:
+        try:
+            settings = json.loads(text) if text else None
+        except ValueError:
+            settings = None
+        if not isinstance(settings, dict):
+            unrecorded += 1
+            continue
+        for name, value in settings.items():
+            values[name][json.dumps(value)] += 1
+    thresholds = list(SETTING_NAMES.values())
+    order = thresholds + sorted(set(values) - set(thresholds))
+    return {
+        "settings": [{"name": name, "threshold": name in thresholds,
+                      "values": [{"value": json.loads(v), "runs": n} for v, n in values[name].most_common()]}
+                     for name in order if name in values],
+        "runs_without_settings": unrecorded,
     }
 
 
@@ -131,7 +163,7 @@ def datasheet_markdown(sheet: dict[str, Any]) -> str:
         lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
     lines += ["", "Articles by source: " + _listed((s["source"], s["articles"]) for s in sheet["by_source"]) + ".",
               "Dates from: " + _listed((d["published_source"], d["articles"]) for d in sheet["date_sources"]) + ".", ""]
-    lines += _collection_markdown(sheet) + _gaps_markdown(sheet["gaps"])
+    lines += _collection_markdown(sheet) + _settings_markdown(sheet["settings"]) + _gaps_markdown(sheet["gaps"])
     return "\n".join(lines) + "\n"
 
 
@@ -154,6 +186,21 @@ def _collection_markdown(sheet: dict[str, Any]) -> list[str]:
             f"Crawls from {_md(period.get('first'))} to {_md(period.get('last'))}. "
             f"User agent: {'; '.join(_md(ua) for ua in sheet['user_agents'])}. robots.txt: {robots or 'no runs'}. "
             f"Extractor: {extractors or 'none'}.", ""]
+
+
+def _settings_markdown(found: dict[str, Any]) -> list[str]:
+    lines = ["### Settings in force", "",
+             "The research thresholds (which pages are kept as articles, which are flagged thin, which lines are "
+             "dropped as boilerplate, which texts are one story) and the settings given with -s, as each run recorded them.", ""]
+    for setting in found["settings"]:
+        values = setting["values"]
+        listed = ", ".join(f"{_md(v['value'])} ({v['runs']} run(s))" for v in values) if len(values) > 1 else _md(values[0]["value"])
+        differed = " (the runs used different values)" if len(values) > 1 else ""
+        lines.append(f"- {_md(setting['name'])}: {listed}{differed}")
+    if found["runs_without_settings"]:
+        lines.append(f"- {found['runs_without_settings']} run(s) recorded no settings (an older clippings): "
+                     "the defaults of their version applied, unless overridden.")
+    return lines + [""]
 
 
 def _gaps_markdown(gaps: dict[str, Any]) -> list[str]:

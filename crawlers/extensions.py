@@ -11,13 +11,14 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 from clippings.topic import load_topic
+from crawlers.addons import recorded_settings
 from crawlers.writer import STOPPED_REASON, ArchiveWriter
 from pipelines.processing import Rejected
 
 
 class CrawlLog:
-    """Records the run (topic, user agent, robots policy, how it ended) and every reject with its
-    reason. The run's counts are written with what they count (crawlers/writer.py)."""
+    """Records the run (topic, user agent, robots policy, the settings in force, how it ended) and
+    every reject with its reason. The run's counts are written with what they count (crawlers/writer.py)."""
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
@@ -42,7 +43,7 @@ class CrawlLog:
         with self.writer.writing() as archive:
             archive.sync_topic(self.topic)
             archive.start_run(spider.crawl_run_id, spider.name, self.topic, settings["USER_AGENT"],
-                              settings.getbool("ROBOTSTXT_OBEY"))
+                              settings.getbool("ROBOTSTXT_OBEY"), recorded_settings(settings))
 
     def item_dropped(self, item, response, exception, spider) -> None:
         if not isinstance(exception, Rejected) or self.writer.failure:

@@ -108,12 +108,24 @@ GROUP_COMMIT_SECONDS = 1.0
 # Extraction runs in this many worker processes (pipelines/pool.py), off Scrapy's event loop;
 # 0 runs it in the crawl's own process, on the event loop, as before.
 EXTRACTION_WORKERS = os.cpu_count() or 1
+
+# --- research thresholds (pipelines/thresholds.py) ---------------------------
+# They change what the archive holds, so every run records the values it used (crawl_runs.settings)
+# and the datasheet reports them. Crawl, import and reextract all read them; `-s` overrides them.
 # Pages with fewer words are rejected as "not an article" (CJK: two characters a word).
 # 40 keeps wire briefs; measured on the benchmark pages, see CHANGELOG.
 MIN_ARTICLE_WORDS = 40
+# Articles with fewer words are kept but flagged `thin` (a brief, a teaser, a cut-off page):
+# the text_flags column, which a study can filter on.
+THIN_WORDS = 150
 # A text line an outlet repeats in this many archived articles is its boilerplate ("Subscribe
 # to our newsletters", an "About the company" paragraph): dropped from its later articles.
 BOILERPLATE_MIN_ARTICLES = 3
+# Two texts whose estimated similarity (Jaccard of their 4-word shingles, pipelines/stories.py) is
+# at least this are one story (articles.story_id): wire copies, updated versions. On the benchmark
+# pages a body against its extraction with boilerplate scored 0.41 or more, two different articles
+# at most 0.13. Lower groups more, higher splits more.
+STORY_SIMILARITY = 0.3
 
 # --- how raw pages are kept (pipelines/compression.py) --------------------
 # Once an outlet has this many captured bodies (0: never), a zstd dictionary of at most
@@ -158,7 +170,7 @@ ARCHIVE_URL_KEYWORDS_REQUIRED = False
 WARC_MAX_INFLATION = 100
 
 # --- `clippings import` (pipelines/imports.py) -------------------------------------
-# It reads DOWNLOAD_MAXSIZE (the largest page), MIN_ARTICLE_WORDS, BOILERPLATE_MIN_ARTICLES,
+# It reads DOWNLOAD_MAXSIZE (the largest page), the research thresholds,
 # ALLOWED_PRIVATE_NETWORKS, CONTACT_URL and USER_AGENT too; `import --cc-news` reads
 # COMMONCRAWL_DATA_URL and ARCHIVE_CAPTURE_MARGIN_DAYS.
 # A file given by URL must arrive whole within this many seconds (a server sending a byte at a

@@ -20,7 +20,7 @@ from crawlers.items import FetchedPage, FetchFailure
 from pipelines.compression import PLAIN, Codecs, DictionaryPolicy, UnreadableBody, dictionary_label, train
 from pipelines.extraction import line_fingerprint, may_be_boilerplate
 from pipelines.schema import SCHEMA_VERSION, ForeignDatabase, migrate, schema_version
-from pipelines.stories import STORY_SIMILARITY, similarity, sketch
+from pipelines.stories import similarity, sketch
 from pipelines.takedowns import Takedowns
 
 
@@ -237,13 +237,16 @@ class Archive:
                 pk="id",
             )
 
-    def start_run(self, run_id: str, spider: str, topic: Topic, user_agent: str, robots_obey: bool) -> None:
-        """A resumed run (crawlers/jobstate.py) keeps its row and its start time."""
+    def start_run(self, run_id: str, spider: str, topic: Topic, user_agent: str, robots_obey: bool,
+                  settings: dict[str, Any] | None = None) -> None:
+        """A resumed run (crawlers/jobstate.py) keeps its row and its start time. `settings`:
+        the settings the run applies, as recorded (crawlers.addons.recorded_settings)."""
         with self.transaction():
             self.db["crawl_runs"].insert(
                 {"id": run_id, "spider": spider, "topic": topic.name, "topic_sha256": topic.sha256,
                  "started_at": utc_now(), "user_agent": user_agent, "robots_obey": int(robots_obey),
-                 "clippings_version": __version__},
+                 "clippings_version": __version__,
+                 "settings": json.dumps(settings, sort_keys=True) if settings is not None else None},
                 ignore=True,
             )
 
@@ -436,12 +439,13 @@ class Archive:
     def copy_by_url(self, url: str) -> dict[str, Any] | None:
         return self.row("SELECT id, article_id FROM copies WHERE rtrim(url, '/') = rtrim(?, '/')", (url,))
 
-    def add_article(self, page: FetchedPage, topic: Topic) -> int:
-        """Article, its mentions and keyword matches and its story, in one transaction; returns its id."""
+    def add_article(self, page: FetchedPage, topic: Topic, story_similarity: float) -> int:
+        """Article, its mentions and keyword matches and its story (the most similar archived
+        text at `story_similarity` or more), in one transaction; returns its id."""
         with self.transaction():
             table = self.db["articles"].insert(_article_row(page, topic))
             self._replace_matches(table.last_pk, page)
-            self._join_story(table.last_pk, sketch(page.article.text))
+            self._join_story(table.last_pk, sketch(page.article.text), story_similarity)
             self._count_lines(page.outlet_id, page.article.text)
         return table.last_pk
 
@@ -465,7 +469,7 @@ class Archive:
 
     # --- re-extraction (pipelines/reextraction.py) ------------------------
 
-    def update_article(self, article_id: int, page: FetchedPage, topic: Topic) -> None:
+    def update_article(self, article_id: int, page: FetchedPage, topic: Topic, story_similarity: float) -> None:
         """The article as extracted again from its own capture: text, metadata, dates and
         relevance replaced, with its mentions, keyword matches, search entry (by trigger),
         line counts and story; its id, URL, capture, source and provenance kept. One
@@ -480,7 +484,7 @@ class Archive:
                 self._count_lines(old["outlet_id"], page.article.text)
                 self._leave_story(article_id)
                 self.conn.execute("DELETE FROM text_sketches WHERE article_id = ?", (article_id,))
-                self._join_story(article_id, sketch(page.article.text))
+                self._join_story(article_id, sketch(page.article.text), story_similarity)
             else:
                 self._lead_story(self.row("SELECT story_id FROM articles WHERE id = ?", (article_id,))["story_id"])
 
@@ -533,11 +537,11 @@ class Archive:
         own = _line_fingerprints(own_text) if own_text else frozenset()
         return frozenset(fingerprint for fingerprint, articles in rows if articles - (fingerprint in own) >= min_articles)
 
-    def _join_story(self, article_id: int, text_sketch: tuple[int, ...]) -> None:
+    def _join_story(self, article_id: int, text_sketch: tuple[int, ...], story_similarity: float) -> None:
         """The article joins the story of its most similar archived text, or starts one. The
         story's id is its earliest-published article's (undated ones never lead)."""
         self.db["text_sketches"].insert_all({"article_id": article_id, "hash": h} for h in text_sketch)
-        match = self._most_similar(article_id, text_sketch)
+        match = self._most_similar(article_id, text_sketch, story_similarity)
         story_id = match["story_id"] if match else article_id
         self.conn.execute("UPDATE articles SET story_id = ? WHERE id = ?", (story_id, article_id))
         self._lead_story(story_id)
@@ -552,18 +556,18 @@ class Archive:
         if leader["id"] != story_id:
             self.conn.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", (leader["id"], story_id))
 
-    def _most_similar(self, article_id: int, text_sketch: tuple[int, ...]) -> dict[str, Any] | None:
-        """The archived article whose text is most similar, at STORY_SIMILARITY or more."""
+    def _most_similar(self, article_id: int, text_sketch: tuple[int, ...], story_similarity: float) -> dict[str, Any] | None:
+        """The archived article whose text is most similar, at `story_similarity` or more."""
         if not text_sketch:
             return None
         # A pair at the threshold shares at least that share of the union's smallest hashes.
-        shared_at_least = max(1, int(STORY_SIMILARITY * len(text_sketch)))
+        shared_at_least = max(1, int(story_similarity * len(text_sketch)))
         candidates = self.conn.execute(
             "SELECT article_id FROM text_sketches WHERE hash IN (SELECT value FROM json_each(?)) AND article_id != ? "
             "GROUP BY article_id HAVING count(*) >= ?",
             (json.dumps(text_sketch), article_id, shared_at_least),
         ).fetchall()
-        best, best_score = None, STORY_SIMILARITY
+        best, best_score = None, story_similarity
         for (candidate,) in candidates:
             other = tuple(h for (h,) in self.conn.execute(
                 "SELECT hash FROM text_sketches WHERE article_id = ? ORDER BY hash", (candidate,)))

@@ -27,10 +27,10 @@ import yaml
 
 from clippings.topic import parse_topic
 from crawlers.items import FetchedPage
-from pipelines.extraction import MIN_ARTICLE_WORDS
 from pipelines.pool import PRELOAD, START_METHOD
 from pipelines.processing import Rejected, analyse_page
 from pipelines.relevance import TopicMatcher
+from pipelines.thresholds import Thresholds
 
 BATCH_SIZE = 64  # pages per write transaction
 CHUNK_SIZE = 8  # pages per task sent to a worker
@@ -61,15 +61,15 @@ Outcome = FetchedPage | Rejected | Failed
 
 
 def analyse_chunk(pages: list[FetchedPage], boilerplates: list[frozenset[str]], topic_text: str,
-                  min_words: int = MIN_ARTICLE_WORDS) -> list[Outcome]:
+                  thresholds: Thresholds) -> list[Outcome]:
     """Runs in a worker: each page analysed, or its reject, or its failure."""
     matcher = _matcher(topic_text)
-    return [analyse_one(page, matcher, min_words, boilerplate) for page, boilerplate in zip(pages, boilerplates)]
+    return [analyse_one(page, matcher, thresholds, boilerplate) for page, boilerplate in zip(pages, boilerplates)]
 
 
-def analyse_one(page: FetchedPage, matcher: TopicMatcher, min_words: int, boilerplate: frozenset[str]) -> Outcome:
+def analyse_one(page: FetchedPage, matcher: TopicMatcher, thresholds: Thresholds, boilerplate: frozenset[str]) -> Outcome:
     try:
-        return analyse_page(page, matcher, min_words, boilerplate)
+        return analyse_page(page, matcher, thresholds, boilerplate)
     except Rejected as reject:
         return reject
     except Exception as error:  # reported per page by the writer, see Failed
@@ -155,13 +155,13 @@ def runner_for(workers: int | None, scheduler: str | None):
 
 
 def run_batches(jobs: Iterable[Job], runner, topic_text: str, write: Callable[[list[tuple[Job, Outcome]]], None],
-                min_words: int = MIN_ARTICLE_WORDS, batch_size: int | None = None) -> None:
+                thresholds: Thresholds, batch_size: int | None = None) -> None:
     """Analyse the jobs on the runner and hand each batch, in input order with its outcomes,
     to `write`. `jobs` is consumed lazily, batch by batch, so that each batch's boilerplate
     is read after the batch before the previous one was written."""
     pending: deque = deque()
     reading = _Reading(jobs)
-    for batch in _submitted(reading, runner, topic_text, min_words, batch_size or BATCH_SIZE):
+    for batch in _submitted(reading, runner, topic_text, thresholds, batch_size or BATCH_SIZE):
         pending.append(batch)
         if len(pending) >= IN_FLIGHT:
             write(_collected(*pending.popleft()))
@@ -170,7 +170,7 @@ def run_batches(jobs: Iterable[Job], runner, topic_text: str, write: Callable[[l
     reading.raise_failure()
 
 
-def _submitted(jobs: Iterable[Job], runner, topic_text: str, min_words: int, batch_size: int) -> Iterator[tuple[list, list]]:
+def _submitted(jobs: Iterable[Job], runner, topic_text: str, thresholds: Thresholds, batch_size: int) -> Iterator[tuple[list, list]]:
     """Batches of jobs with the futures of their chunks. Each chunk goes to a worker as soon as
     it is read, not when its batch is full: in a mostly off-topic file a batch of pages that pass
     the prefilter takes most of the file to fill, and the workers would idle until then."""
@@ -179,7 +179,7 @@ def _submitted(jobs: Iterable[Job], runner, topic_text: str, min_words: int, bat
         batch, futures = [], []
         while len(batch) < batch_size and (chunk := list(islice(iterator, min(CHUNK_SIZE, batch_size - len(batch))))):
             batch.extend(chunk)
-            futures.append(_submit(runner, chunk, topic_text, min_words))
+            futures.append(_submit(runner, chunk, topic_text, thresholds))
         if not batch:
             return
         yield batch, futures
@@ -203,8 +203,8 @@ class _Reading:
             raise self.failure
 
 
-def _submit(runner, chunk: list[Job], topic_text: str, min_words: int):
-    return runner.submit(analyse_chunk, [j.page for j in chunk], [j.boilerplate for j in chunk], topic_text, min_words)
+def _submit(runner, chunk: list[Job], topic_text: str, thresholds: Thresholds):
+    return runner.submit(analyse_chunk, [j.page for j in chunk], [j.boilerplate for j in chunk], topic_text, thresholds)
 
 
 def _collected(batch: list[Job], futures: list) -> list[tuple[Job, Outcome]]:

@@ -25,7 +25,6 @@ from pipelines.dating import RULES, DatingRules, PublicationDate, date_publicati
 from pipelines.metadata import page_metadata
 
 EXTRACTOR = f"trafilatura {version('trafilatura')}; clippings {version('clippings')}"
-MIN_ARTICLE_WORDS = 40
 # trafilatura's fallbacks (readability, jusText) double its cost; below this many words its
 # main pass has often caught a fragment, and only there are they worth it.
 FALLBACK_BELOW_WORDS = 100
@@ -48,8 +47,6 @@ TRAILING_CHROME = re.compile(
     r"|^\d*\s*comments?$|\[/[a-z_]+\]",
     re.IGNORECASE,
 )
-# A text shorter than this is kept but flagged `thin`: a brief, a teaser or a cut-off page.
-THIN_WORDS = 150
 PAYWALL_PROMPT = re.compile(
     r"(subscribe|subscription|sign in|log in|register)\b.{0,60}\b(to (continue|keep) reading|to read (the|this) (full|rest|article))"
     r"|\b(continue|keep) reading\b.{0,40}\bsubscri|\balready a subscriber\b|\bsubscribers only\b|\bfor subscribers\b"
@@ -92,12 +89,16 @@ def extract_article(
     html: str | bytes,
     url: str,
     listing_dates: dict[str, str] | None = None,
-    min_words: int = MIN_ARTICLE_WORDS,
+    min_words: int = 0,
     captured_at: str | None = None,
     boilerplate: frozenset[str] = frozenset(),
     time_zone: ZoneInfo | None = None,
+    thin_words: int = 0,
 ) -> Article:
     """Extract text and metadata; raises NotAnArticle with the reason when there is no article.
+
+    `min_words`: fewer words are not an article; `thin_words`: fewer are flagged `thin` (the
+    MIN_ARTICLE_WORDS and THIN_WORDS settings, which the commands pass; 0: neither).
 
     `captured_at` (a web archive's capture time, else the fetch time) bounds the date from above.
     `time_zone`: the outlet's (the topic file's), to read its time stamps on its own clock.
@@ -132,7 +133,7 @@ def extract_article(
         description=metadata.description,
         text=text,
         page_type=page_type,
-        text_flags=text_flags(text, tree, stated, json_ld),
+        text_flags=text_flags(text, tree, thin_words, stated, json_ld),
     )
 
 
@@ -148,14 +149,15 @@ def stated_body(tree: lxml_html.HtmlElement, json_ld: list[dict] | None = None) 
     return ""
 
 
-def text_flags(text: str, tree: lxml_html.HtmlElement, stated: str = "", json_ld: list[dict] | None = None) -> list[str]:
+def text_flags(text: str, tree: lxml_html.HtmlElement, thin_words: int, stated: str = "",
+               json_ld: list[dict] | None = None) -> list[str]:
     """What makes the stored text less than a full article, so it is flagged rather than
-    passed off as one: `thin` (under THIN_WORDS), `paywalled` (schema.org isAccessibleForFree
+    passed off as one: `thin` (under `thin_words`), `paywalled` (schema.org isAccessibleForFree
     false, or a subscription prompt ending the text), `truncated` (the text ends in an
     ellipsis, or the page's JSON-LD body is twice as long as what the page shows)."""
     words = count_words(text)
     flags = []
-    if words < THIN_WORDS:
+    if words < thin_words:
         flags.append("thin")
     last_lines = "\n".join(text.splitlines()[-2:])
     articles = json_ld_articles(tree) if json_ld is None else json_ld

@@ -17,6 +17,7 @@ from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from clippings.topic import Topic
 from crawlers.items import FetchedPage
@@ -28,6 +29,7 @@ from pipelines.prefilter import Prefilter
 from pipelines.processing import Rejected, capture_page, dedupe_page, store_page
 from pipelines.relevance import TopicMatcher
 from pipelines.takedowns import Takedowns
+from pipelines.thresholds import Thresholds, setting_number
 from pipelines.warcs import (
     PROBLEMS_LISTED, READ_COUNTS, ArchiveFileError, FileReport, MemberError, Provenance, ReadLimits, describe, local_copy,
     open_member, read_pages, warc_members,
@@ -40,16 +42,11 @@ FILE_COUNTS = READ_COUNTS + WRITE_COUNTS
 READ_TO_THE_END = ("complete", "with errors")
 
 
-class SettingError(ValueError):
-    """A setting with a value the import cannot use; the message names it."""
-
-
 @dataclass(frozen=True)
 class ImportSettings:
     """What the import needs besides its inputs, from the crawl's Scrapy settings."""
 
-    min_words: int
-    boilerplate_min_articles: int
+    thresholds: Thresholds
     user_agent: str
     read: ReadLimits
     download: DownloadLimits
@@ -57,14 +54,16 @@ class ImportSettings:
     prefilter: bool = True
     commoncrawl_data_url: str = ""  # for --cc-news
     capture_margin_days: int = 0  # ditto: files up to this many days after the window
+    recorded: dict[str, Any] = field(default_factory=dict)  # the settings the run records besides the thresholds
 
     @classmethod
-    def from_settings(cls, settings, prefilter: bool = True, allowed: tuple[str, ...] = ()) -> ImportSettings:
+    def from_settings(cls, settings, prefilter: bool = True, allowed: tuple[str, ...] = (),
+                      recorded: dict[str, Any] | None = None) -> ImportSettings:
         """From a scrapy.settings.Settings (crawlers/settings.py and -s overrides); `allowed`
-        adds networks (--allow-network) to ALLOWED_PRIVATE_NETWORKS."""
+        adds networks (--allow-network) to ALLOWED_PRIVATE_NETWORKS; `recorded`: the settings
+        the run's crawl_runs row keeps (crawlers.addons.recorded_settings)."""
         return cls(
-            min_words=setting_number(settings, "MIN_ARTICLE_WORDS"),
-            boilerplate_min_articles=setting_number(settings, "BOILERPLATE_MIN_ARTICLES"),
+            thresholds=Thresholds.from_settings(settings),
             user_agent=settings["USER_AGENT"],
             read=ReadLimits(setting_number(settings, "DOWNLOAD_MAXSIZE", 1), setting_number(settings, "WARC_MAX_INFLATION", 1)),
             download=DownloadLimits(setting_number(settings, "IMPORT_DOWNLOAD_TIMEOUT", 1, float),
@@ -73,18 +72,8 @@ class ImportSettings:
             prefilter=prefilter,
             commoncrawl_data_url=settings["COMMONCRAWL_DATA_URL"],
             capture_margin_days=setting_number(settings, "ARCHIVE_CAPTURE_MARGIN_DAYS"),
+            recorded=recorded or {},
         )
-
-
-def setting_number(settings, name: str, least: int = 0, kind=int):
-    value = settings.get(name)
-    try:
-        number = kind(value)
-    except (TypeError, ValueError):
-        raise SettingError(f"{name} must be a number, not {value!r}") from None
-    if number < least:
-        raise SettingError(f"{name} must be at least {least}, not {value!r}")
-    return number
 
 
 @dataclass
@@ -108,7 +97,8 @@ def import_archives(locations: list[str], archive: Archive, topic: Topic, runner
     skip_read, a file an earlier run read to its end with the same topic is not read again."""
     run_id = f"{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}-{SPIDER}-{secrets.token_hex(2)}"
     archive.sync_topic(topic)
-    archive.start_run(run_id, SPIDER, topic, settings.user_agent, False)
+    archive.start_run(run_id, SPIDER, topic, settings.user_agent, False,
+                      {**settings.recorded, **settings.thresholds.as_settings()})
     writer = ImportWriter(archive, topic, run_id, settings)
     summary = ImportSummary(run_id, [])
     reason = "interrupted"
@@ -161,7 +151,7 @@ class ImportWriter:
         self._start_file(report)
         status = "interrupted"
         try:
-            run_batches(self._jobs(report), runner, self.topic.text, self.write, self.settings.min_words)
+            run_batches(self._jobs(report), runner, self.topic.text, self.write, self.settings.thresholds)
             status = "with errors" if report.has_problems() else "complete"
         except ArchiveFileError as error:
             report.unreadable(str(error))
@@ -203,7 +193,7 @@ class ImportWriter:
             self.takedowns, self.latest_takedown = Takedowns(self.archive.takedown_patterns()), latest
 
     def _boilerplate(self, outlet_id: str | None) -> frozenset[str]:
-        return self.archive.boilerplate(outlet_id, self.settings.boilerplate_min_articles)
+        return self.archive.boilerplate(outlet_id, self.settings.thresholds.boilerplate_min_articles)
 
     # --- writing: one transaction per batch, with the file's counts -------------
 
@@ -236,7 +226,7 @@ class ImportWriter:
         page = outcome if isinstance(outcome, FetchedPage) else job.page
         capture_page(self.archive, self.topic, page)
         if isinstance(outcome, FetchedPage) and self._boilerplate(page.outlet_id) != job.boilerplate:
-            outcome = analyse_one(page, self.matcher, self.settings.min_words, self._boilerplate(page.outlet_id))
+            outcome = analyse_one(page, self.matcher, self.settings.thresholds, self._boilerplate(page.outlet_id))
             if isinstance(outcome, Failed):
                 return self._store(job, outcome, failures)
         if isinstance(outcome, Rejected):
@@ -245,7 +235,7 @@ class ImportWriter:
             dedupe_page(self.archive, page)
         except Rejected as reject:
             return self._reject(page, reject)
-        return store_page(self.archive, self.topic, page)
+        return store_page(self.archive, self.topic, page, self.settings.thresholds)
 
     def _reject(self, page: FetchedPage, reject: Rejected) -> str:
         self.archive.log_reject(page.url, reject.stage, reject.reason, SPIDER, page.crawl_run_id, page.capture_id)

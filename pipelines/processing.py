@@ -20,9 +20,10 @@ from crawlers.items import FetchedPage
 from pipelines.archive import Archive
 from pipelines.canonical import canonical_url, web_url
 from pipelines.extraction import (
-    MIN_ARTICLE_WORDS, Article, NotAnArticle, decode_html, drop_known_lines, extract_article, normalised_text,
+    Article, NotAnArticle, decode_html, drop_known_lines, extract_article, normalised_text,
 )
 from pipelines.relevance import OffTopic, TopicMatch, TopicMatcher
+from pipelines.thresholds import Thresholds
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 NOARCHIVE = re.compile(rb"<meta[^>]+name=[\"']?(?:robots|[\w-]*bot)[\"']?[^>]*>", re.IGNORECASE)
@@ -58,9 +59,10 @@ def _says_noarchive(directives: bytes) -> bool:
     return b"noarchive" in content or re.search(rb"\bnone\b", content) is not None
 
 
-def extract_page(page: FetchedPage, min_words: int = MIN_ARTICLE_WORDS,
+def extract_page(page: FetchedPage, thresholds: Thresholds,
                  boilerplate: frozenset[str] = frozenset(), time_zone: ZoneInfo | None = None) -> Article:
     """The page's article by the shared extraction function; Rejected("extract", why) otherwise.
+    `thresholds`: the run's (its minimum words, its `thin` flag).
     `boilerplate`: fingerprints of the lines the page's outlet repeats (Archive.boilerplate).
     `time_zone`: the outlet's, from the topic file (Topic.time_zone_for).
     A page whose own URL is not an http(s) address (a web archive may name a javascript: URL as
@@ -75,7 +77,7 @@ def extract_page(page: FetchedPage, min_words: int = MIN_ARTICLE_WORDS,
     html = decode_html(page.body, page.header("content-type"))
     try:
         return extract_article(
-            html, page.final_url, page.listing_dates, min_words,
+            html, page.final_url, page.listing_dates, thresholds.min_article_words, thin_words=thresholds.thin_words,
             captured_at=page.archived_at or page.fetched_at, boilerplate=boilerplate, time_zone=time_zone,
         )
     except NotAnArticle as reason:
@@ -106,21 +108,21 @@ def match_topic(article: Article, matcher: TopicMatcher) -> TopicMatch:
         raise Rejected("topic", str(reason)) from None
 
 
-def analyse_page(page: FetchedPage, matcher: TopicMatcher, min_words: int = MIN_ARTICLE_WORDS,
+def analyse_page(page: FetchedPage, matcher: TopicMatcher, thresholds: Thresholds,
                  boilerplate: frozenset[str] = frozenset()) -> FetchedPage:
     """Respect, extract and relate to the topic: the page with .article and .topic_match filled
     in, or Rejected with the stage and the reason."""
-    page.article, page.topic_match = page_analysis(page, boilerplate, matcher, min_words)
+    page.article, page.topic_match = page_analysis(page, boilerplate, matcher, thresholds)
     page.boilerplate = boilerplate
     return page
 
 
 def page_analysis(page: FetchedPage, boilerplate: frozenset[str], matcher: TopicMatcher,
-                  min_words: int = MIN_ARTICLE_WORDS) -> tuple[Article, TopicMatch]:
+                  thresholds: Thresholds) -> tuple[Article, TopicMatch]:
     """analyse_page's findings alone: what a worker process sends back to the crawl's process,
     which holds the page already (its body is most of what pickling the page would cost)."""
     check_respect(page)
-    article = extract_page(page, min_words, boilerplate, matcher.topic.time_zone_for(page.final_url))
+    article = extract_page(page, thresholds, boilerplate, matcher.topic.time_zone_for(page.final_url))
     return article, match_topic(article, matcher)
 
 
@@ -173,7 +175,7 @@ def _text_sha256(text: str) -> str:
     return hashlib.sha256(normalised_text(text).encode()).hexdigest()
 
 
-def store_page(archive: Archive, topic: Topic, page: FetchedPage) -> str:
+def store_page(archive: Archive, topic: Topic, page: FetchedPage, thresholds: Thresholds) -> str:
     """Write the article (or the copy, or the version) with its mentions, one transaction;
     returns what happened: articles_added, copies_added, versions_added or articles_unchanged.
 
@@ -181,7 +183,8 @@ def store_page(archive: Archive, topic: Topic, page: FetchedPage) -> str:
     that turns out to be older than the archived article takes its place. Copies published the
     same day are ordered by URL, so the archive does not depend on which page finished
     extracting first (pages are extracted concurrently, pipelines/pool.py). Of the versions at
-    one URL, the earliest captured is the article's text (Archive.add_version).
+    one URL, the earliest captured is the article's text (Archive.add_version). A new article
+    joins the story of texts at least `thresholds.story_similarity` like it.
     """
     if page.unchanged:
         return "articles_unchanged"
@@ -189,7 +192,7 @@ def store_page(archive: Archive, topic: Topic, page: FetchedPage) -> str:
         archive.add_version(page, page.version_of, topic)
         return "versions_added"
     if page.duplicate_of is None:
-        archive.add_article(page, topic)
+        archive.add_article(page, topic, thresholds.story_similarity)
         return "articles_added"
     original = archive.article_by_text(page.article.text_sha256)
     if _earlier((page.article.published.day, page.canonical_url), (original["published_day"], original["url"])):

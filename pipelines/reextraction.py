@@ -14,7 +14,9 @@ Per capture, by what it was and what it gives now:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import secrets
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
@@ -25,9 +27,9 @@ from clippings.topic import Topic
 from crawlers.items import FetchedPage
 from pipelines.archive import REEXTRACTED_COLUMNS, Archive, _article_row
 from pipelines.batch import Failed, Job, Outcome, analyse_one, run_batches
-from pipelines.extraction import MIN_ARTICLE_WORDS
 from pipelines.processing import Rejected, dedupe_page, store_page
 from pipelines.relevance import TopicMatcher
+from pipelines.thresholds import Thresholds
 
 SPIDER = "reextract"
 READ_AHEAD = 256  # captures read per query
@@ -56,13 +58,19 @@ class ReextractSummary:
             self.examples[kind].append(example)
 
 
-def reextract(archive: Archive, topic: Topic, runner, min_words: int = MIN_ARTICLE_WORDS,
-              boilerplate_min_articles: int = 3) -> ReextractSummary:
+def reextract(archive: Archive, topic: Topic, runner, thresholds: Thresholds,
+              recorded_settings: dict[str, Any] | None = None) -> ReextractSummary:
+    """`recorded_settings`: what the run's crawl_runs row keeps of the settings in force
+    (crawlers.addons.recorded_settings); the thresholds are always among them."""
     archive.sync_topic(topic)
-    writer = ReextractWriter(archive, topic, min_words, boilerplate_min_articles)
+    run_id = f"{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}-{SPIDER}-{secrets.token_hex(2)}"  # as an import's
+    # No user agent: a re-extraction fetches nothing (the datasheet leaves it out of its robots.txt count).
+    archive.start_run(run_id, SPIDER, topic, "", False, {**(recorded_settings or {}), **thresholds.as_settings()})
+    writer = ReextractWriter(archive, topic, thresholds)
     writer.summary.articles_before = _article_count(archive)
-    run_batches(writer.jobs(), runner, topic.text, writer.write, min_words)
+    run_batches(writer.jobs(), runner, topic.text, writer.write, thresholds)
     writer.summary.articles_after = _article_count(archive)
+    archive.finish_run(run_id, "finished", {})
     return writer.summary
 
 
@@ -71,9 +79,8 @@ def _article_count(archive: Archive) -> int:
 
 
 class ReextractWriter:
-    def __init__(self, archive: Archive, topic: Topic, min_words: int, boilerplate_min_articles: int):
-        self.archive, self.topic = archive, topic
-        self.min_words, self.boilerplate_min_articles = min_words, boilerplate_min_articles
+    def __init__(self, archive: Archive, topic: Topic, thresholds: Thresholds):
+        self.archive, self.topic, self.thresholds = archive, topic, thresholds
         self.matcher = TopicMatcher(topic)
         self.summary = ReextractSummary()
 
@@ -113,7 +120,7 @@ class ReextractWriter:
 
     def _boilerplate(self, outlet_id: str | None, stored: Stored) -> frozenset[str]:
         own_text = stored.article["text"] if stored.article else None
-        return self.archive.boilerplate(outlet_id, self.boilerplate_min_articles, own_text)
+        return self.archive.boilerplate(outlet_id, self.thresholds.boilerplate_min_articles, own_text)
 
     # --- writing: one transaction per batch -------------------------------------
 
@@ -129,7 +136,7 @@ class ReextractWriter:
         stored = self._stored(page.capture_id)
         boilerplate = self._boilerplate(page.outlet_id, stored)
         if isinstance(outcome, FetchedPage) and boilerplate != job.boilerplate:
-            outcome = analyse_one(outcome, self.matcher, self.min_words, boilerplate)
+            outcome = analyse_one(outcome, self.matcher, self.thresholds, boilerplate)
         if isinstance(outcome, Failed):
             self.summary.note("errors", f"capture {page.capture_id} {outcome.url}: {outcome.error}")
         elif stored.article:
@@ -154,7 +161,7 @@ class ReextractWriter:
             self.summary.note("unchanged")
             return
         try:
-            self.archive.update_article(article["id"], outcome, self.topic)
+            self.archive.update_article(article["id"], outcome, self.topic, self.thresholds.story_similarity)
         except sqlite3.IntegrityError:
             other = self.archive.article_by_text(outcome.article.text_sha256)
             self.summary.note("conflicts", f"{where}: its new text is article {other['id']}'s; left as it was")
@@ -184,7 +191,7 @@ class ReextractWriter:
             self.summary.note("still_rejected")
             return
         with self.archive.transaction():
-            result = store_page(self.archive, self.topic, page)
+            result = store_page(self.archive, self.topic, page, self.thresholds)
             if result != "articles_unchanged":
                 self.archive.conn.execute("DELETE FROM rejects WHERE capture_id = ?", (page.capture_id,))
         kind = {"articles_added": "articles_added", "copies_added": "copies_added"}.get(result, "unchanged")

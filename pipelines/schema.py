@@ -412,11 +412,19 @@ IMPORT_FILES_VERSIONS = """
         ALTER TABLE import_files ADD COLUMN versions_added INTEGER NOT NULL DEFAULT 0;
 """
 
+# The settings a run applied, as a JSON object {NAME: value}: the research thresholds
+# (MIN_ARTICLE_WORDS, THIN_WORDS, BOILERPLATE_MIN_ARTICLES, STORY_SIMILARITY) always, and every
+# setting given with -s, secrets and local paths left out (crawlers.addons.recorded_settings).
+# Runs from before this migration: NULL, their settings unknown. Re-extraction is a run now too.
+RUN_SETTINGS = """
+        ALTER TABLE crawl_runs ADD COLUMN settings TEXT;
+"""
+
 # Each entry is one migration's SQL; append, never edit a released one.
 MIGRATIONS: list[str] = [
     INITIAL_SCHEMA, TOPICS, DATES_AND_TEXT_FLAGS, STORIES, OUTLET_LINES, FACET_INDEXES, TAKEDOWNS,
     CAPTURE_SOURCES, ARTICLE_VERSIONS, COMPRESSION_DICTIONARIES, IMPORT_FILES, PUBLISHED_UTC_DAY,
-    IMPORT_FILES_VERSIONS,
+    IMPORT_FILES_VERSIONS, RUN_SETTINGS,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

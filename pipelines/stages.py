@@ -27,6 +27,7 @@ from pipelines.processing import (
 from pipelines.pool import ExtractionPool
 from pipelines.relevance import TopicMatcher
 from pipelines.takedowns import Takedowns
+from pipelines.thresholds import Thresholds
 
 
 class _TopicPipeline:
@@ -136,14 +137,15 @@ class AnalysePipeline(_ArchivePipeline):
     """The CPU-bound part of a page, pipelines.processing.analyse_page: text and metadata by the
     shared extraction function, then the topic match; non-articles, off-topic and out-of-window
     pages are rejected. It runs in the extraction pool's worker processes (EXTRACTION_WORKERS;
-    0: in this process), which get the topic matcher and the minimum words once, when they
+    0: in this process), which get the topic matcher and the research thresholds once, when they
     start, and send back the article and its topic match. The lines the outlet repeats across
     its archived articles are dropped as boilerplate; off-topic articles stay captures only."""
 
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
-        self.boilerplate_min_articles = crawler.settings.getint("BOILERPLATE_MIN_ARTICLES")
-        shared = {"matcher": TopicMatcher(self.topic), "min_words": crawler.settings.getint("MIN_ARTICLE_WORDS")}
+        thresholds = Thresholds.from_settings(crawler.settings)
+        self.boilerplate_min_articles = thresholds.boilerplate_min_articles
+        shared = {"matcher": TopicMatcher(self.topic), "thresholds": thresholds}
         self.pool = ExtractionPool(crawler.settings.getint("EXTRACTION_WORKERS"), shared=shared)
 
     def open_spider(self) -> None:
@@ -173,8 +175,12 @@ class StorePipeline(_ArchivePipeline):
     """Writes the article (or the copy) with its mentions, all or nothing
     (pipelines.processing.store_page says which)."""
 
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler)
+        self.thresholds = Thresholds.from_settings(crawler.settings)
+
     def process_item(self, item: FetchedPage) -> FetchedPage:
         archive = self.archive
         with archive.transaction():
-            self.count(store_page(archive, self.topic, item))
+            self.count(store_page(archive, self.topic, item, self.thresholds))
         return item

@@ -1,9 +1,10 @@
 """Near-duplicate texts grouped into stories: wire copies, updated versions, slug variants.
 
 A text's sketch is the SKETCH_SIZE smallest 64-bit hashes of its 4-word shingles (a bottom-k
-MinHash). Two sketches estimate the Jaccard similarity of the shingle sets; at STORY_SIMILARITY
-or more the texts are one story. The sketch ignores case and punctuation, so the same article
-with other boilerplate, a reworded headline line or an added paragraph stays close.
+MinHash). Two sketches estimate the Jaccard similarity of the shingle sets; at the
+STORY_SIMILARITY setting or more the texts are one story (Archive.add_article). The sketch
+ignores case and punctuation, so the same article with other boilerplate, a reworded headline
+line or an added paragraph stays close.
 """
 
 from __future__ import annotations
@@ -13,10 +14,6 @@ import re
 
 SHINGLE_WORDS = 4
 SKETCH_SIZE = 64
-# On the extraction benchmark's pages (tests/test_stories.py), a page's true body against
-# trafilatura's output with its boilerplate scored 0.41 or more; two different articles never
-# more than 0.13, from the same outlet or not.
-STORY_SIMILARITY = 0.3
 WORD = re.compile(r"\w+")
 
 

@@ -12,7 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from crawlers.addons import project_settings
+from pipelines.thresholds import Thresholds
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# The research thresholds as crawlers/settings.py sets them, for tests that call the pipelines' functions.
+THRESHOLDS = Thresholds.from_settings(project_settings())
 
 
 def run_clippings(*args: str, cwd: Path = PROJECT_ROOT, timeout: int = 600):

@@ -7,7 +7,7 @@ import pytest
 from pipelines.archive import Archive, ArchiveError
 from pipelines.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, migrate
 
-from .conftest import PROJECT_ROOT
+from .conftest import PROJECT_ROOT, THRESHOLDS
 
 PAGES = PROJECT_ROOT / "tests" / "pages"
 
@@ -121,7 +121,7 @@ def test_promote_copy_makes_the_earlier_copy_the_article(tmp_path):
         return page
 
     later = stored_page("https://copy.example/2017/10/11/accusers", "2017-10-11T08:00")
-    article_id = archive.add_article(later, topic)
+    article_id = archive.add_article(later, topic, THRESHOLDS.story_similarity)
     earlier = stored_page("https://original.example/2017/10/10/accusers", "2017-10-10T08:00")
     archive.promote_copy(earlier, article_id, topic, "identical text")
     article = archive.row("SELECT id, url, published_day FROM articles")
@@ -236,6 +236,6 @@ def test_store_page_same_day_copies_are_ordered_by_url_whatever_arrives_first(tm
         page.article = extract_article(page.body, url)
         page.topic_match = TopicMatcher(topic).decide(page.article.title, page.article.text)
         dedupe_page(archive, page)
-        store_page(archive, topic, page)
+        store_page(archive, topic, page, THRESHOLDS)
     assert archive.row("SELECT url FROM articles") == {"url": "https://a.example/2017/10/10/accusers"}
     assert archive.row("SELECT url FROM copies") == {"url": "https://b.example/2017/10/10/accusers"}

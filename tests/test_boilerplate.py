@@ -9,6 +9,8 @@ from pipelines.archive import Archive
 from pipelines.extraction import drop_known_lines, extract_article, line_fingerprint
 from pipelines.relevance import TopicMatcher
 
+from .conftest import THRESHOLDS
+
 PROMPT = "Get the latest updates right in your inbox. Sign up for our newsletters."
 BACKGROUND = (
     "The allegations against Harvey Weinstein were first reported by The New York Times on October 5, "
@@ -51,7 +53,7 @@ def test_archive_boilerplate_is_lines_repeated_in_enough_articles(tmp_path):
         page.article = extract_article(page.body, url, boilerplate=archive.boilerplate(outlet, 3))
         page.topic_match = TopicMatcher(topic).decide(page.article.title, page.article.text)
         page.canonical_url = url
-        archive.add_article(page, topic)
+        archive.add_article(page, topic, THRESHOLDS.story_similarity)
         seen.append(PROMPT in page.article.text)
     assert seen == [True, True, True, False]  # the fourth article of the outlet is without it
     # The long background paragraph the outlet repeats is content: never boilerplate.

@@ -50,6 +50,7 @@ async def test_home_page_shows_datasheet_from_the_archive(demo_archive):
     assert "#MeToo" in html and "Known gaps" in html
     assert "robots.txt: obeyed in 3 run(s)" in html
     assert "trafilatura" in html and "clippings/0.1.0" in html
+    assert "Settings in force" in html and "<code>MIN_ARTICLE_WORDS</code>: 40" in html
 
 
 async def test_robots_txt_keeps_crawlers_off(demo_archive):

@@ -21,6 +21,8 @@ from pipelines.extraction import (
     with_recall,
 )
 
+from .conftest import THRESHOLDS
+
 PAGES = Path(__file__).parent / "pages"
 
 
@@ -61,7 +63,7 @@ def test_extract_article_keeps_canonical_hint():
 )
 def test_extract_article_rejects_non_articles_with_reason(html, reason):
     with pytest.raises(NotAnArticle, match=reason):
-        extract_article(html, "https://example.com/x")
+        extract_article(html, "https://example.com/x", min_words=THRESHOLDS.min_article_words)
 
 
 TEASER = "The council voted on Tuesday to fund the new shelter after a long debate about its cost to the town."
@@ -247,7 +249,7 @@ def json_ld(**fields) -> str:
 )
 def test_text_flags_name_what_is_missing(text, head, flags):
     tree = html_page("<p>x</p>", head)
-    assert text_flags(text, tree, stated_body(tree)) == flags
+    assert text_flags(text, tree, THRESHOLDS.thin_words, stated_body(tree)) == flags
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 
 from pipelines.canonical import web_url
 
-from .conftest import scrapy_crawl
+from .conftest import THRESHOLDS, scrapy_crawl
 from .faultsite import DAY, article_html, html, page, redirect, sitemap
 
 # How a hostile page spells a script as its canonical URL (or og:url); {host} is the site's
@@ -85,4 +85,4 @@ def test_page_whose_own_url_is_not_http_is_rejected_before_extraction(address):
                            body=article_html("archived").encode(), fetched_at="2017-10-17T00:00:00+00:00",
                            spider="wayback", crawl_run_id="run")
     with pytest.raises(Rejected, match="not a web page"):
-        extract_page(archived)
+        extract_page(archived, THRESHOLDS)

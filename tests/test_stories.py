@@ -14,9 +14,11 @@ from crawlers.items import FetchedPage
 from pipelines.archive import Archive
 from pipelines.extraction import extract_article
 from pipelines.relevance import TopicMatcher
-from pipelines.stories import STORY_SIMILARITY, similarity, sketch
+from pipelines.stories import similarity, sketch
 
-from .conftest import PROJECT_ROOT
+from .conftest import PROJECT_ROOT, THRESHOLDS
+
+STORY_SIMILARITY = THRESHOLDS.story_similarity
 
 BENCHMARK = PROJECT_ROOT.parent / "shared" / "bench" / "extraction" / "ground-truth.json"
 PAGES = PROJECT_ROOT / "tests" / "pages"
@@ -90,7 +92,7 @@ def store(archive, topic, url: str, html: bytes) -> int:
     page.article = extract_article(page.body, url)
     page.topic_match = TopicMatcher(topic).decide(page.article.title, page.article.text)
     page.canonical_url = url
-    return archive.add_article(page, topic)
+    return archive.add_article(page, topic, STORY_SIMILARITY)
 
 
 def test_archive_story_is_led_by_its_earliest_published_version(archive_with_topic):

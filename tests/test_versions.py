@@ -17,7 +17,7 @@ from pipelines.processing import analyse_page, capture_page, dedupe_page, store_
 from pipelines.relevance import TopicMatcher
 from pipelines.stories import sketch
 
-from .conftest import rows, run_clippings, scrapy_crawl
+from .conftest import THRESHOLDS, rows, run_clippings, scrapy_crawl
 from .faultsite import DAY, Answer, article_html, html, page, site_with_sitemap
 
 STORY = f"/{DAY}/updated/"
@@ -111,9 +111,9 @@ def processed(archive, topic, html_text, fetched_at, source="seeds", archived_at
     fetched = FetchedPage(url, url, 200, {}, html_text.encode(), fetched_at, "seeds", "run", source=source,
                           archived_at=archived_at)
     capture_page(archive, topic, fetched)
-    analyse_page(fetched, TopicMatcher(topic))
+    analyse_page(fetched, TopicMatcher(topic), THRESHOLDS)
     dedupe_page(archive, fetched)
-    return store_page(archive, topic, fetched)
+    return store_page(archive, topic, fetched, THRESHOLDS)
 
 
 def test_version_captured_earlier_takes_the_articles_place(tmp_path):
@@ -242,7 +242,7 @@ def test_the_same_capture_read_differently_is_no_new_version(tmp_path):
         url = "http://news.example/2017/10/16/updated/"
         fetched = FetchedPage(url, url, 200, {}, body.encode(), "2026-11-21T10:00:00+00:00", "seeds", "run")
         capture_page(archive, topic, fetched)
-        analyse_page(fetched, TopicMatcher(topic))
+        analyse_page(fetched, TopicMatcher(topic), THRESHOLDS)
         fetched.article = dataclasses.replace(fetched.article, text=fetched.article.text + "\nAn extra line read.")
         dedupe_page(archive, fetched)
         assert (fetched.unchanged, fetched.version_of is not None) == (shown_before, not shown_before)
