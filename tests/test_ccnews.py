@@ -117,6 +117,7 @@ def test_cc_news_takes_from_and_to(data_host, server, tmp_path):
     assert fetched_files(server) == [file_path("A"), file_path("B")]
 
 
+@pytest.mark.slow
 def test_cc_news_resumes_a_killed_import_file_by_file(data_host, server, tmp_path):
     """Killed while it fetches D: the next run fetches D and E only, and ends with the archive an
     uninterrupted run gives."""
@@ -166,6 +167,7 @@ def test_cc_news_reads_a_file_again_for_another_topic(data_host, server, tmp_pat
     assert fetched_files(server) == [file_path("B"), file_path("B")]
 
 
+@pytest.mark.slow
 def test_cc_news_on_dask_gives_what_the_local_pool_gives(data_host, server, tmp_path, dask_scheduler):
     local, on_dask = tmp_path / "local.db", tmp_path / "dask.db"
     assert CliRunner().invoke(main, cc_news_args(server, local, data_host[2], "--workers", "2")).exit_code == 0
@@ -231,6 +233,7 @@ def test_cc_news_from_a_refused_data_host_is_one_sentence(data_host, server, tmp
     assert server.requests == [] and not (tmp_path / "a.db").exists()
 
 
+@pytest.mark.slow
 def test_cc_news_goes_on_with_a_range_request_where_a_file_breaks_off(data_host, server, tmp_path):
     server.break_once.add(file_path("C"))
     db = tmp_path / "archive.db"

@@ -104,6 +104,7 @@ def test_commoncrawl_server_without_range_support_is_a_fetch_failure(pywb_archiv
     assert rows(db, "SELECT count(*) FROM captures") == [(0,)]
 
 
+@pytest.mark.slow
 def test_commoncrawl_unreadable_index_answer_is_a_fetch_failure(tmp_path, data_server):
     (data_server.folder / "CC-MAIN-2017-43").mkdir()
     (data_server.folder / "CC-MAIN-2017-43" / "cdx").write_text("<html>Service unavailable</html>")
@@ -116,6 +117,7 @@ def test_commoncrawl_unreadable_index_answer_is_a_fetch_failure(tmp_path, data_s
     assert errors and all(e.startswith("unreadable CDX answer: not a CDX answer") for e in errors)
 
 
+@pytest.mark.slow
 def test_commoncrawl_wrong_index_url_is_a_fetch_failure(tmp_path, data_server):
     db, _ = scrapy_crawl("commoncrawl", tmp_path, TOPIC, "-s", f"COMMONCRAWL_INDEX_URL={data_server.url}/nowhere/{{crawl}}",
                          "-s", "COMMONCRAWL_CRAWLS=CC-MAIN-2017-43", "-s", f"COMMONCRAWL_DATA_URL={data_server.url}/")

@@ -109,6 +109,7 @@ def test_outlet_gets_a_dictionary_once_it_has_enough_bodies(tmp_path):
     assert_every_body_reads_back(tmp_path / "archive.db")
 
 
+@pytest.mark.slow
 def test_crawl_trains_the_outlets_dictionary_under_its_settings(tmp_path):
     """A real `scrapy crawl`: the capture pipeline reads the settings and trains as it stores
     (in a thread: pages captured while it trains stay plain)."""

@@ -25,6 +25,7 @@ def count(db, sql, params=()):
         conn.close()
 
 
+@pytest.mark.slow
 def test_scrapy_crawl_seeds_with_urls_file_stays_on_its_hosts(site, tmp_path):
     page = next(p for p in site.pages if p.kind == "article" and p.on_topic and p.outlet == "harbourview" and not p.copy_of)
     other = next(o for o in site.outlets if o["id"] == "northfield")
@@ -38,6 +39,7 @@ def test_scrapy_crawl_seeds_with_urls_file_stays_on_its_hosts(site, tmp_path):
     assert "'clippings/articles_added': 1" in log
 
 
+@pytest.mark.slow
 def test_scrapy_crawl_feeds_skips_entries_outside_window(site, tmp_path):
     topic = yaml.safe_load(demo_topic(site.outlets))
     topic["window"] = {"start": "2017-10-01", "end": "2017-10-15"}
@@ -46,6 +48,7 @@ def test_scrapy_crawl_feeds_skips_entries_outside_window(site, tmp_path):
     assert "'clippings/listing_entries_outside_window'" in log
 
 
+@pytest.mark.slow
 def test_scrapy_crawl_unknown_domain_is_not_fetched(site, tmp_path):
     topic = yaml.safe_load(demo_topic(site.outlets))
     topic["outlets"][0]["seeds"] = ["http://example.invalid/2017/10/16/story/"]

@@ -62,6 +62,7 @@ def test_public_package_holds_no_run_of_twelve_words_of_any_text(demo_archive, p
 
 
 @pytest.mark.parametrize("package", ["public_package", "full_package"])
+@pytest.mark.slow
 def test_package_passes_frictionless_validate(package, request):
     folder = request.getfixturevalue(package)
     result = validate(folder)
@@ -145,6 +146,7 @@ def test_package_neutralises_formula_cells(demo_archive, tmp_path):
     assert validate(tmp_path / "package").returncode == 0
 
 
+@pytest.mark.slow
 def test_rehydrate_restores_a_data_package(demo_archive, demo_site_port, tmp_path):
     folder = tmp_path / "package"
     release("--public", "--db", str(demo_archive), "--datapackage", str(folder))

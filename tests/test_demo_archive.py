@@ -128,6 +128,7 @@ def test_demo_crawl_log_has_no_errors(demo_archive):
     assert " ERROR: " not in log and "Traceback" not in log
 
 
+@pytest.mark.slow
 def test_demo_rerun_changes_no_counts(demo_archive, demo_site_port):
     tables = ["articles", "copies", "captures", "mentions", "keyword_matches", "rejects", "fetch_failures", "outlets", "people"]
     before = {t: rows(demo_archive, f"SELECT count(*) AS n FROM {t}")[0]["n"] for t in tables}

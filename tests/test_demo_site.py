@@ -167,6 +167,7 @@ def test_demo_site_outlets_follow_topic_file_format(site):
         assert all(url.startswith(f"{base}/") for url in outlet["feeds"] + outlet["sitemaps"] + outlet["seeds"])
 
 
+@pytest.mark.slow
 def test_demo_site_runs_alongside_another_instance(site):
     with DemoSite() as second:
         assert not set(site.outlets[0]["domains"]) & set(second.outlets[0]["domains"])

@@ -38,6 +38,7 @@ def demo_site():
         yield running
 
 
+@pytest.mark.slow
 def test_workers_store_the_same_archive_as_in_process_extraction(demo_site, tmp_path):
     archives = {}
     for workers in (0, 2):
@@ -49,6 +50,7 @@ def test_workers_store_the_same_archive_as_in_process_extraction(demo_site, tmp_
         assert rows(archives[2], sql) == rows(archives[0], sql)
 
 
+@pytest.mark.slow
 def test_identical_texts_arriving_together_are_one_article_and_copies(tmp_path):
     same = html(article_html("identical"))
     routes = {f"/{DAY}/identical-{n}/": page(same) for n in range(12)}
@@ -72,6 +74,7 @@ def crawl_process() -> int:
     raise LookupError("no scrapy crawl child")
 
 
+@pytest.mark.slow
 def test_killed_extraction_worker_is_replaced_and_every_page_archived(tmp_path):
     routes = {f"/{DAY}/story-{n}/": page(html(article_html(f"number {n}"))) for n in range(10)}
     killed = []
@@ -127,6 +130,7 @@ def slow_and_concurrent_routes() -> dict:
 
 
 @pytest.mark.parametrize("workers, large_page", [(2, "article"), (0, "failure")])
+@pytest.mark.slow
 def test_slow_extraction_does_not_hold_a_concurrent_download(tmp_path, workers, large_page):
     """With workers 0 this is the control: it shows the test catches extraction on the loop."""
     with site_with_sitemap(slow_and_concurrent_routes()) as site:

@@ -10,6 +10,9 @@ from .faultsite import (
     truncated,
 )
 
+# Real crawls of a site of faults in subprocesses: the full suite only.
+pytestmark = pytest.mark.slow
+
 ARTICLE = article_html("plain")
 JAPANESE_TITLE = "ワインスタイン氏への告発が相次ぐ"
 CP1252 = article_html("cp1252", "Café owners and Éric speak out", charset=None, extra="À la carte, « naïve » claims. ")
@@ -175,7 +178,6 @@ def to_own_host_named(name: str, path: str) -> Route:
     return route
 
 
-@pytest.mark.slow
 def test_redirect_outside_the_crawls_domains_is_a_logged_failure(tmp_path):
     """The topic's domain is 127.0.0.1:PORT, host and port: a redirect to another port or another
     host is not followed, and says so under the URL listed; the other site receives nothing."""

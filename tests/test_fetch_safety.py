@@ -50,6 +50,7 @@ def guarded_crawl(tmp_path_factory):
 
 
 @pytest.mark.parametrize("url, reason", PRIVATE_URLS.items())
+@pytest.mark.slow
 def test_fetch_guard_refuses_listed_private_address(guarded_crawl, url, reason):
     site, db, failed, unspecified = guarded_crawl
     assert failed[url] == f"BlockedRequest: blocked {url}: {reason} and not in ALLOWED_PRIVATE_NETWORKS"
@@ -76,6 +77,7 @@ def test_fetch_guard_redirect_to_file_scheme_is_a_logged_failure(guarded_crawl):
     assert failed[site.url("/2017/10/16/to-file/")] == "HTTP 302 to file:///etc/passwd, not followed"
 
 
+@pytest.mark.slow
 def test_fetch_guard_without_allowed_network_stops_loopback_before_any_request(tmp_path):
     """The control for the tests above: the same reachable site, not allowed, gets no request at all."""
     with FaultSite({"/sitemap.xml": page(sitemap([]))}) as site:
@@ -84,6 +86,7 @@ def test_fetch_guard_without_allowed_network_stops_loopback_before_any_request(t
     assert "127.0.0.1 is not a public address (loopback)" in failures(db)[site.url("/sitemap.xml")]
 
 
+@pytest.mark.slow
 def test_fetch_guard_checks_the_address_a_name_resolves_to(tmp_path):
     with FaultSite({"/sitemap.xml": page(sitemap([]))}) as site:
         url = site.url("/sitemap.xml").replace("127.0.0.1", "localhost")

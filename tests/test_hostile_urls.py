@@ -53,6 +53,7 @@ def hostile_crawl(tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", DECLARED)
+@pytest.mark.slow
 def test_hostile_declared_url_leaves_the_article_at_its_own_address(hostile_crawl, name):
     site, db = hostile_crawl
     assert site.url(f"/{DAY}/{name}/") in urls_in(db, "SELECT url FROM articles")

@@ -113,6 +113,7 @@ def run_import(*args: str):
 
 
 @pytest.mark.parametrize("path", ["/drip-body.warc.gz", "/drip-headers.warc.gz"])
+@pytest.mark.slow
 def test_import_of_a_url_has_a_total_deadline(demo_topic, tmp_path, warc_bytes, path):
     """A server sending a byte every 0.1 s never lets a read time out; the deadline ends it."""
     db = tmp_path / "archive.db"

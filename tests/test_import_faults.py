@@ -125,6 +125,7 @@ def test_import_records_an_undecodable_body_and_reads_on(demo_articles, demo_top
     assert problem["offset"] == offsets[1] and problem["error"].startswith(f"{bad.url}: ") and reason in problem["error"]
 
 
+@pytest.mark.slow
 def test_import_skips_a_body_inflating_past_the_largest_page(demo_articles, demo_topic, tmp_path):
     """A brotli bomb (a few kB inflating to 64 MiB) counts as too large: inflated no further than
     DOWNLOAD_MAXSIZE, and the pages after it are imported."""

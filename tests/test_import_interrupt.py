@@ -132,6 +132,7 @@ def finish(warc: Path, db: Path, topic: Path) -> None:
     assert rows(db, "PRAGMA integrity_check") == [("ok",)]
 
 
+@pytest.mark.slow
 def test_a_killed_import_counts_what_it_stored_and_the_same_command_completes_it(
         many_pages, demo_topic, tmp_path, uninterrupted):
     db = tmp_path / "killed.db"
@@ -154,6 +155,7 @@ def uninterrupted_pages(archive: dict[str, list]) -> int:
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
+@pytest.mark.slow
 def test_an_import_stopped_with_ctrl_c_says_so_counts_what_it_stored_and_resumes(
         many_pages, demo_topic, tmp_path, uninterrupted, workers):
     db = tmp_path / "stopped.db"
@@ -174,6 +176,7 @@ def test_an_import_stopped_with_ctrl_c_says_so_counts_what_it_stored_and_resumes
     assert archive_of(db) == uninterrupted
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_one_sentence_and_the_same_command_completes_the_archive(many_pages, demo_topic, tmp_path,
                                                                                uninterrupted):
     """Once a batch is stored, the import may write no more bytes to any file (RLIMIT_FSIZE 0,

@@ -191,6 +191,7 @@ def article_count(db: Path) -> int:
 
 @pytest.mark.parametrize("options", [(), ("--immutable",)], ids=["mutable", "immutable"])
 @pytest.mark.parametrize("name", ["archive.db", "public.db"])
+@pytest.mark.slow
 def test_serve_leaves_the_file_as_it_was(shelf, name, options):
     db = shelf / name
     before = sha256(db)
@@ -203,6 +204,7 @@ def test_serve_leaves_the_file_as_it_was(shelf, name, options):
 
 @pytest.mark.parametrize("options", [(), ("--immutable",)], ids=["mutable", "immutable"])
 @pytest.mark.parametrize("name", ["archive.db", "public.db"])
+@pytest.mark.slow
 def test_serve_works_on_read_only_storage(read_only_mount, shelf, name, options):
     db = shelf / name
     before = fingerprint(shelf)
@@ -236,6 +238,7 @@ def test_chmod_alone_does_not_stop_root(shelf):
     assert sha256(db) != before
 
 
+@pytest.mark.slow
 def test_older_archive_is_read_after_an_explicit_upgrade(tmp_path):
     """A reading command does not migrate an archive written by an older clippings: it says how to."""
     from pipelines.schema import MIGRATIONS, SCHEMA_VERSION, _apply

@@ -14,6 +14,9 @@ from pipelines.archive import Archive
 from .conftest import PROJECT_ROOT, SCRAPY_ENV, free_port_block, scrapy_command
 from .faultsite import DAY, FaultSite, article_html, html, page, sitemap
 
+# A crawl in a subprocess read by Datasette while it writes: the full suite only.
+pytestmark = pytest.mark.slow
+
 ARTICLES = 30
 READS = [
     "/archive.json?sql=select+count(*)+as+n+from+articles&_shape=array",

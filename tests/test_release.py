@@ -169,6 +169,7 @@ class _Pages(BaseHTTPRequestHandler):
         """Quiet."""
 
 
+@pytest.mark.slow
 def test_rehydrate_restores_texts_and_flags_changed_pages(demo_archive, demo_site_port, tmp_path):
     release = tmp_path / "public.db"
     assert CliRunner().invoke(main, ["release", "--public", "--db", str(demo_archive), "--out", str(release)]).exit_code == 0

@@ -86,6 +86,7 @@ def build_seconds(big_archive, tmp_path_factory) -> float:
 
 @pytest.mark.parametrize("share", [0.0, 0.1, 0.3, 0.5, 0.7, 0.9])
 @pytest.mark.parametrize("kind", ["--public", "--datapackage"])
+@pytest.mark.slow
 def test_release_killed_outright_leaves_no_text(big_archive, runs, build_seconds, tmp_path, share, kind):
     folder = tmp_path / "out"
     folder.mkdir()
@@ -160,6 +161,7 @@ def test_the_archive_is_untouched_by_a_killed_release(big_archive, tmp_path):
     assert rows(big_archive, "PRAGMA integrity_check") == [("ok",)]
 
 
+@pytest.mark.slow
 def test_datapackage_on_a_full_disk_leaves_nothing(big_archive, runs, tmp_path):
     """The CSVs fail to write (EFBIG), from a release file that is only read."""
     release = tmp_path / "public.db"

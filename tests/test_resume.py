@@ -13,6 +13,9 @@ import pytest
 from .conftest import PROJECT_ROOT, SCRAPY_ENV, rows
 from .faultsite import DAY, Answer, article_html, FaultSite, html, page, site_with_sitemap, sitemap
 
+# Every test here crawls a loopback site in a subprocess (and kills it): the full suite only.
+pytestmark = pytest.mark.slow
+
 ROUTES = {
     **{f"/{DAY}/story-{n}/": page(html(article_html(f"number {n}"))) for n in range(12)},
     # The same text, published later: a copy of story 0 whichever is fetched first.
@@ -193,7 +196,6 @@ def test_resumed_crawl_counts_add_up_over_its_parts(resumed):
     assert pages >= 17
 
 
-@pytest.mark.slow
 def test_second_crawl_of_the_same_spider_is_refused_while_the_first_runs(site, tmp_path):
     """The second `clippings crawl sitemaps` into the same archive, started while the first is
     fetching its first page, is refused with one sentence; the first ends as if alone."""
@@ -223,7 +225,6 @@ def test_second_crawl_of_the_same_spider_is_refused_while_the_first_runs(site, t
     assert not (tmp_path / "archive.jobs").exists()
 
 
-@pytest.mark.slow
 def test_killed_crawl_leaves_no_remote_control_token_behind(site, tmp_path):
     """Scrapy 2.19's remote-control extension (an HTTP server on 127.0.0.1 that runs the Python code
     it is sent with a bearer token) writes its port and token to a job file in the user's state

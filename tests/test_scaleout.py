@@ -69,6 +69,7 @@ def small_batches(monkeypatch):
     monkeypatch.setattr(batch, "CHUNK_SIZE", 2)
 
 
+@pytest.mark.slow
 def test_import_on_a_pool_and_on_dask_gives_the_archive_one_worker_gives(warc_and_topic, tmp_path, dask_scheduler, small_batches):
     warc, topic = warc_and_topic
     archives = {}
@@ -81,6 +82,7 @@ def test_import_on_a_pool_and_on_dask_gives_the_archive_one_worker_gives(warc_an
     assert dump(archives["dask"]) == one
 
 
+@pytest.mark.slow
 def test_reextract_on_a_pool_and_on_dask_gives_the_archive_one_worker_gives(demo_archive, tmp_path, dask_scheduler, small_batches):
     results = {}
     for name, scale in {"one": ["--workers", "1"], "pool": ["--workers", "2"], "dask": ["--scheduler", dask_scheduler]}.items():
@@ -98,6 +100,7 @@ def test_reextract_on_a_pool_and_on_dask_gives_the_archive_one_worker_gives(demo
     assert results["one"][0] == dump(demo_archive)
 
 
+@pytest.mark.slow
 def test_an_unreachable_scheduler_is_a_clear_error(warc_and_topic, tmp_path):
     warc, topic = warc_and_topic
     result = CliRunner().invoke(main, ["import", str(warc), "--db", str(tmp_path / "a.db"), "--topic", str(topic),

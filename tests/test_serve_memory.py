@@ -52,6 +52,7 @@ def archive(demo_archive, tmp_path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_serve_bounds_the_memory_of_one_query(archive):
     with serving(archive) as (base_url, server):
         assert query(base_url, "archive", "select count(*) from articles")[0] == 200
@@ -71,6 +72,7 @@ def test_serve_bounds_the_memory_of_one_query(archive):
     assert grown < 3 * SQL_MEMORY_LIMIT_MB * MB, f"the server grew by {grown // MB} MB"
 
 
+@pytest.mark.slow
 def test_serve_memory_bound_holds_a_wide_row(archive):
     """One row of several big values: SQLite holds them all at once, within its heap bound."""
     with serving(archive, "--sql-memory-mb", "32") as (base_url, server):
@@ -79,12 +81,14 @@ def test_serve_memory_bound_holds_a_wide_row(archive):
 
 
 @pytest.mark.parametrize("limit_mb, status", [(16, 400), (0, 200)])
+@pytest.mark.slow
 def test_serve_memory_bound_is_a_setting(archive, limit_mb, status):
     with serving(archive, "--sql-memory-mb", str(limit_mb)) as (base_url, server):
         assert query(base_url, "archive", "select length(randomblob(8000000))")[0] == 200
         assert query(base_url, "archive", "select length(randomblob(20000000))")[0] == status
 
 
+@pytest.mark.slow
 def test_serve_memory_bound_error_page_says_why(archive):
     with serving(archive) as (base_url, server):
         url = f"{base_url}/archive?" + urllib.parse.urlencode({"sql": ATTACKS["one huge value"]})

@@ -61,6 +61,7 @@ def take_down(db, pattern, *args):
     return result.output
 
 
+@pytest.mark.slow
 def test_takedown_removes_the_article_its_capture_and_its_search_entry(site, archive):
     url = site.url(f"/{DAY}/named/")
     take_down(archive, url)
@@ -92,6 +93,7 @@ def test_takedown_pattern_covers_rejects_and_failures(site, archive):
     assert len(urls(archive, "articles")) == 3
 
 
+@pytest.mark.slow
 def test_taken_down_url_is_not_captured_again(site, archive, tmp_path):
     url = site.url(f"/{DAY}/named/")
     take_down(archive, url)

@@ -60,6 +60,7 @@ def crawled(site, tmp_path_factory):
     return tmp_path / "archive.db"
 
 
+@pytest.mark.slow
 def test_updated_page_is_one_article_with_two_versions(site, crawled):
     articles = rows(crawled, "SELECT id, text FROM articles WHERE url = ?", (site.url(STORY),))
     assert len(articles) == 1
@@ -78,17 +79,20 @@ def test_updated_page_is_one_article_with_two_versions(site, crawled):
     assert rows(crawled, "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'misstated'") == [(0,)]
 
 
+@pytest.mark.slow
 def test_updated_page_is_no_longer_a_reject(crawled):
     assert rows(crawled, "SELECT count(*) FROM rejects WHERE stage = 'dedupe'") == [(0,)]
     runs = rows(crawled, "SELECT articles_added, versions_added FROM crawl_runs ORDER BY started_at, rowid")
     assert runs == [(2, 0), (0, 1), (0, 0)]
 
 
+@pytest.mark.slow
 def test_an_article_that_never_changed_has_no_versions(site, crawled):
     steady = rows(crawled, "SELECT id FROM articles WHERE url = ?", (site.url(f"/{DAY}/steady/"),))[0][0]
     assert rows(crawled, "SELECT count(*) FROM article_versions WHERE article_id = ?", (steady,)) == [(0,)]
 
 
+@pytest.mark.slow
 def test_takedown_removes_the_versions_and_their_captures(site, crawled, tmp_path):
     db = shutil.copy(crawled, tmp_path / "archive.db")
     result = CliRunner().invoke(main, ["takedown", "add", site.url(STORY), "--reason", "asked", "--db", str(db)])
@@ -98,6 +102,7 @@ def test_takedown_removes_the_versions_and_their_captures(site, crawled, tmp_pat
     assert CORRECTION.encode() not in db.read_bytes()
 
 
+@pytest.mark.slow
 def test_public_release_has_no_version_text(crawled, tmp_path):
     out = tmp_path / "public.db"
     write_release(crawled, out, public=True)
@@ -141,6 +146,7 @@ def test_words_changed(before, after, changed):
     assert words_changed(before, after) == changed
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_reading_view_lists_the_versions(site, crawled):
     (article_id,), = rows(crawled, "SELECT id FROM articles WHERE url = ?", (site.url(STORY),))
@@ -160,6 +166,7 @@ async def test_datasheet_counts_updated_articles(crawled):
     assert "2 articles (1 of them updated after their first capture, with 2 versions in all)" in home
 
 
+@pytest.mark.slow
 def test_rehydrate_restores_the_version_the_page_shows_now(site, crawled, tmp_path):
     release = tmp_path / "public.db"
     write_release(crawled, release, public=True)

@@ -3,6 +3,7 @@ Wayback Machine's own CDX dialect) into a temporary archive."""
 
 import json
 
+import pytest
 import yaml
 
 from crawlers.jobstate import JobState
@@ -94,6 +95,7 @@ def test_wayback_keywords_required_drops_slugs_without_them(pywb_archive, tmp_pa
     assert f"{NORTHFIELD}/2017/10/18/council-budget-vote-delayed/" not in {u for (u,) in rows(db, "SELECT url FROM captures")}
 
 
+@pytest.mark.slow
 def test_wayback_machine_dialect_with_pages_resume_keys_and_429(tmp_path):
     with WaybackStandIn(all_pages(), retry_after=2) as archive:
         db, log = scrapy_crawl("wayback", tmp_path, TOPIC, "-s", f"WAYBACK_CDX_URL={archive.url}/cdx/search/cdx",
@@ -109,6 +111,7 @@ def test_wayback_machine_dialect_with_pages_resume_keys_and_429(tmp_path):
                for _, params in requests if "page" in params)
 
 
+@pytest.mark.slow
 def test_wayback_429_without_retry_after_backs_off(tmp_path):
     with WaybackStandIn(all_pages(), retry_after=0) as archive:
         db, log = scrapy_crawl("wayback", tmp_path, TOPIC, "-s", f"WAYBACK_CDX_URL={archive.url}/cdx/search/cdx",
