@@ -17,7 +17,7 @@ import argparse
 import json
 from pathlib import Path
 
-from clippings.topic import load_topic
+from pipelines.core.topic import load_topic
 from crawlers.articleurls import ArticleUrls, heuristic_refusal
 
 CHECKOUT = Path(__file__).resolve().parents[1]

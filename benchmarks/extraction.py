@@ -23,7 +23,7 @@ import trafilatura
 
 from benchmarks.scoring import PageScore, score_corpus, score_page, word_recall
 from benchmarks.turns import take_turns, warm_up
-from pipelines.extraction import NotAnArticle, decode_html, extract_article, extract_body, parse_html
+from pipelines.core.extraction import NotAnArticle, decode_html, extract_article, extract_body, parse_html
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 DEFAULT_ROOT = CHECKOUT.parent / "shared" / "bench"

@@ -25,13 +25,13 @@ import time
 from pathlib import Path
 
 from benchmarks.warc_corpus import DEFAULT_DATA, demo_pages, write_corpus, write_topic
-from crawlers.items import FetchedPage
-from clippings.topic import load_topic
+from pipelines.core.items import FetchedPage
+from pipelines.core.topic import load_topic
 from crawlers.addons import project_settings
-from pipelines.archive import Archive
-from pipelines.batch import PoolRunner, analyse_chunk
-from pipelines.imports import ImportSettings, import_archives
-from pipelines.reextraction import reextract
+from pipelines.store.archive import Archive
+from pipelines.workers.batch import PoolRunner, analyse_chunk
+from pipelines.jobs.imports import ImportSettings, import_archives
+from pipelines.jobs.reextraction import reextract
 
 
 def warmed_pool(workers: int, topic_text: str, page: FetchedPage, more: list[FetchedPage] = ()) -> PoolRunner:

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from pipelines.schema import APPLICATION_ID
+from pipelines.store.schema import APPLICATION_ID
 
 
 def is_archive(conn: sqlite3.Connection) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
-from clippings import __version__
+from pipelines.core.project import __version__
 
 
 def project_settings(overrides: dict[str, str] | None = None) -> Settings:

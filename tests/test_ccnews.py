@@ -19,7 +19,7 @@ import yaml
 from click.testing import CliRunner
 
 from clippings.cli import main
-from pipelines.ccnews import listed_paths, months
+from pipelines.sources.ccnews import listed_paths, months
 from tests.conftest import PROJECT_ROOT, rows
 from tests.test_import import demo_records  # noqa: F401 (fixture of demo_articles)
 from tests.test_import_faults import articles, demo_articles  # noqa: F401 (fixture)

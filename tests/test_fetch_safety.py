@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from crawlers.safety import AddressPolicy
+from pipelines.core.addresses import AddressPolicy
 from crawlers.scope import Scope
 
 from .conftest import scrapy_crawl

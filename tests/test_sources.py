@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from clippings.cli import main
-from pipelines.archive import Archive
-from pipelines.coverage import coverage
+from pipelines.store.archive import Archive
+from pipelines.store.coverage import coverage
 
 from .conftest import rows, scrapy_crawl
 from .webarchives import (  # noqa: F401 (fixtures)

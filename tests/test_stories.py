@@ -9,12 +9,12 @@ from urllib.parse import urlsplit
 import pytest
 
 from clippings.cli import DEFAULT_TOPIC
-from clippings.topic import load_topic
-from crawlers.items import FetchedPage
-from pipelines.archive import Archive
-from pipelines.extraction import extract_article
-from pipelines.relevance import TopicMatcher
-from pipelines.stories import STORY_SIMILARITY, similarity, sketch
+from pipelines.core.topic import load_topic
+from pipelines.core.items import FetchedPage
+from pipelines.store.archive import Archive
+from pipelines.core.extraction import extract_article
+from pipelines.core.relevance import TopicMatcher
+from pipelines.core.stories import STORY_SIMILARITY, similarity, sketch
 
 from .conftest import PROJECT_ROOT
 

@@ -12,8 +12,8 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from clippings.topic import Topic, load_topic
-from crawlers.items import FetchedPage, FetchFailure
+from pipelines.core.topic import Topic, load_topic
+from pipelines.core.items import FetchedPage, FetchFailure
 from crawlers.listings import Listing
 from crawlers.scope import Scope, netloc
 

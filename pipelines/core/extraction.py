@@ -21,8 +21,8 @@ from htmldate.extractors import get_external_parser, month_words
 from lxml import html as lxml_html
 from w3lib.encoding import html_to_unicode
 
-from pipelines.dating import RULES, DatingRules, PublicationDate, date_publication, json_ld_articles
-from pipelines.metadata import page_metadata
+from pipelines.core.dating import RULES, DatingRules, PublicationDate, date_publication, json_ld_articles
+from pipelines.core.metadata import page_metadata
 
 EXTRACTOR = f"trafilatura {version('trafilatura')}; clippings {version('clippings')}"
 MIN_ARTICLE_WORDS = 40
@@ -325,7 +325,7 @@ def date_page(
     time_zone: ZoneInfo | None = None,
     rules: DatingRules = RULES,
 ) -> PublicationDate:
-    """The publication date with its provenance (pipelines/dating.py); htmldate's reading of
+    """The publication date with its provenance (pipelines/core/dating.py); htmldate's reading of
     the page, in its extensive mode and preferring an original to an updated date, is one signal.
     `time_zone`: the outlet's, from the topic file, when it names one.
 
