@@ -16,7 +16,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from unittest import mock
 
-from benchmarks.extraction import CORPORA, DEFAULT_ROOT, Page, load_corpora
+from benchmarks.extraction import CORPORA, Page, load_corpora
 from benchmarks.scoring import score_corpus, score_page
 from pipelines.core import extraction
 from pipelines.core.extraction import NotAnArticle, extract_article

@@ -28,13 +28,13 @@ from warcio.archiveiterator import ArchiveIterator
 
 from benchmarks.scaleout import warm_up_page, warm_up_pages, warmed_pool
 from benchmarks.warc_corpus import DEFAULT_DATA, write_corpus, write_topic
-from pipelines.core.topic import load_topic
 from crawlers.addons import project_settings
+from pipelines.core.prefilter import Prefilter
+from pipelines.core.topic import load_topic
+from pipelines.jobs.imports import ImportSettings, import_archives
+from pipelines.sources.warcs import FileReport, Provenance, read_pages
 from pipelines.store.archive import Archive
 from pipelines.workers.batch import InlineRunner
-from pipelines.jobs.imports import ImportSettings, import_archives
-from pipelines.core.prefilter import Prefilter
-from pipelines.sources.warcs import FileReport, Provenance, read_pages
 
 SETTINGS = ImportSettings.from_settings(project_settings())
 

@@ -26,11 +26,11 @@ from pathlib import Path
 
 from benchmarks.crawl_throughput import KEYWORDS
 from benchmarks.extraction import DEFAULT_DATA, load_pages, trafilatura_text
-from pipelines.core.topic import parse_topic
-from pipelines.core.items import FetchedPage
-from pipelines.core.extraction import NotAnArticle, extract_article
 from pipelines.core.analysis import Rejected, page_analysis
+from pipelines.core.extraction import NotAnArticle, extract_article
+from pipelines.core.items import FetchedPage
 from pipelines.core.relevance import TopicMatcher
+from pipelines.core.topic import parse_topic
 
 BASELINE = "trafilatura.extract(include_comments=False)"
 

@@ -426,8 +426,8 @@ def takedown_add(pattern: str, reason: str, requested_on, db: Path) -> None:
     """Remove every record at URLs matching PATTERN ("*" matches any characters) and keep them out."""
     import datetime as dt
 
-    from pipelines.store.archive import ArchiveError
     from pipelines.core.takedowns import BadPattern, check_pattern
+    from pipelines.store.archive import ArchiveError
 
     try:
         pattern = check_pattern(pattern)
@@ -712,7 +712,8 @@ def print_reextraction(summary) -> None:
 @click.option("--to", "end", type=click.DateTime(formats=["%Y-%m-%d"]), help="Last day (default: the topic window's).")
 def coverage(db: Path, outlet: str | None, start, end) -> None:
     """Articles per outlet per day, by the sources that saw them (live, wayback, commoncrawl, warc), and the gaps."""
-    from pipelines.store.coverage import SOURCES, coverage as archive_coverage
+    from pipelines.store.coverage import SOURCES
+    from pipelines.store.coverage import coverage as archive_coverage
 
     archive = _open_archive(db, read_only=True)
     try:

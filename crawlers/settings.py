@@ -2,9 +2,9 @@
 
 import os
 
-from pipelines.core.project import PROJECT_URL
-from pipelines.core.bundled import DEFAULT_TOPIC
 from crawlers.listings import SITEMAP_MAX_BYTES
+from pipelines.core.bundled import DEFAULT_TOPIC
+from pipelines.core.project import PROJECT_URL
 from pipelines.store.compression import DICTIONARY_SAMPLES, DICTIONARY_SIZE
 
 BOT_NAME = "clippings"

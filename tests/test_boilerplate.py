@@ -3,11 +3,11 @@
 import pytest
 
 from clippings.cli import DEFAULT_TOPIC
-from pipelines.core.topic import load_topic
-from pipelines.core.items import FetchedPage
-from pipelines.store.archive import Archive
 from pipelines.core.extraction import drop_known_lines, extract_article, line_fingerprint
+from pipelines.core.items import FetchedPage
 from pipelines.core.relevance import TopicMatcher
+from pipelines.core.topic import load_topic
+from pipelines.store.archive import Archive
 
 PROMPT = "Get the latest updates right in your inbox. Sign up for our newsletters."
 BACKGROUND = (

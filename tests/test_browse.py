@@ -17,6 +17,7 @@ from datasette.app import Datasette
 from clippings.browse import wayback_url
 from clippings.publish import load_metadata
 from pipelines.core.canonical import web_url
+
 from .conftest import rows
 
 pytestmark = pytest.mark.asyncio

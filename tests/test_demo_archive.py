@@ -7,7 +7,6 @@ from collections import Counter
 import pytest
 
 from clippings.demo import load_pages
-from pipelines.core.canonical import canonical_url
 
 from .conftest import run_clippings
 

@@ -6,7 +6,20 @@ import pytest
 
 from .conftest import scrapy_crawl
 from .faultsite import (
-    DAY, Answer, FaultSite, Route, article_html, binary, fail_first, gzip_bomb, hang, html, page, redirect, reset, sitemap,
+    DAY,
+    Answer,
+    FaultSite,
+    Route,
+    article_html,
+    binary,
+    fail_first,
+    gzip_bomb,
+    hang,
+    html,
+    page,
+    redirect,
+    reset,
+    sitemap,
     truncated,
 )
 

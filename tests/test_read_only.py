@@ -18,6 +18,7 @@ import pytest
 from .conftest import PROJECT_ROOT, SCRAPY_ENV, run_clippings
 from .serving import serving
 
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

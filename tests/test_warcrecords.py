@@ -9,7 +9,7 @@ import io
 
 import pytest
 
-from pipelines.sources.httpmessages import BodyTooLarge, UnreadableResponse, decoded_body, dechunked, parse_response
+from pipelines.sources.httpmessages import BodyTooLarge, UnreadableResponse, dechunked, decoded_body, parse_response
 from pipelines.sources.warcrecords import Damage, WarcRecord, read_records
 
 

@@ -12,10 +12,10 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
-from pipelines.sources.cdx import Capture
-from pipelines.core.items import FetchedPage
 from crawlers.spiders.archived import CapturesSpider
 from crawlers.spiders.base import utc_now
+from pipelines.core.items import FetchedPage
+from pipelines.sources.cdx import Capture
 from pipelines.sources.httpmessages import BodyTooLarge, UnreadableResponse, decoded_body, parse_response
 from pipelines.sources.warcrecords import HEAD_LIMIT, Damage, read_records
 

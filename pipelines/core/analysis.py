@@ -12,11 +12,9 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
-from pipelines.core.items import FetchedPage
 from pipelines.core.canonical import canonical_url, web_url
-from pipelines.core.extraction import (
-    MIN_ARTICLE_WORDS, Article, NotAnArticle, decode_html, extract_article,
-)
+from pipelines.core.extraction import MIN_ARTICLE_WORDS, Article, NotAnArticle, decode_html, extract_article
+from pipelines.core.items import FetchedPage
 from pipelines.core.relevance import OffTopic, TopicMatch, TopicMatcher
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")

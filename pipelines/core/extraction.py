@@ -14,11 +14,11 @@ from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 import lxml.etree
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
 import trafilatura
 from htmldate import find_date
 from htmldate.extractors import get_external_parser, month_words
 from lxml import html as lxml_html
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from w3lib.encoding import html_to_unicode
 
 from pipelines.core.dating import RULES, DatingRules, PublicationDate, date_publication, json_ld_articles

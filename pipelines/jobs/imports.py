@@ -18,21 +18,31 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.core.topic import Topic
-from pipelines.core.items import FetchedPage
 from pipelines.core.addresses import AddressPolicy
-from pipelines.store.archive import Archive, utc_now
-from pipelines.workers.batch import Failed, Job, Outcome, analyse_one, run_batches
-from pipelines.sources.downloads import DownloadLimits
-from pipelines.core.prefilter import Prefilter
 from pipelines.core.analysis import Rejected
-from pipelines.store.pages import capture_page, dedupe_page, store_page
+from pipelines.core.items import FetchedPage
+from pipelines.core.prefilter import Prefilter
 from pipelines.core.relevance import TopicMatcher
 from pipelines.core.takedowns import Takedowns
+from pipelines.core.topic import Topic
+from pipelines.sources.downloads import DownloadLimits
 from pipelines.sources.warcs import (
-    PROBLEMS_LISTED, READ_COUNTS, ArchiveFileError, FileReport, MemberError, Provenance, ReadLimits, describe, local_copy,
-    open_member, read_pages, warc_members,
+    PROBLEMS_LISTED,
+    READ_COUNTS,
+    ArchiveFileError,
+    FileReport,
+    MemberError,
+    Provenance,
+    ReadLimits,
+    describe,
+    local_copy,
+    open_member,
+    read_pages,
+    warc_members,
 )
+from pipelines.store.archive import Archive, utc_now
+from pipelines.store.pages import capture_page, dedupe_page, store_page
+from pipelines.workers.batch import Failed, Job, Outcome, analyse_one, run_batches
 
 SPIDER = "import"
 WRITE_COUNTS = ("articles_added", "copies_added", "versions_added", "articles_unchanged", "rejects", "errors")

@@ -21,14 +21,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipelines.core.topic import Topic
-from pipelines.core.items import FetchedPage
-from pipelines.store.archive import REEXTRACTED_COLUMNS, Archive, _article_row
-from pipelines.workers.batch import Failed, Job, Outcome, analyse_one, run_batches
-from pipelines.core.extraction import MIN_ARTICLE_WORDS
 from pipelines.core.analysis import Rejected
-from pipelines.store.pages import dedupe_page, store_page
+from pipelines.core.extraction import MIN_ARTICLE_WORDS
+from pipelines.core.items import FetchedPage
 from pipelines.core.relevance import TopicMatcher
+from pipelines.core.topic import Topic
+from pipelines.store.archive import REEXTRACTED_COLUMNS, Archive, _article_row
+from pipelines.store.pages import dedupe_page, store_page
+from pipelines.workers.batch import Failed, Job, Outcome, analyse_one, run_batches
 
 SPIDER = "reextract"
 READ_AHEAD = 256  # captures read per query

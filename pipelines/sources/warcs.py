@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
-from pipelines.core.items import FetchedPage
 from pipelines.core.addresses import AddressPolicy
+from pipelines.core.analysis import HTML_TYPES
+from pipelines.core.items import FetchedPage
+from pipelines.core.prefilter import Prefilter
 from pipelines.sources.downloads import DownloadError, DownloadLimits, download
 from pipelines.sources.httpmessages import BodyTooLarge, UnreadableResponse, decoded_body, parse_response
-from pipelines.core.prefilter import Prefilter
-from pipelines.core.analysis import HTML_TYPES
 from pipelines.sources.warcrecords import GZIP_MAGIC, HEAD_LIMIT, INFLATION_SLACK, Damage, WarcRecord, read_records
 
 # What reading a page's counts go under (the writer's own counts are in pipelines/jobs/imports.py).

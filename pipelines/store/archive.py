@@ -14,14 +14,14 @@ from typing import Any
 
 import sqlite_utils
 
-from pipelines.core.project import __version__
-from pipelines.core.topic import Topic
-from pipelines.core.items import FetchedPage, FetchFailure
-from pipelines.store.compression import PLAIN, Codecs, DictionaryPolicy, UnreadableBody, dictionary_label, train
 from pipelines.core.extraction import line_fingerprint, may_be_boilerplate
-from pipelines.store.schema import SCHEMA_VERSION, ForeignDatabase, migrate, schema_version
+from pipelines.core.items import FetchedPage, FetchFailure
+from pipelines.core.project import __version__
 from pipelines.core.stories import STORY_SIMILARITY, similarity, sketch
 from pipelines.core.takedowns import Takedowns
+from pipelines.core.topic import Topic
+from pipelines.store.compression import PLAIN, Codecs, DictionaryPolicy, UnreadableBody, dictionary_label, train
+from pipelines.store.schema import SCHEMA_VERSION, ForeignDatabase, migrate, schema_version
 
 
 class ArchiveError(Exception):

@@ -25,12 +25,12 @@ from multiprocessing import get_context
 
 import yaml
 
-from pipelines.core.topic import parse_topic
-from pipelines.core.items import FetchedPage
-from pipelines.core.extraction import MIN_ARTICLE_WORDS
-from pipelines.workers.pool import PRELOAD, START_METHOD
 from pipelines.core.analysis import Rejected, analyse_page
+from pipelines.core.extraction import MIN_ARTICLE_WORDS
+from pipelines.core.items import FetchedPage
 from pipelines.core.relevance import TopicMatcher
+from pipelines.core.topic import parse_topic
+from pipelines.workers.pool import PRELOAD, START_METHOD
 
 BATCH_SIZE = 64  # pages per write transaction
 CHUNK_SIZE = 8  # pages per task sent to a worker
