@@ -3,9 +3,9 @@
     python -m benchmarks.ablation [BENCH_ROOT] [--only body|dates|metadata] [--rule NAME]
 
 BENCH_ROOT is ../shared/bench beside the checkout by default. The body rules of
-pipelines/extraction.py are measured by benchmarks/body_ablation.py (F1 on every body corpus;
+pipelines/core/extraction.py are measured by benchmarks/body_ablation.py (F1 on every body corpus;
 `--rule` picks some). For every rule of
-pipelines/dating.py (DatingRules) and pipelines/metadata.py (MetadataRules), the score on each
+pipelines/core/dating.py (DatingRules) and pipelines/core/metadata.py (MetadataRules), the score on each
 corpus and pooled with the rule off, beside all rules on. Dates: the share of pages dated to
 the labelled day (no date is wrong), then, at equal accuracy, fewer wrong dates; a page whose
 label names the site's time zone is dated with it, as a topic file's outlet would give it, and
@@ -28,9 +28,9 @@ from htmldate import find_date
 from benchmarks import body_ablation, metadata
 from benchmarks.corpora import DEFAULT_ROOT, LabelledPage
 from benchmarks.dates import load_pages
-from pipelines.dating import RULES, DatingRules, date_publication, json_ld_articles
-from pipelines.extraction import NotAnArticle, parse_html
-from pipelines.metadata import METADATA_RULES, MetadataRules
+from pipelines.core.dating import RULES, DatingRules, date_publication, json_ld_articles
+from pipelines.core.extraction import NotAnArticle, parse_html
+from pipelines.core.metadata import METADATA_RULES, MetadataRules
 
 TOLERANCE = 0.002
 

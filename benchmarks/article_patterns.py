@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from benchmarks.article_urls import DEFAULT_DATA, benchmark_urls
-from clippings.topic import article_pattern
+from pipelines.core.topic import article_pattern
 
 # Patterns as topics write them: a date path, a section and slug, an id at the end.
 ORDINARY_PATTERNS = [

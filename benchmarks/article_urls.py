@@ -17,8 +17,8 @@ import argparse
 import json
 from pathlib import Path
 
-from clippings.topic import load_topic
 from crawlers.articleurls import ArticleUrls, heuristic_refusal
+from pipelines.core.topic import load_topic
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = CHECKOUT.parent / "shared" / "bench"

@@ -124,7 +124,7 @@ async def run(db_path: Path) -> None:
     count = conn.execute("select count(*) from articles").fetchone()[0]
     print(f"# {count:,} articles, {db_path.stat().st_size / 1e6:,.0f} MB; {platform.processor() or platform.machine()}, "
           f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}; median of {RUNS} runs")
-    print(f"| page | Datasette ms | raw SQL ms | ratio | full scans |\n|---|---|---|---|---|")
+    print("| page | Datasette ms | raw SQL ms | ratio | full scans |\n|---|---|---|---|---|")
     busiest = conn.execute("select outlet_id from articles group by outlet_id order by count(*) desc limit 1").fetchone()[0]
     canned_queries = metadata["databases"][db].get("queries", {})
     for name, path in pages(db, queries, busiest):

@@ -1,4 +1,4 @@
-"""Ablation of the article-body rules: each rule of pipelines/extraction.py turned off in turn, every body corpus.
+"""Ablation of the article-body rules: each rule of pipelines/core/extraction.py turned off in turn, every body corpus.
 
     python -m benchmarks.ablation [BENCH_ROOT] --only body [--rule NAME]
 
@@ -18,8 +18,8 @@ from unittest import mock
 
 from benchmarks.extraction import CORPORA, THRESHOLDS, Page, load_corpora
 from benchmarks.scoring import score_corpus, score_page
-from pipelines import extraction
-from pipelines.extraction import NotAnArticle, extract_article
+from pipelines.core import extraction
+from pipelines.core.extraction import NotAnArticle, extract_article
 
 MAX_CORPUS_COST = 0.002
 MIN_POOLED_GAIN = 0.0001

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pipelines.extraction import decode_html
+from pipelines.core.extraction import decode_html
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 DEFAULT_ROOT = CHECKOUT.parent / "shared" / "bench"

@@ -21,7 +21,7 @@ from htmldate import find_date
 
 from benchmarks.corpora import DATE_CORPORA, DEFAULT_ROOT, LabelledPage, available, load
 from benchmarks.turns import take_turns, warm_up
-from pipelines.extraction import NotAnArticle, date_page, parse_html
+from pipelines.core.extraction import NotAnArticle, date_page, parse_html
 
 CLIPPINGS = "clippings date_page"
 IN_ZONE = "clippings date_page, given the outlet's zone where the label names one"

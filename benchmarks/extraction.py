@@ -24,8 +24,8 @@ import trafilatura
 from benchmarks.scoring import PageScore, score_corpus, score_page, word_recall
 from benchmarks.turns import take_turns, warm_up
 from crawlers.addons import project_settings
-from pipelines.extraction import NotAnArticle, decode_html, extract_article, extract_body, parse_html
-from pipelines.thresholds import Thresholds
+from pipelines.core.extraction import NotAnArticle, decode_html, extract_article, extract_body, parse_html
+from pipelines.core.thresholds import Thresholds
 
 THRESHOLDS = Thresholds.from_settings(project_settings())  # the crawl's (crawlers/settings.py)
 

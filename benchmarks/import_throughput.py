@@ -8,7 +8,7 @@ taking turns R times:
 - `zcat FILE > /dev/null`, the baseline;
 - the import's reader alone: every record parsed, decompressed and prefiltered (read_pages),
   and the same without the prefilter; and warcio's ArchiveIterator reading every response's
-  decoded body, as the import's reader did before it had its own (pipelines/warcrecords.py);
+  decoded body, as the import's reader did before it had its own (pipelines/sources/warcrecords.py);
 - `clippings import` of it, with the prefilter, into a fresh archive, in this process with one
   worker (analysis of the pages that pass included), and on a pool of two worker processes (the
   default on 2 cores: analysis beside the reading), started and warmed up before the clock starts
@@ -28,13 +28,13 @@ from warcio.archiveiterator import ArchiveIterator
 
 from benchmarks.scaleout import warm_up_page, warm_up_pages, warmed_pool
 from benchmarks.warc_corpus import DEFAULT_DATA, write_corpus, write_topic
-from clippings.topic import load_topic
 from crawlers.addons import project_settings
-from pipelines.archive import Archive
-from pipelines.batch import InlineRunner
-from pipelines.imports import ImportSettings, import_archives
-from pipelines.prefilter import Prefilter
-from pipelines.warcs import FileReport, Provenance, read_pages
+from pipelines.core.prefilter import Prefilter
+from pipelines.core.topic import load_topic
+from pipelines.jobs.imports import ImportSettings, import_archives
+from pipelines.sources.warcs import FileReport, Provenance, read_pages
+from pipelines.store.archive import Archive
+from pipelines.workers.batch import InlineRunner
 
 SETTINGS = ImportSettings.from_settings(project_settings())
 

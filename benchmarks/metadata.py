@@ -20,9 +20,9 @@ import trafilatura
 from trafilatura.metadata import extract_metadata
 
 from benchmarks.corpora import DEFAULT_ROOT, TITLE_CORPORA, LabelledPage, available, load, normalised, same_names
-from pipelines.extraction import NotAnArticle, parse_html
-from pipelines.dating import json_ld_articles
-from pipelines.metadata import METADATA_RULES, MetadataRules, SiteNames, clean_title, page_metadata, read_metadata
+from pipelines.core.dating import json_ld_articles
+from pipelines.core.extraction import NotAnArticle, parse_html
+from pipelines.core.metadata import METADATA_RULES, MetadataRules, SiteNames, clean_title, page_metadata, read_metadata
 
 CLIPPINGS = "clippings page_metadata"
 Answer = tuple[str | None, list[str]]

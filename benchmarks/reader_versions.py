@@ -26,11 +26,11 @@ HERE = Path(__file__).resolve().parents[1]
 TIMER = """
 import inspect, sys, time
 from pathlib import Path
-from pipelines.warcs import FileReport, Provenance, read_pages
+from pipelines.sources.warcs import FileReport, Provenance, read_pages
 extra = []
 if "limits" in inspect.signature(read_pages).parameters:
     from crawlers.addons import project_settings
-    from pipelines.imports import ImportSettings
+    from pipelines.jobs.imports import ImportSettings
     extra = [ImportSettings.from_settings(project_settings()).read]
 path, best = Path(sys.argv[1]), float("inf")
 for _ in range(5):

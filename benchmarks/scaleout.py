@@ -25,14 +25,14 @@ import time
 from pathlib import Path
 
 from benchmarks.warc_corpus import DEFAULT_DATA, demo_pages, write_corpus, write_topic
-from crawlers.items import FetchedPage
-from clippings.topic import load_topic
 from crawlers.addons import project_settings
-from pipelines.archive import Archive
-from pipelines.batch import PoolRunner, analyse_chunk
-from pipelines.imports import ImportSettings, import_archives
-from pipelines.reextraction import reextract
-from pipelines.thresholds import Thresholds
+from pipelines.core.items import FetchedPage
+from pipelines.core.thresholds import Thresholds
+from pipelines.core.topic import load_topic
+from pipelines.jobs.imports import ImportSettings, import_archives
+from pipelines.jobs.reextraction import reextract
+from pipelines.store.archive import Archive
+from pipelines.workers.batch import PoolRunner, analyse_chunk
 
 THRESHOLDS = Thresholds.from_settings(project_settings())
 
@@ -102,7 +102,7 @@ def main() -> None:
         sizes = {"1 worker": 1, f"{args.workers} workers": args.workers}
         page = warm_up_page()
         more = warm_up_pages(args.warm_up if str(args.warm_up) else None)
-        print(f"warm-up in each worker: a demo page" + (f" and {len(more)} pages from {args.warm_up}" if more else " only"))
+        print("warm-up in each worker: a demo page" + (f" and {len(more)} pages from {args.warm_up}" if more else " only"))
         results = {}
         for task, timed in (("import", timed_import), ("reextract", timed_reextract)):
             for name, workers in sizes.items():

@@ -35,10 +35,10 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from benchmarks.outlet_corpus import GeneratedPage, build_corpus
-from crawlers.items import FetchedPage
-from pipelines.archive import Archive
-from pipelines.compaction import compact
-from pipelines.compression import DICTIONARY_SAMPLES, DICTIONARY_SIZE, LEVEL, DictionaryPolicy, train
+from pipelines.core.items import FetchedPage
+from pipelines.store.archive import Archive
+from pipelines.store.compaction import compact
+from pipelines.store.compression import DICTIONARY_SAMPLES, DICTIONARY_SIZE, LEVEL, DictionaryPolicy, train
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = CHECKOUT.parent / "shared" / "bench" / "extraction"

@@ -22,8 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from clippings.cli import DEFAULT_TOPIC  # noqa: E402
-from clippings.topic import load_topic  # noqa: E402
-from pipelines.archive import Archive  # noqa: E402
+from pipelines.core.topic import load_topic  # noqa: E402
+from pipelines.store.archive import Archive  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 COUNTRIES = [("US", "en"), ("GB", "en"), ("FR", "fr"), ("DE", "de"), ("ES", "es"), ("IT", "it"), ("CA", "en"), ("AU", "en")]

@@ -5,7 +5,7 @@ warm, beside trafilatura alone on the same pages, in one run.
 
 On the extraction benchmark's pages (DATA_DIR, default ../shared/bench/extraction), after one
 untimed pass of every method over every page (first-use loading is not a page's cost: the
-crawl's workers start with it loaded, pipelines/preload.py), the methods take turns page by page
+crawl's workers start with it loaded, pipelines/workers/preload.py), the methods take turns page by page
 for --rounds passes. Each call is timed with time.process_time, this process's CPU time, so that
 other processes on a shared machine do not count (their load still slows caches and clocks):
 
@@ -26,11 +26,11 @@ from pathlib import Path
 
 from benchmarks.crawl_throughput import KEYWORDS
 from benchmarks.extraction import DEFAULT_DATA, THRESHOLDS, load_pages, trafilatura_text
-from clippings.topic import parse_topic
-from crawlers.items import FetchedPage
-from pipelines.extraction import NotAnArticle, extract_article
-from pipelines.processing import Rejected, page_analysis
-from pipelines.relevance import TopicMatcher
+from pipelines.core.analysis import Rejected, page_analysis
+from pipelines.core.extraction import NotAnArticle, extract_article
+from pipelines.core.items import FetchedPage
+from pipelines.core.relevance import TopicMatcher
+from pipelines.core.topic import parse_topic
 
 BASELINE = "trafilatura.extract(include_comments=False)"
 

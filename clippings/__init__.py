@@ -1,6 +1,5 @@
 """clippings: research archives of press coverage."""
 
-__version__ = "0.1.0"
+from pipelines.core.project import PROJECT_URL, __version__
 
-# Where the project lives: the default contact in the crawler's user agent.
-PROJECT_URL = "https://github.com/clippings-archive/clippings"
+__all__ = ["PROJECT_URL", "__version__"]

@@ -17,8 +17,8 @@ from pathlib import Path
 import click
 import yaml
 
-from clippings.bundled import DEFAULT_TOPIC, TOPIC_TEMPLATE
-from clippings.topic import TopicError, load_topic
+from pipelines.core.bundled import DEFAULT_TOPIC, TOPIC_TEMPLATE
+from pipelines.core.topic import TopicError, load_topic
 
 DEFAULT_SPIDERS = ("feeds", "sitemaps", "seeds")
 # The demo press site is on loopback and ours: no need to wait between requests, and
@@ -83,7 +83,7 @@ def _project_settings(overrides: tuple[str, ...] | dict[str, str]):
     """The one loader (crawlers.addons.project_settings): one sentence and exit 1 for an
     unknown setting name or a research threshold that is not a usable number."""
     from crawlers.addons import project_settings
-    from pipelines.thresholds import SettingError, Thresholds
+    from pipelines.core.thresholds import SettingError, Thresholds
 
     given = overrides if isinstance(overrides, dict) else dict(_parse_override(o) for o in overrides)
     try:
@@ -170,7 +170,7 @@ def _check_networks(value: str) -> None:
 def _open_archive(db: Path, create: bool = False, read_only: bool = False, **options):
     """The archive, or one clear sentence and exit 1 when it cannot be used. `read_only`: for
     commands that only read, which never change the file and work on read-only storage."""
-    from pipelines.archive import Archive, ArchiveError
+    from pipelines.store.archive import Archive, ArchiveError
 
     try:
         return Archive(db, create=create, read_only=read_only, **options)
@@ -194,7 +194,7 @@ def _check_spiders(names) -> None:
 
 
 def print_summary(db: Path) -> None:
-    from pipelines.archive import Archive
+    from pipelines.store.archive import Archive
 
     archive = Archive(db)
     counts = {t: archive.count(t) for t in ("articles", "copies", "captures", "rejects", "fetch_failures")}
@@ -323,7 +323,7 @@ def serve_archive(db: Path, port: int, immutable: bool = False, sql_memory_mb: i
 @db_option
 def upgrade(db: Path) -> None:
     """Bring an archive written by an older clippings up to this one's schema (writes to it)."""
-    from pipelines.schema import SCHEMA_VERSION
+    from pipelines.store.schema import SCHEMA_VERSION
 
     _open_archive(db).close()
     click.echo(f"{db}: archive schema {SCHEMA_VERSION}, up to date")
@@ -349,7 +349,7 @@ def release(kind: str | None, db: Path, out: Path | None, package: Path | None, 
     --datapackage DIR or both. Written under a temporary name and moved into place when complete."""
     from clippings.datapackage import PackageError, refuse_existing, write_datapackage, write_datapackage_release
     from clippings.release import ReleaseError, write_release
-    from pipelines.archive import ArchiveError
+    from pipelines.store.archive import ArchiveError
 
     if kind is None:
         raise click.UsageError("say --full or --public")
@@ -393,7 +393,7 @@ def rehydrate(release_file: Path, no_wayback: bool, overrides: tuple[str, ...]) 
     """Restore the texts of a public release (a release file, or a data package folder) by fetching each URL
     again (live, else the Wayback Machine)."""
     from clippings.datapackage import PackageError, apply_rehydration, package_folder, rehydration_file
-    from pipelines.archive import write_refusal
+    from pipelines.store.archive import write_refusal
 
     settings = {"REHYDRATE_FROM_WAYBACK": str(not no_wayback), **_checked_overrides(overrides)}
     folder = package_folder(release_file)
@@ -457,8 +457,8 @@ def takedown_add(pattern: str, reason: str, requested_on, db: Path) -> None:
     """Remove every record at URLs matching PATTERN ("*" matches any characters) and keep them out."""
     import datetime as dt
 
-    from pipelines.archive import ArchiveError
-    from pipelines.takedowns import BadPattern, check_pattern
+    from pipelines.core.takedowns import BadPattern, check_pattern
+    from pipelines.store.archive import ArchiveError
 
     try:
         pattern = check_pattern(pattern)
@@ -524,7 +524,7 @@ WORKER_DIED = ("a worker process died (out of memory?); what was stored before i
 
 
 def _runner(workers: int | None, scheduler: str | None):
-    from pipelines.batch import runner_for
+    from pipelines.workers.batch import runner_for
 
     try:
         return runner_for(workers, scheduler)
@@ -557,7 +557,7 @@ def import_command(locations: tuple[str, ...], topic_path: Path, db: Path, worke
                    overrides: tuple[str, ...]) -> None:
     """Import pages from WARC, WARC.gz or WACZ files (paths or http(s) URLs), or CC-NEWS (--cc-news),
     through the crawl's pipelines."""
-    from pipelines.thresholds import SettingError
+    from pipelines.core.thresholds import SettingError
 
     if cc_news == bool(locations):
         raise click.UsageError("give PATH_OR_URL... or --cc-news (one of the two)")
@@ -584,7 +584,7 @@ def import_command(locations: tuple[str, ...], topic_path: Path, db: Path, worke
 
 def _import_settings(overrides: tuple[str, ...], allowed: tuple[str, ...], no_prefilter: bool):
     from crawlers.addons import recorded_settings
-    from pipelines.imports import ImportSettings
+    from pipelines.jobs.imports import ImportSettings
 
     settings = _project_settings(overrides)
     _check_networks(",".join([*settings.getlist("ALLOWED_PRIVATE_NETWORKS"), *allowed]))
@@ -593,8 +593,8 @@ def _import_settings(overrides: tuple[str, ...], allowed: tuple[str, ...], no_pr
 
 
 def _check_locations(locations, settings) -> None:
-    from pipelines.downloads import DownloadError, check_url
-    from pipelines.warcs import ArchiveFileError
+    from pipelines.sources.downloads import DownloadError, check_url
+    from pipelines.sources.warcs import ArchiveFileError
 
     for location in locations:
         try:
@@ -606,7 +606,7 @@ def _check_locations(locations, settings) -> None:
 def _run_import(locations: list[str], topic, db: Path, workers, scheduler, settings, skip_read: bool):
     import sqlite3
 
-    from pipelines.imports import import_archives
+    from pipelines.jobs.imports import import_archives
 
     archive = _open_archive(db, create=True)
     runner = _runner(workers, scheduler)
@@ -630,8 +630,8 @@ def cc_news_files(topic, settings, start, end) -> tuple[list[str], bool]:
     import datetime as dt
     import io
 
-    from pipelines.ccnews import LISTING_DOWNLOAD_MAX, listings
-    from pipelines.downloads import DownloadLimits, download
+    from pipelines.sources.ccnews import LISTING_DOWNLOAD_MAX, listings
+    from pipelines.sources.downloads import DownloadLimits, download
 
     first = start.date() if start else topic.start
     last = end.date() if end else topic.end + dt.timedelta(days=settings.capture_margin_days)
@@ -662,8 +662,8 @@ def cc_news_files(topic, settings, start, end) -> tuple[list[str], bool]:
 def reextract(db: Path, topic_path: Path | None, workers: int | None, scheduler: str | None, overrides: tuple[str, ...]) -> None:
     """Extract every stored capture again (nothing is fetched) and update the articles that change."""
     from crawlers.addons import recorded_settings
-    from pipelines.reextraction import reextract as reextract_archive
-    from pipelines.thresholds import Thresholds
+    from pipelines.core.thresholds import Thresholds
+    from pipelines.jobs.reextraction import reextract as reextract_archive
 
     settings = _project_settings(overrides)
     thresholds = Thresholds.from_settings(settings)  # checked by _project_settings
@@ -688,7 +688,7 @@ def _archive_topic(archive):
     import dataclasses
     import hashlib
 
-    from clippings.topic import parse_topic, read_yaml
+    from pipelines.core.topic import parse_topic, read_yaml
 
     row = archive.row("SELECT yaml FROM topics ORDER BY first_used_at DESC, rowid DESC LIMIT 1")
     if row is None:
@@ -730,7 +730,8 @@ def print_reextraction(summary) -> None:
 @click.option("--to", "end", type=click.DateTime(formats=["%Y-%m-%d"]), help="Last day (default: the topic window's).")
 def coverage(db: Path, outlet: str | None, start, end) -> None:
     """Articles per outlet per day, by the sources that saw them (live, wayback, commoncrawl, warc), and the gaps."""
-    from pipelines.coverage import SOURCES, coverage as archive_coverage
+    from pipelines.store.coverage import SOURCES
+    from pipelines.store.coverage import coverage as archive_coverage
 
     archive = _open_archive(db, read_only=True)
     try:
@@ -756,7 +757,7 @@ def coverage(db: Path, outlet: str | None, start, end) -> None:
 
 def check_location(location: str, policy, check_url) -> None:
     """Fail early, before a run starts, on a path that is not there or a URL that is refused."""
-    from pipelines.warcs import ArchiveFileError
+    from pipelines.sources.warcs import ArchiveFileError
 
     if location.startswith(("http://", "https://")):
         check_url(location, policy)
@@ -805,8 +806,8 @@ def compact(db: Path, batch: int, overrides: tuple[str, ...]) -> None:
     (settings: COMPRESSION_DICTIONARY_SAMPLES, COMPRESSION_DICTIONARY_SIZE).
 
     Safe to interrupt (each batch is one transaction) and to run while a crawl writes."""
-    from pipelines.compaction import compact as compact_archive
-    from pipelines.compression import DictionaryPolicy
+    from pipelines.store.compaction import compact as compact_archive
+    from pipelines.store.compression import DictionaryPolicy
 
     settings = _project_settings(overrides)
     try:
@@ -888,7 +889,7 @@ def extract_file(path: Path, url: str | None, min_words: int = 0, time_zone=None
     """One page through the crawl's own extraction function, as a JSON-ready record.
     `time_zone`: the outlet's (a ZoneInfo), to read the page's time stamps on its clock;
     `thin_words`: fewer words are flagged `thin` (THIN_WORDS)."""
-    from pipelines.extraction import NotAnArticle, extract_article
+    from pipelines.core.extraction import NotAnArticle, extract_article
 
     record = {"source": str(path), "url": url, "title": None, "authors": [], "published": None,
               "published_day": None, "published_utc_day": None, "published_source": None, "date_trusted": False,

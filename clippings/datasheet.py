@@ -10,8 +10,8 @@ from typing import Any
 
 import yaml
 
-from pipelines.schema import APPLICATION_ID
-from pipelines.thresholds import SETTING_NAMES
+from pipelines.core.thresholds import SETTING_NAMES
+from pipelines.store.schema import APPLICATION_ID
 
 
 def is_archive(conn: sqlite3.Connection) -> bool:

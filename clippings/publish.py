@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from clippings.bundled import METADATA_FILE
+from pipelines.core.bundled import METADATA_FILE
 
 # The name metadata.yml describes the archive under; Datasette names a database by its file stem.
 ARCHIVE_KEY = "archive"

@@ -21,9 +21,9 @@ import yaml
 
 from clippings import __version__
 from clippings.atomic import TargetExists, partial_file, publish, remove_stale_partials
-from clippings.topic import parse_topic
-from pipelines.archive import Archive
-from pipelines.relevance import TopicMatcher
+from pipelines.core.relevance import TopicMatcher
+from pipelines.core.topic import parse_topic
+from pipelines.store.archive import Archive
 
 # Keyword-in-context passages, only on request (--snippets N): a match and at most this many
 # words either side, and all of an article's passages together at most this share of its words

@@ -9,9 +9,9 @@ from typing import Any
 
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings, Settings, default_settings
 
-from clippings import __version__
 from crawlers import settings as project_module
-from pipelines.thresholds import SettingError, Thresholds
+from pipelines.core.project import __version__
+from pipelines.core.thresholds import SettingError, Thresholds
 
 # Parts of a setting's name that mark a secret: such settings are never recorded with a run.
 SECRET_WORDS = {"PASSWORD", "PASSWD", "PASS", "SECRET", "TOKEN", "KEY", "APIKEY", "AUTH", "CREDENTIALS"}

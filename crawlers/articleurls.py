@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
-from clippings.topic import Topic, article_pattern, slug
+from pipelines.core.topic import Topic, article_pattern, slug
 
 ASSET_EXTENSIONS = frozenset(
     "css js mjs json xml rss atom txt csv png jpg jpeg gif svg webp ico bmp tif tiff pdf mp3 mp4 m4a "

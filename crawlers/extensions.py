@@ -10,10 +10,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from clippings.topic import load_topic
 from crawlers.addons import recorded_settings
+from crawlers.stages import RejectedPage
 from crawlers.writer import STOPPED_REASON, ArchiveWriter
-from pipelines.processing import Rejected
+from pipelines.core.topic import load_topic
 
 
 class CrawlLog:
@@ -46,7 +46,7 @@ class CrawlLog:
                               settings.getbool("ROBOTSTXT_OBEY"), recorded_settings(settings))
 
     def item_dropped(self, item, response, exception, spider) -> None:
-        if not isinstance(exception, Rejected) or self.writer.failure:
+        if not isinstance(exception, RejectedPage) or self.writer.failure:
             return
         with self.writer.writing() as archive, archive.transaction():
             if archive.log_reject(item.url, exception.stage, exception.reason, spider.name, spider.crawl_run_id,

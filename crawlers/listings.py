@@ -10,7 +10,7 @@ from urllib.parse import urljoin
 
 import lxml.etree
 
-from pipelines.dating import normalise_date
+from pipelines.core.dating import normalise_date
 
 # No entities, no network, no DTDs, libxml2's size limits: listings come from servers we do not
 # control. A listing past a limit (an entity expanding a billion times, a text node over 10 MB) or

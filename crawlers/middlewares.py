@@ -9,16 +9,15 @@ import time
 from typing import Any
 
 from scrapy import Request
-from scrapy.http import Response
 from scrapy.downloadermiddlewares import robotstxt
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.defer import maybe_deferred_to_future
-from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
-
 
 DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 

@@ -9,7 +9,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 
-from clippings.topic import host_matches
+from pipelines.core.topic import host_matches
 
 
 class OutsideScope(IgnoreRequest):

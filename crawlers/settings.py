@@ -2,10 +2,10 @@
 
 import os
 
-from clippings import PROJECT_URL
-from clippings.bundled import DEFAULT_TOPIC
 from crawlers.listings import SITEMAP_MAX_BYTES
-from pipelines.compression import DICTIONARY_SAMPLES, DICTIONARY_SIZE
+from pipelines.core.bundled import DEFAULT_TOPIC
+from pipelines.core.project import PROJECT_URL
+from pipelines.store.compression import DICTIONARY_SAMPLES, DICTIONARY_SIZE
 
 BOT_NAME = "clippings"
 SPIDER_MODULES = ["crawlers.spiders"]
@@ -83,13 +83,13 @@ REMOTE_CONTROL_ENABLED = False
 
 # --- what happens to a fetched page -------------------------------------
 ITEM_PIPELINES = {
-    "pipelines.stages.TakedownPipeline": 40,
-    "pipelines.stages.FailureLogPipeline": 50,
-    "pipelines.stages.RespectPipeline": 100,
-    "pipelines.stages.CapturePipeline": 200,
-    "pipelines.stages.AnalysePipeline": 300,  # extract, relate to the topic: in worker processes
-    "pipelines.stages.DedupePipeline": 500,
-    "pipelines.stages.StorePipeline": 600,
+    "crawlers.stages.TakedownPipeline": 40,
+    "crawlers.stages.FailureLogPipeline": 50,
+    "crawlers.stages.RespectPipeline": 100,
+    "crawlers.stages.CapturePipeline": 200,
+    "crawlers.stages.AnalysePipeline": 300,  # extract, relate to the topic: in worker processes
+    "crawlers.stages.DedupePipeline": 500,
+    "crawlers.stages.StorePipeline": 600,
 }
 # Crash-safe resume (crawlers/jobstate.py): `clippings crawl` sets JOB_STATE_PATH beside the
 # archive, one file per spider and topic; empty means no job state.
@@ -105,11 +105,11 @@ EXTENSIONS = {
 # a commit per page cost a fifth of the crawl's process. A crash loses at most the open group,
 # whose URLs the job state does not count as finished. 0: every write commits at once.
 GROUP_COMMIT_SECONDS = 1.0
-# Extraction runs in this many worker processes (pipelines/pool.py), off Scrapy's event loop;
+# Extraction runs in this many worker processes (pipelines/workers/pool.py), off Scrapy's event loop;
 # 0 runs it in the crawl's own process, on the event loop, as before.
 EXTRACTION_WORKERS = os.cpu_count() or 1
 
-# --- research thresholds (pipelines/thresholds.py) ---------------------------
+# --- research thresholds (pipelines/core/thresholds.py) ---------------------------
 # They change what the archive holds, so every run records the values it used (crawl_runs.settings)
 # and the datasheet reports them. Crawl, import and reextract all read them; `-s` overrides them.
 # Pages with fewer words are rejected as "not an article" (CJK: two characters a word).
@@ -121,13 +121,13 @@ THIN_WORDS = 150
 # A text line an outlet repeats in this many archived articles is its boilerplate ("Subscribe
 # to our newsletters", an "About the company" paragraph): dropped from its later articles.
 BOILERPLATE_MIN_ARTICLES = 3
-# Two texts whose estimated similarity (Jaccard of their 4-word shingles, pipelines/stories.py) is
+# Two texts whose estimated similarity (Jaccard of their 4-word shingles, pipelines/core/stories.py) is
 # at least this are one story (articles.story_id): wire copies, updated versions. On the benchmark
 # pages a body against its extraction with boilerplate scored 0.41 or more, two different articles
 # at most 0.13. Lower groups more, higher splits more.
 STORY_SIMILARITY = 0.3
 
-# --- how raw pages are kept (pipelines/compression.py) --------------------
+# --- how raw pages are kept (pipelines/store/compression.py) --------------------
 # Once an outlet has this many captured bodies (0: never), a zstd dictionary of at most
 # COMPRESSION_DICTIONARY_SIZE bytes is trained on them and compresses its later bodies: its
 # templates are then stored once. `clippings compact` recompresses the bodies stored before.
@@ -169,7 +169,7 @@ ARCHIVE_URL_KEYWORDS_REQUIRED = False
 # inflating it. Archived pages inflate 3 to 10 times (BENCHMARKS.md); zeros, 1,000 times.
 WARC_MAX_INFLATION = 100
 
-# --- `clippings import` (pipelines/imports.py) -------------------------------------
+# --- `clippings import` (pipelines/jobs/imports.py) -------------------------------------
 # It reads DOWNLOAD_MAXSIZE (the largest page), the research thresholds,
 # ALLOWED_PRIVATE_NETWORKS, CONTACT_URL and USER_AGENT too; `import --cc-news` reads
 # COMMONCRAWL_DATA_URL and ARCHIVE_CAPTURE_MARGIN_DAYS.

@@ -39,8 +39,8 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 from twisted.python.failure import Failure
 
-from pipelines.archive import Archive
-from pipelines.compression import DictionaryPolicy
+from pipelines.store.archive import Archive
+from pipelines.store.compression import DictionaryPolicy
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from crawlers.addons import project_settings
-from pipelines.thresholds import Thresholds
+from pipelines.core.thresholds import Thresholds
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # The research thresholds as crawlers/settings.py sets them, for tests that call the pipelines' functions.

@@ -4,8 +4,8 @@ import sqlite3
 
 import pytest
 
-from pipelines.archive import Archive, ArchiveError
-from pipelines.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, migrate
+from pipelines.store.archive import Archive, ArchiveError
+from pipelines.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, migrate
 
 from .conftest import PROJECT_ROOT, THRESHOLDS
 
@@ -82,8 +82,8 @@ def test_transaction_rolls_back_on_error(tmp_path):
 
 def test_add_capture_shares_bodies_and_keeps_redirects(tmp_path):
     from clippings.cli import DEFAULT_TOPIC
-    from clippings.topic import load_topic
-    from crawlers.items import FetchedPage
+    from pipelines.core.items import FetchedPage
+    from pipelines.core.topic import load_topic
 
     archive = Archive(tmp_path / "a.db")
     archive.start_run("run", "seeds", load_topic(DEFAULT_TOPIC), "clippings/test", True)
@@ -101,10 +101,10 @@ def test_add_capture_shares_bodies_and_keeps_redirects(tmp_path):
 
 def test_promote_copy_makes_the_earlier_copy_the_article(tmp_path):
     from clippings.cli import DEFAULT_TOPIC
-    from clippings.topic import load_topic
-    from crawlers.items import FetchedPage
-    from pipelines.extraction import extract_article
-    from pipelines.relevance import TopicMatcher
+    from pipelines.core.extraction import extract_article
+    from pipelines.core.items import FetchedPage
+    from pipelines.core.relevance import TopicMatcher
+    from pipelines.core.topic import load_topic
 
     topic = load_topic(DEFAULT_TOPIC)
     archive = Archive(tmp_path / "a.db")
@@ -156,8 +156,8 @@ def test_archive_migrates_a_first_version_archive(tmp_path):
 
 def test_capture_from_another_source_is_its_own_capture(tmp_path):
     from clippings.cli import DEFAULT_TOPIC
-    from clippings.topic import load_topic
-    from crawlers.items import FetchedPage
+    from pipelines.core.items import FetchedPage
+    from pipelines.core.topic import load_topic
 
     archive = Archive(tmp_path / "a.db")
     archive.start_run("run", "wayback", load_topic(DEFAULT_TOPIC), "clippings/test", True)
@@ -173,7 +173,7 @@ def test_capture_from_another_source_is_its_own_capture(tmp_path):
 
 
 def test_widening_captures_keeps_their_ids_and_references(tmp_path):
-    from pipelines.schema import CAPTURE_SOURCES
+    from pipelines.store.schema import CAPTURE_SOURCES
 
     conn = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
     conn.execute("PRAGMA foreign_keys = ON")
@@ -194,7 +194,7 @@ def test_widening_captures_keeps_their_ids_and_references(tmp_path):
 
 
 def test_utc_day_migration_fills_the_utc_day_of_stamps_with_an_offset(tmp_path):
-    from pipelines.schema import PUBLISHED_UTC_DAY
+    from pipelines.store.schema import PUBLISHED_UTC_DAY
 
     conn = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
     before = MIGRATIONS.index(PUBLISHED_UTC_DAY)
@@ -218,11 +218,11 @@ def test_utc_day_migration_fills_the_utc_day_of_stamps_with_an_offset(tmp_path):
 def test_store_page_same_day_copies_are_ordered_by_url_whatever_arrives_first(tmp_path, order):
     """Pages are extracted concurrently, so the one that finishes first is chance: the archive must not depend on it."""
     from clippings.cli import DEFAULT_TOPIC
-    from clippings.topic import load_topic
-    from crawlers.items import FetchedPage
-    from pipelines.extraction import extract_article
-    from pipelines.processing import dedupe_page, store_page
-    from pipelines.relevance import TopicMatcher
+    from pipelines.core.extraction import extract_article
+    from pipelines.core.items import FetchedPage
+    from pipelines.core.relevance import TopicMatcher
+    from pipelines.core.topic import load_topic
+    from pipelines.store.pages import dedupe_page, store_page
 
     topic = load_topic(DEFAULT_TOPIC)
     archive = Archive(tmp_path / "a.db")

@@ -3,11 +3,11 @@
 import pytest
 
 from clippings.cli import DEFAULT_TOPIC
-from clippings.topic import load_topic
-from crawlers.items import FetchedPage
-from pipelines.archive import Archive
-from pipelines.extraction import drop_known_lines, extract_article, line_fingerprint
-from pipelines.relevance import TopicMatcher
+from pipelines.core.extraction import drop_known_lines, extract_article, line_fingerprint
+from pipelines.core.items import FetchedPage
+from pipelines.core.relevance import TopicMatcher
+from pipelines.core.topic import load_topic
+from pipelines.store.archive import Archive
 
 from .conftest import THRESHOLDS
 

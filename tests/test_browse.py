@@ -16,7 +16,8 @@ from datasette.app import Datasette
 
 from clippings.browse import wayback_url
 from clippings.publish import load_metadata
-from pipelines.canonical import web_url
+from pipelines.core.canonical import web_url
+
 from .conftest import rows
 
 pytestmark = pytest.mark.asyncio

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipelines.canonical import canonical_url, web_url
+from pipelines.core.canonical import canonical_url, web_url
 
 
 @pytest.mark.parametrize(

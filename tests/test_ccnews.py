@@ -19,12 +19,12 @@ import yaml
 from click.testing import CliRunner
 
 from clippings.cli import main
-from pipelines.ccnews import listed_paths, months
+from pipelines.sources.ccnews import listed_paths, months
 from tests.conftest import PROJECT_ROOT, rows
 from tests.test_import import demo_records  # noqa: F401 (fixture of demo_articles)
 from tests.test_import_faults import articles, demo_articles  # noqa: F401 (fixture)
 from tests.test_scaleout import dask_scheduler  # noqa: F401 (fixture)
-from tests.warcfiles import Record, write_warc
+from tests.warcfiles import write_warc
 from tests.webarchives import RangeFileServer
 
 # The demo topic's window is 2017-10-01..2018-01-31; ARCHIVE_CAPTURE_MARGIN_DAYS (30) takes the

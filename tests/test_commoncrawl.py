@@ -8,9 +8,7 @@ import subprocess
 import pytest
 
 from .conftest import PROJECT_ROOT, SCRAPY_ENV, rows, scrapy_command, scrapy_crawl
-from .webarchives import (  # noqa: F401 (fixtures)
-    NORTHFIELD, TOPIC, RangeFileServer, archived_warcs, copy_warcs, expected_articles, pywb_archive,
-)
+from .webarchives import NORTHFIELD, TOPIC, RangeFileServer, archived_warcs, copy_warcs, expected_articles, pywb_archive  # noqa: F401 (fixtures)
 
 CRAWLS = "CC-MAIN-2017-43,CC-MAIN-2017-47"
 

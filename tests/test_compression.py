@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from clippings.cli import main
-from crawlers.items import FetchedPage
-from pipelines.archive import Archive, ArchiveError
-from pipelines.compression import Codecs, DictionaryPolicy, UnreadableBody
+from pipelines.core.items import FetchedPage
+from pipelines.store.archive import Archive, ArchiveError
+from pipelines.store.compression import Codecs, DictionaryPolicy, UnreadableBody
 
 from .conftest import PROJECT_ROOT, scrapy_crawl
 from .faultsite import DAY, html, page, site_with_sitemap

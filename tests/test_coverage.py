@@ -9,8 +9,8 @@ import yaml
 from click.testing import CliRunner
 
 from clippings.cli import main
-from pipelines.archive import Archive
-from pipelines.coverage import COVERAGE_SQL, coverage
+from pipelines.store.archive import Archive
+from pipelines.store.coverage import COVERAGE_SQL, coverage
 from tests.conftest import PROJECT_ROOT
 from tests.warcfiles import records_from_archive, write_warc
 

@@ -17,7 +17,7 @@ from datasette.utils import path_from_row_pks
 from clippings.publish import load_metadata
 
 DESCRIBED = load_metadata(Path("archive.db"))["databases"]["archive"]
-# Tables that only release files have (clippings/release.py, pipelines/rehydrate.py).
+# Tables that only release files have (clippings/release.py, crawlers/rehydration.py).
 RELEASE_ONLY = {"releases", "release_snippets", "rehydrations"}
 TABLES = sorted(set(DESCRIBED["tables"]) - RELEASE_ONLY)
 QUERIES = sorted(DESCRIBED["queries"])

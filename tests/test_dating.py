@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from lxml import html
 
-from pipelines.dating import (
+from pipelines.core.dating import (
     RULES,
     UNDATED,
     DatingRules,

@@ -7,7 +7,6 @@ from collections import Counter
 import pytest
 
 from clippings.demo import load_pages
-from pipelines.canonical import canonical_url
 
 from .conftest import run_clippings
 
@@ -147,7 +146,7 @@ def test_demo_dated_articles_are_trusted_and_flagged_as_json(articles):
 
 
 def test_demo_texts_open_with_the_story_not_the_byline(articles):
-    from pipelines.extraction import is_dateline
+    from pipelines.core.extraction import is_dateline
 
     by_title = {a["title"]: a for a in articles}
     checked = 0

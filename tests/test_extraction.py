@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
-from pipelines.extraction import (
+from pipelines.core.extraction import (
     NotAnArticle,
     _first_attribute,
     drop_inline_promotions,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.pool import ExtractionPool
-from pipelines.processing import Rejected
+from pipelines.core.analysis import Rejected
+from pipelines.workers.pool import ExtractionPool
 
 
 # Run in the workers: module-level so that they can be pickled by name.

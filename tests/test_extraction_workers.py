@@ -16,7 +16,7 @@ from clippings.cli import demo_topic
 from clippings.demo import DemoSite
 
 from .conftest import scrapy_crawl
-from .faultsite import DAY, Answer, FaultHandler, FaultSite, article_html, html, page, sitemap, site_with_sitemap
+from .faultsite import DAY, Answer, FaultHandler, article_html, html, page, site_with_sitemap
 from .test_faults import outcomes
 
 ARTICLES = "SELECT url, title, published_day, text_sha256, keywords, people, text_flags FROM articles"

@@ -6,7 +6,20 @@ import pytest
 
 from .conftest import scrapy_crawl
 from .faultsite import (
-    DAY, Answer, FaultSite, Route, article_html, binary, fail_first, gzip_bomb, hang, html, page, redirect, reset, sitemap,
+    DAY,
+    Answer,
+    FaultSite,
+    Route,
+    article_html,
+    binary,
+    fail_first,
+    gzip_bomb,
+    hang,
+    html,
+    page,
+    redirect,
+    reset,
+    sitemap,
     truncated,
 )
 
@@ -23,7 +36,7 @@ DEEP = ARTICLE.replace("<article>", "<div>" * 50000 + "<article>")
 XHTML = '<?xml version="1.0" encoding="iso-8859-1"?>\n' + article_html("xhtml", "Zoë and Chloé speak out", charset=None)
 LIMIT = 1024 * 1024  # DOWNLOAD_MAXSIZE for this crawl
 
-# Extraction runs in worker processes (EXTRACTION_WORKERS, pipelines/pool.py), so a page being
+# Extraction runs in worker processes (EXTRACTION_WORKERS, pipelines/workers/pool.py), so a page being
 # extracted no longer holds Scrapy's event loop past another download's timeout (it was 5 s for
 # that reason). At 1 s, one run in ten failed at load average 6 on this 2-core machine: a retry
 # that never reached the site in time (RELIABILITY.md). 2 s; only the route that never answers reaches it.

@@ -5,8 +5,8 @@ import sqlite3
 
 import pytest
 
-from crawlers.safety import AddressPolicy
 from crawlers.scope import Scope
+from pipelines.core.addresses import AddressPolicy
 
 from .conftest import scrapy_crawl
 from .faultsite import FaultSite, article_html, html, page, redirect, sitemap

@@ -6,7 +6,7 @@ from contextlib import closing
 
 import pytest
 
-from pipelines.canonical import web_url
+from pipelines.core.canonical import web_url
 
 from .conftest import THRESHOLDS, scrapy_crawl
 from .faultsite import DAY, article_html, html, page, redirect, sitemap
@@ -79,8 +79,8 @@ def test_hostile_listed_and_redirect_urls_are_failures_with_their_reason(hostile
 ])
 def test_page_whose_own_url_is_not_http_is_rejected_before_extraction(address):
     """A web archive names the original URL of a capture: it may name a script."""
-    from crawlers.items import FetchedPage
-    from pipelines.processing import Rejected, extract_page
+    from pipelines.core.analysis import Rejected, extract_page
+    from pipelines.core.items import FetchedPage
 
     archived = FetchedPage(url=address, final_url=address, status=200, headers={"content-type": ["text/html"]},
                            body=article_html("archived").encode(), fetched_at="2017-10-17T00:00:00+00:00",

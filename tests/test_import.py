@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
 from clippings.cli import main
-from pipelines.archive import Archive
+from pipelines.store.archive import Archive
 from tests.conftest import rows
 from tests.warcfiles import Record, corrupt, records_from_archive, truncate, write_wacz, write_warc
 

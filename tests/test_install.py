@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from clippings.bundled import DEFAULT_TOPIC, METADATA_FILE
+from pipelines.core.bundled import DEFAULT_TOPIC, METADATA_FILE
 
 from .conftest import PROJECT_ROOT, free_port_block
 

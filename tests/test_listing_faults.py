@@ -91,8 +91,8 @@ def test_gzipped_sitemap_past_its_size_limit_is_recorded(tmp_path):
 
 
 def test_cut_feed_and_unreadable_listing_are_recorded(tmp_path):
-    cut_feed = (f"<rss><channel><item><link>{{}}</link></item><item><link>{{}}</link></item>"
-                f"<item><link>http://127.0.0.1:")
+    cut_feed = ("<rss><channel><item><link>{}</link></item><item><link>{}</link></item>"
+                "<item><link>http://127.0.0.1:")
     with FaultSite(dict(ROUTES)) as site:
         site.server.routes["/feed.xml"] = page(xml(cut_feed.format(*(site.url(p) for p in STORIES[:2])).encode()))
         site.server.routes["/news.rss"] = page(html("<html><body>We moved our feeds.</body></html>"))

@@ -1,4 +1,4 @@
-"""Titles and authors as the page presents them (pipelines/metadata.py)."""
+"""Titles and authors as the page presents them (pipelines/core/metadata.py)."""
 
 import dataclasses
 
@@ -6,7 +6,7 @@ import pytest
 from lxml import html as lxml_html
 from trafilatura import metadata as trafilatura_metadata
 
-from pipelines.metadata import (
+from pipelines.core.metadata import (
     METADATA_RULES,
     MetadataRules,
     SiteNames,

@@ -10,8 +10,8 @@ from trafilatura import metadata as trafilatura_metadata
 
 from benchmarks import dates, extraction, metadata
 from benchmarks.corpora import DATE_CORPORA, DEFAULT_ROOT, available, load
-from pipelines.extraction import NotAnArticle, parse_html
-from pipelines.metadata import page_author
+from pipelines.core.extraction import NotAnArticle, parse_html
+from pipelines.core.metadata import page_author
 
 # Publication day, no outlet zone given: the floor, and htmldate's own score on the corpus.
 DATE_FLOORS = {
@@ -64,7 +64,7 @@ def test_titles_and_authors_keep_their_scores():
 
 @pytest.mark.slow
 def test_page_author_answers_as_trafilatura_on_every_benchmark_page():
-    """pipelines.metadata.page_author stands in for trafilatura's extract_author (faster): on the
+    """pipelines.core.metadata.page_author stands in for trafilatura's extract_author (faster): on the
     real pages of the body and date benchmarks, the same author or none."""
     if not (extraction.DEFAULT_DATA / "ground-truth.json").exists() or not available(DEFAULT_ROOT, ("dates",)):
         pytest.skip(f"benchmark data not at {DEFAULT_ROOT} (CI has it)")

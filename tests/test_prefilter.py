@@ -9,8 +9,8 @@ import pytest
 import yaml
 import zstandard
 
-from clippings.topic import load_topic, parse_topic
-from pipelines.prefilter import Prefilter, hyperscan
+from pipelines.core.prefilter import Prefilter, hyperscan
+from pipelines.core.topic import load_topic, parse_topic
 from tests.conftest import PROJECT_ROOT
 
 # Both search engines give the same answers; Hyperscan is installed where it is built (x86-64 Linux).

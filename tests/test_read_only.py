@@ -18,6 +18,7 @@ import pytest
 from .conftest import PROJECT_ROOT, SCRAPY_ENV, run_clippings
 from .serving import serving
 
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -241,7 +242,7 @@ def test_chmod_alone_does_not_stop_root(shelf):
 @pytest.mark.slow
 def test_older_archive_is_read_after_an_explicit_upgrade(tmp_path):
     """A reading command does not migrate an archive written by an older clippings: it says how to."""
-    from pipelines.schema import MIGRATIONS, SCHEMA_VERSION, _apply
+    from pipelines.store.schema import MIGRATIONS, SCHEMA_VERSION, _apply
 
     db = tmp_path / "old.db"
     with closing(sqlite3.connect(db, isolation_level=None)) as conn:
@@ -259,7 +260,7 @@ def test_older_archive_is_read_after_an_explicit_upgrade(tmp_path):
 
 
 def test_read_only_archive_cannot_write(shelf):
-    from pipelines.archive import Archive
+    from pipelines.store.archive import Archive
 
     archive = Archive(shelf / "public.db", read_only=True)
     try:

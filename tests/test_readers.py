@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from pipelines.archive import Archive
+from pipelines.store.archive import Archive
 
 from .conftest import PROJECT_ROOT, SCRAPY_ENV, free_port_block, scrapy_command
 from .faultsite import DAY, FaultSite, article_html, html, page, sitemap

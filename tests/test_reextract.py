@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 from clippings.cli import main
-from pipelines.archive import Archive
+from pipelines.store.archive import Archive
 
 SNAPSHOT = {
     "articles": "SELECT * FROM articles ORDER BY id",

@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from clippings.cli import DEFAULT_TOPIC, main
 from clippings.demo import DemoSite
 from clippings.release import PUBLIC_TABLES, SNIPPET_CONTEXT_WORDS, SNIPPET_SHARE
-from clippings.topic import load_topic
-from pipelines.archive import Archive
-from pipelines.relevance import TopicMatcher
+from pipelines.core.relevance import TopicMatcher
+from pipelines.core.topic import load_topic
+from pipelines.store.archive import Archive
 
 from .conftest import free_port_block, run_clippings
 from .leaks import archive_text_runs, leaks_in_file

@@ -2,10 +2,9 @@
 
 import pytest
 
-from clippings.topic import load_topic
-from pipelines.relevance import OffTopic, TopicMatcher
-
 from clippings.cli import DEFAULT_TOPIC
+from pipelines.core.relevance import OffTopic, TopicMatcher
+from pipelines.core.topic import load_topic
 
 
 @pytest.fixture(scope="module")

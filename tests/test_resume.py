@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from .conftest import PROJECT_ROOT, SCRAPY_ENV, rows
-from .faultsite import DAY, Answer, article_html, FaultSite, html, page, site_with_sitemap, sitemap
+from .faultsite import DAY, Answer, FaultSite, article_html, html, page, site_with_sitemap
 
 # Every test here crawls a loopback site in a subprocess (and kills it): the full suite only.
 pytestmark = pytest.mark.slow
@@ -218,7 +218,7 @@ def test_second_crawl_of_the_same_spider_is_refused_while_the_first_runs(site, t
     (refused,) = second
     assert refused.returncode != 0
     assert refused.stderr.strip().splitlines()[-1].startswith(
-        f"Error: another sitemaps crawl (process "), refused.stderr
+        "Error: another sitemaps crawl (process "), refused.stderr
     assert f"is writing to {tmp_path / 'archive.db'}; wait for it to end, or stop it" in refused.stderr
     assert "Resuming" not in refused.stderr  # the running crawl's job state is not an interrupted one
     assert rows(tmp_path / "archive.db", "SELECT count(*), sum(articles_added) FROM crawl_runs") == [(1, 12)]

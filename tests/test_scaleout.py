@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from clippings.cli import main
-from pipelines import batch
+from pipelines.workers import batch
 from tests.warcfiles import records_from_archive, write_warc
 
 # Everything but the times and run ids, which differ from run to run.

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from clippings.cli import main
 from clippings.datasheet import datasheet, datasheet_markdown
 from crawlers.addons import project_settings, recorded_settings
-from pipelines.thresholds import SettingError, Thresholds
+from pipelines.core.thresholds import SettingError, Thresholds
 from tests.conftest import PROJECT_ROOT, rows
 from tests.test_import import demo_records, demo_topic  # noqa: F401 (fixtures)
 from tests.warcfiles import write_warc

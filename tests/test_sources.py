@@ -8,13 +8,11 @@ import pytest
 from click.testing import CliRunner
 
 from clippings.cli import main
-from pipelines.archive import Archive
-from pipelines.coverage import coverage
+from pipelines.store.archive import Archive
+from pipelines.store.coverage import coverage
 
 from .conftest import rows, scrapy_crawl
-from .webarchives import (  # noqa: F401 (fixtures)
-    TOPIC, RangeFileServer, archived_warcs, copy_warcs, expected_articles, pywb_archive,
-)
+from .webarchives import TOPIC, RangeFileServer, archived_warcs, copy_warcs, expected_articles, pywb_archive  # noqa: F401 (fixtures)
 
 ARTICLES = "SELECT url, title, text, published_at, published_source, outlet_id FROM articles ORDER BY url"
 COUNTED = ("articles", "copies", "captures", "capture_bodies", "rejects", "mentions", "keyword_matches")

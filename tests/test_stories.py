@@ -3,18 +3,17 @@
 import itertools
 import json
 from collections import defaultdict
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from clippings.cli import DEFAULT_TOPIC
-from clippings.topic import load_topic
-from crawlers.items import FetchedPage
-from pipelines.archive import Archive
-from pipelines.extraction import extract_article
-from pipelines.relevance import TopicMatcher
-from pipelines.stories import similarity, sketch
+from pipelines.core.extraction import extract_article
+from pipelines.core.items import FetchedPage
+from pipelines.core.relevance import TopicMatcher
+from pipelines.core.stories import similarity, sketch
+from pipelines.core.topic import load_topic
+from pipelines.store.archive import Archive
 
 from .conftest import PROJECT_ROOT, THRESHOLDS
 

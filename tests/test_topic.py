@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from clippings.cli import DEFAULT_TOPIC
-from clippings.topic import MAX_NESTING, TopicError, load_topic
+from pipelines.core.topic import MAX_NESTING, TopicError, load_topic
 
 from .conftest import PROJECT_ROOT
 
@@ -139,7 +139,7 @@ def run_bounded(code: str) -> subprocess.CompletedProcess:
 
 def load_bounded(path) -> str:
     result = run_bounded(
-        "import sys\nfrom clippings.topic import TopicError, load_topic\n"
+        "import sys\nfrom pipelines.core.topic import TopicError, load_topic\n"
         f"try:\n    load_topic({str(path)!r})\nexcept TopicError as error:\n    print(error)\n"
     )
     assert result.returncode == 0 and not result.stderr, result.stderr[-2000:]
@@ -178,7 +178,7 @@ def test_load_topic_refuses_deep_nesting(tmp_path, nested):
 def test_article_patterns_match_in_linear_time():
     """(a+)+$ on 5,000 a's and a "!" backtracks for ages in Python's re; RE2 answers at once."""
     result = run_bounded(
-        "from clippings.topic import parse_topic\nfrom crawlers.articleurls import ArticleUrls\n"
+        "from pipelines.core.topic import parse_topic\nfrom crawlers.articleurls import ArticleUrls\n"
         "topic = parse_topic({'name': 't', 'window': {'start': '2017-10-01', 'end': '2017-10-31'}, 'keywords': ['x'],"
         " 'people': [{'name': 'A', 'role': 'accused'}],"
         " 'outlets': [{'name': 'G', 'domains': ['g.example'], 'article_patterns': ['(a+)+$']}]})\n"

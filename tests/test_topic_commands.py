@@ -5,7 +5,7 @@ import sqlite3
 from click.testing import CliRunner
 
 from clippings.cli import main
-from clippings.topic import load_topic
+from pipelines.core.topic import load_topic
 
 
 def invoke(*args):
@@ -80,7 +80,7 @@ def test_topic_check_of_a_missing_file(tmp_path):
 
 def test_a_hostile_topic_stored_in_an_archive_is_one_sentence(tmp_path):
     """`coverage` and `reextract` read the topic an archive holds: a file someone sent is input too."""
-    from pipelines.archive import Archive
+    from pipelines.store.archive import Archive
 
     db = tmp_path / "archive.db"
     Archive(db, create=True).close()

@@ -10,12 +10,13 @@ from datasette.app import Datasette
 from clippings.cli import DEFAULT_TOPIC, main
 from clippings.publish import load_metadata
 from clippings.release import write_release
-from clippings.topic import load_topic
-from crawlers.items import FetchedPage
-from pipelines.archive import Archive, words_changed
-from pipelines.processing import analyse_page, capture_page, dedupe_page, store_page
-from pipelines.relevance import TopicMatcher
-from pipelines.stories import sketch
+from pipelines.core.analysis import analyse_page
+from pipelines.core.items import FetchedPage
+from pipelines.core.relevance import TopicMatcher
+from pipelines.core.stories import sketch
+from pipelines.core.topic import load_topic
+from pipelines.store.archive import Archive, words_changed
+from pipelines.store.pages import capture_page, dedupe_page, store_page
 
 from .conftest import THRESHOLDS, rows, run_clippings, scrapy_crawl
 from .faultsite import DAY, Answer, article_html, html, page, site_with_sitemap

@@ -1,5 +1,5 @@
-"""The WARC reader (pipelines/warcrecords.py) and the archived HTTP response
-(pipelines/httpmessages.py) as functions, on files built here: where each record lies, what is
+"""The WARC reader (pipelines/sources/warcrecords.py) and the archived HTTP response
+(pipelines/sources/httpmessages.py) as functions, on files built here: where each record lies, what is
 damage and where reading goes on after it."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import io
 
 import pytest
 
-from pipelines.httpmessages import BodyTooLarge, UnreadableResponse, decoded_body, dechunked, parse_response
-from pipelines.warcrecords import Damage, WarcRecord, read_records
+from pipelines.sources.httpmessages import BodyTooLarge, UnreadableResponse, dechunked, decoded_body, parse_response
+from pipelines.sources.warcrecords import Damage, WarcRecord, read_records
 
 
 def record(uri: str, block: bytes, kind: str = "resource", newline: bytes = b"\r\n") -> bytes:

@@ -9,10 +9,7 @@ import yaml
 from crawlers.jobstate import JobState
 
 from .conftest import rows, run_clippings, scrapy_crawl
-from .webarchives import (  # noqa: F401 (fixtures)
-    NORTHFIELD, TOPIC, WaybackStandIn, all_pages, archived_warcs, expected_articles, pywb_archive,
-)
-
+from .webarchives import NORTHFIELD, TOPIC, WaybackStandIn, all_pages, archived_warcs, expected_articles, pywb_archive  # noqa: F401 (fixtures)
 
 
 def pywb_settings(pywb) -> list[str]:

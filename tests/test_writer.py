@@ -8,9 +8,9 @@ import time
 import pytest
 from scrapy.utils.test import get_crawler
 
-from clippings.topic import load_topic
-from crawlers.items import FetchFailure
 from crawlers.writer import GROUP_GAP_SECONDS, ArchiveWriter, NotStored, archive_committed, archive_rolled_back
+from pipelines.core.items import FetchFailure
+from pipelines.core.topic import load_topic
 
 from .conftest import PROJECT_ROOT
 

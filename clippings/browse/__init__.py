@@ -22,7 +22,7 @@ from clippings.browse.csvexport import asgi_wrapper  # noqa: F401  (a hook: the 
 from clippings.browse.facets import CoverageFacet, PersonFacet
 from clippings.browse.memory import HEAP_EXHAUSTED, bound_connection, memory_limit_mb
 from clippings.datasheet import datasheet, is_archive
-from pipelines.canonical import web_url
+from pipelines.core.canonical import web_url
 
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"  # never in page text; replaced by <mark> after escaping
 ROBOTS_TXT = "User-agent: *\nDisallow: /\n"

@@ -13,11 +13,11 @@ import scrapy
 from scrapy.http import Response
 
 from crawlers.articleurls import ArticleUrls
-from crawlers.cdx import Capture, CdxError, Query, read_answer
-from crawlers.items import FetchFailure
 from crawlers.jobstate import JobState
 from crawlers.scope import netloc
 from crawlers.spiders.base import ArchiveSpider, utc_now
+from pipelines.core.items import FetchFailure
+from pipelines.sources.cdx import Capture, CdxError, Query, read_answer
 
 
 class CapturesSpider(ArchiveSpider):

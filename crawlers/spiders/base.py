@@ -12,10 +12,10 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from clippings.topic import Topic, load_topic
-from crawlers.items import FetchedPage, FetchFailure
 from crawlers.listings import Listing
 from crawlers.scope import Scope, netloc
+from pipelines.core.items import FetchedPage, FetchFailure
+from pipelines.core.topic import Topic, load_topic
 
 
 def utc_now() -> str:

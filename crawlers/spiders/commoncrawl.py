@@ -1,6 +1,6 @@
 """Backfill the window from Common Crawl: its indexes of the crawls covering the window, then each
 article's WARC record fetched by an HTTP Range request and read as `clippings import` reads one
-(pipelines/warcrecords.py, pipelines/httpmessages.py)."""
+(pipelines/sources/warcrecords.py, pipelines/sources/httpmessages.py)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
-from crawlers.cdx import Capture
-from crawlers.items import FetchedPage
 from crawlers.spiders.archived import CapturesSpider
 from crawlers.spiders.base import utc_now
-from pipelines.httpmessages import BodyTooLarge, UnreadableResponse, decoded_body, parse_response
-from pipelines.warcrecords import HEAD_LIMIT, Damage, read_records
+from pipelines.core.items import FetchedPage
+from pipelines.sources.cdx import Capture
+from pipelines.sources.httpmessages import BodyTooLarge, UnreadableResponse, decoded_body, parse_response
+from pipelines.sources.warcrecords import HEAD_LIMIT, Damage, read_records
 
 
 class UnreadableRecord(Exception):

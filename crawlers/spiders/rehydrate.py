@@ -22,11 +22,11 @@ class RehydratedPage:
 
 
 class RehydrateSpider(scrapy.Spider):
-    """Reads the release named by RELEASE_PATH; writes nothing itself (pipelines.rehydrate does)."""
+    """Reads the release named by RELEASE_PATH; writes nothing itself (crawlers.rehydration does)."""
 
     name = "rehydrate"
     custom_settings = {
-        "ITEM_PIPELINES": {"pipelines.rehydrate.RehydratePipeline": 100},
+        "ITEM_PIPELINES": {"crawlers.rehydration.RehydratePipeline": 100},
         "EXTENSIONS": {"crawlers.extensions.CrawlLog": None, "crawlers.extensions.ProgressDisplay": None},
     }
 

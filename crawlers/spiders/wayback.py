@@ -12,9 +12,9 @@ from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 
-from crawlers.cdx import Capture, Query, timestamp_iso
 from crawlers.listings import NotAListing, parse_feed, parse_sitemap
 from crawlers.spiders.archived import CapturesSpider
+from pipelines.sources.cdx import Capture, Query, timestamp_iso
 
 
 class WaybackSpider(CapturesSpider):

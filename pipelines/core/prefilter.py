@@ -34,7 +34,7 @@ from functools import lru_cache
 
 import ahocorasick
 
-from clippings.topic import Topic
+from pipelines.core.topic import Topic
 
 try:
     import hyperscan

@@ -1,9 +1,14 @@
-"""What spiders hand to the pipelines: a fetched page with its provenance, or a failed fetch."""
+"""What a source hands to the pipelines: a fetched page with its provenance, or a failed fetch
+(the crawl's spiders, the import's archive files and reextract's captures alike)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the extraction's types: importing them here would load trafilatura with every page type
+    from pipelines.core.extraction import Article
+    from pipelines.core.relevance import TopicMatch
 
 
 @dataclass
@@ -29,9 +34,9 @@ class FetchedPage:
     capture_is_new: bool = field(default=True, repr=False)
     content_sha256: str | None = field(default=None, repr=False)  # of the body, as captured
     outlet_id: str | None = field(default=None, repr=False)
-    article: Any = field(default=None, repr=False)  # pipelines.extraction.Article
+    article: Article | None = field(default=None, repr=False)
     boilerplate: frozenset[str] = field(default=frozenset(), repr=False)  # the outlet's lines its extraction dropped
-    topic_match: Any = field(default=None, repr=False)  # pipelines.relevance.TopicMatch
+    topic_match: TopicMatch | None = field(default=None, repr=False)
     canonical_url: str | None = field(default=None, repr=False)
     duplicate_of: int | None = field(default=None, repr=False)  # article id whose text this page repeats
     unchanged: bool = field(default=False, repr=False)  # already archived from this very capture

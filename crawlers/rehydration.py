@@ -7,7 +7,7 @@ import sqlite3
 
 from scrapy.crawler import Crawler
 
-from pipelines.extraction import NotAnArticle, extract_article, normalised_text
+from pipelines.core.extraction import NotAnArticle, extract_article, normalised_text
 
 REHYDRATIONS = """
 CREATE TABLE IF NOT EXISTS rehydrations (

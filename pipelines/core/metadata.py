@@ -1,6 +1,6 @@
 """Titles and authors as the page presents them: the headline on the page when it agrees with what
 the page declares, without the site's name; the people credited, not the outlet. The metadata
-half of the extraction (pipelines/extraction.py calls page_metadata)."""
+half of the extraction (pipelines/core/extraction.py calls page_metadata)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from trafilatura import metadata as trafilatura_metadata
 from trafilatura.json_metadata import normalize_authors
 from trafilatura.settings import Document
 
-from pipelines.dating import json_ld_articles
+from pipelines.core.dating import json_ld_articles
 
 # Between a headline and the site's name: spaced dashes, colons and bars, and the full-width
 # bar and colon of CJK titles, which go unspaced.

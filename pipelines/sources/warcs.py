@@ -1,5 +1,5 @@
 """Web archive files as pages: WARC (gzipped or not) and WACZ, local or over HTTP(S), read
-record by record (pipelines/warcrecords.py) into FetchedPages, with what was skipped and what
+record by record (pipelines/sources/warcrecords.py) into FetchedPages, with what was skipped and what
 was damaged counted."""
 
 from __future__ import annotations
@@ -19,15 +19,15 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
-from crawlers.items import FetchedPage
-from crawlers.safety import AddressPolicy
-from pipelines.downloads import DownloadError, DownloadLimits, download
-from pipelines.httpmessages import BodyTooLarge, UnreadableResponse, decoded_body, parse_response
-from pipelines.prefilter import Prefilter
-from pipelines.processing import HTML_TYPES
-from pipelines.warcrecords import GZIP_MAGIC, HEAD_LIMIT, INFLATION_SLACK, Damage, WarcRecord, read_records
+from pipelines.core.addresses import AddressPolicy
+from pipelines.core.analysis import HTML_TYPES
+from pipelines.core.items import FetchedPage
+from pipelines.core.prefilter import Prefilter
+from pipelines.sources.downloads import DownloadError, DownloadLimits, download
+from pipelines.sources.httpmessages import BodyTooLarge, UnreadableResponse, decoded_body, parse_response
+from pipelines.sources.warcrecords import GZIP_MAGIC, HEAD_LIMIT, INFLATION_SLACK, Damage, WarcRecord, read_records
 
-# What reading a page's counts go under (the writer's own counts are in pipelines/imports.py).
+# What reading a page's counts go under (the writer's own counts are in pipelines/jobs/imports.py).
 READ_COUNTS = ("records", "pages", "prefiltered_out", "skipped_not_response", "skipped_revisit", "skipped_status",
                "skipped_not_html", "skipped_too_large", "takedowns_skipped", "damaged")
 LOCAL_HEADER = struct.Struct("<4s22xHH")  # a zip member's local header: signature, ..., name and extra lengths

@@ -13,7 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from pipelines.archive import Archive
+from pipelines.store.archive import Archive
 
 SOURCES = ("live", "wayback", "commoncrawl", "warc")
 

@@ -23,7 +23,7 @@ from typing import BinaryIO
 
 CHUNK = 1 << 16  # bytes read at a time
 INFLATE_CHUNK = 1 << 20  # bytes inflated at a time: a bomb is caught within a MiB
-HEAD_LIMIT = 1 << 20  # a WARC header block (or an HTTP head, see pipelines/httpmessages.py) longer than this is damage
+HEAD_LIMIT = 1 << 20  # a WARC header block (or an HTTP head, see pipelines/sources/httpmessages.py) longer than this is damage
 INFLATION_SLACK = 1 << 20  # any member may inflate to this much, whatever its size
 GZIP_MAGIC = b"\x1f\x8b\x08"
 BLANK = b"\r\n \t\x00"  # between records: their trailing CRLFs, padding

@@ -1,33 +1,54 @@
 """The item pipelines, one concern each, in the order crawlers/settings.py gives them.
 
 takedown -> failure log -> respect -> capture -> analyse (extract, topic) -> dedupe -> store.
-Each is a thin wrapper around pipelines/processing.py, the code path import and reextract share.
-Analysis awaits a worker process (pipelines/pool.py), and capture, once an outlet, the training of
+Each is a thin wrapper around pipelines/core/analysis.py, the code path import and reextract share.
+Analysis awaits a worker process (pipelines/workers/pool.py), and capture, once an outlet, the training of
 its compression dictionary; dedupe and store are synchronous, and Scrapy runs a page's synchronous
 steps one after the other without returning to the event loop, so no other page's writes come
 between a page's dedupe and its store.
-An expected reject raises Rejected(stage, reason): crawlers.extensions.RejectLog records it in the `rejects` table.
+An expected reject (pipelines.core.analysis.Rejected) becomes Scrapy's DropItem here, as RejectedPage(stage,
+reason): crawlers.extensions.CrawlLog records it in the `rejects` table.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from clippings.topic import Topic, load_topic
-from crawlers.items import FetchedPage, FetchFailure
 from crawlers.writer import ArchiveWriter
-from pipelines.archive import RUN_COUNTS, Archive
-from pipelines.compression import train
-from pipelines.processing import (
-    Rejected, capture_page, check_respect, dedupe_page, page_analysis, store_page,
-)
-from pipelines.pool import ExtractionPool
-from pipelines.relevance import TopicMatcher
-from pipelines.takedowns import Takedowns
-from pipelines.thresholds import Thresholds
+from pipelines.core.analysis import Rejected, check_respect, page_analysis
+from pipelines.core.items import FetchedPage, FetchFailure
+from pipelines.core.relevance import TopicMatcher
+from pipelines.core.takedowns import Takedowns
+from pipelines.core.thresholds import Thresholds
+from pipelines.core.topic import Topic, load_topic
+from pipelines.store.archive import RUN_COUNTS, Archive
+from pipelines.store.compression import train
+from pipelines.store.pages import capture_page, dedupe_page, store_page
+from pipelines.workers.pool import ExtractionPool
+
+
+class RejectedPage(DropItem):
+    """A page's expected reject at the Scrapy boundary: dropped, with the stage and the reason
+    the rejects log records."""
+
+    def __init__(self, stage: str, reason: str):
+        super().__init__(reason, log_level="INFO")
+        self.stage = stage
+        self.reason = reason
+
+
+@contextmanager
+def dropping_rejects() -> Iterator[None]:
+    """Rejected, raised by the code path import and reextract share, as Scrapy's DropItem."""
+    try:
+        yield
+    except Rejected as reject:
+        raise RejectedPage(reject.stage, reject.reason) from None
 
 
 class _TopicPipeline:
@@ -101,7 +122,8 @@ class RespectPipeline:
     """Pages that ask not to be archived (noarchive) are not kept, not even raw."""
 
     def process_item(self, item: FetchedPage) -> FetchedPage:
-        check_respect(item)
+        with dropping_rejects():
+            check_respect(item)
         return item
 
 
@@ -134,7 +156,7 @@ class CapturePipeline(_ArchivePipeline):
 
 
 class AnalysePipeline(_ArchivePipeline):
-    """The CPU-bound part of a page, pipelines.processing.analyse_page: text and metadata by the
+    """The CPU-bound part of a page, pipelines.core.analysis.analyse_page: text and metadata by the
     shared extraction function, then the topic match; non-articles, off-topic and out-of-window
     pages are rejected. It runs in the extraction pool's worker processes (EXTRACTION_WORKERS;
     0: in this process), which get the topic matcher and the research thresholds once, when they
@@ -158,7 +180,8 @@ class AnalysePipeline(_ArchivePipeline):
         # The outlet's boilerplate as archived when the page leaves: pages in flight at the
         # same time do not see each other's lines (at most CONCURRENT_ITEMS of them).
         boilerplate = self.archive.boilerplate(item.outlet_id, self.boilerplate_min_articles)
-        item.article, item.topic_match = await self.pool.run(page_analysis, item, boilerplate)
+        with dropping_rejects():
+            item.article, item.topic_match = await self.pool.run(page_analysis, item, boilerplate)
         item.boilerplate = boilerplate
         return item
 
@@ -173,7 +196,7 @@ class DedupePipeline(_ArchivePipeline):
 
 class StorePipeline(_ArchivePipeline):
     """Writes the article (or the copy) with its mentions, all or nothing
-    (pipelines.processing.store_page says which)."""
+    (pipelines.store.pages.store_page says which)."""
 
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)

@@ -25,12 +25,12 @@ from multiprocessing import get_context
 
 import yaml
 
-from clippings.topic import parse_topic
-from crawlers.items import FetchedPage
-from pipelines.pool import PRELOAD, START_METHOD
-from pipelines.processing import Rejected, analyse_page
-from pipelines.relevance import TopicMatcher
-from pipelines.thresholds import Thresholds
+from pipelines.core.analysis import Rejected, analyse_page
+from pipelines.core.items import FetchedPage
+from pipelines.core.relevance import TopicMatcher
+from pipelines.core.thresholds import Thresholds
+from pipelines.core.topic import parse_topic
+from pipelines.workers.pool import PRELOAD, START_METHOD
 
 BATCH_SIZE = 64  # pages per write transaction
 CHUNK_SIZE = 8  # pages per task sent to a worker
@@ -102,8 +102,8 @@ class InlineRunner:
 
 class PoolRunner:
     """A local process pool. Its workers are forked from the fork server the crawl's pool uses
-    (pipelines/pool.py), which has loaded the extraction code and models once
-    (pipelines/preload.py): they start warm, and share nothing with the writer's archive
+    (pipelines/workers/pool.py), which has loaded the extraction code and models once
+    (pipelines/workers/preload.py): they start warm, and share nothing with the writer's archive
     connection. They ignore Ctrl-C, which reaches the terminal's whole process group: the
     writer stops them, after recording how far it got."""
 

@@ -11,7 +11,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pipelines.downloads import DownloadError, NotFound
+from pipelines.sources.downloads import DownloadError, NotFound
 
 LISTING = "crawl-data/CC-NEWS/{year:04d}/{month:02d}/warc.paths.gz"
 FILE_PATH = re.compile(r"crawl-data/CC-NEWS/(\d{4})/(\d{2})/CC-NEWS-(\d{14})-(\d{5})\.warc\.gz")

@@ -23,13 +23,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from clippings.topic import Topic
-from crawlers.items import FetchedPage
-from pipelines.archive import REEXTRACTED_COLUMNS, Archive, _article_row
-from pipelines.batch import Failed, Job, Outcome, analyse_one, run_batches
-from pipelines.processing import Rejected, dedupe_page, store_page
-from pipelines.relevance import TopicMatcher
-from pipelines.thresholds import Thresholds
+from pipelines.core.analysis import Rejected
+from pipelines.core.items import FetchedPage
+from pipelines.core.relevance import TopicMatcher
+from pipelines.core.thresholds import Thresholds
+from pipelines.core.topic import Topic
+from pipelines.store.archive import REEXTRACTED_COLUMNS, Archive, _article_row
+from pipelines.store.pages import dedupe_page, store_page
+from pipelines.workers.batch import Failed, Job, Outcome, analyse_one, run_batches
 
 SPIDER = "reextract"
 READ_AHEAD = 256  # captures read per query
@@ -185,11 +186,7 @@ class ReextractWriter:
 
     def _store_new(self, page: FetchedPage) -> None:
         """A capture that now yields an article: the crawl's dedupe and store."""
-        try:
-            dedupe_page(self.archive, page)
-        except Rejected:
-            self.summary.note("still_rejected")
-            return
+        dedupe_page(self.archive, page)
         with self.archive.transaction():
             result = store_page(self.archive, self.topic, page, self.thresholds)
             if result != "articles_unchanged":

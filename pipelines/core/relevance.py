@@ -8,15 +8,11 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
-from clippings.topic import Topic
+from pipelines.core.topic import Topic
 
 
 class OffTopic(Exception):
     """The article does not belong to the topic: the message says why."""
-
-
-class OutsideWindow(Exception):
-    """The article is dated outside the topic's window."""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import brotli
 import zstandard
 
-from pipelines.warcrecords import HEAD_LIMIT
+from pipelines.sources.warcrecords import HEAD_LIMIT
 
 # Undone by decoding: the stored headers describe the stored bytes, as the crawl's do after
 # Scrapy has decoded a live response.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pipelines.archive import Archive
+from pipelines.store.archive import Archive
 
 BATCH = 100  # bodies per transaction: a crawl writing at the same time waits at most for one batch
 

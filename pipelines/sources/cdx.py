@@ -217,8 +217,3 @@ def timestamp_iso(timestamp: str) -> str:
     """A 14-digit CDX timestamp (UTC) as ISO 8601: 20171016093000 -> 2017-10-16T09:30:00+00:00."""
     moment = dt.datetime.strptime(timestamp.ljust(14, "0")[:14], "%Y%m%d%H%M%S")
     return moment.replace(tzinfo=dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def iso_timestamp(moment: dt.datetime) -> str:
-    """An aware datetime as a 14-digit CDX timestamp in UTC."""
-    return moment.astimezone(dt.timezone.utc).strftime("%Y%m%d%H%M%S")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 from urllib.parse import urljoin, urlsplit
 
-from crawlers.safety import AddressPolicy, literal_address
+from pipelines.core.addresses import AddressPolicy, literal_address
 
 CHUNK = 1 << 20
 REDIRECTS = 10

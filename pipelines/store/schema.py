@@ -212,7 +212,7 @@ DATES_AND_TEXT_FLAGS = """
 
 # Stories: near-identical texts (wire copies, updated versions, slug variants) share a story_id,
 # the id of the story's earliest-published article. text_sketches holds each article's bottom-k
-# MinHash (pipelines/stories.py), indexed by hash so candidates are found without a scan.
+# MinHash (pipelines/core/stories.py), indexed by hash so candidates are found without a scan.
 # Articles archived before this migration are each their own story.
 STORIES = """
         ALTER TABLE articles ADD COLUMN story_id INTEGER REFERENCES articles(id);
@@ -302,7 +302,7 @@ CAPTURE_SOURCES = """
 # Updated articles: every distinct text seen at an article's URL, once the URL has given more
 # than one (a correction, new paragraphs), each with the capture that showed it and the words it
 # added and removed against the version before. The article's own row keeps the earliest
-# captured version (pipelines/archive.py, Archive.add_version). Crawl runs count the versions added.
+# captured version (pipelines/store/archive.py, Archive.add_version). Crawl runs count the versions added.
 ARTICLE_VERSIONS = """
         CREATE TABLE article_versions (
             id INTEGER PRIMARY KEY,
@@ -326,7 +326,7 @@ ARTICLE_VERSIONS = """
         ALTER TABLE crawl_runs ADD COLUMN versions_added INTEGER NOT NULL DEFAULT 0;
 """
 
-# Compression dictionaries (pipelines/compression.py): trained per outlet on its own pages, so
+# Compression dictionaries (pipelines/store/compression.py): trained per outlet on its own pages, so
 # a body keeps little more than what is its own. capture_bodies.compression says how a body
 # reads: "zstd" alone, or "zstd+dict:ID" with dictionary ID. Ids are never reused
 # (AUTOINCREMENT); triggers refuse a body naming a missing dictionary, the deletion of a

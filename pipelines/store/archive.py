@@ -14,14 +14,14 @@ from typing import Any
 
 import sqlite_utils
 
-from clippings import __version__
-from clippings.topic import Topic
-from crawlers.items import FetchedPage, FetchFailure
-from pipelines.compression import PLAIN, Codecs, DictionaryPolicy, UnreadableBody, dictionary_label, train
-from pipelines.extraction import line_fingerprint, may_be_boilerplate
-from pipelines.schema import SCHEMA_VERSION, ForeignDatabase, migrate, schema_version
-from pipelines.stories import similarity, sketch
-from pipelines.takedowns import Takedowns
+from pipelines.core.extraction import line_fingerprint, may_be_boilerplate
+from pipelines.core.items import FetchedPage, FetchFailure
+from pipelines.core.project import __version__
+from pipelines.core.stories import similarity, sketch
+from pipelines.core.takedowns import Takedowns
+from pipelines.core.topic import Topic
+from pipelines.store.compression import PLAIN, Codecs, DictionaryPolicy, UnreadableBody, dictionary_label, train
+from pipelines.store.schema import SCHEMA_VERSION, ForeignDatabase, migrate, schema_version
 
 
 class ArchiveError(Exception):
@@ -88,7 +88,7 @@ def utc_now() -> str:
 class Archive:
     """One connection to one archive file. Readers (Datasette) may share the file: WAL mode.
 
-    `dictionaries` says when an outlet's bodies get a compression dictionary (pipelines/compression.py).
+    `dictionaries` says when an outlet's bodies get a compression dictionary (pipelines/store/compression.py).
     `read_only`: for commands that only read (coverage, releases, takedown lists); the file's
     bytes never change, and read-only storage is fine (open_read_only). Otherwise the file must
     be writable: it is brought up to this clippings' schema and switched to WAL mode.
@@ -358,7 +358,7 @@ class Archive:
         return self.add_dictionary(outlet_id, len(samples), train(samples, self.dictionaries.size))
 
     def dictionary_samples(self, outlet_id: str) -> list[bytes]:
-        """The bodies an outlet's dictionary is trained on (pipelines.compression.train)."""
+        """The bodies an outlet's dictionary is trained on (pipelines.store.compression.train)."""
         with self.snapshot():
             return self._samples(outlet_id, self.dictionaries.samples)
 
@@ -467,7 +467,7 @@ class Archive:
             "UPDATE outlet_lines SET articles = articles - 1 WHERE outlet_id = ? AND line_fingerprint = ?", pairs)
         self.conn.execute("DELETE FROM outlet_lines WHERE outlet_id = ? AND articles <= 0", (outlet_id,))
 
-    # --- re-extraction (pipelines/reextraction.py) ------------------------
+    # --- re-extraction (pipelines/jobs/reextraction.py) ------------------------
 
     def update_article(self, article_id: int, page: FetchedPage, topic: Topic, story_similarity: float) -> None:
         """The article as extracted again from its own capture: text, metadata, dates and

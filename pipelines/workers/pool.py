@@ -25,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-from pipelines.processing import Rejected
+from pipelines.core.analysis import Rejected
 
 logger = logging.getLogger(__name__)
 Result = TypeVar("Result")
@@ -34,7 +34,7 @@ Result = TypeVar("Result")
 # fresh worker costs a fork, not a second of imports; and nothing is forked from Scrapy's own
 # process, whose threads (DNS, the reactor's pool) a fork would copy mid-flight.
 START_METHOD = "forkserver"
-PRELOAD = ["pipelines.preload"]
+PRELOAD = ["pipelines.workers.preload"]
 
 
 class ExtractionPool:
@@ -52,7 +52,7 @@ class ExtractionPool:
     def start(self) -> None:
         """Every worker is forked here, before the first page: the executor forks on demand, in
         the thread that submits (Scrapy's event loop), and the first fork waits for the fork
-        server to load the models (pipelines/preload.py), which would hold the loop meanwhile."""
+        server to load the models (pipelines/workers/preload.py), which would hold the loop meanwhile."""
         if self.workers:
             self.executor = self._new_executor(self.workers)
             concurrent.futures.wait([self.executor.submit(os.getpid) for _ in range(self.workers)])

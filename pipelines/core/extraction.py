@@ -14,15 +14,15 @@ from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 import lxml.etree
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
 import trafilatura
 from htmldate import find_date
 from htmldate.extractors import get_external_parser, month_words
 from lxml import html as lxml_html
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from w3lib.encoding import html_to_unicode
 
-from pipelines.dating import RULES, DatingRules, PublicationDate, date_publication, json_ld_articles
-from pipelines.metadata import page_metadata
+from pipelines.core.dating import RULES, DatingRules, PublicationDate, date_publication, json_ld_articles
+from pipelines.core.metadata import page_metadata
 
 EXTRACTOR = f"trafilatura {version('trafilatura')}; clippings {version('clippings')}"
 # trafilatura's fallbacks (readability, jusText) double its cost; below this many words its
@@ -327,7 +327,7 @@ def date_page(
     time_zone: ZoneInfo | None = None,
     rules: DatingRules = RULES,
 ) -> PublicationDate:
-    """The publication date with its provenance (pipelines/dating.py); htmldate's reading of
+    """The publication date with its provenance (pipelines/core/dating.py); htmldate's reading of
     the page, in its extensive mode and preferring an original to an updated date, is one signal.
     `time_zone`: the outlet's, from the topic file, when it names one.
 

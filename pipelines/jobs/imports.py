@@ -1,5 +1,5 @@
 """`clippings import`: pages from web archive files through the crawl's own code path
-(pipelines/processing.py), analysed on workers, stored by one writer, with a record per file.
+(pipelines/core/analysis.py), analysed on workers, stored by one writer, with a record per file.
 
 Each file's import_files row is written with each batch, in the batch's transaction: its counts
 are those of what is stored (the reader runs ahead of the writer; what it read beyond the last
@@ -19,21 +19,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clippings.topic import Topic
-from crawlers.items import FetchedPage
-from crawlers.safety import AddressPolicy
-from pipelines.archive import Archive, utc_now
-from pipelines.batch import Failed, Job, Outcome, analyse_one, run_batches
-from pipelines.downloads import DownloadLimits
-from pipelines.prefilter import Prefilter
-from pipelines.processing import Rejected, capture_page, dedupe_page, store_page
-from pipelines.relevance import TopicMatcher
-from pipelines.takedowns import Takedowns
-from pipelines.thresholds import Thresholds, setting_number
-from pipelines.warcs import (
-    PROBLEMS_LISTED, READ_COUNTS, ArchiveFileError, FileReport, MemberError, Provenance, ReadLimits, describe, local_copy,
-    open_member, read_pages, warc_members,
+from pipelines.core.addresses import AddressPolicy
+from pipelines.core.analysis import Rejected
+from pipelines.core.items import FetchedPage
+from pipelines.core.prefilter import Prefilter
+from pipelines.core.relevance import TopicMatcher
+from pipelines.core.takedowns import Takedowns
+from pipelines.core.thresholds import Thresholds, setting_number
+from pipelines.core.topic import Topic
+from pipelines.sources.downloads import DownloadLimits
+from pipelines.sources.warcs import (
+    PROBLEMS_LISTED,
+    READ_COUNTS,
+    ArchiveFileError,
+    FileReport,
+    MemberError,
+    Provenance,
+    ReadLimits,
+    describe,
+    local_copy,
+    open_member,
+    read_pages,
+    warc_members,
 )
+from pipelines.store.archive import Archive, utc_now
+from pipelines.store.pages import capture_page, dedupe_page, store_page
+from pipelines.workers.batch import Failed, Job, Outcome, analyse_one, run_batches
 
 SPIDER = "import"
 WRITE_COUNTS = ("articles_added", "copies_added", "versions_added", "articles_unchanged", "rejects", "errors")
@@ -231,10 +242,7 @@ class ImportWriter:
                 return self._store(job, outcome, failures)
         if isinstance(outcome, Rejected):
             return self._reject(page, outcome)
-        try:
-            dedupe_page(self.archive, page)
-        except Rejected as reject:
-            return self._reject(page, reject)
+        dedupe_page(self.archive, page)
         return store_page(self.archive, self.topic, page, self.settings.thresholds)
 
     def _reject(self, page: FetchedPage, reject: Rejected) -> str:

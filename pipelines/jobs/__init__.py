@@ -1,0 +1,1 @@
+"""The jobs beside the crawl: `clippings import` (archive files) and `clippings reextract` (the archive again)."""
