@@ -66,8 +66,9 @@ def date_scores(read: list[DatedPage], rules: DatingRules) -> dict[str, tuple[in
         day = None
         if item.tree is not None:
             zone = ZoneInfo(item.page.zone) if item.page.zone else None
-            day = date_publication(item.tree, item.page.url, item.htmldate_value, json_ld=item.json_ld,
-                                   time_zone=zone, rules=rules).day
+            day = date_publication(
+                item.tree, item.page.url, item.htmldate_value, json_ld=item.json_ld, time_zone=zone, rules=rules
+            ).day
         right = is_right(day, item.page)
         for corpus in (item.page.corpus, "pooled"):
             score = scores.setdefault(corpus, [0, 0, 0])
@@ -86,6 +87,7 @@ def is_right(day: str | None, page: LabelledPage) -> bool:
 def verdict(base: dict, without: dict, corpora: list[str]) -> str:
     """Keep a rule whose removal lowers the pooled score and raises no corpus by more than
     TOLERANCE (at equal accuracy, fewer wrong answers count as better)."""
+
     def share(score: tuple, index: int = 0) -> float:
         return score[index] / score[-1]
 
@@ -100,9 +102,11 @@ def verdict(base: dict, without: dict, corpora: list[str]) -> str:
 def date_table(read: list[DatedPage]) -> str:
     corpora = sorted({item.page.corpus for item in read})
     base = date_scores(read, RULES)
-    lines = ["| dating rule off | " + " | ".join(corpora) + " | pooled | wrong dates (pooled) | verdict |",
-             "|---" * (len(corpora) + 4) + "|",
-             _date_row("(all rules on)", base, corpora, "")]
+    lines = [
+        "| dating rule off | " + " | ".join(corpora) + " | pooled | wrong dates (pooled) | verdict |",
+        "|---" * (len(corpora) + 4) + "|",
+        _date_row("(all rules on)", base, corpora, ""),
+    ]
     for rule in dataclasses.fields(DatingRules):
         without = date_scores(read, dataclasses.replace(RULES, **{rule.name: False}))
         lines.append(_date_row(rule.name, without, corpora, verdict(base, without, corpora)))
@@ -122,8 +126,11 @@ def metadata_table(pages: list[LabelledPage]) -> str:
     read = metadata.read_pages(pages)
     base = metadata.scores(read, METADATA_RULES)
     columns = [f"{field} {corpus}" for field in METADATA_FIELDS for corpus in [*corpora, "pooled"]]
-    lines = ["| title/author rule off | " + " | ".join(columns) + " | verdict |", "|---" * (len(columns) + 2) + "|",
-             _metadata_row("(all rules on)", base, corpora, "")]
+    lines = [
+        "| title/author rule off | " + " | ".join(columns) + " | verdict |",
+        "|---" * (len(columns) + 2) + "|",
+        _metadata_row("(all rules on)", base, corpora, ""),
+    ]
     for rule in dataclasses.fields(MetadataRules):
         without = metadata.scores(read, dataclasses.replace(METADATA_RULES, **{rule.name: False}))
         lines.append(_metadata_row(rule.name, without, corpora, metadata_verdict(base, without, corpora)))
@@ -134,8 +141,9 @@ def metadata_verdict(base: dict, without: dict, corpora: list[str]) -> str:
     """Keep a rule that some field loses without it, and whose removal raises no field of any
     corpus by more than TOLERANCE."""
     verdicts = [verdict({c: base[c][f] for c in base}, {c: without[c][f] for c in without}, corpora) for f in METADATA_FIELDS]
-    harmless = all(without[c][f][0] / without[c][f][1] - base[c][f][0] / base[c][f][1] <= TOLERANCE
-                   for c in corpora for f in METADATA_FIELDS)
+    harmless = all(
+        without[c][f][0] / without[c][f][1] - base[c][f][0] / base[c][f][1] <= TOLERANCE for c in corpora for f in METADATA_FIELDS
+    )
     return "keep" if "keep" in verdicts and harmless else "drop"
 
 

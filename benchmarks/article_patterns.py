@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Ordinary patterns ({len(ORDINARY_PATTERNS)}), {len(urls)} real article URLs, best of {args.rounds} rounds\n")
     print("| engine | µs per URL | ratio to re |\n|---|---|---|")
     print(f"| re | {with_re:.2f} | 1.00 |\n| RE2 | {with_re2:.2f} | {with_re2 / with_re:.2f} |")
-    print(f"\n`{BACKTRACKING_PATTERN}` on http://g.example/ + n a's + \"!\"\n")
+    print(f'\n`{BACKTRACKING_PATTERN}` on http://g.example/ + n a\'s + "!"\n')
     print("| n | re (s) | RE2 (s) | re / RE2 |\n|---|---|---|---|")
     backtracking = re.compile(BACKTRACKING_PATTERN), article_pattern(BACKTRACKING_PATTERN)
     for n in BACKTRACKING_LENGTHS:

@@ -48,8 +48,10 @@ def main(argv: list[str] | None = None) -> None:
     article_urls = ArticleUrls(topic)
     heuristic = ("article-URL heuristic", keeps_article_url)
     keywords = ("metoo keyword in the URL (as a filter)", article_urls.rank)
-    runs = [("benchmark article pages", benchmark_urls(args.data), [heuristic]),
-            ("metoo.yml seed articles", [url for outlet in topic.outlets for url in outlet.seeds], [heuristic, keywords])]
+    runs = [
+        ("benchmark article pages", benchmark_urls(args.data), [heuristic]),
+        ("metoo.yml seed articles", [url for outlet in topic.outlets for url in outlet.seeds], [heuristic, keywords]),
+    ]
     print("| URLs | filter | kept | recall |\n|---|---|---|---|")
     misses = []
     for set_name, urls, filters in runs:

@@ -33,8 +33,14 @@ from clippings.publish import load_metadata  # noqa: E402
 RUNS = 5
 # Datasette's settings as `clippings serve` uses them, with the facet time limit raised so that
 # every facet completes (a facet cut off at the default 200 ms would make Datasette look faster).
-SETTINGS = {"sql_time_limit_ms": 3500, "max_returned_rows": 1000, "facet_time_limit_ms": 3500,
-            "max_csv_mb": 0, "trace_debug": True, "suggest_facets": False}
+SETTINGS = {
+    "sql_time_limit_ms": 3500,
+    "max_returned_rows": 1000,
+    "facet_time_limit_ms": 3500,
+    "max_csv_mb": 0,
+    "trace_debug": True,
+    "suggest_facets": False,
+}
 CANNED_PARAMS = {
     "articles_mentioning_person": "person=Alyssa+Milano",
     "search_articles": "q=Milano",
@@ -48,9 +54,14 @@ def pages(db: str, queries: list[str], outlet: str) -> list[tuple[str, str]]:
         ("full-text search", f"/{db}/articles.json?_search=Milano&_size=50"),
         ("faceted table (default facets)", f"/{db}/articles.json?_size=50"),
         ("filter language + facets", f"/{db}/articles.json?language=en&_size=50"),
-        ("person filter, as the person facet links (_through mentions)",
-         f"/{db}/articles.json?_through=" + '{"table":"mentions","column":"person_id","value":"alyssa-milano"}' + "&_size=50"),
-        ("person filter on the JSON array (people__arraycontains)", f"/{db}/articles.json?people__arraycontains=Alyssa+Milano&_size=50"),
+        (
+            "person filter, as the person facet links (_through mentions)",
+            f"/{db}/articles.json?_through=" + '{"table":"mentions","column":"person_id","value":"alyssa-milano"}' + "&_size=50",
+        ),
+        (
+            "person filter on the JSON array (people__arraycontains)",
+            f"/{db}/articles.json?people__arraycontains=Alyssa+Milano&_size=50",
+        ),
         ("outlet and day filter", f"/{db}/articles.json?outlet_id={outlet}&published_day__gte=2017-10-15&_size=50"),
     ]
     cases += [(f"canned: {name}", f"/{db}/{name}.json?{CANNED_PARAMS.get(name, '')}") for name in queries]
@@ -73,8 +84,11 @@ async def datasette_case(ds: Datasette, path: str, canned: dict | None) -> tuple
         statements = [(canned["sql"], {name: given.get(name, "") for name in canned.get("params", [])})]
         return statistics.median(times), statements, {}
     traced = (await ds.client.get(path + ("&" if "?" in path else "?") + "_trace=1")).json()
-    statements = [(t["sql"], t["params"]) for t in traced["_trace"]["traces"]
-                  if t.get("database") not in ("_internal",) and not any(k in t["sql"] for k in INTERNAL)]
+    statements = [
+        (t["sql"], t["params"])
+        for t in traced["_trace"]["traces"]
+        if t.get("database") not in ("_internal",) and not any(k in t["sql"] for k in INTERNAL)
+    ]
     return statistics.median(times), statements, traced
 
 
@@ -122,8 +136,10 @@ async def run(db_path: Path) -> None:
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     conn.create_function("escape_fts", 1, escape_fts)
     count = conn.execute("select count(*) from articles").fetchone()[0]
-    print(f"# {count:,} articles, {db_path.stat().st_size / 1e6:,.0f} MB; {platform.processor() or platform.machine()}, "
-          f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}; median of {RUNS} runs")
+    print(
+        f"# {count:,} articles, {db_path.stat().st_size / 1e6:,.0f} MB; {platform.processor() or platform.machine()}, "
+        f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}; median of {RUNS} runs"
+    )
     print("| page | Datasette ms | raw SQL ms | ratio | full scans |\n|---|---|---|---|---|")
     busiest = conn.execute("select outlet_id from articles group by outlet_id order by count(*) desc limit 1").fetchone()[0]
     canned_queries = metadata["databases"][db].get("queries", {})
@@ -136,7 +152,9 @@ async def run(db_path: Path) -> None:
         note = f" (facets timed out: {', '.join(timed_out)})" if timed_out else ""
         print(f"| {name}{note} | {served * 1000:.1f} | {raw * 1000:.1f} | {served / raw:.2f} | {scans} |")
     served, raw, rows = await csv_case(ds, db, conn)
-    print(f"| CSV stream, whole articles table ({rows:,} rows) | {served * 1000:.0f} | {raw * 1000:.0f} | {served / raw:.2f} | (one pass) |")
+    print(
+        f"| CSV stream, whole articles table ({rows:,} rows) | {served * 1000:.0f} | {raw * 1000:.0f} | {served / raw:.2f} | (one pass) |"
+    )
 
 
 def main() -> None:

@@ -89,12 +89,16 @@ def verdict(gains: dict[str, float], for_speed: bool = False) -> str:
 
 def table(full: dict[str, float], without: dict[str, dict[str, float]]) -> str:
     columns = list(full)
-    lines = ["| rule off | " + " | ".join(f"{c} gain" for c in columns) + " | verdict |",
-             "|---|" + "---|" * (len(columns) + 1),
-             "| (all rules on: F1) | " + " | ".join(f"{full[c]:.4f}" for c in columns) + " | |"]
+    lines = [
+        "| rule off | " + " | ".join(f"{c} gain" for c in columns) + " | verdict |",
+        "|---|" + "---|" * (len(columns) + 1),
+        "| (all rules on: F1) | " + " | ".join(f"{full[c]:.4f}" for c in columns) + " | |",
+    ]
     for name, f1 in without.items():
         gains = {c: full[c] - f1[c] for c in columns}
-        lines.append(f"| {name} | " + " | ".join(f"{gains[c]:+.5f}" for c in columns) + f" | {verdict(gains, name in SPEED_RULES)} |")
+        lines.append(
+            f"| {name} | " + " | ".join(f"{gains[c]:+.5f}" for c in columns) + f" | {verdict(gains, name in SPEED_RULES)} |"
+        )
     return "\n".join(lines)
 
 

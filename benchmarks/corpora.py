@@ -66,7 +66,13 @@ def _meta_page(corpus: str, folder: Path, name: str, record: dict) -> LabelledPa
     day, instant = _labelled_day(record)
     authors = record.get("authors")
     return LabelledPage(
-        corpus, name, record.get("url") or "", html, day=day, instant=instant, zone=record.get("published_zone"),
+        corpus,
+        name,
+        record.get("url") or "",
+        html,
+        day=day,
+        instant=instant,
+        zone=record.get("published_zone"),
         title=record.get("title"),
         authors=tuple(authors) if authors is not None and "author" not in asserted_null else None,
     )

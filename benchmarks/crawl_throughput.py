@@ -120,8 +120,10 @@ def _serve(mirror: Mirror, hosts: list[str], ready) -> None:
                 body = mirror.body(urlsplit(path).path)
                 status = b"200 OK" if body is not None else b"404 Not Found"
                 body = body if body is not None else b"not found"
-                writer.write(b"HTTP/1.1 %s\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %d\r\n\r\n"
-                             % (status, len(body)) + body)
+                writer.write(
+                    b"HTTP/1.1 %s\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %d\r\n\r\n" % (status, len(body))
+                    + body
+                )
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
@@ -138,15 +140,28 @@ def _serve(mirror: Mirror, hosts: list[str], ready) -> None:
 
 def topic_file(server: MirrorServer, path: Path) -> None:
     outlets = [
-        {"id": f"mirror-{n}", "name": f"Mirror outlet {n}", "country": "US", "language": "en",
-         "domains": [f"{host}:{port}"], "homepage": f"http://{host}:{port}/", "feeds": [], "sitemaps": [], "seeds": []}
+        {
+            "id": f"mirror-{n}",
+            "name": f"Mirror outlet {n}",
+            "country": "US",
+            "language": "en",
+            "domains": [f"{host}:{port}"],
+            "homepage": f"http://{host}:{port}/",
+            "feeds": [],
+            "sitemaps": [],
+            "seeds": [],
+        }
         for n, (host, port) in enumerate(zip(server.hosts, server.ports))
     ]
     topic = {
-        "name": "mirror", "title": "The crawl benchmark's mirror", "description": "Every page is on-topic.",
+        "name": "mirror",
+        "title": "The crawl benchmark's mirror",
+        "description": "Every page is on-topic.",
         "window": {"start": "1990-01-01", "end": "2030-12-31"},
         "relevance": {"min_score": 2, "title_weight": 3, "body_weight": 1, "counting_roles": ["accused"]},
-        "keywords": KEYWORDS, "people": [{"name": "Harvey Weinstein", "role": "accused"}], "outlets": outlets,
+        "keywords": KEYWORDS,
+        "people": [{"name": "Harvey Weinstein", "role": "accused"}],
+        "outlets": outlets,
     }
     path.write_text(yaml.safe_dump(topic, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
@@ -223,10 +238,17 @@ def crawl(server: MirrorServer, count: int, workers: str, where: Path, concurren
     topic_file(server, topic)
     log = where / "crawl.log"
     settings = {
-        "ARCHIVE_PATH": where / "archive.db", "TOPIC_PATH": topic, "LOG_FILE": log, "LOG_LEVEL": "INFO",
-        "AUTOTHROTTLE_ENABLED": 0, "DOWNLOAD_DELAY": 0, "CONCURRENT_REQUESTS": concurrency,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency, "ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
-        "MAX_PAGES_PER_DOMAIN": 0, "MEMUSAGE_ENABLED": 0,
+        "ARCHIVE_PATH": where / "archive.db",
+        "TOPIC_PATH": topic,
+        "LOG_FILE": log,
+        "LOG_LEVEL": "INFO",
+        "AUTOTHROTTLE_ENABLED": 0,
+        "DOWNLOAD_DELAY": 0,
+        "CONCURRENT_REQUESTS": concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+        "ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
+        "MAX_PAGES_PER_DOMAIN": 0,
+        "MEMUSAGE_ENABLED": 0,
     }
     if workers != "default":
         settings["EXTRACTION_WORKERS"] = workers
@@ -246,9 +268,16 @@ def crawl(server: MirrorServer, count: int, workers: str, where: Path, concurren
         raise SystemExit(f"the crawl failed (exit {process.returncode}): {said[-3000:]}")
     stats = _stats(log.read_text())
     return CrawlResult(
-        workers, count, stats["response_received_count"] - stats.get("robotstxt/response_count", 0),
-        stats["elapsed_time_seconds"], wall, sampler.peak_rss / 1024, sampler.peak_pss / 1024,
-        archive_counts(where / "archive.db"), server.cpu_seconds() - server_before, (load_before, os.getloadavg()[0]),
+        workers,
+        count,
+        stats["response_received_count"] - stats.get("robotstxt/response_count", 0),
+        stats["elapsed_time_seconds"],
+        wall,
+        sampler.peak_rss / 1024,
+        sampler.peak_pss / 1024,
+        archive_counts(where / "archive.db"),
+        server.cpu_seconds() - server_before,
+        (load_before, os.getloadavg()[0]),
         (sampler.cpu_at(0), sampler.cpu_at(1), sampler.cpu_at(2)),
     )
 
@@ -261,8 +290,10 @@ def _stats(log: str) -> dict[str, float]:
 def archive_counts(db: Path) -> dict[str, int]:
     conn = sqlite3.connect(db)
     try:
-        counts = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 (fixed names)
-                  for table in ("captures", "articles", "copies", "rejects", "fetch_failures")}
+        counts = {
+            table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 (fixed names)
+            for table in ("captures", "articles", "copies", "rejects", "fetch_failures")
+        }
         counts.update(dict(conn.execute("SELECT stage, count(*) FROM rejects GROUP BY stage").fetchall()))
         return counts
     finally:
@@ -291,21 +322,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--small", type=int, default=500, help="the smaller crawl, for memory (default 500)")
     parser.add_argument("--outlets", type=int, default=8, help="loopback hosts serving the mirror (default 8)")
     parser.add_argument("--concurrency", type=int, default=32, help="CONCURRENT_REQUESTS (and per domain)")
-    parser.add_argument("--workers-only", action="store_true",
-                        help="only the crawl with the default workers (no in-process crawl, no smaller crawl)")
+    parser.add_argument(
+        "--workers-only",
+        action="store_true",
+        help="only the crawl with the default workers (no in-process crawl, no smaller crawl)",
+    )
     args = parser.parse_args(argv)
     if not (args.data / "ground-truth.json").exists():
         parser.error(f"no ground-truth.json in {args.data}: give the benchmark folder as DATA")
     mirror = Mirror(load_pages(args.data))
     server = MirrorServer(mirror, [f"127.0.0.{11 + n}" for n in range(args.outlets)])
-    print(f"{len(mirror.pages)} pages from {args.data}, mirrored under {args.pages} URLs on {args.outlets} hosts; "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}\n", flush=True)
+    print(
+        f"{len(mirror.pages)} pages from {args.data}, mirrored under {args.pages} URLs on {args.outlets} hosts; "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}\n",
+        flush=True,
+    )
     try:
         with tempfile.TemporaryDirectory() as scratch:
             baseline = trafilatura_alone(mirror, server.urls(args.pages))
             runs = ["default"] if args.workers_only else ["default", "0"]
-            crawls = [crawl(server, args.pages, workers, Path(scratch, f"{workers}-{args.pages}"), args.concurrency)
-                      for workers in runs]
+            crawls = [
+                crawl(server, args.pages, workers, Path(scratch, f"{workers}-{args.pages}"), args.concurrency) for workers in runs
+            ]
             if not args.workers_only:
                 crawls.append(crawl(server, args.small, "default", Path(scratch, f"default-{args.small}"), args.concurrency))
             baseline_again = trafilatura_alone(mirror, server.urls(args.pages))
@@ -324,14 +362,18 @@ def report(crawls: list[CrawlResult], runs: tuple[tuple[float, float], tuple[flo
         f"| trafilatura.extract alone, one process | {crawls[0].pages} | {baseline:.1f} | 1.00x | - | - | - | - | - |",
     ]
     for run in crawls:
-        lines.append(f"| {_run_name(run)} | {run.fetched} | {run.pages_per_second:.1f} | {run.pages_per_second / baseline:.2f}x "
-                     f"| {run.wall:.1f} | {run.peak_rss_mb:.0f} | {run.peak_pss_mb:.0f} | {run.load[0]:.2f} -> {run.load[1]:.2f} "
-                     f"| {run.server_cpu:.1f} |")
+        lines.append(
+            f"| {_run_name(run)} | {run.fetched} | {run.pages_per_second:.1f} | {run.pages_per_second / baseline:.2f}x "
+            f"| {run.wall:.1f} | {run.peak_rss_mb:.0f} | {run.peak_pss_mb:.0f} | {run.load[0]:.2f} -> {run.load[1]:.2f} "
+            f"| {run.server_cpu:.1f} |"
+        )
     lines.append(f"\ntrafilatura alone before and after the crawls: {runs[0][0]:.1f} and {runs[1][0]:.1f} pages/s (mean above)")
     big, small = crawls[0], crawls[-1]
     if big is not small:
-        lines.append(f"peak PSS at {big.pages} pages / at {small.pages} pages: {big.peak_pss_mb / small.peak_pss_mb:.2f}"
-                     f" (RSS {big.peak_rss_mb / small.peak_rss_mb:.2f})")
+        lines.append(
+            f"peak PSS at {big.pages} pages / at {small.pages} pages: {big.peak_pss_mb / small.peak_pss_mb:.2f}"
+            f" (RSS {big.peak_rss_mb / small.peak_rss_mb:.2f})"
+        )
     for run in crawls:
         lines.append(f"archive, workers {run.workers}, {run.pages} pages: {run.counts}")
     return "\n".join(lines)
@@ -347,13 +389,17 @@ def cpu_report(crawls: list[CrawlResult], baseline_cpu: float) -> str:
     ]
     for run in crawls:
         per_page = [seconds * 1000 / run.fetched for seconds in run.cpu]
-        lines.append(f"| {_run_name(run)}, {run.fetched} pages | {per_page[0]:.1f} | {per_page[1]:.1f} | {per_page[2]:.1f} "
-                     f"| {sum(per_page):.1f} | {sum(per_page) / (baseline_cpu * 1000):.2f}x |")
+        lines.append(
+            f"| {_run_name(run)}, {run.fetched} pages | {per_page[0]:.1f} | {per_page[1]:.1f} | {per_page[2]:.1f} "
+            f"| {sum(per_page):.1f} | {sum(per_page) / (baseline_cpu * 1000):.2f}x |"
+        )
     return "\n".join(lines)
 
 
 def _run_name(run: CrawlResult) -> str:
-    return f"scrapy crawl, EXTRACTION_WORKERS={'default (' + str(os.cpu_count()) + ')' if run.workers == 'default' else run.workers}"
+    return (
+        f"scrapy crawl, EXTRACTION_WORKERS={'default (' + str(os.cpu_count()) + ')' if run.workers == 'default' else run.workers}"
+    )
 
 
 if __name__ == "__main__":

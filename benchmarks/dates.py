@@ -76,8 +76,12 @@ def score(answers: dict, pages: list[LabelledPage]) -> tuple[int, int, int, int]
 
 
 def table(answers: dict, speed: dict, pages: list[LabelledPage], corpus: str) -> str:
-    lines = [f"{corpus} ({len(pages)} pages)", "",
-             "| method | right day | date found | right in some zone (instants) | pages/s |", "|---|---|---|---|---|"]
+    lines = [
+        f"{corpus} ({len(pages)} pages)",
+        "",
+        "| method | right day | date found | right in some zone (instants) | pages/s |",
+        "|---|---|---|---|---|",
+    ]
     for name in answers:
         if name == IN_ZONE and not any(p.zone for p in pages):
             continue
@@ -110,8 +114,10 @@ def main(argv: list[str] | None = None) -> None:
         for page in pages:
             key = (page.corpus, page.name)
             if answers[CLIPPINGS][key] != page.day:
-                print(f"{page.corpus} {page.name}: got {answers[CLIPPINGS][key]}, label {page.day}, "
-                      f"htmldate {answers[BASELINE][key]}  {page.url}")
+                print(
+                    f"{page.corpus} {page.name}: got {answers[CLIPPINGS][key]}, label {page.day}, "
+                    f"htmldate {answers[BASELINE][key]}  {page.url}"
+                )
 
 
 if __name__ == "__main__":

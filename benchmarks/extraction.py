@@ -60,9 +60,13 @@ def load_corpus(root: Path, corpus: str) -> list[Page]:
     folder = root / corpus
     truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
     return [
-        Page(corpus, page_id, record["url"] or NEUTRAL_URL,
-             gzip.decompress((folder / "html" / f"{page_id}.html.gz").read_bytes()).decode("utf-8", errors="replace"),
-             record["articleBody"])
+        Page(
+            corpus,
+            page_id,
+            record["url"] or NEUTRAL_URL,
+            gzip.decompress((folder / "html" / f"{page_id}.html.gz").read_bytes()).decode("utf-8", errors="replace"),
+            record["articleBody"],
+        )
         for page_id, record in sorted(truth.items())
     ]
 
@@ -172,8 +176,12 @@ def tables(results: Results, pages: list[Page]) -> str:
         groups["pooled"] = pages
     blocks = []
     for corpus, group in groups.items():
-        lines = [f"{corpus} ({len(group)} pages)", "",
-                 "| extractor | F1 | P | R | empty | lost whole |", "|---|---|---|---|---|---|"]
+        lines = [
+            f"{corpus} ({len(group)} pages)",
+            "",
+            "| extractor | F1 | P | R | empty | lost whole |",
+            "|---|---|---|---|---|---|",
+        ]
         for name, texts in results.texts.items():
             if name in TIMED_ONLY:
                 continue
@@ -186,8 +194,10 @@ def tables(results: Results, pages: list[Page]) -> str:
 def speed_line(results: Results, pages: list[Page]) -> str:
     speed = results.pages_per_second
     parts = ", ".join(f"{name} {speed[name]:.1f}" for name in speed)
-    lines = [f"pages/s over the {len(pages)} pages: {parts}",
-             f"clippings / trafilatura default speed: {speed[CLIPPINGS] / speed[BASELINE]:.2f}x"]
+    lines = [
+        f"pages/s over the {len(pages)} pages: {parts}",
+        f"clippings / trafilatura default speed: {speed[CLIPPINGS] / speed[BASELINE]:.2f}x",
+    ]
     if BODY_ONLY in speed:
         lines.append(f"clippings' body step alone / trafilatura default speed: {speed[BODY_ONLY] / speed[BASELINE]:.2f}x")
     if WITH_METADATA in speed:
@@ -200,13 +210,21 @@ def misses(results: Results, pages: list[Page]) -> list[str]:
     rows = []
     for page in pages:
         mine = score_page(results.texts[CLIPPINGS][page.key], page.truth)
-        best = max((score_page(texts[page.key], page.truth) for name, texts in results.texts.items()
-                    if name != CLIPPINGS and name not in TIMED_ONLY),
-                   key=page_f1)
+        best = max(
+            (
+                score_page(texts[page.key], page.truth)
+                for name, texts in results.texts.items()
+                if name != CLIPPINGS and name not in TIMED_ONLY
+            ),
+            key=page_f1,
+        )
         if page_f1(mine) < page_f1(best):
             rows.append((page_f1(mine) - page_f1(best), page, mine, best))
-    return [f"{gap:+.3f} {page.key}: P {mine.precision:.3f} R {mine.recall:.3f} (best mode P {best.precision:.3f} "
-            f"R {best.recall:.3f})  {page.url}" for gap, page, mine, best in sorted(rows, key=lambda row: row[0])]
+    return [
+        f"{gap:+.3f} {page.key}: P {mine.precision:.3f} R {mine.recall:.3f} (best mode P {best.precision:.3f} "
+        f"R {best.recall:.3f})  {page.url}"
+        for gap, page, mine, best in sorted(rows, key=lambda row: row[0])
+    ]
 
 
 def page_f1(score: PageScore) -> float:

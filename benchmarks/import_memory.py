@@ -43,7 +43,9 @@ def main() -> None:
             warc, db = scratch / f"corpus-{copies}.warc.gz", scratch / f"archive-{copies}.db"
             records, _, topic_text = write_corpus(warc, args.data_dir, copies, on_topic_every=25)
             topic = write_topic(scratch / "topic.yml", topic_text)
-            imported = peak_rss_mb("import", str(warc), "--db", str(db), "--topic", str(topic), "--workers", "1", "--no-prefilter")
+            imported = peak_rss_mb(
+                "import", str(warc), "--db", str(db), "--topic", str(topic), "--workers", "1", "--no-prefilter"
+            )
             reextracted = peak_rss_mb("reextract", "--db", str(db), "--topic", str(topic), "--workers", "1")
             results[copies] = (records, warc.stat().st_size / 1e6, imported, reextracted)
     for copies, (records, megabytes, imported, reextracted) in results.items():

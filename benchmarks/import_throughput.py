@@ -107,21 +107,31 @@ def main() -> None:
             pooled.append(time_import(warc, topic, scratch, f"{round_number}-pool", workers=2)[0])
     best_zcat, best_reader, best_import = min(zcat), min(reader), min(imports)
     print(f"file: {megabytes:.1f} MB compressed, {records} records ({on_topic} on-topic demo pages)")
-    print(f"import counts: pages analysed {totals.get('pages', 0)}, prefiltered out {totals.get('prefiltered_out', 0)}, "
-          f"articles added {totals.get('articles_added', 0)}")
+    print(
+        f"import counts: pages analysed {totals.get('pages', 0)}, prefiltered out {totals.get('prefiltered_out', 0)}, "
+        f"articles added {totals.get('articles_added', 0)}"
+    )
     print(f"zcat:   {megabytes / best_zcat:7.1f} MB/s (best of {args.rounds}: {best_zcat:.2f} s)")
-    print(f"reader: {megabytes / best_reader:7.1f} MB/s (best of {args.rounds}: {best_reader:.2f} s)"
-          f"  = {best_zcat / best_reader:.2f}x zcat (goal 0.5x)")
+    print(
+        f"reader: {megabytes / best_reader:7.1f} MB/s (best of {args.rounds}: {best_reader:.2f} s)"
+        f"  = {best_zcat / best_reader:.2f}x zcat (goal 0.5x)"
+    )
     best_unfiltered = min(unfiltered)
     print(f"reader without prefilter: {megabytes / best_unfiltered:7.1f} MB/s  = {best_zcat / best_unfiltered:.2f}x zcat")
     best_warcio = min(warcio)
-    print(f"warcio, bodies read:      {megabytes / best_warcio:7.1f} MB/s  = {best_zcat / best_warcio:.2f}x zcat"
-          f"  (the reader without prefilter: {best_warcio / best_unfiltered:.2f}x warcio)")
-    print(f"import: {megabytes / best_import:7.1f} MB/s (best of {args.rounds}: {best_import:.2f} s)"
-          f"  = {best_zcat / best_import:.2f}x zcat (one worker, in this process)")
+    print(
+        f"warcio, bodies read:      {megabytes / best_warcio:7.1f} MB/s  = {best_zcat / best_warcio:.2f}x zcat"
+        f"  (the reader without prefilter: {best_warcio / best_unfiltered:.2f}x warcio)"
+    )
+    print(
+        f"import: {megabytes / best_import:7.1f} MB/s (best of {args.rounds}: {best_import:.2f} s)"
+        f"  = {best_zcat / best_import:.2f}x zcat (one worker, in this process)"
+    )
     best_pooled = min(pooled)
-    print(f"import: {megabytes / best_pooled:7.1f} MB/s (best of {args.rounds}: {best_pooled:.2f} s)"
-          f"  = {best_zcat / best_pooled:.2f}x zcat (two worker processes)")
+    print(
+        f"import: {megabytes / best_pooled:7.1f} MB/s (best of {args.rounds}: {best_pooled:.2f} s)"
+        f"  = {best_zcat / best_pooled:.2f}x zcat (two worker processes)"
+    )
 
 
 if __name__ == "__main__":

@@ -56,8 +56,10 @@ def main(kills: int = 20, seed: int = 6) -> int:
             lost, extra = compare(reference, snapshot(where / "archive.db"))
             check = integrity(where / "archive.db")
             failures += bool(lost or extra or check != "ok" or finished != 0)
-            print(f"kill {number:2}: at request {at:2}, exit {killed}; resumed, exit {finished}, "
-                  f"{refetched:2} pages fetched; rows lost {lost}, rows extra {extra}, integrity {check}")
+            print(
+                f"kill {number:2}: at request {at:2}, exit {killed}; resumed, exit {finished}, "
+                f"{refetched:2} pages fetched; rows lost {lost}, rows extra {extra}, integrity {check}"
+            )
     print(f"{kills} kills, {failures} resumed archives differing from the uninterrupted one")
     return 1 if failures else 0
 

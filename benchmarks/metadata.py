@@ -138,8 +138,11 @@ def table(answers: dict[str, dict], pages: list[LabelledPage]) -> str:
     lines = [f"| method | {header} |", "|---" * (2 * len(corpora) + 3) + "|"]
     for name, by_page in answers.items():
         counted = tally(by_page, pages)
-        cells = [f"{counted[c][field][0] / counted[c][field][1]:.3f} ({counted[c][field][0]}/{counted[c][field][1]})"
-                 for field in ("title", "authors") for c in [*corpora, "pooled"]]
+        cells = [
+            f"{counted[c][field][0] / counted[c][field][1]:.3f} ({counted[c][field][0]}/{counted[c][field][1]})"
+            for field in ("title", "authors")
+            for c in [*corpora, "pooled"]
+        ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -53,8 +53,14 @@ def load_templates(data: Path) -> list[Template]:
     templates = []
     for page_id, record in sorted(truth.items()):
         raw = gzip.decompress((data / "html" / f"{page_id}.html.gz").read_bytes())
-        templates.append(Template(urlsplit(record["url"]).hostname or page_id, record["url"],
-                                  raw.decode("utf-8", errors="replace"), record["articleBody"]))
+        templates.append(
+            Template(
+                urlsplit(record["url"]).hostname or page_id,
+                record["url"],
+                raw.decode("utf-8", errors="replace"),
+                record["articleBody"],
+            )
+        )
     return templates
 
 
@@ -161,7 +167,7 @@ def build_corpus(data: Path, outlets: int, pages_per_outlet: int, seed: int = 20
     for index, template in enumerate(templates):
         if outlets and len(corpus) >= outlets:
             break
-        others = [t.body for t in templates[index + 1:] + templates[:index]][:pages_per_outlet]
+        others = [t.body for t in templates[index + 1 :] + templates[:index]][:pages_per_outlet]
         pages = outlet_pages(template, others, rng)
         if pages and template.host not in corpus:
             corpus[template.host] = pages

@@ -56,22 +56,41 @@ def warm_up_pages(folder: Path | None) -> list[FetchedPage]:
     if folder is None or not (folder / "labels.json").exists():
         return []
     labels = json.loads((folder / "labels.json").read_text())
-    return [FetchedPage(url=label["url"], final_url=label["url"], status=200, headers={"content-type": ["text/html"]},
-                        body=(folder / "html" / name).read_bytes(), fetched_at="2020-12-31T00:00:00+00:00",
-                        spider="benchmark", crawl_run_id="benchmark")
-            for name, label in sorted(labels.items())]
+    return [
+        FetchedPage(
+            url=label["url"],
+            final_url=label["url"],
+            status=200,
+            headers={"content-type": ["text/html"]},
+            body=(folder / "html" / name).read_bytes(),
+            fetched_at="2020-12-31T00:00:00+00:00",
+            spider="benchmark",
+            crawl_run_id="benchmark",
+        )
+        for name, label in sorted(labels.items())
+    ]
 
 
 def warm_up_page() -> FetchedPage:
     url, html = demo_pages()[0][0]
-    return FetchedPage(url=url, final_url=url, status=200, headers={"content-type": ["text/html"]}, body=html,
-                       fetched_at="2017-10-20T12:00:00+00:00", spider="benchmark", crawl_run_id="benchmark")
+    return FetchedPage(
+        url=url,
+        final_url=url,
+        status=200,
+        headers={"content-type": ["text/html"]},
+        body=html,
+        fetched_at="2017-10-20T12:00:00+00:00",
+        spider="benchmark",
+        crawl_run_id="benchmark",
+    )
 
 
 def timed_import(warc: Path, topic_path: Path, db: Path, runner) -> tuple[float, int]:
     archive = Archive(db)
     started = time.perf_counter()
-    summary = import_archives([str(warc)], archive, load_topic(topic_path), runner, ImportSettings.from_settings(project_settings(), prefilter=False))
+    summary = import_archives(
+        [str(warc)], archive, load_topic(topic_path), runner, ImportSettings.from_settings(project_settings(), prefilter=False)
+    )
     seconds = time.perf_counter() - started
     archive.close()
     return seconds, summary.totals["pages"]
@@ -91,8 +110,12 @@ def main() -> None:
     parser.add_argument("data_dir", nargs="?", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--copies", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--warm-up", type=Path, default=DEFAULT_DATA.parent / "dates",
-                        help="pages each worker analyses before the clock starts ('' for none)")
+    parser.add_argument(
+        "--warm-up",
+        type=Path,
+        default=DEFAULT_DATA.parent / "dates",
+        help="pages each worker analyses before the clock starts ('' for none)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)

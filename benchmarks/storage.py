@@ -58,8 +58,13 @@ def write_warc(pages: list[GeneratedPage], path: Path) -> int:
         writer = WARCWriter(stream, gzip=True)
         for page in pages:
             http_headers = StatusAndHeaders("200 OK", [(k.title(), v[0]) for k, v in HEADERS.items()], protocol="HTTP/1.1")
-            record = writer.create_warc_record(page.url, "response", payload=io.BytesIO(page.body),
-                                               http_headers=http_headers, warc_headers_dict={"WARC-Date": FETCHED_AT})
+            record = writer.create_warc_record(
+                page.url,
+                "response",
+                payload=io.BytesIO(page.body),
+                http_headers=http_headers,
+                warc_headers_dict={"WARC-Date": FETCHED_AT},
+            )
             writer.write_record(record)
     return path.stat().st_size
 
@@ -67,8 +72,18 @@ def write_warc(pages: list[GeneratedPage], path: Path) -> int:
 def build_archive(pages: list[GeneratedPage], db: Path, policy: DictionaryPolicy, compacted: bool) -> Archive:
     archive = Archive(db, dictionaries=policy)
     archive.db["outlets"].insert_all([{"id": o, "name": o} for o in sorted({p.outlet for p in pages})])
-    archive.db["crawl_runs"].insert({"id": "bench", "spider": "seeds", "topic": "bench", "topic_sha256": "0",
-                                     "started_at": FETCHED_AT, "user_agent": "bench", "robots_obey": 1, "clippings_version": "0"})
+    archive.db["crawl_runs"].insert(
+        {
+            "id": "bench",
+            "spider": "seeds",
+            "topic": "bench",
+            "topic_sha256": "0",
+            "started_at": FETCHED_AT,
+            "user_agent": "bench",
+            "robots_obey": 1,
+            "clippings_version": "0",
+        }
+    )
     for page in pages:
         fetched = FetchedPage(page.url, page.url, 200, HEADERS, page.body, FETCHED_AT, "seeds", "bench")
         fetched.outlet_id = page.outlet
@@ -96,27 +111,38 @@ def dictionary_bytes(archive: Archive) -> int:
     return archive.row("SELECT coalesce(sum(length(dictionary)), 0) AS n FROM compression_dictionaries")["n"]
 
 
-def size_table(pages: list[GeneratedPage], warc_bytes: int, plain: Archive, with_dicts: Archive,
-               held_out: tuple[int, int], scratch: Path) -> None:
+def size_table(
+    pages: list[GeneratedPage], warc_bytes: int, plain: Archive, with_dicts: Archive, held_out: tuple[int, int], scratch: Path
+) -> None:
     n = len(pages)
     raw = sum(len(p.body) for p in pages)
     rows = [
         ("raw HTML", raw, None, None),
         (f"gzipped WARC (warcio {version('warcio')}, per record)", warc_bytes, None, None),
         (f"archive, zstd level {LEVEL} per body, no dictionary", vacuumed_size(plain, scratch), body_bytes(plain)[1], 0),
-        ("archive, per-outlet dictionaries, compacted", vacuumed_size(with_dicts, scratch), body_bytes(with_dicts)[1],
-         dictionary_bytes(with_dicts)),
+        (
+            "archive, per-outlet dictionaries, compacted",
+            vacuumed_size(with_dicts, scratch),
+            body_bytes(with_dicts)[1],
+            dictionary_bytes(with_dicts),
+        ),
     ]
     print(f"\n{n} captures, {len(pages) and len({p.outlet for p in pages})} outlets\n")
     print("| storage | bytes per capture | vs gzipped WARC | bodies per capture | dictionaries per capture |")
     print("|---|---|---|---|---|")
     for name, total, bodies, dictionaries in rows:
-        cells = [f"{total / n:,.0f}", f"{total / warc_bytes:.2f}x",
-                 "" if bodies is None else f"{bodies / n:,.0f}", "" if dictionaries is None else f"{dictionaries / n:,.0f}"]
+        cells = [
+            f"{total / n:,.0f}",
+            f"{total / warc_bytes:.2f}x",
+            "" if bodies is None else f"{bodies / n:,.0f}",
+            "" if dictionaries is None else f"{dictionaries / n:,.0f}",
+        ]
         print(f"| {name} | " + " | ".join(cells) + " |")
     bodies, total = held_out
-    print(f"\nBodies compressed during the crawl with a dictionary trained before they came ({bodies}): "
-          f"{total / bodies:,.0f} bytes each.")
+    print(
+        f"\nBodies compressed during the crawl with a dictionary trained before they came ({bodies}): "
+        f"{total / bodies:,.0f} bytes each."
+    )
 
 
 def sweep(corpus: dict[str, list[GeneratedPage]], samples: int, sizes: tuple[int, ...]) -> None:
@@ -144,7 +170,11 @@ def _compressor(dictionary: bytes) -> zstandard.ZstdCompressor:
 
 
 def _decompressor(dictionary: bytes) -> zstandard.ZstdDecompressor:
-    return zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(dictionary)) if dictionary else zstandard.ZstdDecompressor()
+    return (
+        zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(dictionary))
+        if dictionary
+        else zstandard.ZstdDecompressor()
+    )
 
 
 def timing(corpus: dict[str, list[GeneratedPage]], samples: int, size: int, pages_per_outlet: int) -> None:
@@ -160,7 +190,10 @@ def timing(corpus: dict[str, list[GeneratedPage]], samples: int, size: int, page
 
     methods: dict[str, tuple[Callable, Callable]] = {
         f"zstd level {LEVEL}": (lambda o, b: plain.compress(b), lambda o, c: read_plain.decompress(c)),
-        f"zstd level {LEVEL} + outlet dictionary": (lambda o, b: with_dict[o].compress(b), lambda o, c: read_dict[o].decompress(c)),
+        f"zstd level {LEVEL} + outlet dictionary": (
+            lambda o, b: with_dict[o].compress(b),
+            lambda o, c: read_dict[o].decompress(c),
+        ),
         "gzip level 9 (warcio's)": (gzip_record, lambda o, c: zlib.decompress(c, zlib.MAX_WBITS + 16)),
     }
     pages = [p for pages in corpus.values() for p in pages[:pages_per_outlet]]
@@ -178,17 +211,27 @@ def timing(corpus: dict[str, list[GeneratedPage]], samples: int, size: int, page
     print("| method | compress ms per body | MB/s | decompress ms per body | MB/s |")
     print("|---|---|---|---|---|")
     for name, (packing, unpacking) in spent.items():
-        print(f"| {name} | {packing / len(pages) * 1000:.2f} | {megabytes / packing:.0f} | "
-              f"{unpacking / len(pages) * 1000:.2f} | {megabytes / unpacking:.0f} |")
+        print(
+            f"| {name} | {packing / len(pages) * 1000:.2f} | {megabytes / packing:.0f} | "
+            f"{unpacking / len(pages) * 1000:.2f} | {megabytes / unpacking:.0f} |"
+        )
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}, "
-            f"zstandard {zstandard.__version__} (libzstd {zstandard.ZSTD_VERSION}), SQLite {sqlite3.sqlite_version}; "
-            f"load average {load}")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}, "
+        f"zstandard {zstandard.__version__} (libzstd {zstandard.ZSTD_VERSION}), SQLite {sqlite3.sqlite_version}; "
+        f"load average {load}"
+    )
 
 
 def main() -> None:

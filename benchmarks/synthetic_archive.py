@@ -28,8 +28,24 @@ from pipelines.store.archive import Archive  # noqa: E402
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 COUNTRIES = [("US", "en"), ("GB", "en"), ("FR", "fr"), ("DE", "de"), ("ES", "es"), ("IT", "it"), ("CA", "en"), ("AU", "en")]
 OUTLET_WORDS = ["Gazette", "Herald", "Ledger", "Tribune", "Courier", "Review", "Observer", "Chronicle", "Post", "Times"]
-TOWNS = ["Harbourview", "Northfield", "Pacific", "Valmont", "Riverside", "Lakeshore", "Eastgate", "Westbury",
-         "Millbrook", "Stonebridge", "Fairhaven", "Ashford", "Kingsport", "Cedar", "Oakridge", "Summit"]
+TOWNS = [
+    "Harbourview",
+    "Northfield",
+    "Pacific",
+    "Valmont",
+    "Riverside",
+    "Lakeshore",
+    "Eastgate",
+    "Westbury",
+    "Millbrook",
+    "Stonebridge",
+    "Fairhaven",
+    "Ashford",
+    "Kingsport",
+    "Cedar",
+    "Oakridge",
+    "Summit",
+]
 PARAGRAPHS_KEPT = 6
 BATCH = 5000
 
@@ -48,8 +64,16 @@ def synthetic_outlets(rng: random.Random, count: int = 48) -> list[dict]:
         names.add(name)
         country, language = rng.choice(COUNTRIES)
         slug = name.lower().replace("the ", "").replace(" ", "")
-        outlets.append({"id": slug, "name": name, "country": country, "language": language,
-                        "domains": json.dumps([f"{slug}.example"]), "homepage": f"https://{slug}.example/"})
+        outlets.append(
+            {
+                "id": slug,
+                "name": name,
+                "country": country,
+                "language": language,
+                "domains": json.dumps([f"{slug}.example"]),
+                "homepage": f"https://{slug}.example/",
+            }
+        )
     return outlets
 
 
@@ -73,9 +97,7 @@ def generate(db: Path, articles: int, seed: int = 2017, shared: Path = SHARED) -
     archive.db["outlets"].upsert_all(outlets, pk="id")
     archive.start_run("synthetic", "synthetic", topic, "clippings synthetic benchmark", True)
     with archive.transaction():
-        archive.conn.execute(
-            "INSERT OR IGNORE INTO capture_bodies VALUES ('synthetic', 0, 'zstd', x'')"
-        )
+        archive.conn.execute("INSERT OR IGNORE INTO capture_bodies VALUES ('synthetic', 0, 'zstd', x'')")
     started = time.monotonic()
     for first in range(0, articles, BATCH):
         with archive.transaction():
@@ -92,7 +114,9 @@ def _add(archive, rng, number, texts, people, weights, outlets, topic) -> None:
     keywords = rng.sample(topic.keywords[:10], k=rng.randint(1, 3))
     paragraphs = list(rng.choice(texts))
     for index in named:
-        paragraphs.insert(rng.randrange(len(paragraphs) + 1), f"{people[index].name} was named in the coverage of {rng.choice(keywords)}.")
+        paragraphs.insert(
+            rng.randrange(len(paragraphs) + 1), f"{people[index].name} was named in the coverage of {rng.choice(keywords)}."
+        )
     text = "\n".join(paragraphs) + f"\nFiled {number}."
     day = publication_day(rng, topic.start, topic.end)
     url = f"https://{outlet['id']}.example/{(day or '2017/undated').replace('-', '/')}/story-{number}/"
@@ -106,13 +130,23 @@ def _add(archive, rng, number, texts, people, weights, outlets, topic) -> None:
         "INSERT INTO articles (url, capture_id, outlet_id, title, authors, published_at, published_day, published_source, "
         "language, text, word_count, text_sha256, keywords, people, relevance, source, extractor, added_at, crawl_run_id) "
         "VALUES (?, ?, ?, ?, '[]', ?, ?, ?, ?, ?, ?, ?, ?, ?, 'synthetic', 'live', 'synthetic', '2026-11-24', 'synthetic')",
-        (url, capture_id, outlet["id"], paragraphs[0][:90], day, day, "json-ld" if day else "undated", outlet["language"],
-         text, len(text.split()), hashlib.sha256(text.encode()).hexdigest(), json.dumps(keywords),
-         json.dumps([people[i].name for i in named], ensure_ascii=False)),
+        (
+            url,
+            capture_id,
+            outlet["id"],
+            paragraphs[0][:90],
+            day,
+            day,
+            "json-ld" if day else "undated",
+            outlet["language"],
+            text,
+            len(text.split()),
+            hashlib.sha256(text.encode()).hexdigest(),
+            json.dumps(keywords),
+            json.dumps([people[i].name for i in named], ensure_ascii=False),
+        ),
     ).lastrowid
-    conn.executemany(
-        "INSERT INTO mentions VALUES (?, ?, 0, 1)", [(article_id, people[i].id) for i in named]
-    )
+    conn.executemany("INSERT INTO mentions VALUES (?, ?, 0, 1)", [(article_id, people[i].id) for i in named])
     conn.executemany("INSERT INTO keyword_matches VALUES (?, ?, 0, 1)", [(article_id, k) for k in keywords])
 
 

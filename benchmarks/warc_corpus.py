@@ -23,15 +23,20 @@ DEFAULT_DATA = CHECKOUT.parent / "shared" / "bench" / "extraction"
 def bench_pages(data_dir: Path) -> list[tuple[str, bytes]]:
     """(url, html) of every benchmark page."""
     truth = json.loads((data_dir / "ground-truth.json").read_text())
-    return [(entry["url"], gzip.decompress((data_dir / "html" / f"{page_id}.html.gz").read_bytes()))
-            for page_id, entry in sorted(truth.items())]
+    return [
+        (entry["url"], gzip.decompress((data_dir / "html" / f"{page_id}.html.gz").read_bytes()))
+        for page_id, entry in sorted(truth.items())
+    ]
 
 
 def demo_pages() -> tuple[list[tuple[str, bytes]], str]:
     """(url, html) of the demo site's on-topic articles, and a topic file naming its outlets."""
     with DemoSite() as site:
-        pages = [(site.url(p), urllib.request.urlopen(site.url(p), timeout=10).read())
-                 for p in site.pages if p.kind == "article" and p.on_topic and p.in_window]
+        pages = [
+            (site.url(p), urllib.request.urlopen(site.url(p), timeout=10).read())
+            for p in site.pages
+            if p.kind == "article" and p.on_topic and p.in_window
+        ]
         topic = demo_topic(site.outlets)
     return pages, topic
 
@@ -58,8 +63,11 @@ def write_corpus(path: Path, data_dir: Path, copies: int, on_topic_every: int = 
 
 def _write(writer: WARCWriter, url: str, html: bytes) -> None:
     http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
-    writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(html), http_headers=http,
-                                                  warc_headers_dict={"WARC-Date": "2017-10-20T12:00:00Z"}))
+    writer.write_record(
+        writer.create_warc_record(
+            url, "response", payload=io.BytesIO(html), http_headers=http, warc_headers_dict={"WARC-Date": "2017-10-20T12:00:00Z"}
+        )
+    )
 
 
 def write_topic(path: Path, topic_text: str) -> Path:

@@ -37,8 +37,11 @@ BASELINE = "trafilatura.extract(include_comments=False)"
 
 def mirror_matcher() -> TopicMatcher:
     topic = {
-        "name": "mirror", "title": "Every page", "window": {"start": "1990-01-01", "end": "2030-12-31"},
-        "relevance": {"min_score": 2, "counting_roles": ["accused"]}, "keywords": KEYWORDS,
+        "name": "mirror",
+        "title": "Every page",
+        "window": {"start": "1990-01-01", "end": "2030-12-31"},
+        "relevance": {"min_score": 2, "counting_roles": ["accused"]},
+        "keywords": KEYWORDS,
         "people": [{"name": "Harvey Weinstein", "role": "accused"}],
     }
     return TopicMatcher(parse_topic(topic))
@@ -52,8 +55,16 @@ def methods(matcher: TopicMatcher) -> dict[str, Callable[[str, str], object]]:
             return reason
 
     def worker_analysis(html: str, url: str) -> object:
-        page = FetchedPage(url, url, 200, {"content-type": ["text/html; charset=utf-8"]}, html.encode("utf-8"),
-                           "2026-01-01T00:00:00+00:00", "seeds", "benchmark")
+        page = FetchedPage(
+            url,
+            url,
+            200,
+            {"content-type": ["text/html; charset=utf-8"]},
+            html.encode("utf-8"),
+            "2026-01-01T00:00:00+00:00",
+            "seeds",
+            "benchmark",
+        )
         try:
             return page_analysis(page, frozenset(), matcher, THRESHOLDS)
         except Rejected as reason:

@@ -39,14 +39,22 @@ def main() -> None:
 
 def db_option(function):
     return click.option(
-        "--db", "db", type=click.Path(dir_okay=False, path_type=Path), default=Path("archive.db"),
-        show_default=True, help="The SQLite archive.",
+        "--db",
+        "db",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=Path("archive.db"),
+        show_default=True,
+        help="The SQLite archive.",
     )(function)
 
 
 def overrides_option(function):
     return click.option(
-        "-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+        "-s",
+        "--set",
+        "overrides",
+        multiple=True,
+        metavar="NAME=VALUE",
         help="Override a setting of crawlers/settings.py or Scrapy (repeatable).",
     )(function)
 
@@ -56,11 +64,21 @@ def overrides_option(function):
 
 @main.command()
 @click.argument("spiders", nargs=-1)
-@click.option("--topic", "topic_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_TOPIC,
-              show_default="the bundled topics/metoo.yml", help="Topic file: window, keywords, people, outlets.")
-@click.option("--urls", "urls_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="File of URLs, one per line, for the seeds spider; limits the crawl to their hosts. "
-                   "For wayback and commoncrawl: URL patterns (a host, or a prefix ending in *).")
+@click.option(
+    "--topic",
+    "topic_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_TOPIC,
+    show_default="the bundled topics/metoo.yml",
+    help="Topic file: window, keywords, people, outlets.",
+)
+@click.option(
+    "--urls",
+    "urls_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File of URLs, one per line, for the seeds spider; limits the crawl to their hosts. "
+    "For wayback and commoncrawl: URL patterns (a host, or a prefix ending in *).",
+)
 @db_option
 @overrides_option
 def crawl(spiders: tuple[str, ...], topic_path: Path, urls_path: Path | None, db: Path, overrides: tuple[str, ...]) -> None:
@@ -124,8 +142,13 @@ def _run_spider(name: str, topic_path: Path, db: Path, log_path: Path, urls_path
 
     errors_before = _count_errors(log_path)
     command = [sys.executable, "-m", "scrapy", "crawl", name]
-    fixed = {"ARCHIVE_PATH": db.resolve(), "TOPIC_PATH": topic_path.resolve(), "PROGRESS_DISPLAY": "True",
-             "LOG_FILE": log_path.resolve(), "LOG_FILE_APPEND": "True"}
+    fixed = {
+        "ARCHIVE_PATH": db.resolve(),
+        "TOPIC_PATH": topic_path.resolve(),
+        "PROGRESS_DISPLAY": "True",
+        "LOG_FILE": log_path.resolve(),
+        "LOG_FILE_APPEND": "True",
+    }
     for key, value in {**fixed, **settings}.items():
         command += ["-s", f"{key}={value}"]
     if urls_path:
@@ -212,8 +235,13 @@ def print_summary(db: Path) -> None:
 @db_option
 @click.option("--no-serve", is_flag=True, help="Build the archive, do not start Datasette.")
 @click.option("--port", type=int, default=8001, show_default=True)
-@click.option("--site-port", type=int, default=8101, show_default=True,
-              help="First port of the demo press site (one per outlet); the same ports keep re-runs idempotent.")
+@click.option(
+    "--site-port",
+    type=int,
+    default=8101,
+    show_default=True,
+    help="First port of the demo press site (one per outlet); the same ports keep re-runs idempotent.",
+)
 @overrides_option
 def demo(db: Path, no_serve: bool, port: int, site_port: int, overrides: tuple[str, ...]) -> None:
     """Crawl the bundled demo press site (on loopback) into an archive, then serve it."""
@@ -224,7 +252,9 @@ def demo(db: Path, no_serve: bool, port: int, site_port: int, overrides: tuple[s
     try:
         site.start()
     except OSError as error:
-        raise click.ClickException(f"cannot start the demo site on ports {site_port}+: {error.strerror}; try --site-port") from None
+        raise click.ClickException(
+            f"cannot start the demo site on ports {site_port}+: {error.strerror}; try --site-port"
+        ) from None
     try:
         with tempfile.TemporaryDirectory() as scratch:
             topic_path = Path(scratch) / "demo-topic.yml"
@@ -293,8 +323,12 @@ def topic_check(path: Path) -> None:
 @db_option
 @click.option("--port", type=int, default=8001, show_default=True)
 @click.option("--immutable", is_flag=True, help="For release files, which nothing writes to: Datasette's immutable mode.")
-@click.option("--sql-memory-mb", type=click.IntRange(min=0), default=None,
-              help="Memory bound for SQL, in MB: SQLite may hold this much, one query's rows a sixteenth (0: none). [default: 256]")
+@click.option(
+    "--sql-memory-mb",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Memory bound for SQL, in MB: SQLite may hold this much, one query's rows a sixteenth (0: none). [default: 256]",
+)
 def serve(db: Path, port: int, immutable: bool, sql_memory_mb: int | None) -> None:
     """Serve the archive with Datasette and the project's metadata.yml; the file is only read."""
     archive = _open_archive(db, read_only=True)
@@ -334,15 +368,29 @@ def upgrade(db: Path) -> None:
 
 @main.command()
 @click.option("--full", "kind", flag_value="full", help="Everything, raw captures and texts included: private use.")
-@click.option("--public", "kind", flag_value="public",
-              help="Metadata, URLs, hashes, counts, mentions: no article text (unless --snippets), no raw pages.")
+@click.option(
+    "--public",
+    "kind",
+    flag_value="public",
+    help="Metadata, URLs, hashes, counts, mentions: no article text (unless --snippets), no raw pages.",
+)
 @db_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="The release file (SQLite) to write.")
-@click.option("--datapackage", "package", type=click.Path(file_okay=False, path_type=Path),
-              help="The folder to write the release to as a Frictionless Data Package (CSV per table, "
-                   "datapackage.json, README.md, CITATION.cff).")
-@click.option("--snippets", type=click.IntRange(min=0), default=0, show_default=True, metavar="N",
-              help="Public releases: up to N keyword-in-context passages per article, together at most 10% of its words.")
+@click.option(
+    "--datapackage",
+    "package",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder to write the release to as a Frictionless Data Package (CSV per table, "
+    "datapackage.json, README.md, CITATION.cff).",
+)
+@click.option(
+    "--snippets",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    metavar="N",
+    help="Public releases: up to N keyword-in-context passages per article, together at most 10% of its words.",
+)
 @click.option("--author", "authors", multiple=True, metavar="NAME", help="An author of the data package, for CITATION.cff.")
 def release(kind: str | None, db: Path, out: Path | None, package: Path | None, snippets: int, authors: tuple[str, ...]) -> None:
     """Write a release of the archive: --full (private) or --public (may be published), to --out FILE,
@@ -375,6 +423,7 @@ def release(kind: str | None, db: Path, out: Path | None, package: Path | None, 
 @contextlib.contextmanager
 def _terminate_interrupts():
     """A `kill` (SIGTERM) stops us the way Ctrl-C does, so the partial outputs are removed."""
+
     def interrupt(signum, frame):
         raise KeyboardInterrupt
 
@@ -399,7 +448,9 @@ def rehydrate(release_file: Path, no_wayback: bool, overrides: tuple[str, ...]) 
     folder = package_folder(release_file)
     if folder is None:
         if release_file.is_dir():
-            raise click.ClickException(f"{release_file} is a folder without a datapackage.json; give a release file or a data package")
+            raise click.ClickException(
+                f"{release_file} is a folder without a datapackage.json; give a release file or a data package"
+            )
         _open_archive(release_file, read_only=True).close()
         if refusal := write_refusal(release_file):  # the texts are written into the release file
             raise click.ClickException(refusal)
@@ -416,8 +467,17 @@ def rehydrate(release_file: Path, no_wayback: bool, overrides: tuple[str, ...]) 
 
 
 def _run_rehydration(release_file: Path, log_path: Path, settings: dict) -> None:
-    command = [sys.executable, "-m", "scrapy", "crawl", "rehydrate", "-s", f"LOG_FILE={log_path.resolve()}",
-               "-s", f"RELEASE_PATH={release_file.resolve()}"]
+    command = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "rehydrate",
+        "-s",
+        f"LOG_FILE={log_path.resolve()}",
+        "-s",
+        f"RELEASE_PATH={release_file.resolve()}",
+    ]
     for key, value in settings.items():
         command += ["-s", f"{key}={value}"]
     result = subprocess.run(command, env={**os.environ, "SCRAPY_SETTINGS_MODULE": "crawlers.settings"})
@@ -434,7 +494,9 @@ def print_rehydration(release_file: Path, name: Path) -> None:
         lost = conn.execute("SELECT url, status, detail FROM rehydrations WHERE status != 'restored' ORDER BY url").fetchall()
     finally:
         conn.close()
-    click.echo(f"{name}: {counts.get('restored', 0)} restored, {counts.get('changed', 0)} changed, {counts.get('failed', 0)} failed")
+    click.echo(
+        f"{name}: {counts.get('restored', 0)} restored, {counts.get('changed', 0)} changed, {counts.get('failed', 0)} failed"
+    )
     for url, status, detail in lost:
         click.echo(f"  {status}: {url} ({detail})")
 
@@ -450,8 +512,13 @@ def takedown() -> None:
 @takedown.command("add")
 @click.argument("pattern")
 @click.option("--reason", required=True, help="Why (who asked, on what grounds); kept in the takedowns table.")
-@click.option("--date", "requested_on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="When the takedown was requested, YYYY-MM-DD (default: today).")
+@click.option(
+    "--date",
+    "requested_on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="When the takedown was requested, YYYY-MM-DD (default: today).",
+)
 @db_option
 def takedown_add(pattern: str, reason: str, requested_on, db: Path) -> None:
     """Remove every record at URLs matching PATTERN ("*" matches any characters) and keep them out."""
@@ -502,25 +569,33 @@ def takedown_list(db: Path) -> None:
 
 def topic_option(function):
     return click.option(
-        "--topic", "topic_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_TOPIC,
-        show_default="the bundled topics/metoo.yml", help="Topic file: window, keywords, people, outlets.",
+        "--topic",
+        "topic_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=DEFAULT_TOPIC,
+        show_default="the bundled topics/metoo.yml",
+        help="Topic file: window, keywords, people, outlets.",
     )(function)
 
 
 def scale_options(function):
     function = click.option(
-        "--scheduler", metavar="ADDRESS",
+        "--scheduler",
+        metavar="ADDRESS",
         help="A Dask scheduler (tcp://host:8786): analyse pages on its workers instead of local processes.",
     )(function)
     return click.option(
-        "--workers", type=click.IntRange(min=1), default=None,
+        "--workers",
+        type=click.IntRange(min=1),
+        default=None,
         help="Local worker processes (default: one per CPU; 1 analyses in this process).",
     )(function)
 
 
 # What was written before stays: batches are whole transactions, and a re-run adds nothing twice.
-WORKER_DIED = ("a worker process died (out of memory?); what was stored before is kept: run the same command "
-               "again, with fewer --workers")
+WORKER_DIED = (
+    "a worker process died (out of memory?); what was stored before is kept: run the same command again, with fewer --workers"
+)
 
 
 def _runner(workers: int | None, scheduler: str | None):
@@ -541,20 +616,46 @@ class Interrupted(click.ClickException):
 @topic_option
 @db_option
 @scale_options
-@click.option("--allow-network", "allowed", multiple=True, metavar="CIDR",
-              help="Let downloads reach this private or loopback network (e.g. 127.0.0.1/32).")
+@click.option(
+    "--allow-network",
+    "allowed",
+    multiple=True,
+    metavar="CIDR",
+    help="Let downloads reach this private or loopback network (e.g. 127.0.0.1/32).",
+)
 @click.option("--no-prefilter", is_flag=True, help="Analyse every HTML page, not only those naming a keyword or person.")
-@click.option("--cc-news", is_flag=True,
-              help="Import the CC-NEWS files (Common Crawl's news crawl) whose capture started from --from to --to; "
-                   "files an earlier run read to their end with the same topic are not fetched again.")
-@click.option("--from", "start", type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="With --cc-news: the first day (default: the topic window's start).")
-@click.option("--to", "end", type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="With --cc-news: the last day (default: the window's end plus ARCHIVE_CAPTURE_MARGIN_DAYS).")
+@click.option(
+    "--cc-news",
+    is_flag=True,
+    help="Import the CC-NEWS files (Common Crawl's news crawl) whose capture started from --from to --to; "
+    "files an earlier run read to their end with the same topic are not fetched again.",
+)
+@click.option(
+    "--from",
+    "start",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="With --cc-news: the first day (default: the topic window's start).",
+)
+@click.option(
+    "--to",
+    "end",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="With --cc-news: the last day (default: the window's end plus ARCHIVE_CAPTURE_MARGIN_DAYS).",
+)
 @overrides_option
-def import_command(locations: tuple[str, ...], topic_path: Path, db: Path, workers: int | None, scheduler: str | None,
-                   allowed: tuple[str, ...], no_prefilter: bool, cc_news: bool, start, end,
-                   overrides: tuple[str, ...]) -> None:
+def import_command(
+    locations: tuple[str, ...],
+    topic_path: Path,
+    db: Path,
+    workers: int | None,
+    scheduler: str | None,
+    allowed: tuple[str, ...],
+    no_prefilter: bool,
+    cc_news: bool,
+    start,
+    end,
+    overrides: tuple[str, ...],
+) -> None:
     """Import pages from WARC, WARC.gz or WACZ files (paths or http(s) URLs), or CC-NEWS (--cc-news),
     through the crawl's pipelines."""
     from pipelines.core.thresholds import SettingError
@@ -577,7 +678,9 @@ def import_command(locations: tuple[str, ...], topic_path: Path, db: Path, worke
     print_import(summary)
     print_summary(db)
     if summary.has_errors:
-        raise click.ClickException(f"some records could not be imported; see the problems above and the import_files table (run {summary.run_id})")
+        raise click.ClickException(
+            f"some records could not be imported; see the problems above and the import_files table (run {summary.run_id})"
+        )
     if listings_failed:
         raise click.ClickException("some CC-NEWS listings could not be read (see above); run the same command again later")
 
@@ -588,8 +691,9 @@ def _import_settings(overrides: tuple[str, ...], allowed: tuple[str, ...], no_pr
 
     settings = _project_settings(overrides)
     _check_networks(",".join([*settings.getlist("ALLOWED_PRIVATE_NETWORKS"), *allowed]))
-    return ImportSettings.from_settings(settings, prefilter=not no_prefilter, allowed=allowed,
-                                        recorded=recorded_settings(settings))
+    return ImportSettings.from_settings(
+        settings, prefilter=not no_prefilter, allowed=allowed, recorded=recorded_settings(settings)
+    )
 
 
 def _check_locations(locations, settings) -> None:
@@ -615,8 +719,10 @@ def _run_import(locations: list[str], topic, db: Path, workers, scheduler, setti
     except BrokenProcessPool:
         raise click.ClickException(WORKER_DIED) from None
     except KeyboardInterrupt:
-        raise Interrupted("interrupted; what was stored is kept, and the import_files table says how far each "
-                          "file got: run the same command again to go on") from None
+        raise Interrupted(
+            "interrupted; what was stored is kept, and the import_files table says how far each "
+            "file got: run the same command again to go on"
+        ) from None
     except sqlite3.OperationalError as error:
         raise click.ClickException(f"cannot write to {db} ({error}); what was stored before is kept") from None
     finally:
@@ -655,8 +761,13 @@ def cc_news_files(topic, settings, start, end) -> tuple[list[str], bool]:
 
 @main.command()
 @db_option
-@click.option("--topic", "topic_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Topic file to judge relevance by (default: the one the archive was last built with).")
+@click.option(
+    "--topic",
+    "topic_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Topic file to judge relevance by (default: the one the archive was last built with).",
+)
 @scale_options
 @overrides_option
 def reextract(db: Path, topic_path: Path | None, workers: int | None, scheduler: str | None, overrides: tuple[str, ...]) -> None:
@@ -703,9 +814,20 @@ def _archive_topic(archive):
 # The summary's kinds of change, in the order they are printed: what entered or left the
 # archive first, then what changed in place, then what did not change.
 REEXTRACTION_KINDS = (
-    "articles_added", "copies_added", "withdrawn", "copies_withdrawn", "text_changed", "dates_changed",
-    "metadata_changed", "relevance_changed", "extractor_changed", "copies_updated", "conflicts", "errors",
-    "unchanged", "still_rejected",
+    "articles_added",
+    "copies_added",
+    "withdrawn",
+    "copies_withdrawn",
+    "text_changed",
+    "dates_changed",
+    "metadata_changed",
+    "relevance_changed",
+    "extractor_changed",
+    "copies_updated",
+    "conflicts",
+    "errors",
+    "unchanged",
+    "still_rejected",
 )
 
 
@@ -715,9 +837,11 @@ def print_reextraction(summary) -> None:
         click.echo("No captures to extract.")
     kinds = sorted(changes, key=lambda kind: (REEXTRACTION_KINDS + (kind,)).index(kind))
     click.echo("Re-extraction: " + ", ".join(f"{changes[kind]} {kind.replace('_', ' ')}" for kind in kinds))
-    click.echo(f"Articles: {summary.articles_before} before, {summary.articles_after} after "
-               f"({changes['articles_added']} added, {changes['withdrawn']} withdrawn, "
-               f"{changes['text_changed']} with a new text).")
+    click.echo(
+        f"Articles: {summary.articles_before} before, {summary.articles_after} after "
+        f"({changes['articles_added']} added, {changes['withdrawn']} withdrawn, "
+        f"{changes['text_changed']} with a new text)."
+    )
     for kind in kinds:
         for example in summary.examples.get(kind, []):
             click.echo(f"  {kind.replace('_', ' ')}: {example}")
@@ -767,8 +891,13 @@ def check_location(location: str, policy, check_url) -> None:
         raise ArchiveFileError(f"{location}: no such file")
 
 
-SKIP_NAMES = {"skipped_not_response": "not responses", "skipped_revisit": "revisits", "skipped_status": "not status 200",
-              "skipped_not_html": "not HTML", "skipped_too_large": "too large"}
+SKIP_NAMES = {
+    "skipped_not_response": "not responses",
+    "skipped_revisit": "revisits",
+    "skipped_status": "not status 200",
+    "skipped_not_html": "not HTML",
+    "skipped_too_large": "too large",
+}
 
 
 def print_import(summary) -> None:
@@ -798,8 +927,7 @@ def print_import(summary) -> None:
 
 @main.command()
 @db_option
-@click.option("--batch", type=click.IntRange(min=1), default=100, show_default=True,
-              help="Bodies recompressed per transaction.")
+@click.option("--batch", type=click.IntRange(min=1), default=100, show_default=True, help="Bodies recompressed per transaction.")
 @overrides_option
 def compact(db: Path, batch: int, overrides: tuple[str, ...]) -> None:
     """Train per-outlet compression dictionaries and recompress the raw pages stored without one
@@ -811,7 +939,9 @@ def compact(db: Path, batch: int, overrides: tuple[str, ...]) -> None:
 
     settings = _project_settings(overrides)
     try:
-        policy = DictionaryPolicy(settings.getint("COMPRESSION_DICTIONARY_SAMPLES"), settings.getint("COMPRESSION_DICTIONARY_SIZE"))
+        policy = DictionaryPolicy(
+            settings.getint("COMPRESSION_DICTIONARY_SAMPLES"), settings.getint("COMPRESSION_DICTIONARY_SIZE")
+        )
     except ValueError:
         raise click.ClickException("COMPRESSION_DICTIONARY_SAMPLES and COMPRESSION_DICTIONARY_SIZE take whole numbers") from None
     archive = _open_archive(db, dictionaries=policy)
@@ -835,17 +965,36 @@ def _print_compaction(looked_at: int, recompressed: int) -> None:
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--url", help="The URL the page was fetched from (helps dating and metadata).")
-@click.option("--manifest", type=click.File(encoding="utf-8"),
-              help='JSON Lines file, one {"path": ..., "url": ...} per page.')
-@click.option("--min-words", type=int, default=0, show_default=True,
-              help="Report pages with fewer words as not articles (the crawl uses MIN_ARTICLE_WORDS).")
-@click.option("--topic", "topic_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Topic file: the time zone of the outlet serving each page's URL dates it.")
-@click.option("--timezone", "zone_name", metavar="ZONE",
-              help="The outlet's time zone (IANA name, e.g. Europe/Paris), for pages the topic gives none.")
+@click.option("--manifest", type=click.File(encoding="utf-8"), help='JSON Lines file, one {"path": ..., "url": ...} per page.')
+@click.option(
+    "--min-words",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Report pages with fewer words as not articles (the crawl uses MIN_ARTICLE_WORDS).",
+)
+@click.option(
+    "--topic",
+    "topic_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Topic file: the time zone of the outlet serving each page's URL dates it.",
+)
+@click.option(
+    "--timezone",
+    "zone_name",
+    metavar="ZONE",
+    help="The outlet's time zone (IANA name, e.g. Europe/Paris), for pages the topic gives none.",
+)
 @overrides_option
-def extract(files: tuple[Path, ...], url: str | None, manifest, min_words: int, topic_path: Path | None,
-            zone_name: str | None, overrides: tuple[str, ...]) -> None:
+def extract(
+    files: tuple[Path, ...],
+    url: str | None,
+    manifest,
+    min_words: int,
+    topic_path: Path | None,
+    zone_name: str | None,
+    overrides: tuple[str, ...],
+) -> None:
     """Extract text and metadata from saved HTML pages; prints one JSON object per page, in order.
     Texts under THIN_WORDS are flagged `thin`, as in the archive."""
     thin_words = _project_settings(overrides).getint("THIN_WORDS")
@@ -870,8 +1019,9 @@ def _time_zone(name: str | None):
     try:
         return ZoneInfo(name)
     except (ValueError, OSError, ZoneInfoNotFoundError):
-        raise click.BadParameter(f"{name!r} is not an IANA time zone name such as Europe/Paris",
-                                 param_hint="--timezone") from None
+        raise click.BadParameter(
+            f"{name!r} is not an IANA time zone name such as Europe/Paris", param_hint="--timezone"
+        ) from None
 
 
 def _manifest_jobs(manifest):
@@ -882,7 +1032,7 @@ def _manifest_jobs(manifest):
             entry = json.loads(line)
             yield Path(entry["path"]), entry.get("url")
         except (ValueError, KeyError, TypeError):
-            raise click.ClickException(f"manifest line {number} is not a JSON object with a \"path\"") from None
+            raise click.ClickException(f'manifest line {number} is not a JSON object with a "path"') from None
 
 
 def extract_file(path: Path, url: str | None, min_words: int = 0, time_zone=None, thin_words: int = 0) -> dict:
@@ -891,21 +1041,45 @@ def extract_file(path: Path, url: str | None, min_words: int = 0, time_zone=None
     `thin_words`: fewer words are flagged `thin` (THIN_WORDS)."""
     from pipelines.core.extraction import NotAnArticle, extract_article
 
-    record = {"source": str(path), "url": url, "title": None, "authors": [], "published": None,
-              "published_day": None, "published_utc_day": None, "published_source": None, "date_trusted": False,
-              "modified": None, "language": None, "sitename": None, "text": None, "text_flags": []}
+    record = {
+        "source": str(path),
+        "url": url,
+        "title": None,
+        "authors": [],
+        "published": None,
+        "published_day": None,
+        "published_utc_day": None,
+        "published_source": None,
+        "date_trusted": False,
+        "modified": None,
+        "language": None,
+        "sitename": None,
+        "text": None,
+        "text_flags": [],
+    }
     try:
-        article = extract_article(_read_page(path), url or path.resolve().as_uri(), min_words=min_words,
-                                  time_zone=time_zone, thin_words=thin_words)
+        article = extract_article(
+            _read_page(path), url or path.resolve().as_uri(), min_words=min_words, time_zone=time_zone, thin_words=thin_words
+        )
     except NotAnArticle as reason:
         return {**record, "error": str(reason)}
     except OSError as error:
         return {**record, "error": f"cannot read {path}: {error.strerror or error}"}
-    return {**record, "title": article.title, "authors": article.authors, "published": article.published.value,
-            "published_day": article.published.day, "published_utc_day": article.published.utc_day,
-            "published_source": article.published.source, "date_trusted": article.published.trusted,
-            "modified": article.published.modified, "language": article.language,
-            "sitename": article.sitename, "text": article.text, "text_flags": article.text_flags}
+    return {
+        **record,
+        "title": article.title,
+        "authors": article.authors,
+        "published": article.published.value,
+        "published_day": article.published.day,
+        "published_utc_day": article.published.utc_day,
+        "published_source": article.published.source,
+        "date_trusted": article.published.trusted,
+        "modified": article.published.modified,
+        "language": article.language,
+        "sitename": article.sitename,
+        "text": article.text,
+        "text_flags": article.text_flags,
+    }
 
 
 def _read_page(path: Path) -> bytes:

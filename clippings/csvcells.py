@@ -80,7 +80,7 @@ class FormulaGuard:
             if end is None:
                 out += data[position:]
                 return len(data)
-            out += data[position:end.start()]
+            out += data[position : end.start()]
             self.state = _CELL_START
             return end.start()
         if state == _QUOTED:
@@ -88,10 +88,10 @@ class FormulaGuard:
             if end < 0:
                 out += data[position:]
                 return len(data)
-            out += data[position:end + 1]
+            out += data[position : end + 1]
             self.state = _QUOTE
             return end + 1
-        byte = data[position:position + 1]
+        byte = data[position : position + 1]
         if state == _CELL_START:
             return self._cell_start(byte, position, out)
         if state == _FIRST:

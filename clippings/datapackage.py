@@ -38,8 +38,9 @@ class PackageError(Exception):
     """The data package cannot be written or read: the message says why."""
 
 
-def write_datapackage_release(db: Path, directory: Path, public: bool, snippets: int = 0,
-                              authors: tuple[str, ...] = ()) -> dict[str, Any]:
+def write_datapackage_release(
+    db: Path, directory: Path, public: bool, snippets: int = 0, authors: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """A release of the archive `db` as a data package in the new folder `directory`."""
     remove_stale_partials(directory)
     refuse_existing(directory)
@@ -73,7 +74,7 @@ def refuse_existing(directory: Path) -> None:
 def _write_contents(release: Path, folder: Path, authors: tuple[str, ...]) -> None:
     conn = sqlite3.connect(f"{release.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        (kind, created_at), = conn.execute("SELECT kind, created_at FROM releases ORDER BY rowid DESC LIMIT 1")
+        ((kind, created_at),) = conn.execute("SELECT kind, created_at FROM releases ORDER BY rowid DESC LIMIT 1")
         tables = _package_tables(conn, kind)
         descriptions = _described_tables()
         (folder / DATA_FOLDER).mkdir()
@@ -91,9 +92,13 @@ def _write_contents(release: Path, folder: Path, authors: tuple[str, ...]) -> No
 def _package_tables(conn: sqlite3.Connection, kind: str) -> list[str]:
     """Every real table; in a public package only the public ones, and snippets only if asked for."""
     shadow = {row[1] for row in conn.execute("PRAGMA table_list") if row[2] in ("shadow", "virtual")}
-    names = [name for (name,) in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid"
-    ) if name not in shadow]
+    names = [
+        name
+        for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid"
+        )
+        if name not in shadow
+    ]
     if kind == "public":
         names = [n for n in names if n in public_tables()]
         if not conn.execute("SELECT 1 FROM release_snippets LIMIT 1").fetchone():
@@ -127,18 +132,29 @@ def csv_cell(value: Any) -> str | int | float:
 def resource(conn: sqlite3.Connection, table: str, path: str, described: dict, tables: list[str]) -> dict[str, Any]:
     """The Table Schema of `table` (types from SQLite, descriptions from metadata.yml)."""
     columns = described.get("columns") or {}
-    fields = [{"name": name, **_field_type(declared, columns.get(name) or ""), "description": (columns.get(name) or "").strip()}
-              for name, declared in _columns(conn, table)]
+    fields = [
+        {"name": name, **_field_type(declared, columns.get(name) or ""), "description": (columns.get(name) or "").strip()}
+        for name, declared in _columns(conn, table)
+    ]
     schema: dict[str, Any] = {"fields": [{k: v for k, v in f.items() if v} for f in fields]}
-    keys = [row[1] for row in sorted((r for r in conn.execute(f"PRAGMA table_info({_quoted(table)})") if r[5]), key=lambda r: r[5])]
+    keys = [
+        row[1] for row in sorted((r for r in conn.execute(f"PRAGMA table_info({_quoted(table)})") if r[5]), key=lambda r: r[5])
+    ]
     if keys:
         schema["primaryKey"] = keys
     foreign = _foreign_keys(conn, table, tables)
     if foreign:
         schema["foreignKeys"] = foreign
-    entry = {"name": table, "path": path, "profile": "tabular-data-resource", "format": "csv",
-             "mediatype": "text/csv", "encoding": "utf-8", "description": str(described.get("description") or "").strip(),
-             "schema": schema}
+    entry = {
+        "name": table,
+        "path": path,
+        "profile": "tabular-data-resource",
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
+        "description": str(described.get("description") or "").strip(),
+        "schema": schema,
+    }
     return {k: v for k, v in entry.items() if v}
 
 
@@ -203,24 +219,45 @@ CSV_CELLS_NOTE = (
 
 def _what_it_holds(kind: str) -> str:
     if kind == "public":
-        return ("Metadata of press articles, without their text: URLs, titles, authors, dates with their "
-                "provenance, outlets, people and keywords named, relevance, copies, stories, text hashes and "
-                "word counts, and capture metadata (URLs, statuses, times, hashes). The texts can be restored "
-                "from the URLs with `clippings rehydrate`.")
-    return ("Everything in the archive, full texts and raw pages (base64 of the stored zstd bytes) included: "
-            "for private research use, not for publication.")
+        return (
+            "Metadata of press articles, without their text: URLs, titles, authors, dates with their "
+            "provenance, outlets, people and keywords named, relevance, copies, stories, text hashes and "
+            "word counts, and capture metadata (URLs, statuses, times, hashes). The texts can be restored "
+            "from the URLs with `clippings rehydrate`."
+        )
+    return (
+        "Everything in the archive, full texts and raw pages (base64 of the stored zstd bytes) included: "
+        "for private research use, not for publication."
+    )
 
 
 def _readme(kind: str, descriptor: dict, sheet: dict) -> str:
     lines = [f"# {descriptor['title']}", "", descriptor["description"], "", "## Files", ""]
     lines += [f"- `{r['path']}`: {r.get('description', '')}" for r in descriptor["resources"]]
-    lines += ["", "`datapackage.json` describes every column (type and meaning); `CITATION.cff` says how to cite it.",
-              "", "## Getting the raw cell values", "",
-              "```python", "import re", "raw = re.sub(r\"^'(?='*[=+\\-@\\t\\r])\", \"\", cell)", "```", ""]
+    lines += [
+        "",
+        "`datapackage.json` describes every column (type and meaning); `CITATION.cff` says how to cite it.",
+        "",
+        "## Getting the raw cell values",
+        "",
+        "```python",
+        "import re",
+        'raw = re.sub(r"^\'(?=\'*[=+\\-@\\t\\r])", "", cell)',
+        "```",
+        "",
+    ]
     if kind == "public":
-        lines += ["## Restoring the texts", "", "```sh", "clippings rehydrate THIS_FOLDER", "```", "",
-                  "fetches each article's URL again (the live page, else the Wayback Machine's copy) and restores "
-                  "its text when its SHA-256 matches `articles.text_sha256`.", ""]
+        lines += [
+            "## Restoring the texts",
+            "",
+            "```sh",
+            "clippings rehydrate THIS_FOLDER",
+            "```",
+            "",
+            "fetches each article's URL again (the live page, else the Wayback Machine's copy) and restores "
+            "its text when its SHA-256 matches `articles.text_sha256`.",
+            "",
+        ]
     return "\n".join(lines) + "\n" + datasheet_markdown(sheet)
 
 
@@ -231,13 +268,22 @@ def _citation(kind: str, created_at: str, topic: dict, authors: tuple[str, ...])
         "message": "If you use this dataset, please cite it as below.",
         "type": "dataset",
         "title": f"{topic.get('title') or 'clippings archive'}: press coverage {window[0]} to {window[1]} ({kind} release)",
-        "abstract": (f"Press coverage of the topic \"{topic.get('name', '')}\" in the window {window[0]} to {window[1]}, "
-                     f"collected and released with clippings {__version__}. " + _what_it_holds(kind)),
+        "abstract": (
+            f'Press coverage of the topic "{topic.get("name", "")}" in the window {window[0]} to {window[1]}, '
+            f"collected and released with clippings {__version__}. " + _what_it_holds(kind)
+        ),
         "authors": [{"name": name} for name in authors] or [{"name": "anonymous"}],
         "date-released": created_at[:10],
         "keywords": [str(k) for k in topic.get("keywords") or []],
-        "references": [{"type": "software", "title": "clippings", "version": __version__, "url": PROJECT_URL,
-                        "authors": [{"name": "clippings contributors"}]}],
+        "references": [
+            {
+                "type": "software",
+                "title": "clippings",
+                "version": __version__,
+                "url": PROJECT_URL,
+                "authors": [{"name": "clippings contributors"}],
+            }
+        ],
     }
     return yaml.safe_dump(citation, allow_unicode=True, sort_keys=False, width=100)
 
@@ -293,8 +339,10 @@ def _load(conn: sqlite3.Connection, folder: Path, table: str, columns: tuple[str
             raise PackageError(f"{folder} has no {table} table in {DESCRIPTOR}; is it a clippings data package?")
         return
     placeholders = ", ".join("?" for _ in columns)
-    conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
-                     (tuple(row.get(c) or None for c in columns) for row in read_rows(path)))
+    conn.executemany(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
+        (tuple(row.get(c) or None for c in columns) for row in read_rows(path)),
+    )
 
 
 def read_rows(path: Path) -> Iterator[dict[str, str]]:
@@ -325,8 +373,9 @@ def apply_rehydration(folder: Path, scratch: Path) -> None:
     try:
         texts = dict(conn.execute("SELECT id, text FROM articles WHERE text != ''"))
         _fill_texts(_resource_path(folder, "articles"), lambda row: texts.get(int(row["id"])))
-        version_texts = {(a, h): t for a, h, t in conn.execute(
-            "SELECT article_id, text_sha256, text FROM article_versions WHERE text != ''")}
+        version_texts = {
+            (a, h): t for a, h, t in conn.execute("SELECT article_id, text_sha256, text FROM article_versions WHERE text != ''")
+        }
         versions = _resource_path(folder, "article_versions")
         if versions is not None:
             _fill_texts(versions, lambda row: version_texts.get((int(row["article_id"]), row["text_sha256"])))
@@ -360,8 +409,10 @@ def _write_report(conn: sqlite3.Connection, folder: Path) -> None:
     with (folder / path).open("w", encoding="utf-8", newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow([name for name, _ in columns])
-        writer.writerows([csv_cell(v) for v in row] for row in conn.execute(
-            f"SELECT {', '.join(_quoted(n) for n, _ in columns)} FROM rehydrations ORDER BY article_id"))
+        writer.writerows(
+            [csv_cell(v) for v in row]
+            for row in conn.execute(f"SELECT {', '.join(_quoted(n) for n, _ in columns)} FROM rehydrations ORDER BY article_id")
+        )
     descriptor_path = folder / DESCRIPTOR
     descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
     described = _described_tables().get("rehydrations") or {}
@@ -370,4 +421,3 @@ def _write_report(conn: sqlite3.Connection, folder: Path) -> None:
     replacement = descriptor_path.with_name(f".{DESCRIPTOR}.partial")
     replacement.write_text(json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     os.replace(replacement, descriptor_path)
-

@@ -30,12 +30,19 @@ def datasheet(conn: sqlite3.Connection) -> dict[str, Any]:
             "SELECT spider, count(*) AS runs, min(started_at) AS first, max(coalesce(finished_at, started_at)) AS last, "
             "sum(pages_fetched) AS pages FROM crawl_runs GROUP BY spider ORDER BY spider",
         ),
-        "crawl_period": _row(conn, "SELECT min(started_at) AS first, max(coalesce(finished_at, started_at)) AS last FROM crawl_runs"),
+        "crawl_period": _row(
+            conn, "SELECT min(started_at) AS first, max(coalesce(finished_at, started_at)) AS last FROM crawl_runs"
+        ),
         # A run without a user agent fetched nothing from the web (a re-extraction): no robots.txt to obey.
-        "user_agents": [r["user_agent"] for r in _rows(conn, "SELECT DISTINCT user_agent FROM crawl_runs WHERE user_agent != '' ORDER BY user_agent")],
+        "user_agents": [
+            r["user_agent"]
+            for r in _rows(conn, "SELECT DISTINCT user_agent FROM crawl_runs WHERE user_agent != '' ORDER BY user_agent")
+        ],
         "robots": _rows(conn, "SELECT robots_obey, count(*) AS runs FROM crawl_runs WHERE user_agent != '' GROUP BY robots_obey"),
         "extractors": _rows(conn, "SELECT extractor, count(*) AS articles FROM articles GROUP BY extractor ORDER BY extractor"),
-        "date_sources": _rows(conn, "SELECT published_source, count(*) AS articles FROM articles GROUP BY published_source ORDER BY articles DESC"),
+        "date_sources": _rows(
+            conn, "SELECT published_source, count(*) AS articles FROM articles GROUP BY published_source ORDER BY articles DESC"
+        ),
         "settings": _settings(conn),
         "gaps": _gaps(conn),
     }
@@ -62,9 +69,15 @@ def _settings(conn: sqlite3.Connection) -> dict[str, Any]:
     thresholds = list(SETTING_NAMES.values())
     order = thresholds + sorted(set(values) - set(thresholds))
     return {
-        "settings": [{"name": name, "threshold": name in thresholds,
-                      "values": [{"value": json.loads(v), "runs": n} for v, n in values[name].most_common()]}
-                     for name in order if name in values],
+        "settings": [
+            {
+                "name": name,
+                "threshold": name in thresholds,
+                "values": [{"value": json.loads(v), "runs": n} for v, n in values[name].most_common()],
+            }
+            for name in order
+            if name in values
+        ],
         "runs_without_settings": unrecorded,
     }
 
@@ -87,23 +100,29 @@ def _topics(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         roles: dict[str, int] = defaultdict(int)
         for person in spec.get("people") or []:
             roles[person.get("role", "?")] += 1
-        topics.append({
-            "name": row["name"], "title": row["title"], "sha256": row["sha256"],
-            "window": (row["window_start"], row["window_end"]),
-            "description": str(spec.get("description") or "").strip(),
-            "keywords": list(spec.get("keywords") or []),
-            "people_by_role": dict(sorted(roles.items())),
-            "relevance": spec.get("relevance") or {},
-        })
+        topics.append(
+            {
+                "name": row["name"],
+                "title": row["title"],
+                "sha256": row["sha256"],
+                "window": (row["window_start"], row["window_end"]),
+                "description": str(spec.get("description") or "").strip(),
+                "keywords": list(spec.get("keywords") or []),
+                "people_by_role": dict(sorted(roles.items())),
+                "relevance": spec.get("relevance") or {},
+            }
+        )
     return topics
 
 
 def _counts(conn: sqlite3.Connection) -> dict[str, int]:
     tables = ("articles", "copies", "captures", "outlets", "people", "mentions", "rejects", "fetch_failures", "crawl_runs")
     counts = {t: conn.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in tables}
-    counts["updated_articles"], counts["article_versions"] = conn.execute(
-        "SELECT count(DISTINCT article_id), count(*) FROM article_versions"
-    ).fetchone() if _has_table(conn, "article_versions") else (0, 0)  # archives from before the migration
+    counts["updated_articles"], counts["article_versions"] = (
+        conn.execute("SELECT count(DISTINCT article_id), count(*) FROM article_versions").fetchone()
+        if _has_table(conn, "article_versions")
+        else (0, 0)
+    )  # archives from before the migration
     return counts
 
 
@@ -136,7 +155,13 @@ def _gaps(conn: sqlite3.Connection) -> dict[str, Any]:
         ).fetchone()[0]
     return {
         "undated_articles": conn.execute("SELECT count(*) FROM articles WHERE published_day IS NULL").fetchone()[0],
-        "outlets_without_articles": [r["name"] for r in _rows(conn, "SELECT name FROM outlets WHERE id NOT IN (SELECT outlet_id FROM articles WHERE outlet_id IS NOT NULL) ORDER BY name")],
+        "outlets_without_articles": [
+            r["name"]
+            for r in _rows(
+                conn,
+                "SELECT name FROM outlets WHERE id NOT IN (SELECT outlet_id FROM articles WHERE outlet_id IS NOT NULL) ORDER BY name",
+            )
+        ],
         "days_without_articles": empty_days,
         "window": window,
         "failures": _rows(conn, "SELECT error, count(*) AS urls FROM fetch_failures GROUP BY error ORDER BY urls DESC LIMIT 10"),
@@ -151,18 +176,26 @@ def datasheet_markdown(sheet: dict[str, Any]) -> str:
     for topic in sheet["topics"]:
         lines += _topic_markdown(topic)
     counts = sheet["counts"]
-    lines += ["### What is in it", "",
-              f"{counts['articles']} articles ({counts['updated_articles']} of them updated after their first capture, "
-              f"with {counts['article_versions']} versions in all), {counts['copies']} linked copies, {counts['captures']} "
-              f"captures from {counts['outlets']} outlets; {counts['rejects']} fetched pages rejected (with reasons), "
-              f"{counts['fetch_failures']} URLs that could not be fetched.", "",
-              "| outlet | country | language | articles | copies | captures | first day | last day |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "### What is in it",
+        "",
+        f"{counts['articles']} articles ({counts['updated_articles']} of them updated after their first capture, "
+        f"with {counts['article_versions']} versions in all), {counts['copies']} linked copies, {counts['captures']} "
+        f"captures from {counts['outlets']} outlets; {counts['rejects']} fetched pages rejected (with reasons), "
+        f"{counts['fetch_failures']} URLs that could not be fetched.",
+        "",
+        "| outlet | country | language | articles | copies | captures | first day | last day |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for o in sheet["by_outlet"]:
         cells = (o["name"], o["country"], o["language"], o["articles"], o["copies"], o["captures"], o["first_day"], o["last_day"])
         lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
-    lines += ["", "Articles by source: " + _listed((s["source"], s["articles"]) for s in sheet["by_source"]) + ".",
-              "Dates from: " + _listed((d["published_source"], d["articles"]) for d in sheet["date_sources"]) + ".", ""]
+    lines += [
+        "",
+        "Articles by source: " + _listed((s["source"], s["articles"]) for s in sheet["by_source"]) + ".",
+        "Dates from: " + _listed((d["published_source"], d["articles"]) for d in sheet["date_sources"]) + ".",
+        "",
+    ]
     lines += _collection_markdown(sheet) + _settings_markdown(sheet["settings"]) + _gaps_markdown(sheet["gaps"])
     return "\n".join(lines) + "\n"
 
@@ -170,36 +203,58 @@ def datasheet_markdown(sheet: dict[str, Any]) -> str:
 def _topic_markdown(topic: dict[str, Any]) -> list[str]:
     people = ", ".join(f"{n} {_md(role)}" for role, n in topic["people_by_role"].items())
     relevance = ", ".join(f"{_md(k)} {_md(v)}" for k, v in topic["relevance"].items())
-    return [f"### Topic: {_md(topic['title'])}", "", _md(topic["description"]), "",
-            f"Window: {topic['window'][0]} to {topic['window'][1]}. Keywords and hashtags ({len(topic['keywords'])}): "
-            f"{', '.join(_md(k) for k in topic['keywords'])}. People: {people}. Relevance rule: {relevance}. "
-            f"Topic file SHA-256 {topic['sha256']}.", ""]
+    return [
+        f"### Topic: {_md(topic['title'])}",
+        "",
+        _md(topic["description"]),
+        "",
+        f"Window: {topic['window'][0]} to {topic['window'][1]}. Keywords and hashtags ({len(topic['keywords'])}): "
+        f"{', '.join(_md(k) for k in topic['keywords'])}. People: {people}. Relevance rule: {relevance}. "
+        f"Topic file SHA-256 {topic['sha256']}.",
+        "",
+    ]
 
 
 def _collection_markdown(sheet: dict[str, Any]) -> list[str]:
-    runs = [f"The {_md(s['spider'])} spider ran {s['runs']} time(s) between {_md(s['first'])} and {_md(s['last'])} "
-            f"and fetched {s['pages'] or 0} pages." for s in sheet["spiders"]]
+    runs = [
+        f"The {_md(s['spider'])} spider ran {s['runs']} time(s) between {_md(s['first'])} and {_md(s['last'])} "
+        f"and fetched {s['pages'] or 0} pages."
+        for s in sheet["spiders"]
+    ]
     robots = "; ".join(f"{'obeyed' if r['robots_obey'] else 'NOT obeyed'} in {r['runs']} run(s)" for r in sheet["robots"])
     extractors = "; ".join(f"{_md(e['extractor'])} ({e['articles']} articles)" for e in sheet["extractors"])
     period = sheet["crawl_period"]
-    return ["### How it was collected", "", " ".join(runs),
-            f"Crawls from {_md(period.get('first'))} to {_md(period.get('last'))}. "
-            f"User agent: {'; '.join(_md(ua) for ua in sheet['user_agents'])}. robots.txt: {robots or 'no runs'}. "
-            f"Extractor: {extractors or 'none'}.", ""]
+    return [
+        "### How it was collected",
+        "",
+        " ".join(runs),
+        f"Crawls from {_md(period.get('first'))} to {_md(period.get('last'))}. "
+        f"User agent: {'; '.join(_md(ua) for ua in sheet['user_agents'])}. robots.txt: {robots or 'no runs'}. "
+        f"Extractor: {extractors or 'none'}.",
+        "",
+    ]
 
 
 def _settings_markdown(found: dict[str, Any]) -> list[str]:
-    lines = ["### Settings in force", "",
-             "The research thresholds (which pages are kept as articles, which are flagged thin, which lines are "
-             "dropped as boilerplate, which texts are one story) and the settings given with -s, as each run recorded them.", ""]
+    lines = [
+        "### Settings in force",
+        "",
+        "The research thresholds (which pages are kept as articles, which are flagged thin, which lines are "
+        "dropped as boilerplate, which texts are one story) and the settings given with -s, as each run recorded them.",
+        "",
+    ]
     for setting in found["settings"]:
         values = setting["values"]
-        listed = ", ".join(f"{_md(v['value'])} ({v['runs']} run(s))" for v in values) if len(values) > 1 else _md(values[0]["value"])
+        listed = (
+            ", ".join(f"{_md(v['value'])} ({v['runs']} run(s))" for v in values) if len(values) > 1 else _md(values[0]["value"])
+        )
         differed = " (the runs used different values)" if len(values) > 1 else ""
         lines.append(f"- {_md(setting['name'])}: {listed}{differed}")
     if found["runs_without_settings"]:
-        lines.append(f"- {found['runs_without_settings']} run(s) recorded no settings (an older clippings): "
-                     "the defaults of their version applied, unless overridden.")
+        lines.append(
+            f"- {found['runs_without_settings']} run(s) recorded no settings (an older clippings): "
+            "the defaults of their version applied, unless overridden."
+        )
     return lines + [""]
 
 
@@ -207,8 +262,10 @@ def _gaps_markdown(gaps: dict[str, Any]) -> list[str]:
     lines = ["### Known gaps", "", f"- {gaps['undated_articles']} undated articles (no trustworthy date on the page)."]
     if gaps["days_without_articles"] is not None:
         window = gaps["window"]
-        lines.append(f"- {gaps['days_without_articles']} days of the window {window['start']} to {window['end']} "
-                     "without any archived article.")
+        lines.append(
+            f"- {gaps['days_without_articles']} days of the window {window['start']} to {window['end']} "
+            "without any archived article."
+        )
     if gaps["outlets_without_articles"]:
         lines.append("- Outlets without articles: " + ", ".join(_md(n) for n in gaps["outlets_without_articles"]) + ".")
     lines += [f"- {f['urls']} URL(s) not fetched: {_md(f['error'])}." for f in gaps["failures"]]

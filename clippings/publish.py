@@ -44,15 +44,26 @@ def datasette_arguments(db_path: Path, port: int, metadata_path: Path, immutable
     A release file, which nothing writes to, is served immutable (-i).
     """
     return [
-        "serve", *(["-i"] if immutable else []), str(db_path),
-        "--host", "127.0.0.1",
-        "--port", str(port),
-        "--metadata", str(metadata_path),
-        "--setting", "sql_time_limit_ms", "3500",
-        "--setting", "max_returned_rows", "1000",
+        "serve",
+        *(["-i"] if immutable else []),
+        str(db_path),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--metadata",
+        str(metadata_path),
+        "--setting",
+        "sql_time_limit_ms",
+        "3500",
+        "--setting",
+        "max_returned_rows",
+        "1000",
         # A whole table streams as CSV (?_stream=on); Datasette's default stops at 100 MB,
         # which a big archive's articles table passes (BENCHMARKS.md).
-        "--setting", "max_csv_mb", "0",
+        "--setting",
+        "max_csv_mb",
+        "0",
     ]
 
 

@@ -36,15 +36,23 @@ SNIPPET_SHARE = 0.10
 # from the texts word by word (MinHash sketches of 4-word shingles, hashed text lines). A table
 # added to the schema later stays empty in public releases until it is listed here.
 PUBLIC_TABLES = (
-    "outlets", "people", "crawl_runs", "captures", "articles", "article_versions", "copies", "mentions",
-    "keyword_matches", "rejects", "fetch_failures", "topics", "import_files",
+    "outlets",
+    "people",
+    "crawl_runs",
+    "captures",
+    "articles",
+    "article_versions",
+    "copies",
+    "mentions",
+    "keyword_matches",
+    "rejects",
+    "fetch_failures",
+    "topics",
+    "import_files",
 )
 # Columns of those tables a public release leaves empty: the texts, and the publishers'
 # descriptions (often the article's first sentence).
-PUBLIC_BLANKED_COLUMNS = {
-    "articles": {"text": "''", "description": "NULL"},
-    "article_versions": {"text": "''"},
-}
+PUBLIC_BLANKED_COLUMNS = {"articles": {"text": "''", "description": "NULL"}, "article_versions": {"text": "''"}}
 RELEASE_TABLES = """
 CREATE TABLE IF NOT EXISTS releases (
     kind TEXT NOT NULL,
@@ -143,8 +151,9 @@ def _copy_public(source_uri: str, partial: Path, snippets: int) -> None:
         for sql in RELEASE_TABLES.split(";"):
             conn.execute(sql)  # not executescript(), which would commit the transaction
         if snippets:
-            conn.executemany("INSERT INTO release_snippets (article_id, term, snippet) VALUES (?, ?, ?)",
-                             _keyword_snippets(conn, snippets))
+            conn.executemany(
+                "INSERT INTO release_snippets (article_id, term, snippet) VALUES (?, ?, ?)", _keyword_snippets(conn, snippets)
+            )
         # Built from the titles alone, the only text left in the articles.
         conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
         conn.execute("COMMIT")
@@ -247,8 +256,13 @@ def _finish(partial: Path, kind: str, source_sha256: str) -> dict[str, Any]:
 
 def _record_release(conn: sqlite3.Connection, kind: str, source_sha256: str) -> dict[str, Any]:
     articles = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
-    row = {"kind": kind, "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-           "clippings_version": __version__, "articles": articles, "source_sha256": source_sha256}
+    row = {
+        "kind": kind,
+        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "clippings_version": __version__,
+        "articles": articles,
+        "source_sha256": source_sha256,
+    }
     conn.execute("INSERT INTO releases VALUES (:kind, :created_at, :clippings_version, :articles, :source_sha256)", row)
     return row
 

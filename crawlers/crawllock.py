@@ -40,8 +40,10 @@ class CrawlLock:
             except BlockingIOError:
                 holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
                 os.close(fd)
-                raise CrawlRunning(f"another {self.spider} crawl (process {holder or 'unknown'}) is writing to "
-                                   f"{self.archive}; wait for it to end, or stop it, then run this command again") from None
+                raise CrawlRunning(
+                    f"another {self.spider} crawl (process {holder or 'unknown'}) is writing to "
+                    f"{self.archive}; wait for it to end, or stop it, then run this command again"
+                ) from None
             if self._still_named(fd):
                 os.ftruncate(fd, 0)
                 os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)

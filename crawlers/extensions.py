@@ -42,15 +42,22 @@ class CrawlLog:
         settings = self.crawler.settings
         with self.writer.writing() as archive:
             archive.sync_topic(self.topic)
-            archive.start_run(spider.crawl_run_id, spider.name, self.topic, settings["USER_AGENT"],
-                              settings.getbool("ROBOTSTXT_OBEY"), recorded_settings(settings))
+            archive.start_run(
+                spider.crawl_run_id,
+                spider.name,
+                self.topic,
+                settings["USER_AGENT"],
+                settings.getbool("ROBOTSTXT_OBEY"),
+                recorded_settings(settings),
+            )
 
     def item_dropped(self, item, response, exception, spider) -> None:
         if not isinstance(exception, RejectedPage) or self.writer.failure:
             return
         with self.writer.writing() as archive, archive.transaction():
-            if archive.log_reject(item.url, exception.stage, exception.reason, spider.name, spider.crawl_run_id,
-                                  item.capture_id):  # not when a resumed part rejects it again
+            if archive.log_reject(
+                item.url, exception.stage, exception.reason, spider.name, spider.crawl_run_id, item.capture_id
+            ):  # not when a resumed part rejects it again
                 self.writer.count("rejects")
         self.crawler.stats.inc_value("clippings/rejects")
 

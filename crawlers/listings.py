@@ -92,11 +92,7 @@ def parse_feed(body: bytes, base_url: str) -> Listing:
 def _rss_item(item: lxml.etree._Element, base_url: str) -> ListingEntry:
     link = _child_text(item, "link") or _guid_link(item) or ""
     published = _child_text(item, "pubdate", "date", "published")
-    return ListingEntry(
-        url=urljoin(base_url, link),
-        published=normalise_date(published),
-        title=_child_text(item, "title"),
-    )
+    return ListingEntry(url=urljoin(base_url, link), published=normalise_date(published), title=_child_text(item, "title"))
 
 
 def _guid_link(item: lxml.etree._Element) -> str | None:
@@ -152,10 +148,10 @@ def _gunzip(body: bytes, max_bytes: int) -> tuple[bytes, str | None]:
         return body, None
     unpacked, view, at = bytearray(), memoryview(body), 0
     try:
-        while body[at:at + 2] == GZIP_MAGIC:  # one gzip member after another
+        while body[at : at + 2] == GZIP_MAGIC:  # one gzip member after another
             member = zlib.decompressobj(wbits=31)
             while at < len(body) and not member.eof:
-                unpacked += member.decompress(view[at:at + 4096])
+                unpacked += member.decompress(view[at : at + 4096])
                 at += 4096
                 if len(unpacked) > max_bytes:
                     return bytes(unpacked[:max_bytes]), f"it unpacks to more than SITEMAP_MAX_BYTES ({max_bytes} bytes)"

@@ -55,8 +55,10 @@ class RehydratePipeline:
             if text is not None and status == "restored":
                 self.conn.execute("UPDATE articles SET text = ? WHERE id = ?", (text, item.article_id))
             if text is not None and self.has_versions:  # the article's own text is its version 1, if it has versions
-                self.conn.execute("UPDATE article_versions SET text = ? WHERE article_id = ? AND text_sha256 = ?",
-                                  (text, item.article_id, _sha256_of(text)))
+                self.conn.execute(
+                    "UPDATE article_versions SET text = ? WHERE article_id = ? AND text_sha256 = ?",
+                    (text, item.article_id, _sha256_of(text)),
+                )
             self.conn.execute(
                 "INSERT OR REPLACE INTO rehydrations VALUES (?, ?, ?, ?, ?)",
                 (item.article_id, item.url, status, item.fetched_from, detail),
@@ -73,10 +75,13 @@ class RehydratePipeline:
             return "failed", str(reason), None
         if article.text_sha256 == item.text_sha256:
             return "restored", None, article.text
-        version = self.has_versions and self.conn.execute(
-            "SELECT version FROM article_versions WHERE article_id = ? AND text_sha256 = ?",
-            (item.article_id, article.text_sha256),
-        ).fetchone()
+        version = (
+            self.has_versions
+            and self.conn.execute(
+                "SELECT version FROM article_versions WHERE article_id = ? AND text_sha256 = ?",
+                (item.article_id, article.text_sha256),
+            ).fetchone()
+        )
         if version:
             return "changed", f"the page shows version {version[0]} of the article: restored in article_versions", article.text
         return "changed", "the page's text differs from the archived one (hash mismatch)", None

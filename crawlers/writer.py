@@ -83,8 +83,9 @@ class ArchiveWriter:
         settings = crawler.settings
         self.crawler = crawler
         self.path = settings["ARCHIVE_PATH"]
-        self.dictionaries = DictionaryPolicy(settings.getint("COMPRESSION_DICTIONARY_SAMPLES"),
-                                             settings.getint("COMPRESSION_DICTIONARY_SIZE"))
+        self.dictionaries = DictionaryPolicy(
+            settings.getint("COMPRESSION_DICTIONARY_SAMPLES"), settings.getint("COMPRESSION_DICTIONARY_SIZE")
+        )
         self.group_seconds = settings.getfloat("GROUP_COMMIT_SECONDS")
         self._archive: Archive | None = None
         self.grouping = False  # a group may open (between spider_opened and spider_closed)

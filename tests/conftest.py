@@ -22,13 +22,7 @@ THRESHOLDS = Thresholds.from_settings(project_settings())
 
 def run_clippings(*args: str, cwd: Path = PROJECT_ROOT, timeout: int = 600):
     """Run the real `clippings` command line in a subprocess; returns the CompletedProcess."""
-    return subprocess.run(
-        [sys.executable, "-m", "clippings", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return subprocess.run([sys.executable, "-m", "clippings", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
 def rows(db, sql: str, params: tuple = ()) -> list[tuple]:
@@ -50,9 +44,26 @@ def scrapy_command(spider, tmp_path, topic_text, *args):
     topic = tmp_path / "topic.yml"
     topic.write_text(topic_text)
     db, log = tmp_path / "archive.db", tmp_path / "crawl.log"
-    command = [sys.executable, "-m", "scrapy", "crawl", spider, "-s", f"ARCHIVE_PATH={db}", "-s", f"TOPIC_PATH={topic}",
-               "-s", f"LOG_FILE={log}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
-               "-s", "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32", *args]
+    command = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        spider,
+        "-s",
+        f"ARCHIVE_PATH={db}",
+        "-s",
+        f"TOPIC_PATH={topic}",
+        "-s",
+        f"LOG_FILE={log}",
+        "-s",
+        "DOWNLOAD_DELAY=0",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=False",
+        "-s",
+        "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32",
+        *args,
+    ]
     return command, db, log
 
 

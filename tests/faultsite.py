@@ -23,8 +23,14 @@ from clippings.cli import DEFAULT_TOPIC
 DAY = "2017/10/16"
 
 
-def article_html(slug: str, title: str = "Weinstein accusers speak out", *, charset: str | None = "utf-8",
-                 extra: str = "", published: str = "2017-10-16") -> str:
+def article_html(
+    slug: str,
+    title: str = "Weinstein accusers speak out",
+    *,
+    charset: str | None = "utf-8",
+    extra: str = "",
+    published: str = "2017-10-16",
+) -> str:
     """An on-topic article, distinct from every other by its slug, dated in the window."""
     meta = f'<meta charset="{charset}">' if charset else ""
     return f"""<!doctype html><html lang="en"><head>{meta}<title>{title}</title>
@@ -140,11 +146,19 @@ class FaultSite:
     def topic(self, sitemap_path: str = "/sitemap.xml", domains: tuple[str, ...] = ()) -> str:
         """The default topic with this site as its one outlet, found through its sitemap."""
         raw = yaml.safe_load(DEFAULT_TOPIC.read_text(encoding="utf-8"))
-        raw["outlets"] = [{
-            "id": "faults", "name": "The Fault Gazette", "country": "US", "language": "en",
-            "domains": [self.netloc, *domains], "homepage": self.url("/"), "feeds": [],
-            "sitemaps": [self.url(sitemap_path)], "seeds": [],
-        }]
+        raw["outlets"] = [
+            {
+                "id": "faults",
+                "name": "The Fault Gazette",
+                "country": "US",
+                "language": "en",
+                "domains": [self.netloc, *domains],
+                "homepage": self.url("/"),
+                "feeds": [],
+                "sitemaps": [self.url(sitemap_path)],
+                "seeds": [],
+            }
+        ]
         return yaml.safe_dump(raw, allow_unicode=True, sort_keys=False)
 
 
@@ -187,16 +201,19 @@ def reset(handler: FaultHandler, times: int) -> None:
 
 def truncated(body: bytes) -> Route:
     """Promise the whole body, send half of it, close."""
+
     def route(handler: FaultHandler, times: int) -> None:
         handler.send(Answer(200, body[: len(body) // 2]), length=len(body))
         handler.close_connection = True
+
     return route
 
 
 def gzip_bomb(size: int) -> Answer:
     """A small gzip body that inflates to size bytes."""
-    return Answer(200, gzip.compress(b"<p>" + b" " * size, 9),
-                  (("Content-Type", "text/html; charset=utf-8"), ("Content-Encoding", "gzip")))
+    return Answer(
+        200, gzip.compress(b"<p>" + b" " * size, 9), (("Content-Type", "text/html; charset=utf-8"), ("Content-Encoding", "gzip"))
+    )
 
 
 def binary(size: int, content_type: str | None, magic: bytes = b"") -> Answer:

@@ -48,8 +48,16 @@ def test_archive_missing_file_when_not_creating(tmp_path):
 
 def add_runs(archive, *run_ids):
     archive.db["crawl_runs"].insert_all(
-        {"id": run_id, "spider": "seeds", "topic": "t", "topic_sha256": "0", "started_at": "2026-01-01",
-         "user_agent": "ua", "robots_obey": 1, "clippings_version": "0"}
+        {
+            "id": run_id,
+            "spider": "seeds",
+            "topic": "t",
+            "topic_sha256": "0",
+            "started_at": "2026-01-01",
+            "user_agent": "ua",
+            "robots_obey": 1,
+            "clippings_version": "0",
+        }
         for run_id in run_ids
     )
 
@@ -89,7 +97,16 @@ def test_add_capture_shares_bodies_and_keeps_redirects(tmp_path):
     archive.start_run("run", "seeds", load_topic(DEFAULT_TOPIC), "clippings/test", True)
 
     def page(url, final_url):
-        return FetchedPage(url, final_url, 200, {"content-type": ["text/html"]}, b"<html>same</html>", "2017-10-16T00:00:00+00:00", "seeds", "run")
+        return FetchedPage(
+            url,
+            final_url,
+            200,
+            {"content-type": ["text/html"]},
+            b"<html>same</html>",
+            "2017-10-16T00:00:00+00:00",
+            "seeds",
+            "run",
+        )
 
     first = archive.add_capture(page("https://e.com/a", "https://e.com/a"), "h1")
     again = archive.add_capture(page("https://e.com/a", "https://e.com/a"), "h1")
@@ -161,10 +178,22 @@ def test_capture_from_another_source_is_its_own_capture(tmp_path):
 
     archive = Archive(tmp_path / "a.db")
     archive.start_run("run", "wayback", load_topic(DEFAULT_TOPIC), "clippings/test", True)
-    live = FetchedPage("https://e.com/a", "https://e.com/a", 200, {}, b"<html>x</html>", "2026-01-01T00:00:00+00:00", "seeds", "run")
-    archived = FetchedPage("https://e.com/a", "https://e.com/a", 200, {}, b"<html>x</html>", "2026-01-01T00:00:00+00:00", "wayback", "run",
-                           source="wayback", archived_at="2017-10-16T00:00:00+00:00",
-                           record_file="https://web.archive.org/web/20171016000000id_/https://e.com/a")
+    live = FetchedPage(
+        "https://e.com/a", "https://e.com/a", 200, {}, b"<html>x</html>", "2026-01-01T00:00:00+00:00", "seeds", "run"
+    )
+    archived = FetchedPage(
+        "https://e.com/a",
+        "https://e.com/a",
+        200,
+        {},
+        b"<html>x</html>",
+        "2026-01-01T00:00:00+00:00",
+        "wayback",
+        "run",
+        source="wayback",
+        archived_at="2017-10-16T00:00:00+00:00",
+        record_file="https://web.archive.org/web/20171016000000id_/https://e.com/a",
+    )
     assert archive.add_capture(live, "h")[1] and archive.add_capture(archived, "h")[1]
     assert not archive.add_capture(archived, "h")[1]
     row = archive.row("SELECT source, record_file FROM captures WHERE id = 2")
@@ -179,7 +208,9 @@ def test_widening_captures_keeps_their_ids_and_references(tmp_path):
     conn.execute("PRAGMA foreign_keys = ON")
     before = MIGRATIONS.index(CAPTURE_SOURCES)
     for number, migration in enumerate(MIGRATIONS[:before], start=1):
-        conn.executescript(f"BEGIN;\n{migration}\nPRAGMA application_id = {APPLICATION_ID};\nPRAGMA user_version = {number};\nCOMMIT;")
+        conn.executescript(
+            f"BEGIN;\n{migration}\nPRAGMA application_id = {APPLICATION_ID};\nPRAGMA user_version = {number};\nCOMMIT;"
+        )
     conn.executescript("""
         INSERT INTO capture_bodies VALUES ('h', 1, 'zstd', x'00');
         INSERT INTO captures (id, url, final_url, status, headers, fetched_at, content_sha256, source, spider)
@@ -199,15 +230,21 @@ def test_utc_day_migration_fills_the_utc_day_of_stamps_with_an_offset(tmp_path):
     conn = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
     before = MIGRATIONS.index(PUBLISHED_UTC_DAY)
     for number, migration in enumerate(MIGRATIONS[:before], start=1):
-        conn.executescript(f"BEGIN;\n{migration}\nPRAGMA application_id = {APPLICATION_ID};\nPRAGMA user_version = {number};\nCOMMIT;")
+        conn.executescript(
+            f"BEGIN;\n{migration}\nPRAGMA application_id = {APPLICATION_ID};\nPRAGMA user_version = {number};\nCOMMIT;"
+        )
     conn.execute("INSERT INTO capture_bodies VALUES ('h', 1, 'zstd', x'00')")
-    conn.execute("INSERT INTO captures (id, url, final_url, status, headers, fetched_at, content_sha256, source, spider) "
-                 "VALUES (1, 'https://e.com/a', 'https://e.com/a', 200, '{}', '2026', 'h', 'live', 'seeds')")
+    conn.execute(
+        "INSERT INTO captures (id, url, final_url, status, headers, fetched_at, content_sha256, source, spider) "
+        "VALUES (1, 'https://e.com/a', 'https://e.com/a', 200, '{}', '2026', 'h', 'live', 'seeds')"
+    )
     for number, published_at in enumerate(["2017-10-16T22:45:00-04:00", "2017-10-16T08:00:00", "2017-10-16", None], start=1):
-        conn.execute("INSERT INTO articles (id, url, capture_id, published_at, published_day, published_source, text, "
-                     "word_count, text_sha256, relevance, source, extractor, added_at) VALUES "
-                     "(?, ?, 1, ?, substr(?, 1, 10), 'json-ld', 't', 1, ?, 'r', 'live', 'x', 'now')",
-                     (number, f"https://e.com/{number}", published_at, published_at, f"h{number}"))
+        conn.execute(
+            "INSERT INTO articles (id, url, capture_id, published_at, published_day, published_source, text, "
+            "word_count, text_sha256, relevance, source, extractor, added_at) VALUES "
+            "(?, ?, 1, ?, substr(?, 1, 10), 'json-ld', 't', 1, ?, 'r', 'live', 'x', 'now')",
+            (number, f"https://e.com/{number}", published_at, published_at, f"h{number}"),
+        )
     assert migrate(conn) == SCHEMA_VERSION - before
     days = conn.execute("SELECT published_day, published_utc_day FROM articles ORDER BY id").fetchall()
     assert days == [("2017-10-16", "2017-10-17"), ("2017-10-16", None), ("2017-10-16", None), (None, None)]

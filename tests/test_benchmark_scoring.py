@@ -7,7 +7,10 @@ from benchmarks.scoring import PageScore, score_corpus, score_page, shingles, wo
 
 def test_shingles_count_overlapping_runs_of_four_word_tokens():
     assert shingles("a b c d a b c d") == {
-        ("a", "b", "c", "d"): 2, ("b", "c", "d", "a"): 1, ("c", "d", "a", "b"): 1, ("d", "a", "b", "c"): 1
+        ("a", "b", "c", "d"): 2,
+        ("b", "c", "d", "a"): 1,
+        ("c", "d", "a", "b"): 1,
+        ("d", "a", "b", "c"): 1,
     }
 
 

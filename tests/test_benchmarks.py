@@ -30,8 +30,10 @@ def body_rows(pages: list, results: extraction.Results) -> dict[str, dict[str, e
     groups = {corpus: [page for page in pages if page.corpus == corpus] for corpus in extraction.CORPORA}
     groups["pooled"] = pages
     baseline = results.texts[extraction.BASELINE]
-    return {name: {corpus: extraction.corpus_row(texts, baseline, group) for corpus, group in groups.items()}
-            for name, texts in results.texts.items()}
+    return {
+        name: {corpus: extraction.corpus_row(texts, baseline, group) for corpus, group in groups.items()}
+        for name, texts in results.texts.items()
+    }
 
 
 @pytest.mark.slow

@@ -31,7 +31,11 @@ def article_html(number: int) -> bytes:
 
 @pytest.mark.parametrize(
     "line, dropped",
-    [(PROMPT, True), ("  GET the latest updates right in your inbox.   Sign up for our NEWSLETTERS.", True), ("Another line.", False)],
+    [
+        (PROMPT, True),
+        ("  GET the latest updates right in your inbox.   Sign up for our NEWSLETTERS.", True),
+        ("Another line.", False),
+    ],
 )
 def test_drop_known_lines_matches_case_and_spacing_folded(line, dropped):
     text = f"First line.\n{line}\nLast line."

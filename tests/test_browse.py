@@ -41,7 +41,6 @@ def client(db):
     return Datasette([str(db)], metadata=load_metadata(db)).client
 
 
-
 async def test_home_page_shows_datasheet_from_the_archive(demo_archive):
     html = (await client(demo_archive).get("/")).text
     articles = rows(demo_archive, "SELECT count(*) FROM articles")[0][0]
@@ -65,8 +64,10 @@ async def test_articles_page_has_chart_with_bundled_script(demo_archive):
     chart = lxml.html.fromstring(html).get_element_by_id("clippings-coverage-chart")
     assert chart.get("data-svg") == "/archive/articles/-/coverage.svg?people__arraycontains=Alyssa+Milano"
     links = lxml.html.fromstring(html).cssselect(".clippings-chart-links a")
-    assert [a.get("href") for a in links] == ["/archive/articles/-/coverage.csv?people__arraycontains=Alyssa+Milano",
-                                              "/archive/articles/-/coverage.svg?people__arraycontains=Alyssa+Milano"]
+    assert [a.get("href") for a in links] == [
+        "/archive/articles/-/coverage.csv?people__arraycontains=Alyssa+Milano",
+        "/archive/articles/-/coverage.svg?people__arraycontains=Alyssa+Milano",
+    ]
     assert "/-/static-plugins/clippings/coverage.js" in html and "/-/static-plugins/clippings/pages.js" in html
     assert "cdn" not in html.lower()
     script = await ds.get("/-/static-plugins/clippings/coverage.js")
@@ -74,16 +75,27 @@ async def test_articles_page_has_chart_with_bundled_script(demo_archive):
 
 
 def coverage_counts(db, where: str = "1", params: tuple = ()) -> list[tuple]:
-    return rows(db, "SELECT a.published_day, a.outlet_id, o.name, count(*) FROM articles a JOIN outlets o ON o.id = a.outlet_id "
-                    f"WHERE a.published_day IS NOT NULL AND {where} GROUP BY 1, 2 ORDER BY 1, 3", params)
+    return rows(
+        db,
+        "SELECT a.published_day, a.outlet_id, o.name, count(*) FROM articles a JOIN outlets o ON o.id = a.outlet_id "
+        f"WHERE a.published_day IS NOT NULL AND {where} GROUP BY 1, 2 ORDER BY 1, 3",
+        params,
+    )
 
 
-@pytest.mark.parametrize("filters, where, params", [
-    ("", "1", ()),
-    ("?people__arraycontains=Alyssa+Milano", "EXISTS (SELECT 1 FROM json_each(a.people) WHERE value = ?)", ("Alyssa Milano",)),
-    ("?_search=Milano", "a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)", ("Milano",)),
-    ("?language=fr&_sort=title&_size=2&_next=3", "a.language = ?", ("fr",)),
-])
+@pytest.mark.parametrize(
+    "filters, where, params",
+    [
+        ("", "1", ()),
+        (
+            "?people__arraycontains=Alyssa+Milano",
+            "EXISTS (SELECT 1 FROM json_each(a.people) WHERE value = ?)",
+            ("Alyssa Milano",),
+        ),
+        ("?_search=Milano", "a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)", ("Milano",)),
+        ("?language=fr&_sort=title&_size=2&_next=3", "a.language = ?", ("fr",)),
+    ],
+)
 async def test_coverage_csv_counts_the_rows_the_page_filters(demo_archive, filters, where, params):
     response = await client(demo_archive).get(f"/archive/articles/-/coverage.csv{filters}")
     assert response.status_code == 200 and response.headers["content-type"] == "text/csv; charset=utf-8"
@@ -99,7 +111,8 @@ async def test_coverage_svg_is_the_chart_of_the_same_counts(demo_archive):
     bars = [r for r in root.iter("{http://www.w3.org/2000/svg}rect") if r.get("data-count")]
     expected = coverage_counts(demo_archive, "EXISTS (SELECT 1 FROM json_each(a.people) WHERE value = ?)", ("Alyssa Milano",))
     assert sorted((b.get("data-day"), b.get("data-outlet"), int(b.get("data-count"))) for b in bars) == sorted(
-        (day, name, n) for day, _, name, n in expected)
+        (day, name, n) for day, _, name, n in expected
+    )
     assert "people contains" in root.find("{http://www.w3.org/2000/svg}title").text
 
 
@@ -156,7 +169,8 @@ async def test_canned_search_highlights_after_escaping(hostile_archive):
 
 async def test_article_page_is_a_reading_view(demo_archive):
     article_id, title, url, paragraphs = rows(
-        demo_archive, "SELECT id, title, url, length(text) - length(replace(text, char(10), '')) + 1 FROM articles WHERE published_source = 'json-ld' LIMIT 1"
+        demo_archive,
+        "SELECT id, title, url, length(text) - length(replace(text, char(10), '')) + 1 FROM articles WHERE published_source = 'json-ld' LIMIT 1",
     )[0]
     html = (await client(demo_archive).get(f"/archive/articles/{article_id}")).text
     assert 'class="clippings-article"' in html
@@ -167,7 +181,7 @@ async def test_article_page_is_a_reading_view(demo_archive):
 
 
 async def test_article_page_lists_the_other_copies(demo_archive):
-    (article_id, copy_url), = rows(demo_archive, "SELECT article_id, url FROM copies")
+    ((article_id, copy_url),) = rows(demo_archive, "SELECT article_id, url FROM copies")
     html = (await client(demo_archive).get(f"/archive/articles/{article_id}")).text
     assert "Other copies of this story" in html and copy_url in html
 
@@ -181,9 +195,14 @@ async def test_article_page_renders_web_text_inert(hostile_archive):
 # URLs an archive built before links were checked may hold (a page's declared canonical URL):
 # none may reach a page as a link, whatever the scheme's spelling.
 HOSTILE_LINKS = [
-    "javascript://e.example/%0Awindow.__pwned=1", "JaVaScRiPt:window.__pwned=1", " javascript:window.__pwned=1",
-    "java\tscript:window.__pwned=1", "\x01javascript:window.__pwned=1", "data:text/html,<script>window.__pwned=1</script>",
-    "vbscript:msgbox(1)", "javascript&#58;window.__pwned=1",
+    "javascript://e.example/%0Awindow.__pwned=1",
+    "JaVaScRiPt:window.__pwned=1",
+    " javascript:window.__pwned=1",
+    "java\tscript:window.__pwned=1",
+    "\x01javascript:window.__pwned=1",
+    "data:text/html,<script>window.__pwned=1</script>",
+    "vbscript:msgbox(1)",
+    "javascript&#58;window.__pwned=1",
 ]
 
 
@@ -204,18 +223,32 @@ def archive_with_hostile_links(request, demo_archive, tmp_path_factory):
 def links_in(page: str) -> list[str]:
     """Every link target of a page, as the browser reads it (entities decoded)."""
     tree = lxml.html.fromstring(page)
-    return [value for element in tree.iter() for name, value in element.items()
-            if name in ("href", "src", "action", "formaction", "xlink:href")]
+    return [
+        value
+        for element in tree.iter()
+        for name, value in element.items()
+        if name in ("href", "src", "action", "formaction", "xlink:href")
+    ]
 
 
-@pytest.mark.parametrize("path", ["/archive/articles/{id}", "/archive/articles", "/archive/copies", "/archive/captures",
-                                  "/archive/captures/1", "/archive?sql=select+url+from+articles+where+id%3D{id}"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/archive/articles/{id}",
+        "/archive/articles",
+        "/archive/copies",
+        "/archive/captures",
+        "/archive/captures/1",
+        "/archive?sql=select+url+from+articles+where+id%3D{id}",
+    ],
+)
 async def test_stored_hostile_urls_are_never_links(archive_with_hostile_links, path):
     db, article_id = archive_with_hostile_links
     page = (await client(db).get(path.format(id=article_id))).text
     links = links_in(page)
     assert links and all(web_url(link) or link.startswith(("/", "#", "?")) for link in links), [
-        link for link in links if not web_url(link) and not link.startswith(("/", "#", "?"))]
+        link for link in links if not web_url(link) and not link.startswith(("/", "#", "?"))
+    ]
 
 
 async def test_reading_view_shows_a_hostile_url_as_text(archive_with_hostile_links):
@@ -270,7 +303,9 @@ async def test_person_facet_counts_mentions_and_filters_through_them(demo_archiv
 async def test_person_facet_follows_the_page_filters(demo_archive):
     ds = client(demo_archive)
     facet = (await ds.get("/archive/articles.json?_size=0&language=fr")).json()["facet_results"]["people"]
-    french = rows(demo_archive, "SELECT count(*) FROM mentions m JOIN articles a ON a.id = m.article_id WHERE a.language = 'fr'")[0][0]
+    french = rows(demo_archive, "SELECT count(*) FROM mentions m JOIN articles a ON a.id = m.article_id WHERE a.language = 'fr'")[
+        0
+    ][0]
     assert sum(v["count"] for v in facet["results"]) == french
 
 
@@ -282,8 +317,13 @@ async def test_default_sort_streams_every_row_once(demo_archive, tmp_path):
     template = conn.execute("SELECT * FROM articles WHERE id = 1").fetchone()
     columns = [c[1] for c in conn.execute("PRAGMA table_info(articles)")]
     for n in range(600):
-        row = dict(zip(columns, template), id=None, url=f"https://e.example/tie/{n}", text_sha256=f"tie-{n}",
-                   published_at=None if n % 7 == 0 else f"2018-01-{20 + n % 3}T09:00:00+00:00")
+        row = dict(
+            zip(columns, template),
+            id=None,
+            url=f"https://e.example/tie/{n}",
+            text_sha256=f"tie-{n}",
+            published_at=None if n % 7 == 0 else f"2018-01-{20 + n % 3}T09:00:00+00:00",
+        )
         conn.execute(f"INSERT INTO articles ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", list(row.values()))
     conn.commit()
     conn.execute("ANALYZE")  # as on a big archive, the planner then walks the published_at index

@@ -195,7 +195,12 @@ def test_browser_search_milano_open_article_and_download_csv(chromium, demo_arch
 def test_browser_web_text_never_runs_as_script(chromium, served_hostile_archive, browser):
     from selenium.webdriver.common.by import By
 
-    for path in ("/archive/articles/1", "/archive/articles?_search=Injected", "/archive/search_articles?q=Injected", "/archive/articles"):
+    for path in (
+        "/archive/articles/1",
+        "/archive/articles?_search=Injected",
+        "/archive/search_articles?q=Injected",
+        "/archive/articles",
+    ):
         browser.get(served_hostile_archive + path)
         assert "Injected headline" in browser.find_element(By.TAG_NAME, "body").text, path
         assert browser.execute_script("return window.__pwned === undefined"), f"a stored title ran as script on {path}"
@@ -233,7 +238,8 @@ def test_browser_hostile_canonical_url_is_never_run(chromium, browser, tmp_path)
                 clicked.append(link.get_attribute("href"))
                 link.click()
                 WebDriverWait(browser, WAIT_SECONDS).until(
-                    lambda driver: site.asked("/pwned") or driver.current_url.startswith(site.url(f"/{DAY}/")))
+                    lambda driver: site.asked("/pwned") or driver.current_url.startswith(site.url(f"/{DAY}/"))
+                )
                 assert site.asked("/pwned") == 0, f"clicking {clicked[-1]} ran the page's script"
                 browser.get(article)
             assert sorted(clicked) == sorted(site.url(f"/{DAY}/{name}/") for name in declared)
@@ -243,8 +249,11 @@ def outward_links(browser, base_url: str) -> list:
     """The reading view's links to pages outside the archive, but for the Wayback Machine's."""
     from selenium.webdriver.common.by import By
 
-    return [a for a in browser.find_elements(By.CSS_SELECTOR, ".clippings-article a")
-            if not a.get_attribute("href").startswith((base_url, "https://web.archive.org/"))]
+    return [
+        a
+        for a in browser.find_elements(By.CSS_SELECTOR, ".clippings-article a")
+        if not a.get_attribute("href").startswith((base_url, "https://web.archive.org/"))
+    ]
 
 
 WIDTHS = {"desktop": 1280, "phone": 390}
@@ -260,7 +269,8 @@ def test_browser_coverage_chart_has_axes_tooltips_and_its_data(chromium, demo_ar
     browser.set_window_size(WIDTHS[width], 1400)
     browser.get(f"{served_archive}/archive/articles?_search=Weinstein")
     bars = WebDriverWait(browser, WAIT_SECONDS).until(
-        lambda driver: driver.find_elements(By.CSS_SELECTOR, "#clippings-coverage-chart svg rect[data-count]"))
+        lambda driver: driver.find_elements(By.CSS_SELECTOR, "#clippings-coverage-chart svg rect[data-count]")
+    )
     dated = dated_search_results(demo_archive, "Weinstein")
     assert sum(int(bar.get_attribute("data-count")) for bar in bars) == len(dated)
 
@@ -278,15 +288,17 @@ def test_browser_coverage_chart_has_axes_tooltips_and_its_data(chromium, demo_ar
     tip = browser.find_element(By.CSS_SELECTOR, "#clippings-coverage-chart .clippings-tooltip")
     WebDriverWait(browser, WAIT_SECONDS).until(lambda driver: tip.is_displayed())
     count = int(bar.get_attribute("data-count"))
-    assert tip.text == (f"{bar.get_attribute('data-day')} · {bar.get_attribute('data-outlet')}: "
-                        f"{count} article{'s' if count != 1 else ''}")
+    assert tip.text == (
+        f"{bar.get_attribute('data-day')} · {bar.get_attribute('data-outlet')}: {count} article{'s' if count != 1 else ''}"
+    )
     screenshot(browser, f"8-chart-{width}")
 
     csv_link, svg_link = browser.find_elements(By.CSS_SELECTOR, ".clippings-chart-links a")
     with urllib.request.urlopen(csv_link.get_attribute("href"), timeout=WAIT_SECONDS) as response:
         counts = list(csv.DictReader(io.StringIO(response.read().decode("utf-8"))))
     assert sorted((r["day"], r["outlet"], int(r["articles"])) for r in counts) == sorted(
-        (b.get_attribute("data-day"), b.get_attribute("data-outlet"), int(b.get_attribute("data-count"))) for b in bars)
+        (b.get_attribute("data-day"), b.get_attribute("data-outlet"), int(b.get_attribute("data-count"))) for b in bars
+    )
     with urllib.request.urlopen(svg_link.get_attribute("href"), timeout=WAIT_SECONDS) as response:
         assert response.headers["content-type"].startswith("image/svg+xml")
         assert response.read().decode("utf-8").count("<rect ") == len(bars) + 1 + len({r["outlet"] for r in counts})
@@ -334,4 +346,6 @@ def dated_search_results(db: Path, term: str) -> list[tuple[str, str]]:
     with closing(sqlite3.connect(db)) as conn:
         return conn.execute(
             "SELECT published_day, outlet_id FROM articles WHERE published_day IS NOT NULL "
-            "AND id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)", (term,)).fetchall()
+            "AND id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)",
+            (term,),
+        ).fetchall()

@@ -55,7 +55,7 @@ def data_host(demo_articles, demo_archive, tmp_path_factory) -> tuple[Path, dict
     chosen = articles(demo_articles, 2 * len(FILES))
     urls = {}
     for number, name in enumerate(FILES):
-        records = chosen[2 * number:2 * number + 2]
+        records = chosen[2 * number : 2 * number + 2]
         path = folder / file_path(name).lstrip("/")
         path.parent.mkdir(parents=True, exist_ok=True)
         write_warc(path, records)
@@ -77,8 +77,19 @@ def server(data_host):
 
 
 def cc_news_args(server, db: Path, topic: Path, *extra: str) -> list[str]:
-    return ["import", "--cc-news", "--db", str(db), "--topic", str(topic), "--allow-network", "127.0.0.1/32",
-            "-s", f"COMMONCRAWL_DATA_URL={server.url}/", *extra]
+    return [
+        "import",
+        "--cc-news",
+        "--db",
+        str(db),
+        "--topic",
+        str(topic),
+        "--allow-network",
+        "127.0.0.1/32",
+        "-s",
+        f"COMMONCRAWL_DATA_URL={server.url}/",
+        *extra,
+    ]
 
 
 def imported(db: Path) -> set[str]:
@@ -110,8 +121,9 @@ def test_cc_news_imports_the_files_of_the_window_and_its_margin(data_host, serve
 
 def test_cc_news_takes_from_and_to(data_host, server, tmp_path):
     db = tmp_path / "archive.db"
-    result = CliRunner().invoke(main, cc_news_args(server, db, data_host[2], "--workers", "1",
-                                                   "--from", "2017-09-30", "--to", "2017-10-10"))
+    result = CliRunner().invoke(
+        main, cc_news_args(server, db, data_host[2], "--workers", "1", "--from", "2017-09-30", "--to", "2017-10-10")
+    )
     assert result.exit_code == 0, result.output
     assert imported(db) == expected(data_host, "AB")
     assert fetched_files(server) == [file_path("A"), file_path("B")]
@@ -123,8 +135,13 @@ def test_cc_news_resumes_a_killed_import_file_by_file(data_host, server, tmp_pat
     uninterrupted run gives."""
     db, topic = tmp_path / "archive.db", data_host[2]
     server.holds[file_path("D")] = threading.Event()
-    process = subprocess.Popen([sys.executable, "-m", "clippings", *cc_news_args(server, db, topic, "--workers", "1")],
-                               cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "clippings", *cc_news_args(server, db, topic, "--workers", "1")],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         wait_until(lambda: file_path("D") in server.requests, process)
     finally:
@@ -140,8 +157,9 @@ def test_cc_news_resumes_a_killed_import_file_by_file(data_host, server, tmp_pat
     assert f"{server.url}{file_path('B')}: read to its end by an earlier run with this topic; not fetched again" in result.output
     assert imported(db) == expected(data_host, IN_WINDOW)
     second_run = rows(db, "SELECT location, status FROM import_files ORDER BY id")[3:]
-    assert second_run == [(server.url + file_path(n), s) for n, s in
-                          zip("BCDE", ["already imported", "already imported", "complete", "complete"])]
+    assert second_run == [
+        (server.url + file_path(n), s) for n, s in zip("BCDE", ["already imported", "already imported", "complete", "complete"])
+    ]
 
 
 def wait_until(condition, process: subprocess.Popen, seconds: float = 300) -> None:
@@ -191,12 +209,15 @@ def test_cc_news_unreadable_listing_is_reported_and_the_rest_imported(data_host,
     assert imported(tmp_path / "archive.db") == expected(data_host, "BCE")
 
 
-@pytest.mark.parametrize("args, message", [
-    ([], "give PATH_OR_URL... or --cc-news"),
-    (["--cc-news", "some.warc.gz"], "give PATH_OR_URL... or --cc-news"),
-    (["some.warc.gz", "--from", "2017-10-01"], "--from and --to go with --cc-news"),
-    (["--cc-news", "--from", "2017-10-10", "--to", "2017-10-01"], "--to (2017-10-01) is before --from (2017-10-10)"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "give PATH_OR_URL... or --cc-news"),
+        (["--cc-news", "some.warc.gz"], "give PATH_OR_URL... or --cc-news"),
+        (["some.warc.gz", "--from", "2017-10-01"], "--from and --to go with --cc-news"),
+        (["--cc-news", "--from", "2017-10-10", "--to", "2017-10-01"], "--to (2017-10-01) is before --from (2017-10-10)"),
+    ],
+)
 def test_cc_news_usage_errors(tmp_path, args, message):
     result = CliRunner().invoke(main, ["import", "--db", str(tmp_path / "a.db"), *args])
     assert result.exit_code == 2 and message in result.output
@@ -210,12 +231,18 @@ def test_months_cover_the_range_across_years():
 
 
 def test_listed_paths_keeps_cc_news_file_paths_only():
-    good = ["crawl-data/CC-NEWS/2017/10/CC-NEWS-20171002080000-00002.warc.gz",
-            "crawl-data/CC-NEWS/2017/10/CC-NEWS-20171001000000-00001.warc.gz"]
-    hostile = ["https://elsewhere.example/CC-NEWS-20171002080000-00002.warc.gz",
-               "crawl-data/CC-NEWS/2017/10/../../../etc/CC-NEWS-20171002080000-00009.warc.gz",
-               "crawl-data/CC-NEWS/2017/13/CC-NEWS-20171302080000-00003.warc.gz",  # no 13th month
-               "crawl-data/CC-MAIN-2017-43/segments/x.warc.gz", "", "#comment"]
+    good = [
+        "crawl-data/CC-NEWS/2017/10/CC-NEWS-20171002080000-00002.warc.gz",
+        "crawl-data/CC-NEWS/2017/10/CC-NEWS-20171001000000-00001.warc.gz",
+    ]
+    hostile = [
+        "https://elsewhere.example/CC-NEWS-20171002080000-00002.warc.gz",
+        "crawl-data/CC-NEWS/2017/10/../../../etc/CC-NEWS-20171002080000-00009.warc.gz",
+        "crawl-data/CC-NEWS/2017/13/CC-NEWS-20171302080000-00003.warc.gz",  # no 13th month
+        "crawl-data/CC-MAIN-2017-43/segments/x.warc.gz",
+        "",
+        "#comment",
+    ]
     listing = gzip.compress("\n".join(good + hostile + good).encode())
     assert listed_paths(listing) == sorted(good)
     assert listed_paths("\n".join(good).encode()) == sorted(good)  # served inflated

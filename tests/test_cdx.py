@@ -30,10 +30,7 @@ def test_read_answer_wayback_array_with_resume_key():
     assert answer.resume_key.startswith("com%2Cnytimes%29") and len(answer.captures) == 2
 
 
-@pytest.mark.parametrize("name, dialect, pages", [
-    ("wayback-numpages.txt", WAYBACK, 3),
-    ("commoncrawl-numpages.json", PYWB, 2),
-])
+@pytest.mark.parametrize("name, dialect, pages", [("wayback-numpages.txt", WAYBACK, 3), ("commoncrawl-numpages.json", PYWB, 2)])
 def test_read_answer_page_counts(name, dialect, pages):
     answer = read_answer(saved(name))
     assert (answer.dialect, answer.pages, answer.captures) == (dialect, pages, [])
@@ -54,15 +51,18 @@ def test_read_answer_pywb_cdxj_lines():
     assert (capture.urlkey, capture.timestamp, capture.offset) == ("example,news)/2017/10/17/b", "20171017100000", 360)
 
 
-@pytest.mark.parametrize("body, reason", [
-    (b'[["urlkey","timestamp","original"],["com,x)/", "2017', "broken JSON array"),
-    (b"<html><body>Service unavailable</body></html>", "neither JSON nor CDXJ"),
-    (b'[["urlkey","timestamp","original"],["com,x)/","20171016"]]', "a row of 2 fields under a header of 3"),
-    (b'{"url": "http://x/", "timestamp": "20171016", "offset": "12a"}', "offset '12a' is not a whole number"),
-    (b'{"error": "No Captures found for: http://x/"}', "a capture without url or timestamp"),
-    (b"\xff\xfe\x00", "not UTF-8"),
-    (b'{"url": "http://x/", "timestamp": "20171016"}\n[1, 2]', "line 2 is neither JSON nor CDXJ"),
-])
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        (b'[["urlkey","timestamp","original"],["com,x)/", "2017', "broken JSON array"),
+        (b"<html><body>Service unavailable</body></html>", "neither JSON nor CDXJ"),
+        (b'[["urlkey","timestamp","original"],["com,x)/","20171016"]]', "a row of 2 fields under a header of 3"),
+        (b'{"url": "http://x/", "timestamp": "20171016", "offset": "12a"}', "offset '12a' is not a whole number"),
+        (b'{"error": "No Captures found for: http://x/"}', "a capture without url or timestamp"),
+        (b"\xff\xfe\x00", "not UTF-8"),
+        (b'{"url": "http://x/", "timestamp": "20171016"}\n[1, 2]', "line 2 is neither JSON nor CDXJ"),
+    ],
+)
 def test_read_answer_unreadable_answers_say_why(body, reason):
     with pytest.raises(CdxError, match="not a CDX answer") as raised:
         read_answer(body)
@@ -72,9 +72,21 @@ def test_read_answer_unreadable_answers_say_why(body, reason):
 def test_query_sends_the_documented_parameters():
     query = Query("https://web.archive.org/cdx/search/cdx", "nytimes.com", "domain", "20171001", "20171130")
     url = query.page_url(WAYBACK, page=2, resume_key="k")
-    for part in ("url=nytimes.com", "matchType=domain", "output=json", "from=20171001", "to=20171130",
-                 "filter=statuscode%3A200", "filter=mimetype%3Atext%2Fhtml", "collapse=urlkey", "page=2", "pageSize=5",
-                 "showResumeKey=true", "resumeKey=k", "fl=urlkey%2Ctimestamp%2Coriginal%2Cmimetype%2Cstatuscode"):
+    for part in (
+        "url=nytimes.com",
+        "matchType=domain",
+        "output=json",
+        "from=20171001",
+        "to=20171130",
+        "filter=statuscode%3A200",
+        "filter=mimetype%3Atext%2Fhtml",
+        "collapse=urlkey",
+        "page=2",
+        "pageSize=5",
+        "showResumeKey=true",
+        "resumeKey=k",
+        "fl=urlkey%2Ctimestamp%2Coriginal%2Cmimetype%2Cstatuscode",
+    ):
         assert part in url.split("?", 1)[1].split("&")
     assert {"showNumPages=true", "pageSize=5"} <= set(query.page_count_url().split("?", 1)[1].split("&"))
     assert "fl=urlkey%2Ctimestamp%2Curl%2Cmime%2Cstatus%2Cfilename%2Coffset%2Clength" in query.page_url(PYWB)
@@ -87,29 +99,38 @@ def test_query_for_listings_keeps_captures_of_any_type():
     assert "collapse=timestamp%3A8" in daily
 
 
-@pytest.mark.parametrize("url, refused", [
-    ("https://www.nytimes.com/2017/10/05/us/harvey-weinstein-harassment-allegations.html", None),
-    ("http://www.reuters.com/article/us-people-harvey-weinstein/weinstein-on-leave-idUSKBN1CB2UQ", None),
-    ("https://example.com/news/a-survivors-account/", None),  # no keyword, still an article's URL
-    ("https://example.com/story/1234567", None),
-    ("http://www.upmedia.mg/news_info.php?SerialNo=83141", None),
-    ("https://example.com/", "a front page"),
-    ("https://example.com/tag/weinstein/", "a /tag/ page"),
-    ("https://example.com/static/logo.png", ".png"),
-    ("https://example.com/2017/10/16/page/2", "a listing page"),
-    ("https://example.com/about/", "no date, slug or id"),
-])
+@pytest.mark.parametrize(
+    "url, refused",
+    [
+        ("https://www.nytimes.com/2017/10/05/us/harvey-weinstein-harassment-allegations.html", None),
+        ("http://www.reuters.com/article/us-people-harvey-weinstein/weinstein-on-leave-idUSKBN1CB2UQ", None),
+        ("https://example.com/news/a-survivors-account/", None),  # no keyword, still an article's URL
+        ("https://example.com/story/1234567", None),
+        ("http://www.upmedia.mg/news_info.php?SerialNo=83141", None),
+        ("https://example.com/", "a front page"),
+        ("https://example.com/tag/weinstein/", "a /tag/ page"),
+        ("https://example.com/static/logo.png", ".png"),
+        ("https://example.com/2017/10/16/page/2", "a listing page"),
+        ("https://example.com/about/", "no date, slug or id"),
+    ],
+)
 def test_heuristic_article_urls(url, refused):
     reason = heuristic_refusal(url)
     assert (reason is None) if refused is None else (refused in reason)
 
 
 TOPIC = {
-    "name": "t", "window": {"start": "2017-10-01", "end": "2017-10-31"}, "keywords": ["#MeToo", "sexual harassment"],
-    "people": [{"name": "Harvey Weinstein", "role": "accused", "aliases": ["Weinstein"]},
-               {"name": "Roman Polanski", "role": "context"}],
-    "outlets": [{"name": "Gazette", "domains": ["gazette.example"], "article_patterns": [r"/\d{4}/\d\d/\d\d/"]},
-                {"name": "Post", "domains": ["post.example"]}],
+    "name": "t",
+    "window": {"start": "2017-10-01", "end": "2017-10-31"},
+    "keywords": ["#MeToo", "sexual harassment"],
+    "people": [
+        {"name": "Harvey Weinstein", "role": "accused", "aliases": ["Weinstein"]},
+        {"name": "Roman Polanski", "role": "context"},
+    ],
+    "outlets": [
+        {"name": "Gazette", "domains": ["gazette.example"], "article_patterns": [r"/\d{4}/\d\d/\d\d/"]},
+        {"name": "Post", "domains": ["post.example"]},
+    ],
 }
 
 
@@ -134,19 +155,24 @@ def test_topic_rejects_a_bad_article_pattern():
 
 
 def test_crawls_covering_the_window():
-    collinfo = [{"id": "CC-MAIN-2017-51", "from": "2017-12-10T04:00:00", "to": "2017-12-19T02:00:00"},
-                {"id": "CC-MAIN-2017-43", "from": "2017-10-16T12:00:00", "to": "2017-10-24T10:00:00"},
-                {"id": "CC-MAIN-2017-47"}]
+    collinfo = [
+        {"id": "CC-MAIN-2017-51", "from": "2017-12-10T04:00:00", "to": "2017-12-19T02:00:00"},
+        {"id": "CC-MAIN-2017-43", "from": "2017-10-16T12:00:00", "to": "2017-10-24T10:00:00"},
+        {"id": "CC-MAIN-2017-47"},
+    ]
     assert crawls_covering(collinfo, dt.date(2017, 10, 1), dt.date(2017, 11, 30)) == ["CC-MAIN-2017-43", "CC-MAIN-2017-47"]
     assert crawl_dates({"id": "CC-MAIN-2017-47"}) == (dt.date(2017, 11, 6), dt.date(2017, 11, 26))
 
 
-@pytest.mark.parametrize("raw, iso", [
-    ("2017-10-16T12:00:00Z", "2017-10-16T12:00:00+00:00"),
-    ("2017-10-16T14:00:00+02:00", "2017-10-16T12:00:00+00:00"),
-    ("2017-10-16T12:00:00.123456Z", "2017-10-16T12:00:00+00:00"),
-    ("yesterday", None),
-])
+@pytest.mark.parametrize(
+    "raw, iso",
+    [
+        ("2017-10-16T12:00:00Z", "2017-10-16T12:00:00+00:00"),
+        ("2017-10-16T14:00:00+02:00", "2017-10-16T12:00:00+00:00"),
+        ("2017-10-16T12:00:00.123456Z", "2017-10-16T12:00:00+00:00"),
+        ("yesterday", None),
+    ],
+)
 def test_warc_date_as_iso_utc(raw, iso):
     assert warc_date(raw) == iso
 

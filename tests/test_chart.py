@@ -18,21 +18,33 @@ def texts(root: ET.Element, css_class: str) -> list[str]:
     return [t.text for t in root.iter(f"{SVG}text") if t.get("class") == css_class]
 
 
-@pytest.mark.parametrize("peak, ticks", [
-    (0, [0, 1]), (1, [0, 1]), (5, [0, 1, 2, 3, 4, 5]), (7, [0, 2, 4, 6, 8]), (12, [0, 5, 10, 15]),
-    (33, [0, 10, 20, 30, 40]), (140, [0, 50, 100, 150]), (999, [0, 200, 400, 600, 800, 1000]),
-])
+@pytest.mark.parametrize(
+    "peak, ticks",
+    [
+        (0, [0, 1]),
+        (1, [0, 1]),
+        (5, [0, 1, 2, 3, 4, 5]),
+        (7, [0, 2, 4, 6, 8]),
+        (12, [0, 5, 10, 15]),
+        (33, [0, 10, 20, 30, 40]),
+        (140, [0, 50, 100, 150]),
+        (999, [0, 200, 400, 600, 800, 1000]),
+    ],
+)
 def test_count_ticks_are_round_and_reach_the_peak(peak, ticks):
     assert count_ticks(peak) == ticks
 
 
-@pytest.mark.parametrize("first, last, labels", [
-    ("2017-10-01", "2017-10-05", ["1 Oct 2017", "2 Oct", "3 Oct", "4 Oct", "5 Oct"]),
-    ("2017-10-01", "2017-11-10", ["2 Oct 2017", "9 Oct", "16 Oct", "23 Oct", "30 Oct", "6 Nov"]),
-    ("2017-10-01", "2017-12-31", ["1 Oct 2017", "15 Oct", "1 Nov", "15 Nov", "1 Dec", "15 Dec"]),
-    ("2017-08-01", "2018-06-30", ["Aug 2017", "Sep", "Oct", "Nov", "Dec", "Jan 2018", "Feb", "Mar", "Apr", "May", "Jun"]),
-    ("2016-11-01", "2018-03-01", ["Jan 2017", "Apr", "Jul", "Oct", "Jan 2018"]),
-])
+@pytest.mark.parametrize(
+    "first, last, labels",
+    [
+        ("2017-10-01", "2017-10-05", ["1 Oct 2017", "2 Oct", "3 Oct", "4 Oct", "5 Oct"]),
+        ("2017-10-01", "2017-11-10", ["2 Oct 2017", "9 Oct", "16 Oct", "23 Oct", "30 Oct", "6 Nov"]),
+        ("2017-10-01", "2017-12-31", ["1 Oct 2017", "15 Oct", "1 Nov", "15 Nov", "1 Dec", "15 Dec"]),
+        ("2017-08-01", "2018-06-30", ["Aug 2017", "Sep", "Oct", "Nov", "Dec", "Jan 2018", "Feb", "Mar", "Apr", "May", "Jun"]),
+        ("2016-11-01", "2018-03-01", ["Jan 2017", "Apr", "Jul", "Oct", "Jan 2018"]),
+    ],
+)
 def test_date_ticks_are_few_and_readable(first, last, labels):
     assert date_labels(date_ticks(dt.date.fromisoformat(first), dt.date.fromisoformat(last))) == labels
 
@@ -49,9 +61,13 @@ def test_chart_has_a_y_axis_with_counts():
 def test_chart_has_one_bar_per_day_and_outlet_with_its_tooltip():
     bars = [r for r in parsed(coverage_svg(COUNTS, "Articles")).iter(f"{SVG}rect") if r.get("data-count")]
     assert sorted((b.get("data-day"), b.get("data-outlet"), int(b.get("data-count"))) for b in bars) == sorted(
-        (c.day, c.outlet, c.articles) for c in COUNTS)
+        (c.day, c.outlet, c.articles) for c in COUNTS
+    )
     assert {b.find(f"{SVG}title").text for b in bars} == {
-        "2017-10-16 · The Gazette: 3 articles", "2017-10-16 · Wire: 1 article", "2017-10-20 · Wire: 2 articles"}
+        "2017-10-16 · The Gazette: 3 articles",
+        "2017-10-16 · Wire: 1 article",
+        "2017-10-20 · Wire: 2 articles",
+    }
 
 
 def test_chart_bars_stack_to_the_day_total():

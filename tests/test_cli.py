@@ -44,7 +44,8 @@ def test_extract_reads_the_page_on_the_outlets_clock(tmp_path):
     topic = tmp_path / "topic.yml"
     topic.write_text(
         "name: t\nwindow: {start: 2017-10-01, end: 2018-01-31}\nkeywords: [x]\npeople: [{name: A B, role: accused}]\n"
-        "outlets: [{name: Gazette, domains: [testgazette.example], timezone: Asia/Tokyo}]\n")
+        "outlets: [{name: Gazette, domains: [testgazette.example], timezone: Asia/Tokyo}]\n"
+    )
     by_topic = json.loads(invoke("extract", PAGE, "--url", url, "--topic", topic, "--timezone", "Europe/Paris").output)
     assert by_topic["published"] == "2017-10-11T11:15:00+09:00"
 
@@ -74,13 +75,21 @@ def test_extract_manifest_bad_line_is_one_sentence(tmp_path):
 @pytest.mark.parametrize(
     "setup, args, message",
     [
-        (lambda p: p.joinpath("t.yml").write_text("window: ["), ["crawl", "--topic", "{d}/t.yml", "--db", "{d}/a.db"], "is not valid YAML"),
+        (
+            lambda p: p.joinpath("t.yml").write_text("window: ["),
+            ["crawl", "--topic", "{d}/t.yml", "--db", "{d}/a.db"],
+            "is not valid YAML",
+        ),
         (None, ["crawl", "nosuchspider", "--db", "{d}/a.db"], "unknown spider 'nosuchspider'"),
         (None, ["serve", "--db", "{d}/missing.db"], "no archive at"),
         (lambda p: p.joinpath("a.db").write_bytes(b"x" * 4096), ["crawl", "--db", "{d}/a.db"], "not a readable SQLite archive"),
         (None, ["crawl", "--urls", "{d}/nourls.txt", "--db", "{d}/a.db"], "cannot read the URL file"),
         (None, ["crawl", "-s", "NOEQUALS", "--db", "{d}/a.db"], "is not NAME=VALUE"),
-        (None, ["crawl", "-s", "ALLOWED_PRIVATE_NETWORKS=10.0.0.0/8,intranet", "--db", "{d}/a.db"], "'intranet' is not a network"),
+        (
+            None,
+            ["crawl", "-s", "ALLOWED_PRIVATE_NETWORKS=10.0.0.0/8,intranet", "--db", "{d}/a.db"],
+            "'intranet' is not a network",
+        ),
     ],
 )
 def test_cli_user_mistakes_get_one_clear_sentence(tmp_path, setup, args, message):

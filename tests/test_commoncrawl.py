@@ -13,7 +13,6 @@ from .webarchives import NORTHFIELD, TOPIC, RangeFileServer, archived_warcs, cop
 CRAWLS = "CC-MAIN-2017-43,CC-MAIN-2017-47"
 
 
-
 @pytest.fixture
 def data_server(tmp_path, archived_warcs):
     with RangeFileServer(copy_warcs(tmp_path / "data", list(archived_warcs.values()))) as server:
@@ -21,8 +20,16 @@ def data_server(tmp_path, archived_warcs):
 
 
 def crawl(pywb, data, tmp_path, *args):
-    return scrapy_crawl("commoncrawl", tmp_path, TOPIC, "-s", f"COMMONCRAWL_INDEX_URL={pywb.url}/{{crawl}}/cdx",
-                        "-s", f"COMMONCRAWL_DATA_URL={data.url}/", *args)
+    return scrapy_crawl(
+        "commoncrawl",
+        tmp_path,
+        TOPIC,
+        "-s",
+        f"COMMONCRAWL_INDEX_URL={pywb.url}/{{crawl}}/cdx",
+        "-s",
+        f"COMMONCRAWL_DATA_URL={data.url}/",
+        *args,
+    )
 
 
 def test_commoncrawl_keeps_the_windows_articles_from_warc_records(pywb_archive, data_server, tmp_path):
@@ -37,10 +44,14 @@ def test_commoncrawl_records_the_warc_records_location_and_date(pywb_archive, da
     db, _ = crawl(pywb_archive, data_server, tmp_path, "-s", f"COMMONCRAWL_CRAWLS={CRAWLS}")
     url = f"{NORTHFIELD}/2017/10/16/weinstein-accusers-speak-out/"
     [(source, archived_at, record_file, offset, length)] = rows(
-        db, "SELECT source, archived_at, record_file, record_offset, record_length FROM captures WHERE url = ?", (url,))
-    assert (source, archived_at, record_file) == ("commoncrawl", "2017-10-16T12:00:00+00:00",
-                                                  f"{data_server.url}/northfield.warc.gz")
-    record = archived_warcs["northfield"].read_bytes()[offset:offset + length]
+        db, "SELECT source, archived_at, record_file, record_offset, record_length FROM captures WHERE url = ?", (url,)
+    )
+    assert (source, archived_at, record_file) == (
+        "commoncrawl",
+        "2017-10-16T12:00:00+00:00",
+        f"{data_server.url}/northfield.warc.gz",
+    )
+    record = archived_warcs["northfield"].read_bytes()[offset : offset + length]
     assert url.encode() in gzip.decompress(record)
 
 
@@ -62,8 +73,15 @@ def test_commoncrawl_gives_the_same_articles_as_wayback(pywb_archive, data_serve
     (tmp_path / "cc").mkdir()
     (tmp_path / "wb").mkdir()
     common, _ = crawl(pywb_archive, data_server, tmp_path / "cc", "-s", f"COMMONCRAWL_CRAWLS={CRAWLS}")
-    wayback, _ = scrapy_crawl("wayback", tmp_path / "wb", TOPIC, "-s", f"WAYBACK_CDX_URL={pywb_archive.url}/archive/cdx",
-                              "-s", f"WAYBACK_REPLAY_URL={pywb_archive.url}/archive/{{timestamp}}id_/{{url}}")
+    wayback, _ = scrapy_crawl(
+        "wayback",
+        tmp_path / "wb",
+        TOPIC,
+        "-s",
+        f"WAYBACK_CDX_URL={pywb_archive.url}/archive/cdx",
+        "-s",
+        f"WAYBACK_REPLAY_URL={pywb_archive.url}/archive/{{timestamp}}id_/{{url}}",
+    )
     sql = "SELECT url, title, text, published_at, published_source, outlet_id FROM articles ORDER BY url"
     assert rows(common, sql) == rows(wayback, sql) and len(rows(common, sql)) == 3
     assert rows(common, "SELECT DISTINCT source FROM articles") == [("commoncrawl",)]
@@ -106,8 +124,17 @@ def test_commoncrawl_server_without_range_support_is_a_fetch_failure(pywb_archiv
 def test_commoncrawl_unreadable_index_answer_is_a_fetch_failure(tmp_path, data_server):
     (data_server.folder / "CC-MAIN-2017-43").mkdir()
     (data_server.folder / "CC-MAIN-2017-43" / "cdx").write_text("<html>Service unavailable</html>")
-    command, db, log = scrapy_command("commoncrawl", tmp_path, TOPIC, "-s", f"COMMONCRAWL_INDEX_URL={data_server.url}/{{crawl}}/cdx",
-                                      "-s", "COMMONCRAWL_CRAWLS=CC-MAIN-2017-43", "-s", f"COMMONCRAWL_DATA_URL={data_server.url}/")
+    command, db, log = scrapy_command(
+        "commoncrawl",
+        tmp_path,
+        TOPIC,
+        "-s",
+        f"COMMONCRAWL_INDEX_URL={data_server.url}/{{crawl}}/cdx",
+        "-s",
+        "COMMONCRAWL_CRAWLS=CC-MAIN-2017-43",
+        "-s",
+        f"COMMONCRAWL_DATA_URL={data_server.url}/",
+    )
     result = subprocess.run(command, cwd=PROJECT_ROOT, env=SCRAPY_ENV, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0
     assert "Traceback" not in log.read_text()
@@ -117,8 +144,17 @@ def test_commoncrawl_unreadable_index_answer_is_a_fetch_failure(tmp_path, data_s
 
 @pytest.mark.slow
 def test_commoncrawl_wrong_index_url_is_a_fetch_failure(tmp_path, data_server):
-    db, _ = scrapy_crawl("commoncrawl", tmp_path, TOPIC, "-s", f"COMMONCRAWL_INDEX_URL={data_server.url}/nowhere/{{crawl}}",
-                         "-s", "COMMONCRAWL_CRAWLS=CC-MAIN-2017-43", "-s", f"COMMONCRAWL_DATA_URL={data_server.url}/")
+    db, _ = scrapy_crawl(
+        "commoncrawl",
+        tmp_path,
+        TOPIC,
+        "-s",
+        f"COMMONCRAWL_INDEX_URL={data_server.url}/nowhere/{{crawl}}",
+        "-s",
+        "COMMONCRAWL_CRAWLS=CC-MAIN-2017-43",
+        "-s",
+        f"COMMONCRAWL_DATA_URL={data_server.url}/",
+    )
     errors = [e for (e,) in rows(db, "SELECT error FROM fetch_failures")]
     assert errors and all(e == "HTTP 404 from the CDX server (is its URL setting right?)" for e in errors)
 
@@ -147,8 +183,15 @@ def write_encoded_warc(path, pages) -> None:
             headers = [("Content-Type", page.content_type), ("Content-Length", str(len(body)))]
             headers += [("Content-Encoding", encoding)] if encoding else []
             http = StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")
-            writer.write_record(writer.create_warc_record(page.url, "response", payload=io.BytesIO(body), http_headers=http,
-                                                          warc_headers_dict={"WARC-Date": page.warc_date}))
+            writer.write_record(
+                writer.create_warc_record(
+                    page.url,
+                    "response",
+                    payload=io.BytesIO(body),
+                    http_headers=http,
+                    warc_headers_dict={"WARC-Date": page.warc_date},
+                )
+            )
 
 
 @pytest.fixture(scope="module")
@@ -161,8 +204,7 @@ def encoded_archive(tmp_path_factory):
     warc = folder / "data" / "northfield-encoded.warc.gz"
     warc.parent.mkdir()
     write_encoded_warc(warc, northfield_pages())
-    with Pywb(tmp_path_factory.mktemp("pywb-encoded"), {"CC-MAIN-2017-43": [warc]}) as pywb, \
-            RangeFileServer(warc.parent) as data:
+    with Pywb(tmp_path_factory.mktemp("pywb-encoded"), {"CC-MAIN-2017-43": [warc]}) as pywb, RangeFileServer(warc.parent) as data:
         yield pywb, data
 
 
@@ -171,7 +213,9 @@ def test_commoncrawl_decodes_brotli_and_gzip_records_and_reports_an_unknown_enco
     db, log = crawl(pywb, data, tmp_path, "-s", "COMMONCRAWL_CRAWLS=CC-MAIN-2017-43")
     accusers, survivor, council = (NORTHFIELD + path for path in ENCODED)
     assert dict(rows(db, "SELECT url, title FROM articles")) == {
-        accusers: "Harvey Weinstein accusers speak out", survivor: "A survivor's account"}
+        accusers: "Harvey Weinstein accusers speak out",
+        survivor: "A survivor's account",
+    }
     headers = json.loads(rows(db, "SELECT headers FROM captures WHERE url = ?", (accusers,))[0][0])
     assert "content-encoding" not in headers
     [(error,)] = rows(db, "SELECT error FROM fetch_failures WHERE url = ?", (council,))

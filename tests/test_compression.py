@@ -24,19 +24,27 @@ SAMPLES = 16
 POLICY = DictionaryPolicy(samples=SAMPLES, size=16 * 1024)
 SETTINGS = ["-s", f"COMPRESSION_DICTIONARY_SAMPLES={POLICY.samples}", "-s", f"COMPRESSION_DICTIONARY_SIZE={POLICY.size}"]
 OUTLETS = ("gazette", "ledger", "wire")
-WORDS = ("harbour council vote budget allegation producer studio statement lawyer survey witness report "
-         "editor reporter office policy review police film festival industry complaint settlement").split()
+WORDS = (
+    "harbour council vote budget allegation producer studio statement lawyer survey witness report "
+    "editor reporter office policy review police film festival industry complaint settlement"
+).split()
 NAMED = "Rosalind Quennell-Abernathy"  # the person a takedown protects
 
 
 def chrome(outlet: str) -> tuple[str, str]:
     """The outlet's template around the article: navigation, a script, a footer (about 6 KB)."""
     rng = random.Random(outlet)
-    nav = "".join(f'<li><a href="/section/{w}-{n}/" class="nav-link nav-{outlet}">{w.title()} {n}</a></li>'
-                  for n, w in enumerate(rng.choices(WORDS, k=40)))
-    script = ";".join(f"window.{outlet}_{n}=function(a){{return a*{rng.randrange(999)}+'{w}'}}" for n, w in enumerate(rng.choices(WORDS, k=60)))
-    head = (f"<!DOCTYPE html><html><head><title>{outlet}</title><script>{script}</script></head>"
-            f"<body><header class='masthead-{outlet}'><ul>{nav}</ul></header><main><article>")
+    nav = "".join(
+        f'<li><a href="/section/{w}-{n}/" class="nav-link nav-{outlet}">{w.title()} {n}</a></li>'
+        for n, w in enumerate(rng.choices(WORDS, k=40))
+    )
+    script = ";".join(
+        f"window.{outlet}_{n}=function(a){{return a*{rng.randrange(999)}+'{w}'}}" for n, w in enumerate(rng.choices(WORDS, k=60))
+    )
+    head = (
+        f"<!DOCTYPE html><html><head><title>{outlet}</title><script>{script}</script></head>"
+        f"<body><header class='masthead-{outlet}'><ul>{nav}</ul></header><main><article>"
+    )
     foot = f"</article></main><footer>&copy; {outlet} media group. All rights reserved. {nav}</footer></body></html>"
     return head, foot
 
@@ -61,8 +69,18 @@ def add_page(archive: Archive, outlet: str, number: int, named: bool = False) ->
 def new_archive(path, pages_per_outlet: int, policy: DictionaryPolicy = POLICY) -> Archive:
     archive = Archive(path, dictionaries=policy)
     archive.db["outlets"].insert_all([{"id": o, "name": o} for o in OUTLETS])
-    archive.db["crawl_runs"].insert({"id": "run", "spider": "seeds", "topic": "t", "topic_sha256": "0",
-                                     "started_at": "2026-11-24", "user_agent": "ua", "robots_obey": 1, "clippings_version": "0"})
+    archive.db["crawl_runs"].insert(
+        {
+            "id": "run",
+            "spider": "seeds",
+            "topic": "t",
+            "topic_sha256": "0",
+            "started_at": "2026-11-24",
+            "user_agent": "ua",
+            "robots_obey": 1,
+            "clippings_version": "0",
+        }
+    )
     for number in range(pages_per_outlet):
         for outlet in OUTLETS:
             add_page(archive, outlet, number)
@@ -115,8 +133,9 @@ def test_crawl_trains_the_outlets_dictionary_under_its_settings(tmp_path):
     (in a thread: pages captured while it trains stay plain)."""
     routes = {f"/{DAY}/story-{n}/": page(html(page_html("faults", n).decode())) for n in range(12)}
     with site_with_sitemap(routes) as site:
-        db, log = scrapy_crawl("sitemaps", tmp_path, site.topic(), "-s", "COMPRESSION_DICTIONARY_SAMPLES=8",
-                               "-s", "COMPRESSION_DICTIONARY_SIZE=4096")
+        db, log = scrapy_crawl(
+            "sitemaps", tmp_path, site.topic(), "-s", "COMPRESSION_DICTIONARY_SAMPLES=8", "-s", "COMPRESSION_DICTIONARY_SIZE=4096"
+        )
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT outlet_id, samples FROM compression_dictionaries").fetchall() == [("faults", 8)]
     conn.close()
@@ -150,8 +169,7 @@ def test_compact_trains_and_recompresses_earlier_bodies(plain_archive):
     result = compact(plain_archive)
     assert result.exit_code == 0, result.output
     assert "Dictionaries trained for: gazette, ledger, wire; 90 bodies recompressed." in result.output
-    before, after = (int(n.replace(",", "")) for n in
-                     result.output.split("raw pages ")[1].split(" bytes")[0].split(" -> "))
+    before, after = (int(n.replace(",", "")) for n in result.output.split("raw pages ")[1].split(" bytes")[0].split(" -> "))
     assert after < 0.9 * before  # 30 pages an outlet: its dictionary weighs on each
     assert set(compressions(plain_archive)) == {"zstd+dict:1", "zstd+dict:2", "zstd+dict:3"}
     assert_every_body_reads_back(plain_archive)
@@ -184,12 +202,15 @@ def test_compact_killed_in_the_middle_leaves_every_body_readable(plain_archive):
     assert_every_body_reads_back(plain_archive)
 
 
-@pytest.mark.parametrize("sql", [
-    "DELETE FROM compression_dictionaries WHERE id = 1",
-    "UPDATE compression_dictionaries SET dictionary = x'00' WHERE id = 1",
-    "INSERT INTO capture_bodies VALUES ('h', 1, 'zstd+dict:99', x'00')",
-    "UPDATE capture_bodies SET compression = 'zstd+dict:99' WHERE compression = 'zstd+dict:1'",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "DELETE FROM compression_dictionaries WHERE id = 1",
+        "UPDATE compression_dictionaries SET dictionary = x'00' WHERE id = 1",
+        "INSERT INTO capture_bodies VALUES ('h', 1, 'zstd+dict:99', x'00')",
+        "UPDATE capture_bodies SET compression = 'zstd+dict:99' WHERE compression = 'zstd+dict:1'",
+    ],
+)
 def test_archive_refuses_what_would_make_a_body_unreadable(plain_archive, sql):
     """On any connection, foreign keys on or off: the triggers hold."""
     compact(plain_archive)
@@ -229,7 +250,9 @@ def test_takedown_retrains_the_outlets_dictionary_without_the_page(tmp_path):
     (dictionary,) = conn.execute("SELECT dictionary FROM compression_dictionaries WHERE outlet_id = 'gazette'").fetchone()
     conn.close()
     assert NAMED.encode() in dictionary  # what makes the takedown's work needed
-    result = CliRunner().invoke(main, ["takedown", "add", "https://gazette.example/named/*", "--reason", "asked", "--db", str(db)])
+    result = CliRunner().invoke(
+        main, ["takedown", "add", "https://gazette.example/named/*", "--reason", "asked", "--db", str(db)]
+    )
     assert result.exit_code == 0, result.output
     assert "3 captures" in result.output and "1 compression_dictionaries" in result.output
     for path in (db, db.with_name(db.name + "-wal")):

@@ -33,15 +33,19 @@ def test_coverage_counts_an_article_under_every_source_that_saw_it(demo_archive,
     records = records_from_archive(demo_archive)
     harbourview = [r for r in records if b"Harbourview" in r.body]
     write_warc(tmp_path / "harbourview.warc.gz", harbourview)
-    result = CliRunner().invoke(main, ["import", str(tmp_path / "harbourview.warc.gz"), "--db", str(db),
-                                       "--topic", str(topic), "--workers", "1"])
+    result = CliRunner().invoke(
+        main, ["import", str(tmp_path / "harbourview.warc.gz"), "--db", str(db), "--topic", str(topic), "--workers", "1"]
+    )
     assert result.exit_code == 0, result.output
 
     archive = Archive(db)
     found = {c.outlet_id: c for c in coverage(archive)}
-    live_days = dict(archive.conn.execute(
-        "SELECT published_day, count(*) FROM articles WHERE outlet_id = 'harbourview' AND published_day IS NOT NULL "
-        "GROUP BY published_day").fetchall())
+    live_days = dict(
+        archive.conn.execute(
+            "SELECT published_day, count(*) FROM articles WHERE outlet_id = 'harbourview' AND published_day IS NOT NULL "
+            "GROUP BY published_day"
+        ).fetchall()
+    )
     archive.close()
     assert set(found) >= {"harbourview", "northfield"}
     for day, articles in live_days.items():
@@ -51,8 +55,9 @@ def test_coverage_counts_an_article_under_every_source_that_saw_it(demo_archive,
 
 
 def test_coverage_command_shows_the_gaps(demo_archive):
-    result = CliRunner().invoke(main, ["coverage", "--db", str(demo_archive), "--outlet", "harbourview",
-                                       "--from", "2017-10-01", "--to", "2017-10-12"])
+    result = CliRunner().invoke(
+        main, ["coverage", "--db", str(demo_archive), "--outlet", "harbourview", "--from", "2017-10-01", "--to", "2017-10-12"]
+    )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("harbourview (The Harbourview Gazette)")

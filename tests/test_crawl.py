@@ -55,5 +55,7 @@ def test_scrapy_crawl_unknown_domain_is_not_fetched(site, tmp_path):
     topic["outlets"] = topic["outlets"][:1]
     db, log = scrapy_crawl("seeds", tmp_path, yaml.safe_dump(topic))
     assert count(db, "SELECT count(*) FROM captures") == 0
-    assert count(db, "SELECT error FROM fetch_failures WHERE url = 'http://example.invalid/2017/10/16/story/'") \
+    assert (
+        count(db, "SELECT error FROM fetch_failures WHERE url = 'http://example.invalid/2017/10/16/story/'")
         == "not fetched: outside the crawl's domains (example.invalid)"
+    )

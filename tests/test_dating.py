@@ -87,8 +87,10 @@ def test_normalise_date(raw, value):
 def test_date_publication_prefers_meta_tags_to_json_ld():
     """The order of trust: the meta tags' day, even when JSON-LD and the URL give another."""
     found = date_publication(
-        tree('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2020-04-26T07:25:06+02:00"}</script>'
-             '<meta property="article:published_time" content="2020-04-24T21:25:06+02:00">'),
+        tree(
+            '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2020-04-26T07:25:06+02:00"}</script>'
+            '<meta property="article:published_time" content="2020-04-24T21:25:06+02:00">'
+        ),
         "https://e.com/2020/04/26/s",
     )
     assert (found.day, found.source) == ("2020-04-24", "meta:article:published_time")
@@ -97,7 +99,9 @@ def test_date_publication_prefers_meta_tags_to_json_ld():
 def test_htmldate_has_no_vote_of_its_own():
     """htmldate reads the same meta tags and URL: agreeing with one of them, it is no second witness."""
     found = date_publication(
-        tree('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2016-09-19T11:46:01-04:00"}</script>'),
+        tree(
+            '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2016-09-19T11:46:01-04:00"}</script>'
+        ),
         "https://e.com/2016/09/20/print-edition-day.html",
         htmldate_value="2016-09-20",
     )
@@ -136,7 +140,9 @@ def test_publication_date_trusted_needs_a_stated_date(head, url, htmldate_value,
 
 def test_publication_date_keeps_modification_apart():
     found = date_publication(
-        tree('<meta property="article:published_time" content="2017-10-16"><meta property="article:modified_time" content="2017-10-20">'),
+        tree(
+            '<meta property="article:published_time" content="2017-10-16"><meta property="article:modified_time" content="2017-10-20">'
+        ),
         "https://e.com/s",
     )
     assert (found.day, found.modified) == ("2017-10-16", "2017-10-20")
@@ -202,12 +208,14 @@ def test_status_id_dates_a_tweet_page_over_htmldate():
 def test_date_publication_reads_stamps_on_the_outlets_clock(zone, value, day, utc_day):
     found = date_publication(
         tree(f'<meta property="article:published_time" content="{value}">'),
-        "https://www.example.com/nouvelle/1728875/slug", time_zone=ZoneInfo(zone) if zone else None,
+        "https://www.example.com/nouvelle/1728875/slug",
+        time_zone=ZoneInfo(zone) if zone else None,
     )
     assert (found.day, found.utc_day) == (day, utc_day)
     if zone and len(value) > 10:  # the full time stamp kept, with the outlet's offset
         assert dt.datetime.fromisoformat(found.value).utcoffset() == ZoneInfo(zone).utcoffset(
-            dt.datetime.fromisoformat(found.value).replace(tzinfo=None))
+            dt.datetime.fromisoformat(found.value).replace(tzinfo=None)
+        )
 
 
 def test_no_country_domain_sets_the_clock():
@@ -217,37 +225,49 @@ def test_no_country_domain_sets_the_clock():
 
 
 def test_utc_stamp_is_read_on_the_offset_the_page_states_elsewhere():
-    head = ('<meta property="article:published_time" content="2023-11-09T02:11:03Z">'
-            '<meta property="article:modified_time" content="2023-11-08T23:10:51-05:00">')
+    head = (
+        '<meta property="article:published_time" content="2023-11-09T02:11:03Z">'
+        '<meta property="article:modified_time" content="2023-11-08T23:10:51-05:00">'
+    )
     found = date_publication(tree(head), "https://e.com/s")
     assert (found.day, found.value, found.utc_day) == ("2023-11-08", "2023-11-08T21:11:03-05:00", "2023-11-09")
 
 
 def test_utc_stamp_gives_way_to_a_local_time_without_offset():
-    head = ('<meta property="article:published_time" content="2016-12-23T00:47:31Z">'
-            '<meta name="sailthru.date" content="2016-12-22 19:47:00">')
+    head = (
+        '<meta property="article:published_time" content="2016-12-23T00:47:31Z">'
+        '<meta name="sailthru.date" content="2016-12-22 19:47:00">'
+    )
     found = date_publication(tree(head), "https://e.com/s")
     assert (found.day, found.utc_day) == ("2016-12-22", "2016-12-23")
 
 
 def test_midnight_utc_is_a_day_not_an_instant():
-    found = date_publication(tree('<meta property="article:published_time" content="2016-11-28T00:00:00.000Z">'),
-                             "https://e.com/s", time_zone=ZoneInfo("America/New_York"))
+    found = date_publication(
+        tree('<meta property="article:published_time" content="2016-11-28T00:00:00.000Z">'),
+        "https://e.com/s",
+        time_zone=ZoneInfo("America/New_York"),
+    )
     assert (found.day, found.value, found.utc_day) == ("2016-11-28", "2016-11-28", None)
 
 
 def test_og_article_published_time_is_read():
-    head = ('<meta property="og:article:published_time" content="2016-12-14T06:02:15Z">'
-            '<meta name="sailthru.date" content="2016-12-15T13:50:38Z">')
+    head = (
+        '<meta property="og:article:published_time" content="2016-12-14T06:02:15Z">'
+        '<meta name="sailthru.date" content="2016-12-15T13:50:38Z">'
+    )
     found = date_publication(tree(head), "https://e.com/s")
     assert (found.day, found.source) == ("2016-12-14", "meta:og:article:published_time")
 
 
-@pytest.mark.parametrize("htmldate_value, url, day, kind", [
-    ("2022-01-01", "https://e.com/s", None, "year only"),  # a copyright year, not a day
-    ("2022-01-01", "https://e.com/2022/01/01/new-year.html", "2022-01-01", "published"),
-    ("2022-01-02", "https://e.com/s", "2022-01-02", "published"),
-])
+@pytest.mark.parametrize(
+    "htmldate_value, url, day, kind",
+    [
+        ("2022-01-01", "https://e.com/s", None, "year only"),  # a copyright year, not a day
+        ("2022-01-01", "https://e.com/2022/01/01/new-year.html", "2022-01-01", "published"),
+        ("2022-01-02", "https://e.com/s", "2022-01-02", "published"),
+    ],
+)
 def test_a_year_alone_is_no_day(htmldate_value, url, day, kind):
     found = date_publication(tree(""), url, htmldate_value=htmldate_value)
     assert found.day == day
@@ -257,7 +277,11 @@ def test_a_year_alone_is_no_day(htmldate_value, url, day, kind):
 def test_each_rule_can_be_turned_off():
     """The ablation (benchmarks/ablation.py) turns rules off one at a time: off, each changes the answer here."""
     cases = {
-        "json_ld": ('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2020-01-02"}</script>', "https://e.com/s", None),
+        "json_ld": (
+            '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2020-01-02"}</script>',
+            "https://e.com/s",
+            None,
+        ),
         "meta_tags": ('<meta property="article:published_time" content="2020-01-02">', "https://e.com/s", None),
         "microdata": ('<time itemprop="datePublished" datetime="2020-01-02">2 Jan</time>', "https://e.com/s", None),
         "words_in_microdata": ('<time itemprop="datePublished">2 January 2020</time>', "https://e.com/s", None),
@@ -265,12 +289,24 @@ def test_each_rule_can_be_turned_off():
         "status_id": ("", "https://twitter.com/Alyssa_Milano/status/919659438700670976", None),
         "loose_iso": ('<meta property="article:published_time" content="2020-1-2 9:05">', "https://e.com/s", None),
         "htmldate": ("", "https://e.com/s", "2020-01-02"),
-        "written_local_day": ('<meta property="article:published_time" content="2020-01-03T01:00:00Z">'
-                              '<time itemprop="datePublished">2 January 2020</time>', "https://e.com/s", None),
-        "page_offset": ('<meta property="article:published_time" content="2020-01-03T01:00:00Z">'
-                        '<meta property="article:modified_time" content="2020-01-02T21:00:00-05:00">', "https://e.com/s", None),
-        "midnight_utc": ('<meta property="article:published_time" content="2020-01-03T00:00:00Z">'
-                         '<meta property="article:modified_time" content="2020-01-02T21:00:00-05:00">', "https://e.com/s", None),
+        "written_local_day": (
+            '<meta property="article:published_time" content="2020-01-03T01:00:00Z">'
+            '<time itemprop="datePublished">2 January 2020</time>',
+            "https://e.com/s",
+            None,
+        ),
+        "page_offset": (
+            '<meta property="article:published_time" content="2020-01-03T01:00:00Z">'
+            '<meta property="article:modified_time" content="2020-01-02T21:00:00-05:00">',
+            "https://e.com/s",
+            None,
+        ),
+        "midnight_utc": (
+            '<meta property="article:published_time" content="2020-01-03T00:00:00Z">'
+            '<meta property="article:modified_time" content="2020-01-02T21:00:00-05:00">',
+            "https://e.com/s",
+            None,
+        ),
         "year_only": ("", "https://e.com/s", "2020-01-01"),
     }
     assert set(cases) == {f.name for f in dataclasses.fields(DatingRules)}

@@ -36,7 +36,9 @@ def articles(demo_archive):
 def test_demo_every_on_topic_article_once_with_outlet_title_day(articles):
     found = Counter((a["outlet"], a["title"]) for a in articles)
     for page in ORIGINALS:
-        assert found[(page.outlet, page.title)] == 1, f"{page.outlet}:{page.path} ({page.title}) archived {found[(page.outlet, page.title)]} times"
+        assert found[(page.outlet, page.title)] == 1, (
+            f"{page.outlet}:{page.path} ({page.title}) archived {found[(page.outlet, page.title)]} times"
+        )
         (article,) = [a for a in articles if a["outlet"] == page.outlet and a["title"] == page.title]
         assert article["published_day"] == page.published, page.path
         assert archived_path(article["url"]).rstrip("/") == page.path.rstrip("/")
@@ -111,7 +113,9 @@ def test_demo_search_finds_milano(demo_archive):
 
 def test_demo_mentions_and_people_facet_agree(demo_archive):
     milano = rows(demo_archive, "SELECT count(*) AS n FROM mentions WHERE person_id = 'alyssa-milano'")[0]["n"]
-    facet = rows(demo_archive, "SELECT count(*) AS n FROM articles, json_each(articles.people) WHERE json_each.value = 'Alyssa Milano'")[0]["n"]
+    facet = rows(
+        demo_archive, "SELECT count(*) AS n FROM articles, json_each(articles.people) WHERE json_each.value = 'Alyssa Milano'"
+    )[0]["n"]
     assert milano == facet >= 3
 
 

@@ -28,28 +28,89 @@ DATED = [page for page in ARTICLES if page.published]
 OFF_TOPIC = [page for page in ARTICLES if not page.on_topic]
 HTML_PAGES = [page for page in PAGES if page.kind in ("article", "index", "private")]
 OUTLET_IDS = ["harbourview", "northfield", "pacificwire", "valmont"]
-OUTLET_ZONES = {"harbourview": "America/New_York", "northfield": "Europe/London",
-                "pacificwire": "America/Los_Angeles", "valmont": "Europe/Paris"}
+OUTLET_ZONES = {
+    "harbourview": "America/New_York",
+    "northfield": "Europe/London",
+    "pacificwire": "America/Los_Angeles",
+    "valmont": "Europe/Paris",
+}
 
 # Off-topic pages must not mention the topic at all, or their truth (on_topic: false) is ambiguous.
-TOPIC_STRINGS = ("weinstein", "metoo", "me too", "moiaussi", "balancetonporc", "harass", "misconduct",
-                 "assault", "casting couch", "silence breakers", "timesup", "time's up")
-TOPIC_PEOPLE = (
-    "Ashley Judd", "Rose McGowan", "Gwyneth Paltrow", "Angelina Jolie", "Asia Argento", "Lucia Evans",
-    "Mira Sorvino", "Rosanna Arquette", "Judith Godrèche", "Katherine Kendall", "Dawn Dunning",
-    "Cara Delevingne", "Léa Seydoux", "Kate Beckinsale", "Eva Green", "Lupita Nyong'o", "Salma Hayek",
-    "Uma Thurman", "Heather Graham", "Daryl Hannah", "Annabella Sciorra", "Laura Madden",
-    "Zelda Perkins", "Sophie Dix", "Lysette Anthony", "Alyssa Milano", "Tarana Burke", "Anthony Rapp",
-    "Terry Crews", "Bob Weinstein", "Miramax", "Lisa Bloom", "Lanny Davis", "David Boies",
-    "Kevin Spacey", "Brett Ratner", "James Toback", "Roy Price", "Louis C.K.", "Roy Moore",
-    "Al Franken", "Matt Lauer", "Charlie Rose", "Dustin Hoffman", "Jeffrey Tambor", "Mark Halperin",
-    "Russell Simmons", "John Lasseter", "John Conyers", "Woody Allen", "Roman Polanski", "Bill Cosby",
-    "Bill O'Reilly", "Roger Ailes", "Jodi Kantor", "Megan Twohey", "Ronan Farrow",
+TOPIC_STRINGS = (
+    "weinstein",
+    "metoo",
+    "me too",
+    "moiaussi",
+    "balancetonporc",
+    "harass",
+    "misconduct",
+    "assault",
+    "casting couch",
+    "silence breakers",
+    "timesup",
+    "time's up",
 )
-VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
-                 "source", "track", "wbr"}
-SITEMAP_NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9",
-              "news": "http://www.google.com/schemas/sitemap-news/0.9"}
+TOPIC_PEOPLE = (
+    "Ashley Judd",
+    "Rose McGowan",
+    "Gwyneth Paltrow",
+    "Angelina Jolie",
+    "Asia Argento",
+    "Lucia Evans",
+    "Mira Sorvino",
+    "Rosanna Arquette",
+    "Judith Godrèche",
+    "Katherine Kendall",
+    "Dawn Dunning",
+    "Cara Delevingne",
+    "Léa Seydoux",
+    "Kate Beckinsale",
+    "Eva Green",
+    "Lupita Nyong'o",
+    "Salma Hayek",
+    "Uma Thurman",
+    "Heather Graham",
+    "Daryl Hannah",
+    "Annabella Sciorra",
+    "Laura Madden",
+    "Zelda Perkins",
+    "Sophie Dix",
+    "Lysette Anthony",
+    "Alyssa Milano",
+    "Tarana Burke",
+    "Anthony Rapp",
+    "Terry Crews",
+    "Bob Weinstein",
+    "Miramax",
+    "Lisa Bloom",
+    "Lanny Davis",
+    "David Boies",
+    "Kevin Spacey",
+    "Brett Ratner",
+    "James Toback",
+    "Roy Price",
+    "Louis C.K.",
+    "Roy Moore",
+    "Al Franken",
+    "Matt Lauer",
+    "Charlie Rose",
+    "Dustin Hoffman",
+    "Jeffrey Tambor",
+    "Mark Halperin",
+    "Russell Simmons",
+    "John Lasseter",
+    "John Conyers",
+    "Woody Allen",
+    "Roman Polanski",
+    "Bill Cosby",
+    "Bill O'Reilly",
+    "Roger Ailes",
+    "Jodi Kantor",
+    "Megan Twohey",
+    "Ronan Farrow",
+)
+VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+SITEMAP_NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9", "news": "http://www.google.com/schemas/sitemap-news/0.9"}
 ATOM_NS = {"atom": "http://www.w3.org/2005/Atom"}
 
 
@@ -75,8 +136,7 @@ def fetch(url: str) -> Fetched:
     connection = http.client.HTTPConnection(parts.netloc, timeout=10)
     connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
     response = connection.getresponse()
-    fetched = Fetched(response.status, response.getheader("Content-Type", ""),
-                      response.getheader("Location"), response.read())
+    fetched = Fetched(response.status, response.getheader("Content-Type", ""), response.getheader("Location"), response.read())
     connection.close()
     return fetched
 
@@ -150,6 +210,7 @@ class TagBalance(HTMLParser):
 
 # The running site ----------------------------------------------------------------------------
 
+
 def test_demo_site_serves_each_outlet_on_its_own_port(site):
     domains = [outlet["domains"][0] for outlet in site.outlets]
     assert [outlet["id"] for outlet in site.outlets] == OUTLET_IDS
@@ -160,8 +221,7 @@ def test_demo_site_serves_each_outlet_on_its_own_port(site):
 
 def test_demo_site_outlets_follow_topic_file_format(site):
     for outlet in site.outlets:
-        assert set(outlet) == {"id", "name", "country", "language", "domains", "homepage",
-                               "feeds", "sitemaps", "seeds"}
+        assert set(outlet) == {"id", "name", "country", "language", "domains", "homepage", "feeds", "sitemaps", "seeds"}
         base = f"http://{outlet['domains'][0]}"
         assert outlet["homepage"] == f"{base}/"
         assert all(url.startswith(f"{base}/") for url in outlet["feeds"] + outlet["sitemaps"] + outlet["seeds"])
@@ -191,6 +251,7 @@ def test_demo_site_ignores_query_strings(site):
 
 
 # Pages ---------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("page", ARTICLES, ids=page_id)
 def test_article_page_answers_200_with_its_title(site, page):
@@ -284,6 +345,7 @@ def test_undated_article_shows_no_date_anywhere(site):
 
 # Feeds, sitemaps, robots.txt -----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("outlet_id", OUTLET_IDS)
 def test_feed_is_well_formed_xml_with_charset(site, outlet_id):
     fetched = fetch(outlet_of(site, outlet_id)["feeds"][0])
@@ -366,6 +428,7 @@ def test_robots_txt_disallows_private(site, outlet_id):
 
 # Redirect, missing, pdf, private -------------------------------------------------------------
 
+
 @pytest.mark.parametrize("page", [p for p in PAGES if p.kind == "redirect"], ids=page_id)
 def test_redirect_answers_301_with_location(site, page):
     fetched = fetch(site.url(page))
@@ -396,7 +459,7 @@ def test_pdf_answers_application_pdf_with_valid_xref(site, page):
     assert fetched.status == 200 and fetched.content_type == "application/pdf"
     assert body.startswith(b"%PDF-1.") and body[start_xref:].startswith(b"xref")
     for number, offset in enumerate(entries, start=1):
-        assert body[int(offset):].startswith(b"%d 0 obj" % number)
+        assert body[int(offset) :].startswith(b"%d 0 obj" % number)
 
 
 def test_pdf_is_linked_from_an_article(site):
@@ -420,6 +483,7 @@ def test_seeds_cover_every_special_page(site):
 
 
 # Ground truth invariants ---------------------------------------------------------------------
+
 
 def test_pages_paths_are_unique_per_outlet():
     keys = [page_id(page) for page in PAGES]
@@ -475,9 +539,14 @@ def test_undated_article_is_reachable_only_as_a_seed(site):
 
 
 def test_pages_cover_milano_tweet_from_three_outlets():
-    outlets = {page.outlet for page in ARTICLES
-               if page.on_topic and "2017-10-15" <= (page.published or "") <= "2017-10-22"
-               and "Alyssa Milano" in " ".join(page.body) and "tweet" in " ".join(page.body)}
+    outlets = {
+        page.outlet
+        for page in ARTICLES
+        if page.on_topic
+        and "2017-10-15" <= (page.published or "") <= "2017-10-22"
+        and "Alyssa Milano" in " ".join(page.body)
+        and "tweet" in " ".join(page.body)
+    }
     assert len(outlets) >= 3
 
 
@@ -523,10 +592,8 @@ def _broken_copy(tmp_path: Path, change) -> Path:
 
 BREAKAGES = {
     "duplicate path": lambda pages: pages.append(dict(pages[4])),
-    "redirect to nowhere": lambda pages: next(
-        page for page in pages if page["kind"] == "redirect").update(redirect_to="/gone/"),
-    "copy of nothing": lambda pages: next(
-        page for page in pages if page.get("copy_of")).update(copy_of="harbourview:/gone/"),
+    "redirect to nowhere": lambda pages: next(page for page in pages if page["kind"] == "redirect").update(redirect_to="/gone/"),
+    "copy of nothing": lambda pages: next(page for page in pages if page.get("copy_of")).update(copy_of="harbourview:/gone/"),
     "timestamp without offset": lambda pages: pages[4].update(published_at="2017-10-05T21:10:00"),
     "unknown kind": lambda pages: pages[4].update(kind="video"),
 }

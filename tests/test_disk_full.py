@@ -46,13 +46,27 @@ ROUTES = {f"/{DAY}/story-{n}/": page(html(article_html(f"number {n}", extra=fill
 
 
 def crawl_command(topic: Path, db: Path) -> list[str]:
-    return [sys.executable, "-m", "clippings", "crawl", "sitemaps", "--topic", str(topic), "--db", str(db),
-            "-s", "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
+    return [
+        sys.executable,
+        "-m",
+        "clippings",
+        "crawl",
+        "sitemaps",
+        "--topic",
+        str(topic),
+        "--db",
+        str(db),
+        "-s",
+        "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32",
+        "-s",
+        "DOWNLOAD_DELAY=0",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=False",
+    ]
 
 
 def run(command: list[str], **options) -> subprocess.CompletedProcess:
-    return subprocess.run(command, cwd=PROJECT_ROOT, env=SCRAPY_ENV, capture_output=True, text=True, timeout=300,
-                          **options)
+    return subprocess.run(command, cwd=PROJECT_ROOT, env=SCRAPY_ENV, capture_output=True, text=True, timeout=300, **options)
 
 
 def child_of(pid: int) -> int:
@@ -69,8 +83,9 @@ def child_of(pid: int) -> int:
 
 def crawl_with_file_size_limit(command: list[str], site) -> subprocess.CompletedProcess:
     """The crawl, its files limited to SIZE_LIMIT from the first article request on."""
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=SCRAPY_ENV, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, cwd=PROJECT_ROOT, env=SCRAPY_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
     def limit(number: int, path: str) -> bool:
         if path.startswith(f"/{DAY}/") and site.server.on_request is limit:
@@ -88,13 +103,16 @@ def crawl_with_file_size_limit(command: list[str], site) -> subprocess.Completed
 
 # Mount a tmpfs of $1 bytes on $2, run the command, then copy what it wrote to $3 (the tmpfs
 # goes with the namespace). 97: the mount failed.
-IN_TMPFS = 'size=$1 where=$2 out=$3; shift 3; mount -t tmpfs -o size="$size" tmpfs "$where" || exit 97; ' \
-           '"$@"; code=$?; cp -a "$where"/. "$out"/ || exit 98; exit $code'
+IN_TMPFS = (
+    'size=$1 where=$2 out=$3; shift 3; mount -t tmpfs -o size="$size" tmpfs "$where" || exit 97; '
+    '"$@"; code=$?; cp -a "$where"/. "$out"/ || exit 98; exit $code'
+)
 
 
 def tmpfs_available() -> bool:
-    probe = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", "mount -t tmpfs tmpfs /mnt"],
-                           capture_output=True)
+    probe = subprocess.run(
+        ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", "mount -t tmpfs tmpfs /mnt"], capture_output=True
+    )
     return probe.returncode == 0
 
 
@@ -109,8 +127,20 @@ def crawl_on_full_disk(way: str, site, tmp_path: Path) -> tuple[subprocess.Compl
         pytest.skip("no unprivileged user and mount namespaces here (unshare --user --mount)")
     where = tmp_path / "tmpfs"
     where.mkdir()
-    command = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", IN_TMPFS, "sh", TMPFS_SIZE, str(where),
-               str(out), *crawl_command(topic, where / "archive.db")]
+    command = [
+        "unshare",
+        "--user",
+        "--map-root-user",
+        "--mount",
+        "sh",
+        "-c",
+        IN_TMPFS,
+        "sh",
+        TMPFS_SIZE,
+        str(where),
+        str(out),
+        *crawl_command(topic, where / "archive.db"),
+    ]
     return run(command), out
 
 
@@ -146,8 +176,9 @@ def full_disk(request, site, tmp_path_factory):
         "job_state": (out / "archive.jobs" / "sitemaps-metoo.sqlite").exists(),
         "runs": conn.execute("SELECT finish_reason FROM crawl_runs").fetchall(),
         "counts": conn.execute(RUN_COUNTS).fetchall(),
-        "stored": conn.execute("SELECT (SELECT count(*) FROM articles), 0, 0, (SELECT count(*) FROM rejects), "
-                               "(SELECT count(*) FROM fetch_failures)").fetchall(),
+        "stored": conn.execute(
+            "SELECT (SELECT count(*) FROM articles), 0, 0, (SELECT count(*) FROM rejects), (SELECT count(*) FROM fetch_failures)"
+        ).fetchall(),
         "integrity": conn.execute("PRAGMA integrity_check").fetchall(),
     }
     conn.close()

@@ -35,8 +35,12 @@ def defined_settings(source: str) -> set[str]:
 
 def read_settings(folders=CODE_FOLDERS) -> set[str]:
     """The setting names the code reads from a settings object, whoever defines them."""
-    return {name for folder in folders for path in (ROOT / folder).rglob("*.py")
-            for name in SETTING_READ.findall(path.read_text(encoding="utf-8"))}
+    return {
+        name
+        for folder in folders
+        for path in (ROOT / folder).rglob("*.py")
+        for name in SETTING_READ.findall(path.read_text(encoding="utf-8"))
+    }
 
 
 def documented(name: str, text: str) -> bool:
@@ -58,14 +62,19 @@ def command_section(words: tuple[str, ...], text: str) -> str | None:
     heading = re.search(rf"^#+ `{re.escape(' '.join(words))}`\s*$", text, flags=re.MULTILINE)
     if heading is None:
         return None
-    rest = text[heading.end():]
+    rest = text[heading.end() :]
     following = re.search(r"^#+ ", rest, flags=re.MULTILINE)
-    return rest[:following.start()] if following else rest
+    return rest[: following.start()] if following else rest
 
 
 def option_names(command: click.Command) -> list[str]:
-    return [opt for param in command.params if isinstance(param, click.Option) and not param.hidden
-            for opt in param.opts if opt.startswith("--")]
+    return [
+        opt
+        for param in command.params
+        if isinstance(param, click.Option) and not param.hidden
+        for opt in param.opts
+        if opt.startswith("--")
+    ]
 
 
 def readme_first_block(text: str) -> list[str] | None:
@@ -131,8 +140,9 @@ def test_readme_is_under_10_kb():
 def test_readme_starts_with_the_demo_and_the_test_script():
     text = README.read_text(encoding="utf-8")
     first_block = re.search(r"^```", text, flags=re.MULTILINE)
-    assert first_block and not re.search(r"^#{2,} ", text[:first_block.start()], flags=re.MULTILINE), \
+    assert first_block and not re.search(r"^#{2,} ", text[: first_block.start()], flags=re.MULTILINE), (
         "the README's first section must be its two commands"
+    )
     lines = readme_first_block(text)
     assert lines is not None and len(lines) == 2, "the README must open with one ```sh block of two commands"
     demo, tests = lines

@@ -89,7 +89,13 @@ PLAIN_ARTICLE = (
 
 
 @pytest.mark.parametrize(
-    "url", ["https://example.com/", "https://example.com/index.html", "https://example.com/news/latest-stories", "https://example.com/?p=123"]
+    "url",
+    [
+        "https://example.com/",
+        "https://example.com/index.html",
+        "https://example.com/news/latest-stories",
+        "https://example.com/?p=123",
+    ],
 )
 def test_extract_article_rejects_a_listing_on_its_content_whatever_its_url(url):
     with pytest.raises(NotAnArticle, match=r"listing page: \d linked headlines with teasers"):
@@ -98,8 +104,13 @@ def test_extract_article_rejects_a_listing_on_its_content_whatever_its_url(url):
 
 @pytest.mark.parametrize(
     "url",
-    ["https://example.com/", "https://example.com/?p=123", "https://example.com/article/3834/1",
-     "https://example.com/2008/09/lean-startup.html", "https://example.com/index.php"],
+    [
+        "https://example.com/",
+        "https://example.com/?p=123",
+        "https://example.com/article/3834/1",
+        "https://example.com/2008/09/lean-startup.html",
+        "https://example.com/index.php",
+    ],
 )
 def test_extract_article_keeps_an_article_whatever_its_url(url):
     article = extract_article(PLAIN_ARTICLE, url)
@@ -141,7 +152,9 @@ XHTML = (
 
 @pytest.mark.parametrize("encoding", ["utf-8", "iso-8859-1", "windows-1252"])
 def test_extract_article_reads_a_page_opening_with_an_xml_declaration(encoding):
-    paragraphs = "".join(f"<p>Les actrices ont témoigné contre le producteur à Paris, a-t-on appris mardi soir ({i}).</p>" for i in range(12))
+    paragraphs = "".join(
+        f"<p>Les actrices ont témoigné contre le producteur à Paris, a-t-on appris mardi soir ({i}).</p>" for i in range(12)
+    )
     html = XHTML.format(encoding=encoding, paragraphs=paragraphs)
     for page in (html.encode(encoding), html):  # as fetched, and as text already decoded
         article = extract_article(page, "https://example.fr/temoignages")
@@ -181,8 +194,11 @@ def test_with_recall_takes_recall_whole_only_where_precision_kept_a_stub():
         # a list item dropped between two paragraphs
         ("One.\nThree.", "One.\n- An item\nThree.", "One.\n- An item\nThree."),
         # the same paragraph written a little differently (a link's words kept) is not doubled
-        (f"One.\nMarch 16 Atlanta {TEASER}\nThree.", f"One.\nMarch 16 FABCON Atlanta {TEASER}\nThree.",
-         f"One.\nMarch 16 Atlanta {TEASER}\nThree."),
+        (
+            f"One.\nMarch 16 Atlanta {TEASER}\nThree.",
+            f"One.\nMarch 16 FABCON Atlanta {TEASER}\nThree.",
+            f"One.\nMarch 16 Atlanta {TEASER}\nThree.",
+        ),
         # no line of precision's text is lost, even one recall lacks
         ("One.\nOnly here.\nThree.", "One.\nTwo.\nThree.", "One.\nTwo.\nOnly here.\nThree."),
         ("One.", "Other.\nText.", "One."),
@@ -203,7 +219,7 @@ BODY = "The council voted on Tuesday to fund the new shelter, after a long debat
         "Follow her on Twitter @reporter.",
         "Mayor resigns over budget\nSchool board elects new chair\nRiver flood warning lifted",
         "Tell us what you think...\n 12 comments",
-        "[button link=\"/submit/\"] Send us your review[/button]",
+        '[button link="/submit/"] Send us your review[/button]',
         "Updated at 1:23 p.m.",
     ],
 )

@@ -47,12 +47,14 @@ def reject(reason: str) -> None:
 
 def run(pool: ExtractionPool, *calls: tuple) -> list:
     """Each call awaited in the pool at the same time; answers (or exceptions) in call order."""
+
     async def main():
         pool.start()
         try:
             return await asyncio.gather(*(pool.run(*call) for call in calls), return_exceptions=True)
         finally:
             pool.close()
+
     return asyncio.run(main())
 
 

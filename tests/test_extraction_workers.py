@@ -43,8 +43,9 @@ def test_workers_store_the_same_archive_as_in_process_extraction(demo_site, tmp_
     archives = {}
     for workers in (0, 2):
         (tmp_path / str(workers)).mkdir()
-        archives[workers], log = scrapy_crawl("sitemaps", tmp_path / str(workers), demo_topic(demo_site.outlets),
-                                              "-s", f"EXTRACTION_WORKERS={workers}")
+        archives[workers], log = scrapy_crawl(
+            "sitemaps", tmp_path / str(workers), demo_topic(demo_site.outlets), "-s", f"EXTRACTION_WORKERS={workers}"
+        )
     assert len(rows(archives[2], ARTICLES)) > 10
     for sql in (ARTICLES, COPIES, REJECTS):
         assert rows(archives[2], sql) == rows(archives[0], sql)
@@ -55,8 +56,9 @@ def test_identical_texts_arriving_together_are_one_article_and_copies(tmp_path):
     same = html(article_html("identical"))
     routes = {f"/{DAY}/identical-{n}/": page(same) for n in range(12)}
     with site_with_sitemap(routes) as site:
-        db, log = scrapy_crawl("sitemaps", tmp_path, site.topic(), "-s", "EXTRACTION_WORKERS=2",
-                               "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=12")
+        db, log = scrapy_crawl(
+            "sitemaps", tmp_path, site.topic(), "-s", "EXTRACTION_WORKERS=2", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=12"
+        )
     assert len(rows(db, ARTICLES)) == 1
     assert len(rows(db, COPIES)) == 11
     assert rows(db, REJECTS) == []
@@ -107,8 +109,9 @@ def test_killed_extraction_worker_is_replaced_and_every_page_archived(tmp_path):
 # fails. With workers, the loop reads B at once. No timing is measured: the outcome says it.
 B_TIMEOUT = 2
 SLOW_PAGE = article_html("slow").replace(
-    "</article>", "<p>Reporters said the producer met women in hotel rooms, again and again, for years.</p>" * 60000
-    + "</article>")
+    "</article>",
+    "<p>Reporters said the producer met women in hotel rooms, again and again, for years.</p>" * 60000 + "</article>",
+)
 LARGE_PAGE = article_html("large") + "<!-- " + "padding " * 250_000 + "-->"
 
 
@@ -134,8 +137,17 @@ def slow_and_concurrent_routes() -> dict:
 def test_slow_extraction_does_not_hold_a_concurrent_download(tmp_path, workers, large_page):
     """With workers 0 this is the control: it shows the test catches extraction on the loop."""
     with site_with_sitemap(slow_and_concurrent_routes()) as site:
-        db, log = scrapy_crawl("sitemaps", tmp_path, site.topic(), "-s", f"EXTRACTION_WORKERS={workers}",
-                               "-s", f"DOWNLOAD_TIMEOUT={B_TIMEOUT}", "-s", "RETRY_TIMES=0")
+        db, log = scrapy_crawl(
+            "sitemaps",
+            tmp_path,
+            site.topic(),
+            "-s",
+            f"EXTRACTION_WORKERS={workers}",
+            "-s",
+            f"DOWNLOAD_TIMEOUT={B_TIMEOUT}",
+            "-s",
+            "RETRY_TIMES=0",
+        )
         found = outcomes(db)
         ((table, says),) = found[site.url(f"/{DAY}/large/")]
     assert table == large_page, says

@@ -47,13 +47,22 @@ CASES = {
     "ok": (page(html(ARTICLE)), "article", "Weinstein accusers speak out"),
     "flaky-500": (fail_first(1, Answer(500, b"oops"), html(article_html("flaky"))), "article", "Story flaky."),
     "always-503": (page(Answer(503, b"down")), "failure", "HTTP 503"),
-    "rate-limited": (fail_first(1, Answer(429, b"slow down", (("Retry-After", "1"),)), html(article_html("rate"))),
-                     "article", "Story rate."),
+    "rate-limited": (
+        fail_first(1, Answer(429, b"slow down", (("Retry-After", "1"),)), html(article_html("rate"))),
+        "article",
+        "Story rate.",
+    ),
     "slow": (hang, "failure", f"took longer than {TIMEOUT:.1f} seconds"),
-    "reset": (reset, "failure", "DownloadFailedError: Indicates that a request download has failed. "
-                                "(ConnectionDone: Connection was closed cleanly.)"),
-    "truncated": (truncated(ARTICLE.encode()), "failure",
-                  "ResponseDataLossError: Indicates that Scrapy couldn't get a complete response. (ConnectionDone: "),
+    "reset": (
+        reset,
+        "failure",
+        "DownloadFailedError: Indicates that a request download has failed. (ConnectionDone: Connection was closed cleanly.)",
+    ),
+    "truncated": (
+        truncated(ARTICLE.encode()),
+        "failure",
+        "ResponseDataLossError: Indicates that Scrapy couldn't get a complete response. (ConnectionDone: ",
+    ),
     "loop-a": (redirect(f"/{DAY}/loop-b/"), "failure", "max redirections"),
     "loop-b": (redirect(f"/{DAY}/loop-a/"), None, None),  # reached only through loop-a
     "huge": (page(Answer(200, b"<p>" + b"x" * (2 * LIMIT))), "failure", "larger than download max size"),
@@ -63,10 +72,16 @@ CASES = {
     "download": (page(binary(3000, "application/octet-stream")), "reject", "not an HTML page (application/octet-stream)"),
     "untyped": (page(binary(3000, None, b"\x89PNG\r\n\x1a\n\x00")), "reject", "not an HTML page (binary content)"),
     "cp1252": (page(html(CP1252, "text/html; charset=windows-1252", "cp1252")), "article", "« naïve » claims"),
-    "cp1252-undeclared": (page(html(CP1252.replace("Story cp1252", "Story cp1252b"), "text/html", "cp1252")),
-                          "article", "Café owners and Éric speak out"),
-    "shift-jis": (page(html(article_html("sjis", JAPANESE_TITLE, charset="shift_jis"), "text/html", "shift_jis")),
-                  "article", JAPANESE_TITLE),
+    "cp1252-undeclared": (
+        page(html(CP1252.replace("Story cp1252", "Story cp1252b"), "text/html", "cp1252")),
+        "article",
+        "Café owners and Éric speak out",
+    ),
+    "shift-jis": (
+        page(html(article_html("sjis", JAPANESE_TITLE, charset="shift_jis"), "text/html", "shift_jis")),
+        "article",
+        JAPANESE_TITLE,
+    ),
     "utf8-declared-latin1": (page(html(WRONG_DECLARATION, "text/html; charset=iso-8859-1")), "article", "Zoë and the naïve"),
     "xhtml-latin1": (page(html(XHTML, "application/xhtml+xml", "iso-8859-1")), "article", "Zoë and Chloé speak out"),
     "malformed": (page(html(MALFORMED.replace("Story plain", "Story malformed"))), "article", "Story malformed."),
@@ -106,8 +121,17 @@ def fault_crawl(tmp_path_factory):
     with FaultSite(routes) as site:
         routes["/sitemap.xml"] = page(sitemap([site.url(path(name)) for name in LISTED]))
         tmp_path = tmp_path_factory.mktemp("faults")
-        db, log = scrapy_crawl("sitemaps", tmp_path, site.topic(), "-s", f"DOWNLOAD_TIMEOUT={TIMEOUT}",
-                               "-s", f"DOWNLOAD_MAXSIZE={LIMIT}", "-s", "DOWNLOAD_WARNSIZE=0")
+        db, log = scrapy_crawl(
+            "sitemaps",
+            tmp_path,
+            site.topic(),
+            "-s",
+            f"DOWNLOAD_TIMEOUT={TIMEOUT}",
+            "-s",
+            f"DOWNLOAD_MAXSIZE={LIMIT}",
+            "-s",
+            "DOWNLOAD_WARNSIZE=0",
+        )
         yield site, db, log, outcomes(db)
 
 
@@ -172,7 +196,10 @@ def test_robots_txt_answering_503_means_disallow_all(tmp_path):
         db, log = scrapy_crawl("sitemaps", tmp_path, site.topic())
         assert set(site.server.requests) == {"/robots.txt"}
     ((table, text),) = outcomes(db)[site.url("/sitemap.xml")]
-    assert text == f"IgnoreRequest: Forbidden by robots.txt: {site.url('/robots.txt')} answered HTTP 503, which RFC 9309 reads as disallow all"
+    assert (
+        text
+        == f"IgnoreRequest: Forbidden by robots.txt: {site.url('/robots.txt')} answered HTTP 503, which RFC 9309 reads as disallow all"
+    )
 
 
 def test_listed_url_outside_the_crawls_domains_is_a_logged_failure(tmp_path):
@@ -186,8 +213,10 @@ def test_listed_url_outside_the_crawls_domains_is_a_logged_failure(tmp_path):
 
 def to_own_host_named(name: str, path: str) -> Route:
     """A redirect to the same site under another host name (`localhost` for 127.0.0.1)."""
+
     def route(handler, times: int) -> Answer:
         return Answer(302, b"", (("Location", f"http://{name}:{handler.server.server_address[1]}{path}"),))
+
     return route
 
 
@@ -208,12 +237,24 @@ def test_redirect_outside_the_crawls_domains_is_a_logged_failure(tmp_path):
             port = site.server.server_address[1]
         assert other.server.requests == []
     found = outcomes(db)
-    assert found[site.url(f"/{DAY}/to-other-port/")] == [("failure", (
-        f"OutsideScope: redirected to {other.url(f'/{DAY}/story/')}, not followed: "
-        f"outside the crawl's domains ({other.netloc})"))]
-    assert found[site.url(f"/{DAY}/to-other-host/")] == [("failure", (
-        f"OutsideScope: redirected to http://localhost:{port}/{DAY}/here/, not followed: "
-        f"outside the crawl's domains (localhost:{port})"))]
+    assert found[site.url(f"/{DAY}/to-other-port/")] == [
+        (
+            "failure",
+            (
+                f"OutsideScope: redirected to {other.url(f'/{DAY}/story/')}, not followed: "
+                f"outside the crawl's domains ({other.netloc})"
+            ),
+        )
+    ]
+    assert found[site.url(f"/{DAY}/to-other-host/")] == [
+        (
+            "failure",
+            (
+                f"OutsideScope: redirected to http://localhost:{port}/{DAY}/here/, not followed: "
+                f"outside the crawl's domains (localhost:{port})"
+            ),
+        )
+    ]
     assert found[site.url(f"/{DAY}/to-here/")][0][0] == "article"
     assert found[other.url(f"/{DAY}/direct/")] == [("failure", f"not fetched: outside the crawl's domains ({other.netloc})")]
     assert len(found) == 4

@@ -63,10 +63,13 @@ def test_fetch_guard_refuses_unspecified_address_that_would_reach_the_site(guard
     assert site.asked("/2017/10/16/fine/") == 1  # the allowed network is fetched
 
 
-@pytest.mark.parametrize("path, target", [
-    ("/2017/10/16/to-private/", "http://10.255.255.1/2017/10/16/hidden/"),
-    ("/2017/10/16/to-metadata/", "http://169.254.169.254/latest/"),
-])
+@pytest.mark.parametrize(
+    "path, target",
+    [
+        ("/2017/10/16/to-private/", "http://10.255.255.1/2017/10/16/hidden/"),
+        ("/2017/10/16/to-metadata/", "http://169.254.169.254/latest/"),
+    ],
+)
 def test_fetch_guard_refuses_redirect_to_private_address(guarded_crawl, path, target):
     site, db, failed, unspecified = guarded_crawl
     assert failed[site.url(path)].startswith(f"BlockedRequest: blocked {target}: ")
@@ -93,31 +96,40 @@ def test_fetch_guard_checks_the_address_a_name_resolves_to(tmp_path):
         topic = site.topic(domains=("localhost",)).replace(site.url("/sitemap.xml"), url)
         db, log = scrapy_crawl("sitemaps", tmp_path, topic, "-s", "ALLOWED_PRIVATE_NETWORKS=")
         assert site.server.requests == []
-    assert f"blocked http://localhost:{site.server.server_address[1]}/sitemap.xml: localhost: 127.0.0.1 is not a public address (loopback)" in failures(db)[url]
+    assert (
+        f"blocked http://localhost:{site.server.server_address[1]}/sitemap.xml: localhost: 127.0.0.1 is not a public address (loopback)"
+        in failures(db)[url]
+    )
 
 
-@pytest.mark.parametrize("address, allowed, refused", [
-    ("93.184.216.34", [], False),
-    ("10.1.2.3", [], True),
-    ("10.1.2.3", ["10.0.0.0/8"], False),
-    ("127.0.0.2", ["127.0.0.1/32"], True),
-    ("::ffff:192.168.1.1", [], True),
-    ("fe80::1", [], True),
-    ("100.64.0.1", [], True),
-    ("2001:4860:4860::8888", [], False),
-])
+@pytest.mark.parametrize(
+    "address, allowed, refused",
+    [
+        ("93.184.216.34", [], False),
+        ("10.1.2.3", [], True),
+        ("10.1.2.3", ["10.0.0.0/8"], False),
+        ("127.0.0.2", ["127.0.0.1/32"], True),
+        ("::ffff:192.168.1.1", [], True),
+        ("fe80::1", [], True),
+        ("100.64.0.1", [], True),
+        ("2001:4860:4860::8888", [], False),
+    ],
+)
 def test_address_policy(address, allowed, refused):
     assert (AddressPolicy(allowed).refusal(ipaddress.ip_address(address)) is not None) is refused
 
 
-@pytest.mark.parametrize("url, refused", [
-    ("http://127.0.0.1:8101/story", None),
-    ("http://127.0.0.1:8102/story", "outside the crawl's domains (127.0.0.1:8102)"),
-    ("http://127.0.0.1/story", "outside the crawl's domains (127.0.0.1)"),  # port 80 is not 8101
-    ("http://127.0.0.1:99999/story", "outside the crawl's domains (127.0.0.1:99999)"),  # no such port
-    ("https://www.example.com:8443/story", None),  # a bare domain: its subdomains, any port
-    ("http://example.com.evil.test/story", "outside the crawl's domains (example.com.evil.test)"),
-    ("http://user@evil.test/story", "outside the crawl's domains (evil.test)"),
-])
+@pytest.mark.parametrize(
+    "url, refused",
+    [
+        ("http://127.0.0.1:8101/story", None),
+        ("http://127.0.0.1:8102/story", "outside the crawl's domains (127.0.0.1:8102)"),
+        ("http://127.0.0.1/story", "outside the crawl's domains (127.0.0.1)"),  # port 80 is not 8101
+        ("http://127.0.0.1:99999/story", "outside the crawl's domains (127.0.0.1:99999)"),  # no such port
+        ("https://www.example.com:8443/story", None),  # a bare domain: its subdomains, any port
+        ("http://example.com.evil.test/story", "outside the crawl's domains (example.com.evil.test)"),
+        ("http://user@evil.test/story", "outside the crawl's domains (evil.test)"),
+    ],
+)
 def test_scope_matches_host_and_port_as_the_topic_writes_them(url, refused):
     assert Scope(["127.0.0.1:8101", "example.com"]).refusal(url) == refused

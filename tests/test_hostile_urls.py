@@ -45,7 +45,8 @@ def hostile_crawl(tmp_path_factory):
             routes[f"/{DAY}/{name}/"] = page(html(hostile_page(name, site.netloc)))
         routes[f"/{DAY}/to-javascript/"] = redirect(f"javascript://{site.netloc}/%0Afetch(%22/pwned%22)")
         listed = [site.url(f"/{DAY}/{name}/") for name in DECLARED] + [
-            site.url(f"/{DAY}/to-javascript/"), f"javascript://{site.netloc}/%0Afetch(%22/pwned%22)",
+            site.url(f"/{DAY}/to-javascript/"),
+            f"javascript://{site.netloc}/%0Afetch(%22/pwned%22)",
         ]
         routes["/sitemap.xml"] = page(sitemap(listed))
         db, log = scrapy_crawl("sitemaps", tmp_path_factory.mktemp("hostile-urls"), site.topic())
@@ -74,16 +75,23 @@ def test_hostile_listed_and_redirect_urls_are_failures_with_their_reason(hostile
     assert site.asked("/pwned") == 0
 
 
-@pytest.mark.parametrize("address", [
-    "javascript://web.archive.example/%0Aalert(1)", "data:text/html,<script>alert(1)</script>", "http://[::1/broken",
-])
+@pytest.mark.parametrize(
+    "address", ["javascript://web.archive.example/%0Aalert(1)", "data:text/html,<script>alert(1)</script>", "http://[::1/broken"]
+)
 def test_page_whose_own_url_is_not_http_is_rejected_before_extraction(address):
     """A web archive names the original URL of a capture: it may name a script."""
     from pipelines.core.analysis import Rejected, extract_page
     from pipelines.core.items import FetchedPage
 
-    archived = FetchedPage(url=address, final_url=address, status=200, headers={"content-type": ["text/html"]},
-                           body=article_html("archived").encode(), fetched_at="2017-10-17T00:00:00+00:00",
-                           spider="wayback", crawl_run_id="run")
+    archived = FetchedPage(
+        url=address,
+        final_url=address,
+        status=200,
+        headers={"content-type": ["text/html"]},
+        body=article_html("archived").encode(),
+        fetched_at="2017-10-17T00:00:00+00:00",
+        spider="wayback",
+        crawl_run_id="run",
+    )
     with pytest.raises(Rejected, match="not a web page"):
         extract_page(archived, THRESHOLDS)

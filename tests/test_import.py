@@ -59,7 +59,6 @@ def run_import(*args: str):
     return CliRunner().invoke(main, ["import", *args], catch_exceptions=False)
 
 
-
 def import_file_row(db: Path) -> dict:
     conn = sqlite3.connect(db)
     conn.row_factory = sqlite3.Row
@@ -95,7 +94,9 @@ def test_import_reads_warc_gzipped_warc_and_wacz(demo_archive, demo_records, dem
     assert row["prefiltered_out"] == rows(demo_archive, "SELECT count(*) FROM rejects WHERE reason LIKE 'off-topic%'")[0][0]
     rejects = dict(rows(db, "SELECT url, stage || ': ' || reason FROM rejects"))
     assert any(url.endswith("/an-older-story/") and "outside the window" in why for url, why in rejects.items())
-    assert any(url.endswith("/asked-not-to-be-archived/") and why.startswith("respect: noarchive") for url, why in rejects.items())
+    assert any(
+        url.endswith("/asked-not-to-be-archived/") and why.startswith("respect: noarchive") for url, why in rejects.items()
+    )
     assert rows(db, "SELECT count(*) FROM captures WHERE url LIKE '%asked-not-to-be-archived%'") == [(0,)]
     assert rows(db, "SELECT DISTINCT source, spider FROM captures") == [("warc", "import")]
     assert rows(db, "SELECT count(*) FROM captures WHERE record_file NOT LIKE ? || '%'", (prefix,)) == [(0,)]
@@ -136,7 +137,10 @@ def test_import_skips_damaged_records_and_reports_them(demo_archive, demo_record
     problems = json.loads(row["problems"])
     # where the damage starts: the end of the last good record, the bad record's start give or
     # take its blank line (warcio's count falls a few bytes short before a truncated member)
-    assert [offsets[2] - 16 <= problems[0]["offset"] <= offsets[2], offsets[5] - 16 <= problems[1]["offset"] <= offsets[5]] == [True, True]
+    assert [offsets[2] - 16 <= problems[0]["offset"] <= offsets[2], offsets[5] - 16 <= problems[1]["offset"] <= offsets[5]] == [
+        True,
+        True,
+    ]
     assert f"at byte {problems[0]['offset']}" in result.output
     assert "Traceback" not in result.output
 
@@ -156,8 +160,22 @@ def test_import_again_adds_nothing_twice(demo_records, demo_topic, tmp_path):
     assert row["rejects"] == first["rejects"]
 
 
-ARTICLE_FIELDS = ("url", "title", "authors", "published_at", "published_day", "published_source", "date_trusted",
-                  "text", "text_sha256", "language", "keywords", "people", "relevance", "outlet_id")
+ARTICLE_FIELDS = (
+    "url",
+    "title",
+    "authors",
+    "published_at",
+    "published_day",
+    "published_source",
+    "date_trusted",
+    "text",
+    "text_sha256",
+    "language",
+    "keywords",
+    "people",
+    "relevance",
+    "outlet_id",
+)
 
 
 def test_import_gives_the_articles_a_live_crawl_gives(demo_archive, demo_records, demo_topic, tmp_path):
@@ -221,18 +239,30 @@ def test_import_over_http_refuses_loopback_unless_allowed(demo_records, demo_top
 
 def test_import_reports_a_missing_remote_file(demo_topic, tmp_path, file_server):
     db = tmp_path / "archive.db"
-    result = run_import(f"{file_server}/nothing.warc.gz", "--db", str(db), "--topic", str(demo_topic),
-                        "--workers", "1", "--allow-network", "127.0.0.1/32")
+    result = run_import(
+        f"{file_server}/nothing.warc.gz",
+        "--db",
+        str(db),
+        "--topic",
+        str(demo_topic),
+        "--workers",
+        "1",
+        "--allow-network",
+        "127.0.0.1/32",
+    )
     assert result.exit_code == 1
     assert "the server answered 404" in result.output
     assert import_file_row(db)["errors"] == 1
 
 
-@pytest.mark.parametrize("location, message", [
-    ("missing.warc.gz", "no such file"),
-    ("ftp://example.org/pages.warc.gz", "only local paths and http(s) URLs"),
-    ("http://10.1.2.3/pages.warc.gz", "not a public address (private)"),
-])
+@pytest.mark.parametrize(
+    "location, message",
+    [
+        ("missing.warc.gz", "no such file"),
+        ("ftp://example.org/pages.warc.gz", "only local paths and http(s) URLs"),
+        ("http://10.1.2.3/pages.warc.gz", "not a public address (private)"),
+    ],
+)
 def test_import_refuses_bad_locations_before_starting(demo_topic, tmp_path, location, message):
     db = tmp_path / "archive.db"
     result = run_import(location, "--db", str(db), "--topic", str(demo_topic))
@@ -241,10 +271,13 @@ def test_import_refuses_bad_locations_before_starting(demo_topic, tmp_path, loca
     assert not db.exists()
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"just some notes, not a web archive\n" * 20, "not a WARC, WARC.gz or WACZ file (it starts with 'just some notes,')"),
-    (None, "not a WACZ"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"just some notes, not a web archive\n" * 20, "not a WARC, WARC.gz or WACZ file (it starts with 'just some notes,')"),
+        (None, "not a WACZ"),
+    ],
+)
 def test_import_reports_files_that_are_not_web_archives(demo_topic, tmp_path, content, message):
     path, db = tmp_path / "notes.warc", tmp_path / "archive.db"
     if content is None:
@@ -268,8 +301,9 @@ def test_import_decodes_bodies_stored_as_served(demo_archive, demo_records, demo
     import gzip as gzip_module
 
     article = on_topic(demo_records)
-    served = Record(article.url, gzip_module.compress(article.body),
-                    extra_headers=[("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")])
+    served = Record(
+        article.url, gzip_module.compress(article.body), extra_headers=[("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
+    )
     path, db = tmp_path / "served.warc.gz", tmp_path / "archive.db"
     write_warc(path, [served])
     assert run_import(str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "1").exit_code == 0

@@ -88,7 +88,7 @@ class _MisbehavingHandler(_QuietHandler):
             self.wfile.write(body)
             return
         owner.broken.set()
-        self.wfile.write(body[:len(body) // 2])
+        self.wfile.write(body[: len(body) // 2])
         self.wfile.flush()
         self.close_connection = True
 
@@ -118,31 +118,39 @@ def test_import_of_a_url_has_a_total_deadline(demo_topic, tmp_path, warc_bytes, 
     """A server sending a byte every 0.1 s never lets a read time out; the deadline ends it."""
     db = tmp_path / "archive.db"
     with MisbehavingServer(warc_bytes) as server:
-        result = run_import(server.url + path, "--db", str(db), "--topic", str(demo_topic), *ALLOW,
-                            "-s", "IMPORT_DOWNLOAD_TIMEOUT=2")
+        result = run_import(
+            server.url + path, "--db", str(db), "--topic", str(demo_topic), *ALLOW, "-s", "IMPORT_DOWNLOAD_TIMEOUT=2"
+        )
     assert result.exit_code == 1
     assert f"{server.url}{path}: not downloaded within 2 s (IMPORT_DOWNLOAD_TIMEOUT)" in result.output
     assert import_file_row(db)["status"] == "unreadable"
 
 
-@pytest.mark.parametrize("path, message", [
-    ("/huge-announced.warc.gz", "3000000 bytes, more than IMPORT_DOWNLOAD_MAXSIZE (1000000)"),
-    ("/huge-unannounced.warc.gz", "more than IMPORT_DOWNLOAD_MAXSIZE (1000000) bytes"),
-])
+@pytest.mark.parametrize(
+    "path, message",
+    [
+        ("/huge-announced.warc.gz", "3000000 bytes, more than IMPORT_DOWNLOAD_MAXSIZE (1000000)"),
+        ("/huge-unannounced.warc.gz", "more than IMPORT_DOWNLOAD_MAXSIZE (1000000) bytes"),
+    ],
+)
 def test_import_of_a_url_has_a_size_cap(demo_topic, tmp_path, path, message):
     db = tmp_path / "archive.db"
     with MisbehavingServer(b"\x1f\x8b\x08" + b"\x00" * 2999997) as server:
-        result = run_import(server.url + path, "--db", str(db), "--topic", str(demo_topic), *ALLOW,
-                            "-s", "IMPORT_DOWNLOAD_MAXSIZE=1000000")
+        result = run_import(
+            server.url + path, "--db", str(db), "--topic", str(demo_topic), *ALLOW, "-s", "IMPORT_DOWNLOAD_MAXSIZE=1000000"
+        )
     assert result.exit_code == 1
     assert f"{server.url}{path}: {message}" in result.output
     assert import_file_row(db)["status"] == "unreadable"
 
 
-@pytest.mark.parametrize("path, ranges", [
-    ("/breaks-once.warc.gz", [None, "bytes={half}-"]),
-    ("/breaks-ignores-range.warc.gz", [None, "bytes={half}-"]),  # answered with the whole file again
-])
+@pytest.mark.parametrize(
+    "path, ranges",
+    [
+        ("/breaks-once.warc.gz", [None, "bytes={half}-"]),
+        ("/breaks-ignores-range.warc.gz", [None, "bytes={half}-"]),  # answered with the whole file again
+    ],
+)
 def test_import_of_a_url_goes_on_after_a_broken_connection(demo_topic, tmp_path, warc_bytes, path, ranges):
     db = tmp_path / "archive.db"
     local = tmp_path / "local.db"
@@ -161,8 +169,15 @@ def test_import_of_a_url_goes_on_after_a_broken_connection(demo_topic, tmp_path,
 def test_import_reads_allowed_networks_from_settings_too(demo_topic, tmp_path, warc_bytes):
     db = tmp_path / "archive.db"
     with MisbehavingServer(warc_bytes) as server:
-        result = run_import(server.url + "/breaks-once.warc.gz", "--db", str(db), "--topic", str(demo_topic),
-                            "-s", "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32")
+        result = run_import(
+            server.url + "/breaks-once.warc.gz",
+            "--db",
+            str(db),
+            "--topic",
+            str(demo_topic),
+            "-s",
+            "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32",
+        )
     assert result.exit_code == 0, result.output
 
 
@@ -189,13 +204,16 @@ def test_reextract_takes_settings_like_crawl(demo_archive, tmp_path):
     assert rows(db, "SELECT count(*) FROM articles") == [(0,)]
 
 
-@pytest.mark.parametrize("command, setting, message", [
-    ("import", "MIN_ARTICLE_WORDS=many", "MIN_ARTICLE_WORDS must be a number, not 'many'"),
-    ("import", "IMPORT_DOWNLOAD_TIMEOUT=0", "IMPORT_DOWNLOAD_TIMEOUT must be at least 1, not '0'"),
-    ("import", "ALLOWED_PRIVATE_NETWORKS=localhost", "ALLOWED_PRIVATE_NETWORKS: 'localhost' is not a network"),
-    ("import", "nonsense", "'nonsense' is not NAME=VALUE"),
-    ("reextract", "BOILERPLATE_MIN_ARTICLES=three", "BOILERPLATE_MIN_ARTICLES must be a number, not 'three'"),
-])
+@pytest.mark.parametrize(
+    "command, setting, message",
+    [
+        ("import", "MIN_ARTICLE_WORDS=many", "MIN_ARTICLE_WORDS must be a number, not 'many'"),
+        ("import", "IMPORT_DOWNLOAD_TIMEOUT=0", "IMPORT_DOWNLOAD_TIMEOUT must be at least 1, not '0'"),
+        ("import", "ALLOWED_PRIVATE_NETWORKS=localhost", "ALLOWED_PRIVATE_NETWORKS: 'localhost' is not a network"),
+        ("import", "nonsense", "'nonsense' is not NAME=VALUE"),
+        ("reextract", "BOILERPLATE_MIN_ARTICLES=three", "BOILERPLATE_MIN_ARTICLES must be a number, not 'three'"),
+    ],
+)
 def test_a_wrong_setting_is_one_sentence(demo_archive, demo_topic, tmp_path, command, setting, message):
     db = tmp_path / "archive.db"
     shutil.copy(demo_archive, db)

@@ -43,8 +43,10 @@ def file_rows(db: Path) -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def demo_articles(demo_archive, demo_records) -> list[Record]:
     """The WARC records of the demo's articles, one per article, at their article URL, in URL order."""
-    urls = {u for (u,) in rows(demo_archive, "SELECT a.url FROM articles a JOIN captures c ON c.id = a.capture_id "
-                                            "WHERE c.url = a.url")}
+    urls = {
+        u
+        for (u,) in rows(demo_archive, "SELECT a.url FROM articles a JOIN captures c ON c.id = a.capture_id WHERE c.url = a.url")
+    }
     return sorted((r for r in demo_records if r.url in urls), key=lambda r: r.url)
 
 
@@ -64,7 +66,7 @@ def raw_deflate(data: bytes) -> bytes:
 
 
 def chunked(data: bytes, size: int = 1000) -> bytes:
-    parts = [b"%x\r\n%s\r\n" % (len(data[i:i + size]), data[i:i + size]) for i in range(0, len(data), size)]
+    parts = [b"%x\r\n%s\r\n" % (len(data[i : i + size]), data[i : i + size]) for i in range(0, len(data), size)]
     return b"".join(parts) + b"0\r\n\r\n"
 
 
@@ -101,7 +103,11 @@ UNDECODABLE = {
     "unknown encoding": ("x-snappy", lambda body: body, "an unknown Content-Encoding 'x-snappy'"),
     "corrupt br": ("br", lambda body: b"\xff" * 64 + body[:200], "corrupt br body"),
     "corrupt gzip": ("gzip", lambda body: body[:300], "corrupt gzip body"),
-    "broken chunks": ("identity", lambda body: b"10\r\n" + body[:16] + b"\r\nzz\r\n" + body, "malformed chunked transfer encoding"),
+    "broken chunks": (
+        "identity",
+        lambda body: b"10\r\n" + body[:16] + b"\r\nzz\r\n" + body,
+        "malformed chunked transfer encoding",
+    ),
 }
 
 
@@ -185,12 +191,12 @@ ENDLESS = 24 * MiB  # with warcio this line took 5 s and 3 times its size in mem
 
 @pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED], ids=["stored", "deflated"])
 def test_wacz_member_with_an_endless_first_line_is_damage_read_in_bounded_memory(
-        warmed_up, demo_articles, demo_topic, tmp_path, compression):
+    warmed_up, demo_articles, demo_topic, tmp_path, compression
+):
     first, second = articles(demo_articles, 2)
     path, db = tmp_path / "endless.wacz", tmp_path / "archive.db"
     line = b"WARC/1.0" + os.urandom(ENDLESS).replace(b"\n", b" ")  # does not compress: no zip bomb
-    wacz_with(path, {"archive/endless.warc": line,
-                     "archive/good.warc.gz": good_warc(tmp_path, [first, second])}, compression)
+    wacz_with(path, {"archive/endless.warc": line, "archive/good.warc.gz": good_warc(tmp_path, [first, second])}, compression)
     result, peak = import_measured(str(path), "--db", str(db), "--topic", str(demo_topic))
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert peak < 8 * MiB, f"{peak / MiB:.1f} MiB for a {ENDLESS / MiB:.0f} MiB line"
@@ -209,8 +215,7 @@ def gzip_member(data_parts) -> bytes:
 BOMB = 128  # MiB the member inflates to, from some 130 kB
 
 
-def test_gzip_member_with_an_endless_first_line_is_damage_read_in_bounded_memory(
-        warmed_up, demo_articles, demo_topic, tmp_path):
+def test_gzip_member_with_an_endless_first_line_is_damage_read_in_bounded_memory(warmed_up, demo_articles, demo_topic, tmp_path):
     first, second = articles(demo_articles, 2)
     line = gzip_member([b"WARC/1.0", os.urandom(ENDLESS).replace(b"\n", b" ")])  # does not compress: no bomb
     path, db = tmp_path / "endless.warc.gz", tmp_path / "archive.db"
@@ -220,11 +225,12 @@ def test_gzip_member_with_an_endless_first_line_is_damage_read_in_bounded_memory
     assert peak < 8 * MiB, f"{peak / MiB:.1f} MiB"
     row = import_file_row(db)
     assert (row["status"], row["damaged"], row["articles_added"]) == ("with errors", 1, 2)
-    assert [(p["offset"], p["error"]) for p in json.loads(row["problems"])] == [(0, "no end of WARC headers within 1048576 bytes")]
+    assert [(p["offset"], p["error"]) for p in json.loads(row["problems"])] == [
+        (0, "no end of WARC headers within 1048576 bytes")
+    ]
 
 
-def test_gzip_bomb_with_an_endless_first_line_is_damage_read_in_bounded_memory(
-        warmed_up, demo_articles, demo_topic, tmp_path):
+def test_gzip_bomb_with_an_endless_first_line_is_damage_read_in_bounded_memory(warmed_up, demo_articles, demo_topic, tmp_path):
     """As reported: a member of some 130 kB inflating to 128 MiB of one line (with warcio, 1 GiB
     took 5 GB of memory)."""
     first, second = articles(demo_articles, 2)
@@ -237,15 +243,17 @@ def test_gzip_bomb_with_an_endless_first_line_is_damage_read_in_bounded_memory(
     row = import_file_row(db)
     assert (row["status"], row["damaged"], row["articles_added"]) == ("with errors", 1, 2)
     assert [(p["offset"], p["error"]) for p in json.loads(row["problems"])] == [
-        (0, "a gzip member inflating to more than 100 times its size (a decompression bomb?)")]
+        (0, "a gzip member inflating to more than 100 times its size (a decompression bomb?)")
+    ]
 
 
 def test_gzip_bomb_record_is_damage_skipped_without_inflating_it(warmed_up, demo_articles, demo_topic, tmp_path):
     """A well-formed record whose block inflates 1,000 times: past WARC_MAX_INFLATION it is a
     bomb, skipped by looking for the next member in the compressed bytes."""
     first, second = articles(demo_articles, 2)
-    head = (f"WARC/1.0\r\nWARC-Type: resource\r\nWARC-Target-URI: http://bomb.example/\r\n"
-            f"Content-Length: {BOMB * MiB}\r\n\r\n").encode()
+    head = (
+        f"WARC/1.0\r\nWARC-Type: resource\r\nWARC-Target-URI: http://bomb.example/\r\nContent-Length: {BOMB * MiB}\r\n\r\n"
+    ).encode()
     bomb = gzip_member([head] + [b"\x00" * MiB] * BOMB + [b"\r\n\r\n"])
     path, db = tmp_path / "bomb.warc.gz", tmp_path / "archive.db"
     path.write_bytes(bomb + good_warc(tmp_path, [first, second]))
@@ -276,8 +284,13 @@ def test_an_inflation_bound_set_higher_lets_the_member_through(demo_articles, de
 def test_wacz_member_that_is_not_a_warc_is_damage(demo_articles, demo_topic, tmp_path):
     first, second = articles(demo_articles, 2)
     path, db = tmp_path / "mixed.wacz", tmp_path / "archive.db"
-    wacz_with(path, {"archive/notes.warc": b"just some notes, not a web archive\n" * 100,
-                     "archive/good.warc.gz": good_warc(tmp_path, [first, second])})
+    wacz_with(
+        path,
+        {
+            "archive/notes.warc": b"just some notes, not a web archive\n" * 100,
+            "archive/good.warc.gz": good_warc(tmp_path, [first, second]),
+        },
+    )
     result = run_import(str(path), "--db", str(db), "--topic", str(demo_topic))
     assert result.exit_code == 1
     row = import_file_row(db)
@@ -308,15 +321,20 @@ def test_wacz_member_listed_twice_is_read_once(demo_articles, demo_topic, tmp_pa
 def test_wacz_member_inflating_past_the_bound_is_damage(demo_articles, demo_topic, tmp_path):
     first = articles(demo_articles, 1)[0]
     path, db = tmp_path / "zipbomb.wacz", tmp_path / "archive.db"
-    wacz_with(path, {"archive/zeros.warc": b"\x00" * (64 * MiB), "archive/good.warc.gz": good_warc(tmp_path, [first])},
-              zipfile.ZIP_DEFLATED)
+    wacz_with(
+        path,
+        {"archive/zeros.warc": b"\x00" * (64 * MiB), "archive/good.warc.gz": good_warc(tmp_path, [first])},
+        zipfile.ZIP_DEFLATED,
+    )
     result = run_import(str(path), "--db", str(db), "--topic", str(demo_topic))
     assert result.exit_code == 1
     row = import_file_row(db)
     assert (row["damaged"], row["articles_added"]) == (1, 1)
     [problem] = json.loads(row["problems"])
     assert (problem["member"], problem["error"]) == (
-        "archive/zeros.warc", "a zip member inflating to more than 100 times its size (a decompression bomb?)")
+        "archive/zeros.warc",
+        "a zip member inflating to more than 100 times its size (a decompression bomb?)",
+    )
 
 
 def test_a_record_quoting_control_characters_is_reported_safely(demo_articles, demo_topic, tmp_path):

@@ -52,9 +52,15 @@ def command(warc: Path, db: Path, topic: Path, *extra: str) -> list[str]:
 def start(warc: Path, db: Path, topic: Path, *extra: str) -> subprocess.Popen:
     """The import in a process group of its own, with Ctrl-C's default meaning (a test run in the
     background, as `cmd &` starts it, would otherwise hand its children SIGINT ignored)."""
-    return subprocess.Popen(command(warc, db, topic, *extra), cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    return subprocess.Popen(
+        command(warc, db, topic, *extra),
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
 
 
 def hold_after_first_batch(db: Path, process: subprocess.Popen) -> sqlite3.Connection:
@@ -86,14 +92,22 @@ def file_row(db: Path, order: str = "ASC") -> dict:
 def assert_counts_describe_the_archive(db: Path, row: dict) -> None:
     run = row["crawl_run_id"]
     stored = {
-        "articles_added": rows(db, "SELECT count(*) FROM articles a JOIN captures c ON c.id = a.capture_id "
-                                   "WHERE c.crawl_run_id = ?", (run,))[0][0],
+        "articles_added": rows(
+            db, "SELECT count(*) FROM articles a JOIN captures c ON c.id = a.capture_id WHERE c.crawl_run_id = ?", (run,)
+        )[0][0],
         "copies_added": rows(db, "SELECT count(*) FROM copies WHERE crawl_run_id = ?", (run,))[0][0],
         "rejects": rows(db, "SELECT count(*) FROM rejects WHERE crawl_run_id = ?", (run,))[0][0],
     }
     assert {name: row[name] for name in stored} == stored
-    outcomes = ("articles_added", "copies_added", "versions_added", "articles_unchanged", "rejects", "errors",
-                "takedowns_skipped")
+    outcomes = (
+        "articles_added",
+        "copies_added",
+        "versions_added",
+        "articles_unchanged",
+        "rejects",
+        "errors",
+        "takedowns_skipped",
+    )
     assert row["pages"] == sum(row[name] for name in outcomes) > 0
     [run_counts] = rows(db, "SELECT pages_fetched, articles_added, copies_added, rejects FROM crawl_runs WHERE id = ?", (run,))
     assert run_counts == (row["pages"], row["articles_added"], row["copies_added"], row["rejects"])
@@ -115,8 +129,9 @@ def archive_of(db: Path) -> dict[str, list]:
 @pytest.fixture(scope="module")
 def uninterrupted(many_pages, demo_topic, folder) -> dict[str, list]:
     db = folder / "uninterrupted.db"
-    result = subprocess.run(command(many_pages, db, demo_topic, "--workers", "1"), cwd=PROJECT_ROOT,
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        command(many_pages, db, demo_topic, "--workers", "1"), cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900
+    )
     assert result.returncode == 0, result.stderr
     row = file_row(db)
     assert row["status"] == "complete" and row["pages"] > 2 * 64  # more than two batches
@@ -125,16 +140,16 @@ def uninterrupted(many_pages, demo_topic, folder) -> dict[str, list]:
 
 def finish(warc: Path, db: Path, topic: Path) -> None:
     """The same command again, to its end."""
-    result = subprocess.run(command(warc, db, topic, "--workers", "1"), cwd=PROJECT_ROOT, capture_output=True,
-                            text=True, timeout=900)
+    result = subprocess.run(
+        command(warc, db, topic, "--workers", "1"), cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900
+    )
     assert result.returncode == 0, result.stderr
     assert file_row(db, "DESC")["status"] == "complete"
     assert rows(db, "PRAGMA integrity_check") == [("ok",)]
 
 
 @pytest.mark.slow
-def test_a_killed_import_counts_what_it_stored_and_the_same_command_completes_it(
-        many_pages, demo_topic, tmp_path, uninterrupted):
+def test_a_killed_import_counts_what_it_stored_and_the_same_command_completes_it(many_pages, demo_topic, tmp_path, uninterrupted):
     db = tmp_path / "killed.db"
     process = start(many_pages, db, demo_topic, "--workers", "1")
     lock = hold_after_first_batch(db, process)
@@ -157,7 +172,8 @@ def uninterrupted_pages(archive: dict[str, list]) -> int:
 @pytest.mark.parametrize("workers", ["1", "2"])
 @pytest.mark.slow
 def test_an_import_stopped_with_ctrl_c_says_so_counts_what_it_stored_and_resumes(
-        many_pages, demo_topic, tmp_path, uninterrupted, workers):
+    many_pages, demo_topic, tmp_path, uninterrupted, workers
+):
     db = tmp_path / "stopped.db"
     process = start(many_pages, db, demo_topic, "--workers", workers)
     lock = hold_after_first_batch(db, process)
@@ -177,16 +193,21 @@ def test_an_import_stopped_with_ctrl_c_says_so_counts_what_it_stored_and_resumes
 
 
 @pytest.mark.slow
-def test_a_full_disk_is_one_sentence_and_the_same_command_completes_the_archive(many_pages, demo_topic, tmp_path,
-                                                                               uninterrupted):
+def test_a_full_disk_is_one_sentence_and_the_same_command_completes_the_archive(many_pages, demo_topic, tmp_path, uninterrupted):
     """Once a batch is stored, the import may write no more bytes to any file (RLIMIT_FSIZE 0,
     SIGXFSZ ignored: a write fails with EFBIG, which SQLite reports as a disk I/O error)."""
     import resource
 
     db = tmp_path / "full.db"
-    process = subprocess.Popen(command(many_pages, db, demo_topic, "--workers", "1"), cwd=PROJECT_ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                               preexec_fn=lambda: signal.signal(signal.SIGXFSZ, signal.SIG_IGN))
+    process = subprocess.Popen(
+        command(many_pages, db, demo_topic, "--workers", "1"),
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGXFSZ, signal.SIG_IGN),
+    )
     lock = hold_after_first_batch(db, process)
     resource.prlimit(process.pid, resource.RLIMIT_FSIZE, (0, 0))
     lock.execute("ROLLBACK")

@@ -22,8 +22,9 @@ from .conftest import PROJECT_ROOT, free_port_block
 
 # What a copy of the checkout to build from leaves out: environments, archives, build leftovers
 # (a stale build/lib would put files into the wheel that the sources no longer have).
-NOT_SOURCES = shutil.ignore_patterns(".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__",
-                                     ".pytest_cache", "test-artifacts", "*.db", "*.db-*", "*.log")
+NOT_SOURCES = shutil.ignore_patterns(
+    ".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "test-artifacts", "*.db", "*.db-*", "*.log"
+)
 
 
 def test_bundled_files_are_the_top_level_files():
@@ -70,8 +71,13 @@ def test_wheel_runs_the_demo_from_an_empty_directory(installed, tmp_path):
 def test_wheel_serves_an_archive_with_the_plugin_and_metadata(installed, tmp_path):
     run([str(installed / "clippings"), "demo", "--no-serve", "--site-port", str(free_port_block())], cwd=tmp_path)
     port = free_port_block(1)
-    server = subprocess.Popen([str(installed / "clippings"), "serve", "--port", str(port)], cwd=tmp_path,
-                              env=clean_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [str(installed / "clippings"), "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=clean_environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         page = fetch_when_up(f"http://127.0.0.1:{port}/archive/articles", server)
         metadata = json.loads(fetch_when_up(f"http://127.0.0.1:{port}/-/metadata.json", server))

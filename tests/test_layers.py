@@ -49,9 +49,16 @@ def test_layers_rejected_is_no_scrapy_exception():
 
 def test_layers_crawl_drops_a_reject_as_drop_item_with_its_stage():
     """The crawl's item pipelines turn Rejected into Scrapy's DropItem, which the rejects log reads."""
-    page = FetchedPage(url="https://example.org/a", final_url="https://example.org/a", status=200,
-                       headers={"x-robots-tag": ["noarchive"]}, body=b"<html></html>",
-                       fetched_at="2017-10-17T00:00:00+00:00", spider="seeds", crawl_run_id="run")
+    page = FetchedPage(
+        url="https://example.org/a",
+        final_url="https://example.org/a",
+        status=200,
+        headers={"x-robots-tag": ["noarchive"]},
+        body=b"<html></html>",
+        fetched_at="2017-10-17T00:00:00+00:00",
+        spider="seeds",
+        crawl_run_id="run",
+    )
     with pytest.raises(RejectedPage) as dropped:
         RespectPipeline().process_item(page)
     assert isinstance(dropped.value, DropItem)

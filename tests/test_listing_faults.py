@@ -75,9 +75,12 @@ def test_sitemap_past_a_parser_limit_is_followed_as_far_as_read_and_recorded(tmp
         site.server.routes["/sitemap.xml"] = page(laughing_sitemap(site))
         db, log = scrapy_crawl("sitemaps", tmp_path, site.topic())
     assert articles(db) == {site.url(p) for p in STORIES[:2]}
-    assert failures(db) == {site.url("/sitemap.xml"): (
-        "listing read in part (2 entries): damaged XML (Maximum entity amplification factor exceeded, see "
-        "xmlCtxtSetMaxAmplification.); entries after that are missing")}
+    assert failures(db) == {
+        site.url("/sitemap.xml"): (
+            "listing read in part (2 entries): damaged XML (Maximum entity amplification factor exceeded, see "
+            "xmlCtxtSetMaxAmplification.); entries after that are missing"
+        )
+    }
     assert f"Read {site.url('/sitemap.xml')} in part (2 entries)" in log
 
 
@@ -91,8 +94,7 @@ def test_gzipped_sitemap_past_its_size_limit_is_recorded(tmp_path):
 
 
 def test_cut_feed_and_unreadable_listing_are_recorded(tmp_path):
-    cut_feed = ("<rss><channel><item><link>{}</link></item><item><link>{}</link></item>"
-                "<item><link>http://127.0.0.1:")
+    cut_feed = "<rss><channel><item><link>{}</link></item><item><link>{}</link></item><item><link>http://127.0.0.1:"
     with FaultSite(dict(ROUTES)) as site:
         site.server.routes["/feed.xml"] = page(xml(cut_feed.format(*(site.url(p) for p in STORIES[:2])).encode()))
         site.server.routes["/news.rss"] = page(html("<html><body>We moved our feeds.</body></html>"))
@@ -129,9 +131,14 @@ def killed_once_listing_failure_is_committed(site: FaultSite, tmp_path) -> int:
     """`clippings crawl sitemaps`, SIGKILLed (with its process group) when the site is asked for
     the second story the sitemap gives, once the archive holds the sitemap's failure row (and the
     job state would, if it finished the sitemap's URL)."""
-    process = subprocess.Popen(crawl_command(site, tmp_path, ("-s", "GROUP_COMMIT_SECONDS=0.05")), cwd=PROJECT_ROOT,
-                               env=SCRAPY_ENV, start_new_session=True, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        crawl_command(site, tmp_path, ("-s", "GROUP_COMMIT_SECONDS=0.05")),
+        cwd=PROJECT_ROOT,
+        env=SCRAPY_ENV,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
     def kill(number: int, path: str) -> bool:
         if path != STORIES[1]:

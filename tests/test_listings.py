@@ -74,16 +74,28 @@ BILLION_LAUGHS = f"""<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY l0 "lol">{L
 <url><loc>https://g.example/3</loc></url>
 <url><loc>https://g.example/4</loc></url>
 </urlset>""".encode()
-HUGE_TEXT = (b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://g.example/1</loc><lastmod>'
-             + b"x" * (11 * 1024 * 1024) + b"</lastmod></url><url><loc>https://g.example/2</loc></url></urlset>")
-TRUNCATED = b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://g.example/1</loc></url><url><loc>https://g.ex'
+HUGE_TEXT = (
+    b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://g.example/1</loc><lastmod>'
+    + b"x" * (11 * 1024 * 1024)
+    + b"</lastmod></url><url><loc>https://g.example/2</loc></url></urlset>"
+)
+TRUNCATED = (
+    b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://g.example/1</loc></url><url><loc>https://g.ex'
+)
 
 
-@pytest.mark.parametrize("body, read, damage", [
-    (BILLION_LAUGHS, ["https://g.example/1", "https://g.example/2"], "damaged XML (Maximum entity amplification factor exceeded"),
-    (HUGE_TEXT, ["https://g.example/1"], "damaged XML (Resource limit exceeded: Text node too long"),
-    (TRUNCATED, ["https://g.example/1", "https://g.ex"], "damaged XML (Premature end of data"),
-])
+@pytest.mark.parametrize(
+    "body, read, damage",
+    [
+        (
+            BILLION_LAUGHS,
+            ["https://g.example/1", "https://g.example/2"],
+            "damaged XML (Maximum entity amplification factor exceeded",
+        ),
+        (HUGE_TEXT, ["https://g.example/1"], "damaged XML (Resource limit exceeded: Text node too long"),
+        (TRUNCATED, ["https://g.example/1", "https://g.ex"], "damaged XML (Premature end of data"),
+    ],
+)
 def test_parse_sitemap_says_what_stopped_it(body, read, damage):
     """libxml2 recovers what it read before the damage and drops the rest: the listing says so."""
     sitemap = parse_sitemap(body, "https://g.example/sitemap.xml")

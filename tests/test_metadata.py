@@ -90,15 +90,40 @@ def test_split_authors_drops_the_site_and_its_desk():
         ("Headline - with a dash", "The Gazette", None, "Headline - with a dash"),
         ("Council funds the shelter - NJ.com", None, "https://www.nj.com/news/2019/11/shelter.html", "Council funds the shelter"),
         ("Reuters | Council funds the shelter", None, "https://www.reuters.com/article/shelter", "Council funds the shelter"),
-        ("Council funds the shelter - Reuters poll", None, "https://www.reuters.com/article/shelter", "Council funds the shelter - Reuters poll"),
+        (
+            "Council funds the shelter - Reuters poll",
+            None,
+            "https://www.reuters.com/article/shelter",
+            "Council funds the shelter - Reuters poll",
+        ),
         # however the site's name is written: another form than the host's, with a section,
         # accents, full-width separators, two segments
-        ("Housing market slowdown continues | CBC News", None, "https://www.cbc.ca/news/business/x", "Housing market slowdown continues"),
-        ("Why Donald Trump won't change | CNN Politics", None, "https://www.cnn.com/2016/11/29/politics/x", "Why Donald Trump won't change"),
+        (
+            "Housing market slowdown continues | CBC News",
+            None,
+            "https://www.cbc.ca/news/business/x",
+            "Housing market slowdown continues",
+        ),
+        (
+            "Why Donald Trump won't change | CNN Politics",
+            None,
+            "https://www.cnn.com/2016/11/29/politics/x",
+            "Why Donald Trump won't change",
+        ),
         ("Les sombres perspectives - Le Monde.fr", "Le Monde", "https://www.lemonde.fr/x", "Les sombres perspectives"),
         ("L'affaire | Rédaction Numérique", "Redaction numerique", None, "L'affaire"),
-        ("メディア芸術祭賞が受賞：朝日新聞デジタル", "朝日新聞デジタル", "https://www.asahi.com/articles/x.html", "メディア芸術祭賞が受賞"),
-        ("気軽に新聞をスクラップできる ｜ ガジェット通信 GetNews", None, "https://getnews.jp/archives/1", "気軽に新聞をスクラップできる"),
+        (
+            "メディア芸術祭賞が受賞：朝日新聞デジタル",
+            "朝日新聞デジタル",
+            "https://www.asahi.com/articles/x.html",
+            "メディア芸術祭賞が受賞",
+        ),
+        (
+            "気軽に新聞をスクラップできる ｜ ガジェット通信 GetNews",
+            None,
+            "https://getnews.jp/archives/1",
+            "気軽に新聞をスクラップできる",
+        ),
         ("Headline | World | The Gazette", "The Gazette", None, "Headline | World"),
     ],
 )
@@ -110,21 +135,31 @@ def test_clean_title_drops_site_name(title, site, url, expected):
     "head, body, title",
     [
         # the headline on the page, when it agrees with a declared title, rather than the social one
-        ('<meta property="og:title" content="Zsa Zsa Gabor\'s Palm Springs home is for sale and it\'s pure paradise">',
-         "<h1>Take a tour inside Zsa Zsa Gabor's former Palm Springs retreat — it's for sale!</h1>",
-         "Take a tour inside Zsa Zsa Gabor's former Palm Springs retreat — it's for sale!"),
+        (
+            '<meta property="og:title" content="Zsa Zsa Gabor\'s Palm Springs home is for sale and it\'s pure paradise">',
+            "<h1>Take a tour inside Zsa Zsa Gabor's former Palm Springs retreat — it's for sale!</h1>",
+            "Take a tour inside Zsa Zsa Gabor's former Palm Springs retreat — it's for sale!",
+        ),
         # the <title> with the site's name agrees with the h1
-        ("<title>Ahmad Khan Rahami Is Arrested - The New York Times</title>"
-         '<meta property="og:title" content="Ahmad Khan Rahami Is Arrested (Published 2016)">',
-         "<h1>Ahmad Khan Rahami Is Arrested</h1>", "Ahmad Khan Rahami Is Arrested"),
+        (
+            "<title>Ahmad Khan Rahami Is Arrested - The New York Times</title>"
+            '<meta property="og:title" content="Ahmad Khan Rahami Is Arrested (Published 2016)">',
+            "<h1>Ahmad Khan Rahami Is Arrested</h1>",
+            "Ahmad Khan Rahami Is Arrested",
+        ),
         # an h1 that is the site's logo, or a sidebar's, agrees with nothing: the declared title
-        ('<meta property="og:title" content="Hillary Clinton Gets More Faithless Electors">',
-         "<h1>The Political Insider</h1><h1>Most popular</h1>", "Hillary Clinton Gets More Faithless Electors"),
+        (
+            '<meta property="og:title" content="Hillary Clinton Gets More Faithless Electors">',
+            "<h1>The Political Insider</h1><h1>Most popular</h1>",
+            "Hillary Clinton Gets More Faithless Electors",
+        ),
         # of several headlines, the one agreeing with the most trusted declared title
-        ('<title>Millennial Decorating Mistakes | POPSUGAR Home</title>'
-         '<meta property="og:title" content="The 5 Biggest Decorating Mistakes Millennials Make">',
-         "<h1>Millennial Decorating Mistakes</h1><h1>The 5 Biggest Decorating Mistakes Millennials Make</h1>",
-         "The 5 Biggest Decorating Mistakes Millennials Make"),
+        (
+            "<title>Millennial Decorating Mistakes | POPSUGAR Home</title>"
+            '<meta property="og:title" content="The 5 Biggest Decorating Mistakes Millennials Make">',
+            "<h1>Millennial Decorating Mistakes</h1><h1>The 5 Biggest Decorating Mistakes Millennials Make</h1>",
+            "The 5 Biggest Decorating Mistakes Millennials Make",
+        ),
     ],
 )
 def test_page_metadata_title_is_the_headline_on_the_page(head, body, title):
@@ -135,20 +170,33 @@ def test_page_metadata_title_is_the_headline_on_the_page(head, body, title):
     "head, body, authors",
     [
         # the most specific meta tag names the person, the generic one the publisher
-        ('<meta name="author" content="Condé Nast"><meta property="article:author" content="Emma Grey Ellis">', "", ["Emma Grey Ellis"]),
+        (
+            '<meta name="author" content="Condé Nast"><meta property="article:author" content="Emma Grey Ellis">',
+            "",
+            ["Emma Grey Ellis"],
+        ),
         # a profile URL names nobody; the organisation in the author tag is no person: the byline
-        ('<meta property="article:author" content="https://www.example.com/profile/x"><meta name="author" content="ABC News">',
-         '<div class="byline">By Josh Haskell, DAVID CAPLAN and PATRICK REEVELL Dec 16, 2016, 4:19 PM ET</div>',
-         ["Josh Haskell", "DAVID CAPLAN", "PATRICK REEVELL"]),
+        (
+            '<meta property="article:author" content="https://www.example.com/profile/x"><meta name="author" content="ABC News">',
+            '<div class="byline">By Josh Haskell, DAVID CAPLAN and PATRICK REEVELL Dec 16, 2016, 4:19 PM ET</div>',
+            ["Josh Haskell", "DAVID CAPLAN", "PATRICK REEVELL"],
+        ),
         # every author the byline links to, not only the first
-        ("", '<address><div><a rel="author" href="/profile/jcw">Julia Carrie Wong</a> and '
-             '<a rel="author" href="/profile/sl">Sam Levin</a></div></address>', ["Julia Carrie Wong", "Sam Levin"]),
+        (
+            "",
+            '<address><div><a rel="author" href="/profile/jcw">Julia Carrie Wong</a> and '
+            '<a rel="author" href="/profile/sl">Sam Levin</a></div></address>',
+            ["Julia Carrie Wong", "Sam Levin"],
+        ),
         # a byline in words, whatever its markup
         ("", '<div class="x1"><span>By </span><a href="/people/teresa-newsome">Teresa Newsome</a></div>', ["Teresa Newsome"]),
         # schema.org: people, not the publisher
-        ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle", "author": '
-         '[{"@type": "Person", "name": "Jane Doe"}, {"@type": "Organization", "name": "The Gazette News"}]}</script>',
-         "", ["Jane Doe"]),
+        (
+            '<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle", "author": '
+            '[{"@type": "Person", "name": "Jane Doe"}, {"@type": "Organization", "name": "The Gazette News"}]}</script>',
+            "",
+            ["Jane Doe"],
+        ),
     ],
 )
 def test_page_metadata_authors_are_the_people_credited(head, body, authors):
@@ -163,8 +211,10 @@ def test_page_metadata_takes_a_malformed_url():
 def test_each_rule_can_be_turned_off():
     """The ablation (benchmarks/ablation.py) turns rules off one at a time: off, each changes the answer here."""
     cases = {
-        "page_headline": ('<meta property="og:title" content="Zsa Zsa Gabor\'s Palm Springs home is for sale">',
-                          "<h1>Take a tour inside Zsa Zsa Gabor's Palm Springs home</h1>"),
+        "page_headline": (
+            '<meta property="og:title" content="Zsa Zsa Gabor\'s Palm Springs home is for sale">',
+            "<h1>Take a tour inside Zsa Zsa Gabor's Palm Springs home</h1>",
+        ),
         "site_name_variants": ('<meta property="og:title" content="Housing market slowdown continues | Example News">', ""),
         "meta_authors": ('<meta name="author" content="Jane Doe">', '<span class="byline">John Roe</span>'),
         "all_bylines": ("", '<p><a rel="author" href="/a">Jane Doe</a> and <a rel="author" href="/b">John Roe</a></p>'),
@@ -187,7 +237,7 @@ def test_each_rule_can_be_turned_off():
         ('<p>Text.</p><a rel="author" href="/jane">Jane Doe</a>', "Jane Doe"),
         ('<div class="article-author-name">Jane Doe</div><span class="byline">John Roe</span>', "Jane Doe"),
         ('<span data-testid="AuthorCard">Jane Doe</span>', "Jane Doe"),
-        ('<author>Jane Doe</author>', "Jane Doe"),
+        ("<author>Jane Doe</author>", "Jane Doe"),
         ('<h4 class="post-author">Jane Doe</h4>', "Jane Doe"),
         ('<p id="zuozhe-box">Jane Doe</p>', "Jane Doe"),
         ('<section class="byline-wrap">Jane Doe</section>', "Jane Doe"),
@@ -201,7 +251,7 @@ def test_each_rule_can_be_turned_off():
         ('<div class="date"><span class="author">Jane Doe</span></div><p class="writer">John Roe</p>', "John Roe"),
         ('<div class="author"><time>Oct. 16</time>Jane Doe</div>', "Jane Doe"),
         ('<span class="author">JD</span><p class="writer">John Roe</p>', "John Roe"),
-        ('<p>No byline at all.</p>', None),
+        ("<p>No byline at all.</p>", None),
     ],
 )
 def test_page_author_reads_as_trafilatura_extract_author(body, author):
@@ -209,5 +259,3 @@ def test_page_author_reads_as_trafilatura_extract_author(body, author):
     Python rather than in XPath: the same answer on every case."""
     tree = html_page(body)
     assert page_author(tree) == trafilatura_metadata.extract_author(tree) == author
-
-

@@ -22,48 +22,57 @@ def prefilter(request) -> Prefilter:
     return Prefilter.for_topic(load_topic(PROJECT_ROOT / "topics" / "metoo.yml"), request.param)
 
 
-@pytest.mark.parametrize("body", [
-    b"<h1>Harvey Weinstein fired</h1>",
-    b"<p>HARVEY WEINSTEIN</p>",
-    b"<p>Harvey&nbsp;<a href='/people/weinstein'>Weinstein</a>'s company</p>",
-    b"<p>Weinstein&rsquo;s accusers</p>",
-    b"<p>Judith Godr&egrave;che spoke</p>",
-    "<p>Judith Godrèche spoke</p>".encode("utf-8"),
-    "<p>Judith Godrèche spoke</p>".encode("latin-1"),
-    b'<script type="application/ld+json">{"articleBody": "Judith Godr\\u00e8che spoke"}</script>',
-    b"<p>the #MeToo wave</p>",
-    b"<p>&#35;MeToo</p>",
-    b"<p>she wrote me&nbsp;too.</p>",
-    b"<p>she wrote &quot;me\n   too&quot;</p>",
-    b"<p>she wrote <em>me</em> <em>too</em></p>",
-    "<p>#BalanceTonPorc</p>".encode("utf-8"),
-    "<p>#米兔 运动</p>".encode("utf-8"),
-    b"<p>&#31859;&#20820;</p>",
-    b"<p>&#x7C73;&#x5154;</p>",
-    "<p>#Ятоже</p>".encode("utf-8"),
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<h1>Harvey Weinstein fired</h1>",
+        b"<p>HARVEY WEINSTEIN</p>",
+        b"<p>Harvey&nbsp;<a href='/people/weinstein'>Weinstein</a>'s company</p>",
+        b"<p>Weinstein&rsquo;s accusers</p>",
+        b"<p>Judith Godr&egrave;che spoke</p>",
+        "<p>Judith Godrèche spoke</p>".encode("utf-8"),
+        "<p>Judith Godrèche spoke</p>".encode("latin-1"),
+        b'<script type="application/ld+json">{"articleBody": "Judith Godr\\u00e8che spoke"}</script>',
+        b"<p>the #MeToo wave</p>",
+        b"<p>&#35;MeToo</p>",
+        b"<p>she wrote me&nbsp;too.</p>",
+        b"<p>she wrote &quot;me\n   too&quot;</p>",
+        b"<p>she wrote <em>me</em> <em>too</em></p>",
+        "<p>#BalanceTonPorc</p>".encode("utf-8"),
+        "<p>#米兔 运动</p>".encode("utf-8"),
+        b"<p>&#31859;&#20820;</p>",
+        b"<p>&#x7C73;&#x5154;</p>",
+        "<p>#Ятоже</p>".encode("utf-8"),
+    ],
+)
 def test_prefilter_keeps_pages_naming_the_topic(prefilter, body):
     assert prefilter.may_match(body)
 
 
-@pytest.mark.parametrize("content_type, body", [
-    ("text/html; charset=gb2312", "<p>#米兔</p>".encode("gb2312")),
-    ("text/html; charset=koi8-r", "<p>#Ятоже</p>".encode("koi8-r")),
-    (None, '<meta charset="euc-kr"><p>#나도</p>'.encode("euc-kr")),
-    (None, "\ufeff<p>Harvey Weinstein</p>".encode("utf-16-le")),
-    (None, "<p>Harvey Weinstein</p>".encode("utf-16")),
-])
+@pytest.mark.parametrize(
+    "content_type, body",
+    [
+        ("text/html; charset=gb2312", "<p>#米兔</p>".encode("gb2312")),
+        ("text/html; charset=koi8-r", "<p>#Ятоже</p>".encode("koi8-r")),
+        (None, '<meta charset="euc-kr"><p>#나도</p>'.encode("euc-kr")),
+        (None, "\ufeff<p>Harvey Weinstein</p>".encode("utf-16-le")),
+        (None, "<p>Harvey Weinstein</p>".encode("utf-16")),
+    ],
+)
 def test_prefilter_reads_other_charsets(prefilter, content_type, body):
     assert prefilter.may_match(body, content_type)
 
 
-@pytest.mark.parametrize("body", [
-    b"<p>The council approved the budget on Tuesday.</p>",
-    b"<div class='wrapper'>Prices rose</div>",  # "rapp" (Anthony Rapp) inside a word
-    b"<p>Louis said the price was right</p>",  # a first name alone
-    b"<p>metoolbox</p>",
-    b"<p>I went home too, and so did me mum</p>",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<p>The council approved the budget on Tuesday.</p>",
+        b"<div class='wrapper'>Prices rose</div>",  # "rapp" (Anthony Rapp) inside a word
+        b"<p>Louis said the price was right</p>",  # a first name alone
+        b"<p>metoolbox</p>",
+        b"<p>I went home too, and so did me mum</p>",
+    ],
+)
 def test_prefilter_drops_pages_that_cannot_name_the_topic(prefilter, body):
     assert not prefilter.may_match(body)
 

@@ -36,8 +36,14 @@ def mounted_read_only(directory: Path) -> list[str]:
 
 
 def clippings(*args: str, prefix: list[str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([*(prefix or []), sys.executable, "-m", "clippings", *map(str, args)],
-                          cwd=PROJECT_ROOT, env=SCRAPY_ENV, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [*(prefix or []), sys.executable, "-m", "clippings", *map(str, args)],
+        cwd=PROJECT_ROOT,
+        env=SCRAPY_ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +51,9 @@ def read_only_mount(tmp_path_factory) -> None:
     """Skips unless this machine lets an unprivileged user and mount namespace mount read-only."""
     probe = tmp_path_factory.mktemp("probe")
     try:
-        result = subprocess.run([*mounted_read_only(probe), "touch", str(probe / "written")],
-                                capture_output=True, text=True, timeout=30)
+        result = subprocess.run(
+            [*mounted_read_only(probe), "touch", str(probe / "written")], capture_output=True, text=True, timeout=30
+        )
     except FileNotFoundError:
         pytest.skip("unshare (util-linux) is not installed")
     if "Read-only file system" not in result.stderr:
@@ -95,7 +102,8 @@ READING_COMMANDS = [
 ]
 # Each reading command on the archive, and those that apply to a release on the release.
 READINGS = [("archive.db", command) for command in READING_COMMANDS] + [
-    ("public.db", command) for command in READING_COMMANDS if command[0] != "release"]
+    ("public.db", command) for command in READING_COMMANDS if command[0] != "release"
+]
 
 READING_IDS = [f"{name}-{' '.join(command[:2])}" for name, command in READINGS]
 

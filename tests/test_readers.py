@@ -87,6 +87,7 @@ def served_crawl(tmp_path_factory):
         def route(handler, times):
             gate.acquire(timeout=30)  # one page per round of reads: the reads interleave the writes
             return answer
+
         return route
 
     routes = {f"/{DAY}/story-{n}/": gated(html(article_html(f"reader {n}"))) for n in range(ARTICLES)}
@@ -96,8 +97,13 @@ def served_crawl(tmp_path_factory):
         Archive(db).close()  # the archive exists (schema and all) before Datasette opens it
         port = free_port_block(1)
         base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen([sys.executable, "-m", "clippings", "serve", "--db", str(db), "--port", str(port)],
-                                  cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "clippings", "serve", "--db", str(db), "--port", str(port)],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             wait_until_serving(base, server)
             reader = Reader(base, gate)

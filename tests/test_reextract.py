@@ -55,8 +55,11 @@ def consistent(db: Path) -> None:
     """References, the search index and the stories hold together."""
     assert execute(db, "PRAGMA foreign_key_check") == []
     execute(db, "INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
-    assert execute(db, "SELECT count(*) FROM articles a WHERE NOT EXISTS "
-                       "(SELECT 1 FROM articles l WHERE l.id = a.story_id AND l.story_id = l.id)") == [(0,)]
+    assert execute(
+        db,
+        "SELECT count(*) FROM articles a WHERE NOT EXISTS "
+        "(SELECT 1 FROM articles l WHERE l.id = a.story_id AND l.story_id = l.id)",
+    ) == [(0,)]
 
 
 def kinds_of_change(output: str) -> set[str]:
@@ -71,8 +74,10 @@ def run_reextract(*args: str):
 @pytest.fixture
 def no_network(monkeypatch):
     """A tripwire, not a stand-in: any connection attempt in this process fails the test."""
+
     def refuse(sock, address):
         raise AssertionError(f"reextract tried to connect to {address}")
+
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
 
@@ -88,10 +93,15 @@ def test_reextract_changes_nothing_when_nothing_changed(archive, no_network):
 
 def test_reextract_restores_exactly_what_an_older_extractor_stored(archive, no_network):
     before = snapshot(archive)
-    article_id, url = execute(archive, "SELECT id, url FROM articles WHERE published_day IS NOT NULL ORDER BY id LIMIT 1 OFFSET 3")[0]
-    execute(archive, "UPDATE articles SET text = text || char(10) || 'Sign up for our zyzzyva newsletter.', "
-                     "published_at = '2017-09-30', published_day = '2017-09-30', extractor = 'trafilatura 1.6.0' WHERE id = ?",
-            (article_id,))
+    article_id, url = execute(
+        archive, "SELECT id, url FROM articles WHERE published_day IS NOT NULL ORDER BY id LIMIT 1 OFFSET 3"
+    )[0]
+    execute(
+        archive,
+        "UPDATE articles SET text = text || char(10) || 'Sign up for our zyzzyva newsletter.', "
+        "published_at = '2017-09-30', published_day = '2017-09-30', extractor = 'trafilatura 1.6.0' WHERE id = ?",
+        (article_id,),
+    )
     execute(archive, "DELETE FROM mentions WHERE article_id = ?", (article_id,))
     result = run_reextract("--db", str(archive), "--workers", "1")
     assert result.exit_code == 0, result.output
@@ -141,7 +151,8 @@ def test_reextract_brings_back_an_article_an_older_extractor_refused_on_its_url(
     before = snapshot(archive)
     # an article with no copies (withdrawing one with copies would drop them, and they would come back too)
     article_id, url, capture_id = execute(
-        archive, "SELECT id, url, capture_id FROM articles WHERE id NOT IN (SELECT article_id FROM copies) ORDER BY id LIMIT 1 OFFSET 2"
+        archive,
+        "SELECT id, url, capture_id FROM articles WHERE id NOT IN (SELECT article_id FROM copies) ORDER BY id LIMIT 1 OFFSET 2",
     )[0]
     stored = "SELECT url, title, text, published_at, language, people FROM articles WHERE capture_id = ?"
     original = execute(archive, stored, (capture_id,))
@@ -181,11 +192,15 @@ def test_reextract_reads_dates_on_the_outlets_clock_the_topic_gives(archive, tmp
     result = run_reextract("--db", str(archive), "--topic", str(zoned), "--workers", "1")
     assert result.exit_code == 0, result.output
     assert "dates changed" in kinds_of_change(result.output)
-    assert execute(archive, "SELECT published_at, published_day, published_utc_day FROM articles "
-                            "WHERE published_at = '2017-10-17T15:45:00+13:00'") == [
-        ("2017-10-17T15:45:00+13:00", "2017-10-17", "2017-10-17")]
+    assert execute(
+        archive,
+        "SELECT published_at, published_day, published_utc_day FROM articles WHERE published_at = '2017-10-17T15:45:00+13:00'",
+    ) == [("2017-10-17T15:45:00+13:00", "2017-10-17", "2017-10-17")]
     assert execute(archive, "SELECT timezone FROM outlets WHERE id = 'harbourview'") == [("Pacific/Auckland",)]
-    others = execute(archive, "SELECT count(*) FROM articles a JOIN outlets o ON o.id = a.outlet_id "
-                              "WHERE o.id != 'harbourview' AND a.published_at LIKE '%+13:00'")
+    others = execute(
+        archive,
+        "SELECT count(*) FROM articles a JOIN outlets o ON o.id = a.outlet_id "
+        "WHERE o.id != 'harbourview' AND a.published_at LIKE '%+13:00'",
+    )
     assert others == [(0,)]
     consistent(archive)

@@ -49,11 +49,17 @@ def test_public_release_keeps_metadata_but_no_raw_pages(demo_archive, public_rel
         assert query(public_release, f"SELECT count(*) FROM {table}") == [(0,)], table
     for table in ("articles", "captures", "mentions", "keyword_matches", "copies", "outlets", "people", "rejects", "topics"):
         assert query(public_release, f"SELECT count(*) FROM {table}") == query(demo_archive, f"SELECT count(*) FROM {table}")
-    kept = ("id, url, title, authors, published_at, published_source, date_candidates, outlet_id, people, keywords, "
-            "relevance, story_id, text_sha256, word_count")
-    assert query(public_release, f"SELECT {kept} FROM articles ORDER BY id") == query(demo_archive, f"SELECT {kept} FROM articles ORDER BY id")
+    kept = (
+        "id, url, title, authors, published_at, published_source, date_candidates, outlet_id, people, keywords, "
+        "relevance, story_id, text_sha256, word_count"
+    )
+    assert query(public_release, f"SELECT {kept} FROM articles ORDER BY id") == query(
+        demo_archive, f"SELECT {kept} FROM articles ORDER BY id"
+    )
     capture = "id, url, final_url, status, fetched_at, content_sha256"
-    assert query(public_release, f"SELECT {capture} FROM captures ORDER BY id") == query(demo_archive, f"SELECT {capture} FROM captures ORDER BY id")
+    assert query(public_release, f"SELECT {capture} FROM captures ORDER BY id") == query(
+        demo_archive, f"SELECT {capture} FROM captures ORDER BY id"
+    )
     assert query(public_release, "SELECT kind FROM releases") == [("public",)]
     assert query(public_release, "PRAGMA integrity_check") == [("ok",)]
     # Searchable by title, the only text left.
@@ -64,8 +70,13 @@ def test_public_release_copies_only_tables_it_knows(demo_archive):
     """A table added to the schema stays empty in public releases until someone decides it may be
     published (clippings.release.PUBLIC_TABLES): this test names the ones left empty on purpose."""
     left_empty = {"capture_bodies", "compression_dictionaries", "takedowns", "text_sketches", "outlet_lines"}
-    tables = {t for (t,) in query(demo_archive, "SELECT name FROM sqlite_master WHERE type = 'table' "
-                                                "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'articles_fts%'")}
+    tables = {
+        t
+        for (t,) in query(
+            demo_archive,
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'articles_fts%'",
+        )
+    }
     assert tables == set(PUBLIC_TABLES) | left_empty
 
 
@@ -136,7 +147,9 @@ def test_bounded_passages_stay_within_their_share(words):
 
 
 def test_snippets_are_for_public_releases_only(demo_archive, tmp_path):
-    result = CliRunner().invoke(main, ["release", "--full", "--snippets", "2", "--db", str(demo_archive), "--out", str(tmp_path / "f.db")])
+    result = CliRunner().invoke(
+        main, ["release", "--full", "--snippets", "2", "--db", str(demo_archive), "--out", str(tmp_path / "f.db")]
+    )
     assert result.exit_code != 0 and "public releases" in result.output
     assert list(tmp_path.iterdir()) == []
 
@@ -179,7 +192,8 @@ def test_rehydrate_restores_texts_and_flags_changed_pages(demo_archive, demo_sit
     )
     original_html = archive.capture_body(changed_capture)
     opening = next(
-        " ".join(line.split()[:8]).encode() for line in changed_text.splitlines()
+        " ".join(line.split()[:8]).encode()
+        for line in changed_text.splitlines()
         if len(line.split()) > 20 and " ".join(line.split()[:8]).encode() in original_html
     )
     changed_html = original_html.replace(opening, b"A correction was appended. " + opening)
@@ -193,7 +207,9 @@ def test_rehydrate_restores_texts_and_flags_changed_pages(demo_archive, demo_sit
     gone_url = f"http://127.0.0.1:{dead_port}/2017/10/05/gone/"
     conn.execute("UPDATE articles SET url = ? WHERE id = ?", (f"http://127.0.0.1:{port}/2017/10/05/changed/", changed_id))
     conn.execute("UPDATE articles SET url = ? WHERE id = ?", (gone_url, gone_id))
-    captured = conn.execute("SELECT c.fetched_at FROM captures c JOIN articles a ON a.capture_id = c.id WHERE a.id = ?", (gone_id,)).fetchone()[0]
+    captured = conn.execute(
+        "SELECT c.fetched_at FROM captures c JOIN articles a ON a.capture_id = c.id WHERE a.id = ?", (gone_id,)
+    ).fetchone()[0]
     conn.commit()
     conn.close()
     timestamp = re.sub(r"\D", "", captured)[:14]
@@ -202,9 +218,16 @@ def test_rehydrate_restores_texts_and_flags_changed_pages(demo_archive, demo_sit
     try:
         with DemoSite(base_port=demo_site_port):
             result = run_clippings(
-                "rehydrate", str(release),
-                "-s", f"WAYBACK_REPLAY_URL=http://127.0.0.1:{port}/web/{{timestamp}}id_/{{url}}",
-                "-s", "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
+                "rehydrate",
+                str(release),
+                "-s",
+                f"WAYBACK_REPLAY_URL=http://127.0.0.1:{port}/web/{{timestamp}}id_/{{url}}",
+                "-s",
+                "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32",
+                "-s",
+                "DOWNLOAD_DELAY=0",
+                "-s",
+                "AUTOTHROTTLE_ENABLED=False",
             )
     finally:
         server.shutdown()

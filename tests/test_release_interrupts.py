@@ -59,7 +59,10 @@ def start_release(big_archive: Path, folder: Path, *args: str, limit_bytes: int 
 
     return subprocess.Popen(
         [sys.executable, "-m", "clippings", "release", "--db", str(big_archive), *args],
-        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         preexec_fn=limit_file_size if limit_bytes else None,
     )
 
@@ -136,8 +139,15 @@ def test_release_stopped_by_a_signal_removes_its_partial_file(big_archive, runs,
     assert leaks_in_folder(folder, runs) == {} or kind == "--full"
 
 
-@pytest.mark.parametrize("args", [("--public", "--out", "release.db"), ("--full", "--out", "release.db"),
-                                  ("--public", "--datapackage", "package"), ("--full", "--datapackage", "package")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--public", "--out", "release.db"),
+        ("--full", "--out", "release.db"),
+        ("--public", "--datapackage", "package"),
+        ("--full", "--datapackage", "package"),
+    ],
+)
 def test_release_on_a_full_disk_says_so_and_leaves_nothing(big_archive, runs, tmp_path, args):
     folder = tmp_path / "out"
     folder.mkdir()
@@ -168,16 +178,24 @@ def test_datapackage_on_a_full_disk_leaves_nothing(big_archive, runs, tmp_path):
     assert start_release(big_archive, tmp_path, "--public", "--out", str(release)).wait(timeout=600) == 0
     folder = tmp_path / "out"
     folder.mkdir()
-    script = ("import sys; from pathlib import Path; from clippings.datapackage import PackageError, write_datapackage\n"
-              "try:\n    write_datapackage(Path(sys.argv[1]), Path(sys.argv[2]))\n"
-              "except PackageError as error:\n    sys.exit(f'Error: {error}')\n")
+    script = (
+        "import sys; from pathlib import Path; from clippings.datapackage import PackageError, write_datapackage\n"
+        "try:\n    write_datapackage(Path(sys.argv[1]), Path(sys.argv[2]))\n"
+        "except PackageError as error:\n    sys.exit(f'Error: {error}')\n"
+    )
 
     def limit_file_size():
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
 
-    result = subprocess.run([sys.executable, "-c", script, str(release), str(folder / "package")], cwd=PROJECT_ROOT,
-                            capture_output=True, text=True, preexec_fn=limit_file_size, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(release), str(folder / "package")],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        preexec_fn=limit_file_size,
+        timeout=600,
+    )
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "File too large" in result.stderr and "nothing was left there" in result.stderr
     assert list(folder.iterdir()) == []

@@ -25,16 +25,15 @@ ROUTES = {
 }
 # Kill the crawl when the site receives its Nth request (of that run): robots.txt is the
 # first, the sitemap the second, then pages. Each plan is one kill per run, then a clean run.
-KILL_PLANS = {"at-robots": [1], "after-sitemap": [3], "mid-crawl": [8], "near-end": [15], "twice": [5, 6],
-              "small-groups": [16]}
+KILL_PLANS = {"at-robots": [1], "after-sitemap": [3], "mid-crawl": [8], "near-end": [15], "twice": [5, 6], "small-groups": [16]}
 # Settings of a plan's runs: groups committed every 50 ms, so that some commit before the kill.
 PLAN_SETTINGS = {"small-groups": ["-s", "GROUP_COMMIT_SECONDS=0.05"]}
 
 SNAPSHOT = {
     "articles": "SELECT c.url, a.url, a.title, a.published_day, a.text_sha256, a.keywords, a.people "
-                "FROM articles a JOIN captures c ON c.id = a.capture_id",
+    "FROM articles a JOIN captures c ON c.id = a.capture_id",
     "copies": "SELECT c.url, a.url, k.relation FROM copies k JOIN captures c ON c.id = k.capture_id "
-              "JOIN articles a ON a.id = k.article_id",
+    "JOIN articles a ON a.id = k.article_id",
     "captures": "SELECT url, final_url, status, content_sha256 FROM captures",
     "capture_bodies": "SELECT content_sha256, size FROM capture_bodies",
     "rejects": "SELECT url, stage, reason, times_seen FROM rejects",
@@ -60,16 +59,39 @@ def snapshot(db) -> dict[str, list[tuple]]:
 def crawl_command(site: FaultSite, tmp_path, settings: tuple[str, ...] = ()) -> list[str]:
     topic = tmp_path / "topic.yml"
     topic.write_text(site.topic())
-    return [sys.executable, "-m", "clippings", "crawl", "sitemaps", "--topic", str(topic), "--db", str(tmp_path / "archive.db"),
-            "-s", "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", *settings]
+    return [
+        sys.executable,
+        "-m",
+        "clippings",
+        "crawl",
+        "sitemaps",
+        "--topic",
+        str(topic),
+        "--db",
+        str(tmp_path / "archive.db"),
+        "-s",
+        "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32",
+        "-s",
+        "DOWNLOAD_DELAY=0",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=False",
+        *settings,
+    ]
 
 
-def crawl(site: FaultSite, tmp_path, kill_at: int | None = None, settings: tuple[str, ...] = (),
-          env: dict[str, str] | None = None) -> int:
+def crawl(
+    site: FaultSite, tmp_path, kill_at: int | None = None, settings: tuple[str, ...] = (), env: dict[str, str] | None = None
+) -> int:
     """`clippings crawl sitemaps` in its own process group; SIGKILL to the group at request kill_at."""
     command = crawl_command(site, tmp_path, settings)
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env or SCRAPY_ENV, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command,
+        cwd=PROJECT_ROOT,
+        env=env or SCRAPY_ENV,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     first = len(site.server.requests)
 
     def kill(number: int, path: str) -> bool:
@@ -117,10 +139,14 @@ def outcomes(db) -> set[str]:
     """The URLs whose outcome (an article, a copy, a reject, a fetch failure) the archive holds."""
     conn = sqlite3.connect(db)
     try:
-        return {url for (url,) in conn.execute(
-            "SELECT c.url FROM captures c JOIN articles a ON a.capture_id = c.id "
-            "UNION SELECT c.url FROM captures c JOIN copies k ON k.capture_id = c.id "
-            "UNION SELECT url FROM rejects UNION SELECT url FROM fetch_failures")}
+        return {
+            url
+            for (url,) in conn.execute(
+                "SELECT c.url FROM captures c JOIN articles a ON a.capture_id = c.id "
+                "UNION SELECT c.url FROM captures c JOIN copies k ON k.capture_id = c.id "
+                "UNION SELECT url FROM rejects UNION SELECT url FROM fetch_failures"
+            )
+        }
     finally:
         conn.close()
 
@@ -190,8 +216,9 @@ def test_resumed_crawl_counts_add_up_over_its_parts(resumed):
     """Each part adds what it committed: the run counts the uninterrupted crawl's 12 articles,
     1 copy, 1 reject and 1 failure (the snapshot compares them too), and at least its 17 pages."""
     tmp_path, exits, finished, refetched, archived = resumed
-    assert rows(tmp_path / "archive.db", "SELECT articles_added, copies_added, rejects, fetch_failures FROM crawl_runs") \
-        == [(12, 1, 1, 1)]
+    assert rows(tmp_path / "archive.db", "SELECT articles_added, copies_added, rejects, fetch_failures FROM crawl_runs") == [
+        (12, 1, 1, 1)
+    ]
     ((pages,),) = rows(tmp_path / "archive.db", "SELECT pages_fetched FROM crawl_runs")
     assert pages >= 17
 
@@ -204,21 +231,24 @@ def test_second_crawl_of_the_same_spider_is_refused_while_the_first_runs(site, t
 
     def start_second(number: int, path: str) -> bool:
         if path.startswith(f"/{DAY}/") and started.acquire(blocking=False):
-            second.append(subprocess.run(crawl_command(site, tmp_path), cwd=PROJECT_ROOT, env=SCRAPY_ENV,
-                                         capture_output=True, text=True, timeout=120))
+            second.append(
+                subprocess.run(
+                    crawl_command(site, tmp_path), cwd=PROJECT_ROOT, env=SCRAPY_ENV, capture_output=True, text=True, timeout=120
+                )
+            )
         return False
 
     site.server.on_request = start_second
     try:
-        first = subprocess.run(crawl_command(site, tmp_path), cwd=PROJECT_ROOT, env=SCRAPY_ENV, capture_output=True,
-                               text=True, timeout=120)
+        first = subprocess.run(
+            crawl_command(site, tmp_path), cwd=PROJECT_ROOT, env=SCRAPY_ENV, capture_output=True, text=True, timeout=120
+        )
     finally:
         site.server.on_request = None
     assert first.returncode == 0, first.stderr
     (refused,) = second
     assert refused.returncode != 0
-    assert refused.stderr.strip().splitlines()[-1].startswith(
-        "Error: another sitemaps crawl (process "), refused.stderr
+    assert refused.stderr.strip().splitlines()[-1].startswith("Error: another sitemaps crawl (process "), refused.stderr
     assert f"is writing to {tmp_path / 'archive.db'}; wait for it to end, or stop it" in refused.stderr
     assert "Resuming" not in refused.stderr  # the running crawl's job state is not an interrupted one
     assert rows(tmp_path / "archive.db", "SELECT count(*), sum(articles_added) FROM crawl_runs") == [(1, 12)]

@@ -17,7 +17,7 @@ from tests.warcfiles import records_from_archive, write_warc
 # Everything but the times and run ids, which differ from run to run.
 COMPARED = {
     "articles": "SELECT id, url, capture_id, title, published_at, published_day, published_source, text, "
-                "text_sha256, keywords, people, relevance, story_id, extractor FROM articles ORDER BY id",
+    "text_sha256, keywords, people, relevance, story_id, extractor FROM articles ORDER BY id",
     "copies": "SELECT id, article_id, url, capture_id, published_day FROM copies ORDER BY id",
     "captures": "SELECT id, url, content_sha256, record_offset, record_length FROM captures ORDER BY id",
     "rejects": "SELECT url, stage, reason, capture_id FROM rejects ORDER BY url, stage",
@@ -30,8 +30,9 @@ COMPARED = {
 def dask_scheduler():
     """A real Dask cluster on this machine: two worker processes, one thread each."""
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, host="127.0.0.1")
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
+    )
     yield cluster.scheduler_address
     cluster.close()
 
@@ -83,13 +84,17 @@ def test_import_on_a_pool_and_on_dask_gives_the_archive_one_worker_gives(warc_an
 
 
 @pytest.mark.slow
-def test_reextract_on_a_pool_and_on_dask_gives_the_archive_one_worker_gives(demo_archive, tmp_path, dask_scheduler, small_batches):
+def test_reextract_on_a_pool_and_on_dask_gives_the_archive_one_worker_gives(
+    demo_archive, tmp_path, dask_scheduler, small_batches
+):
     results = {}
     for name, scale in {"one": ["--workers", "1"], "pool": ["--workers", "2"], "dask": ["--scheduler", dask_scheduler]}.items():
         db = tmp_path / f"{name}.db"
         shutil.copy(demo_archive, db)
         conn = sqlite3.connect(db)
-        conn.execute("UPDATE articles SET text = text || char(10) || 'Read more stories from our newsroom.', extractor = 'trafilatura 1.6.0' WHERE id % 3 = 0")
+        conn.execute(
+            "UPDATE articles SET text = text || char(10) || 'Read more stories from our newsroom.', extractor = 'trafilatura 1.6.0' WHERE id % 3 = 0"
+        )
         conn.commit()
         conn.close()
         output = invoke("reextract", "--db", str(db), *scale).output
@@ -103,8 +108,9 @@ def test_reextract_on_a_pool_and_on_dask_gives_the_archive_one_worker_gives(demo
 @pytest.mark.slow
 def test_an_unreachable_scheduler_is_a_clear_error(warc_and_topic, tmp_path):
     warc, topic = warc_and_topic
-    result = CliRunner().invoke(main, ["import", str(warc), "--db", str(tmp_path / "a.db"), "--topic", str(topic),
-                                       "--scheduler", "tcp://127.0.0.1:9"])
+    result = CliRunner().invoke(
+        main, ["import", str(warc), "--db", str(tmp_path / "a.db"), "--topic", str(topic), "--scheduler", "tcp://127.0.0.1:9"]
+    )
     assert result.exit_code == 1
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in result.output
 
@@ -126,8 +132,9 @@ def with_outlet_line(records):
     return pages
 
 
-def test_boilerplate_found_during_an_import_is_applied_as_one_worker_would(demo_archive, warc_and_topic, tmp_path,
-                                                                         dask_scheduler, small_batches):
+def test_boilerplate_found_during_an_import_is_applied_as_one_worker_would(
+    demo_archive, warc_and_topic, tmp_path, dask_scheduler, small_batches
+):
     _, topic = warc_and_topic
     records = with_outlet_line(records_from_archive(demo_archive))
     warc = tmp_path / "repeated.warc.gz"

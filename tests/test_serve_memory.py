@@ -98,8 +98,10 @@ def test_serve_memory_bound_error_page_says_why(archive):
     assert "sql_memory_limit_mb" in error.value.read().decode()
 
 
-@pytest.mark.parametrize("config, expected", [(None, SQL_MEMORY_LIMIT_MB), ({}, SQL_MEMORY_LIMIT_MB),
-                                              ({"sql_memory_limit_mb": 0}, 0), ({"sql_memory_limit_mb": 64}, 64)])
+@pytest.mark.parametrize(
+    "config, expected",
+    [(None, SQL_MEMORY_LIMIT_MB), ({}, SQL_MEMORY_LIMIT_MB), ({"sql_memory_limit_mb": 0}, 0), ({"sql_memory_limit_mb": 64}, 64)],
+)
 def test_memory_limit_setting_is_read_from_the_plugin_config(config, expected):
     assert memory_limit_mb(config) == expected
 

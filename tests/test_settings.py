@@ -38,7 +38,9 @@ def test_loader_reads_each_threshold_from_the_settings_module():
 
 
 def test_loader_refuses_an_unknown_name_and_suggests_the_setting():
-    with pytest.raises(SettingError, match=r"MIN_ARTICLE_WORD is not a setting of clippings or Scrapy \(did you mean MIN_ARTICLE_WORDS\?\)"):
+    with pytest.raises(
+        SettingError, match=r"MIN_ARTICLE_WORD is not a setting of clippings or Scrapy \(did you mean MIN_ARTICLE_WORDS\?\)"
+    ):
         project_settings({"MIN_ARTICLE_WORD": "10"})
 
 
@@ -46,33 +48,53 @@ def test_loader_takes_scrapy_settings_clippings_does_not_set():
     assert project_settings({"HTTPCACHE_ENABLED": "True"}).getbool("HTTPCACHE_ENABLED")
 
 
-@pytest.mark.parametrize("name, value, message", [
-    ("STORY_SIMILARITY", "1.5", "STORY_SIMILARITY must be between 0 and 1, not '1.5'"),
-    ("BOILERPLATE_MIN_ARTICLES", "0", "BOILERPLATE_MIN_ARTICLES must be at least 1, not '0'"),
-    ("THIN_WORDS", "many", "THIN_WORDS must be a number, not 'many'"),
-])
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("STORY_SIMILARITY", "1.5", "STORY_SIMILARITY must be between 0 and 1, not '1.5'"),
+        ("BOILERPLATE_MIN_ARTICLES", "0", "BOILERPLATE_MIN_ARTICLES must be at least 1, not '0'"),
+        ("THIN_WORDS", "many", "THIN_WORDS must be a number, not 'many'"),
+    ],
+)
 def test_loader_refuses_a_threshold_it_cannot_use(name, value, message):
     with pytest.raises(SettingError, match=message):
         Thresholds.from_settings(project_settings({name: value}))
 
 
 def test_recorded_settings_are_the_thresholds_and_the_overrides_without_secrets_or_paths():
-    settings = project_settings({
-        "THIN_WORDS": "90", "DOWNLOAD_DELAY": "0", "COMMONCRAWL_DATA_URL": "https://reader:s3cret@data.example/",
-        "HTTPPROXY_AUTH_ENCODING": "latin-1", "ARCHIVE_PATH": "/home/someone/archive.db", "LOG_FILE": "/tmp/x.log",
-    })
+    settings = project_settings(
+        {
+            "THIN_WORDS": "90",
+            "DOWNLOAD_DELAY": "0",
+            "COMMONCRAWL_DATA_URL": "https://reader:s3cret@data.example/",
+            "HTTPPROXY_AUTH_ENCODING": "latin-1",
+            "ARCHIVE_PATH": "/home/someone/archive.db",
+            "LOG_FILE": "/tmp/x.log",
+        }
+    )
     assert recorded_settings(settings) == {
-        **DEFAULTS, "THIN_WORDS": 90, "DOWNLOAD_DELAY": "0", "COMMONCRAWL_DATA_URL": "https://data.example/",
+        **DEFAULTS,
+        "THIN_WORDS": 90,
+        "DOWNLOAD_DELAY": "0",
+        "COMMONCRAWL_DATA_URL": "https://data.example/",
     }
 
 
 # --- -s on every command that reads settings ----------------------------------------------
 
 
-@pytest.mark.parametrize("command", [
-    ["crawl", "seeds"], ["demo", "--no-serve"], ["import", "x.warc"], ["reextract"], ["compact"],
-    ["rehydrate", "release.db"], ["extract", "page.html"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["crawl", "seeds"],
+        ["demo", "--no-serve"],
+        ["import", "x.warc"],
+        ["reextract"],
+        ["compact"],
+        ["rehydrate", "release.db"],
+        ["extract", "page.html"],
+    ],
+)
 def test_an_unknown_setting_is_one_sentence_on_every_command(tmp_path, command):
     for name in ("x.warc", "release.db", "page.html"):
         (tmp_path / name).write_bytes(b"")
@@ -91,8 +113,9 @@ def test_import_s_thin_words_changes_which_articles_are_flagged_thin(demo_record
     flagged = {}
     for value in ("150", "100000"):
         db = tmp_path / f"thin-{value}.db"
-        result = invoke("import", str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "1",
-                        "-s", f"THIN_WORDS={value}")
+        result = invoke(
+            "import", str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "1", "-s", f"THIN_WORDS={value}"
+        )
         assert result.exit_code == 0, result.output
         flagged[value] = rows(db, "SELECT count(*), sum(text_flags LIKE '%thin%') FROM articles")[0]
     articles, thin = flagged["100000"]
@@ -106,8 +129,9 @@ def test_import_s_story_similarity_changes_how_texts_are_grouped(demo_records, d
     stories = {}
     for value in ("0.3", "0.0"):
         db = tmp_path / f"stories-{value}.db"
-        result = invoke("import", str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "1",
-                        "-s", f"STORY_SIMILARITY={value}")
+        result = invoke(
+            "import", str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "1", "-s", f"STORY_SIMILARITY={value}"
+        )
         assert result.exit_code == 0, result.output
         stories[value] = rows(db, "SELECT count(*), count(DISTINCT story_id) FROM articles")[0]
     assert stories["0.0"][0] == stories["0.3"][0]
@@ -122,7 +146,9 @@ def test_compact_reads_settings_through_the_loader(demo_archive, tmp_path):
     result = invoke("compact", "--db", str(db), "-s", "COMPRESSION_DICTIONARY_SAMPLES=0")
     assert result.exit_code == 0, result.output
     assert "Dictionaries trained for: none" in result.output
-    assert rows(db, "SELECT count(*) FROM compression_dictionaries") == rows(demo_archive, "SELECT count(*) FROM compression_dictionaries")
+    assert rows(db, "SELECT count(*) FROM compression_dictionaries") == rows(
+        demo_archive, "SELECT count(*) FROM compression_dictionaries"
+    )
 
 
 # --- recorded with each run -------------------------------------------------------------------
@@ -141,8 +167,12 @@ def test_a_crawl_records_its_thresholds_and_overrides(demo_archive):
 def test_import_and_reextract_record_their_settings(demo_records, demo_topic, tmp_path):  # noqa: F811
     path, db = tmp_path / "pages.warc.gz", tmp_path / "archive.db"
     write_warc(path, demo_records)
-    assert invoke("import", str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "1",
-                  "-s", "MIN_ARTICLE_WORDS=60").exit_code == 0
+    assert (
+        invoke(
+            "import", str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "1", "-s", "MIN_ARTICLE_WORDS=60"
+        ).exit_code
+        == 0
+    )
     result = invoke("reextract", "--db", str(db), "--workers", "1", "-s", "THIN_WORDS=200")
     assert result.exit_code == 0, result.output
     runs = rows(db, "SELECT spider, finish_reason, settings FROM crawl_runs ORDER BY started_at, id")

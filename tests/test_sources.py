@@ -3,7 +3,6 @@ as the index, WARC records by Range request) and an import of the WARC files giv
 articles, each tagged with its source; in one archive the coverage report shows all three, and
 running any of them again adds nothing."""
 
-
 import pytest
 from click.testing import CliRunner
 
@@ -18,7 +17,6 @@ ARTICLES = "SELECT url, title, text, published_at, published_source, outlet_id F
 COUNTED = ("articles", "copies", "captures", "capture_bodies", "rejects", "mentions", "keyword_matches")
 
 
-
 @pytest.fixture(scope="module")
 def data_server(tmp_path_factory, archived_warcs):
     folder = copy_warcs(tmp_path_factory.mktemp("data"), list(archived_warcs.values()))
@@ -27,21 +25,39 @@ def data_server(tmp_path_factory, archived_warcs):
 
 
 def wayback(pywb, folder):
-    return scrapy_crawl("wayback", folder, TOPIC, "-s", f"WAYBACK_CDX_URL={pywb.url}/archive/cdx",
-                        "-s", f"WAYBACK_REPLAY_URL={pywb.url}/archive/{{timestamp}}id_/{{url}}")[0]
+    return scrapy_crawl(
+        "wayback",
+        folder,
+        TOPIC,
+        "-s",
+        f"WAYBACK_CDX_URL={pywb.url}/archive/cdx",
+        "-s",
+        f"WAYBACK_REPLAY_URL={pywb.url}/archive/{{timestamp}}id_/{{url}}",
+    )[0]
 
 
 def commoncrawl(pywb, data, folder):
-    return scrapy_crawl("commoncrawl", folder, TOPIC, "-s", f"COMMONCRAWL_INDEX_URL={pywb.url}/{{crawl}}/cdx",
-                        "-s", f"COMMONCRAWL_DATA_URL={data.url}/",
-                        "-s", "COMMONCRAWL_CRAWLS=CC-MAIN-2017-43,CC-MAIN-2017-47")[0]
+    return scrapy_crawl(
+        "commoncrawl",
+        folder,
+        TOPIC,
+        "-s",
+        f"COMMONCRAWL_INDEX_URL={pywb.url}/{{crawl}}/cdx",
+        "-s",
+        f"COMMONCRAWL_DATA_URL={data.url}/",
+        "-s",
+        "COMMONCRAWL_CRAWLS=CC-MAIN-2017-43,CC-MAIN-2017-47",
+    )[0]
 
 
 def warc_import(warcs, folder):
     topic, db = folder / "topic.yml", folder / "archive.db"
     topic.write_text(TOPIC)
-    result = CliRunner().invoke(main, ["import", *map(str, warcs.values()), "--topic", str(topic), "--db", str(db),
-                                       "--workers", "1"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        main,
+        ["import", *map(str, warcs.values()), "--topic", str(topic), "--db", str(db), "--workers", "1"],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     return db
 

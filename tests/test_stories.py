@@ -41,7 +41,11 @@ def benchmark_bodies() -> dict[str, tuple[str, str]]:
     if not BENCHMARK.exists():
         pytest.skip(f"the extraction benchmark is not at {BENCHMARK} (CI has it; see benchmarks/extraction.py)")
     truth = json.loads(BENCHMARK.read_text(encoding="utf-8"))
-    return {page: (record["url"], record["articleBody"]) for page, record in sorted(truth.items()) if len(record["articleBody"].split()) >= 100}
+    return {
+        page: (record["url"], record["articleBody"])
+        for page, record in sorted(truth.items())
+        if len(record["articleBody"].split()) >= 100
+    }
 
 
 def variants(body: str, other: str) -> list[str]:
@@ -99,7 +103,8 @@ def test_archive_story_is_led_by_its_earliest_published_version(archive_with_top
     html = (PAGES / "jsonld_article.html").read_bytes()
     first = store(archive, topic, "https://a.example/2017/10/11/accusers", html.replace(b"2017-10-10T22:15", b"2017-10-11T08:00"))
     updated = html.replace(b"2017-10-10T22:15", b"2017-10-09T08:00").replace(
-        b"</article>", b"<p>Update: the company said on Wednesday that it had opened an investigation into the claims.</p></article>"
+        b"</article>",
+        b"<p>Update: the company said on Wednesday that it had opened an investigation into the claims.</p></article>",
     )
     second = store(archive, topic, "https://b.example/2017/10/09/accusers-updated", updated)
     stories = {row[0]: row[1] for row in archive.conn.execute("SELECT id, story_id FROM articles")}

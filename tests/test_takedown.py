@@ -121,11 +121,14 @@ def test_takedown_list_shows_date_pattern_and_reason(site, archive):
     assert result.output == f"2026-11-20\t{site.url('/misc/gone/')}\tsurvivor asked, 2026-11-20\t1\n"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["*"], "must start with http:// or https:// and a host name"),
-    (["http://*"], "must start with http:// or https:// and a host name"),
-    (["https://e.example/x", "--db", "{d}/missing.db"], "no archive at"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["*"], "must start with http:// or https:// and a host name"),
+        (["http://*"], "must start with http:// or https:// and a host name"),
+        (["https://e.example/x", "--db", "{d}/missing.db"], "no archive at"),
+    ],
+)
 def test_takedown_user_mistakes_get_one_clear_sentence(tmp_path, args, message):
     result = invoke("takedown", "add", *[a.format(d=tmp_path) for a in args], "--reason", "r")
     assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output

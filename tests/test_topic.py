@@ -53,7 +53,10 @@ def test_load_topic_reads_default():
         (minimal(window={"start": "2018-01-01", "end": "2017-01-01"}), "is before window.start"),
         (minimal(keywords=[]), "keywords must be a non-empty list"),
         (minimal(people=[{"name": "X", "role": "villain"}]), r"people\[0\].role for 'X' must be one of"),
-        (minimal(outlets=[{"name": "G", "domains": ["g.example"], "feeds": ["ftp://g.example/f"]}]), r"outlets\[0\].feeds\[0\] must be an http"),
+        (
+            minimal(outlets=[{"name": "G", "domains": ["g.example"], "feeds": ["ftp://g.example/f"]}]),
+            r"outlets\[0\].feeds\[0\] must be an http",
+        ),
         (minimal(outlets=[{"name": "G"}]), r"outlets\[0\].domains must be a non-empty list"),
         (minimal(people=[{"name": "X", "role": "accused"}, {"name": "X", "role": "accused"}]), "id 'x' is used twice"),
         (minimal(relevance={"min_score": -1}), "relevance.min_score must be a whole number"),
@@ -63,10 +66,22 @@ def test_load_topic_reads_default():
         (minimal(name=["t"]), "name must be a non-empty string, not a list"),
         (minimal(description=3), "description must be a non-empty string, not the number 3"),
         (minimal(window="2017-10"), "window must be a mapping of keys to values, not the text '2017-10'"),
-        (minimal(outlets=[{"name": "G", "domains": ["g.example"], "country": ["US"]}]), r"outlets\[0\].country must be a non-empty string, not a list"),
-        (minimal(outlets=[{"name": "G", "domains": ["g.example"], "feeds": "https://g.example/rss"}]), r"outlets\[0\].feeds must be a list, not the text"),
-        (minimal(outlets=[{"name": "G", "domains": ["https://g.example/"]}]), r"outlets\[0\].domains\[0\] must be a host name like nytimes.com"),
-        (minimal(outlets=[{"name": "G", "domains": ["g.example"], "homepage": ["https://g.example/"]}]), r"outlets\[0\].homepage must be a non-empty string, not a list"),
+        (
+            minimal(outlets=[{"name": "G", "domains": ["g.example"], "country": ["US"]}]),
+            r"outlets\[0\].country must be a non-empty string, not a list",
+        ),
+        (
+            minimal(outlets=[{"name": "G", "domains": ["g.example"], "feeds": "https://g.example/rss"}]),
+            r"outlets\[0\].feeds must be a list, not the text",
+        ),
+        (
+            minimal(outlets=[{"name": "G", "domains": ["https://g.example/"]}]),
+            r"outlets\[0\].domains\[0\] must be a host name like nytimes.com",
+        ),
+        (
+            minimal(outlets=[{"name": "G", "domains": ["g.example"], "homepage": ["https://g.example/"]}]),
+            r"outlets\[0\].homepage must be a non-empty string, not a list",
+        ),
         (minimal(people=[{"name": "X", "role": "accused", "id": ["x"]}]), r"people\[0\].id must be a string, not a list"),
         (minimal(people=[{"name": "米兔", "role": "movement"}]), r"people\[0\]: '米兔' gives an empty id .* add an id"),
         (minimal(relevance={"min_score": True}), "relevance.min_score must be a whole number >= 0, not true"),
@@ -74,13 +89,28 @@ def test_load_topic_reads_default():
         # unknown keys, with the likely one
         (minimal(keyword=["x"]), "the file has an unknown key 'keyword' \\(did you mean 'keywords'\\?\\)"),
         (minimal(window={"start": "2017-10-01", "end": "2017-10-31", "ends": "x"}), "window has an unknown key 'ends'"),
-        (minimal(people=[{"name": "X", "role": "accused", "alias": ["Y"]}]), r"people\[0\] has an unknown key 'alias' \(did you mean 'aliases'\?\)"),
-        (minimal(outlets=[{"name": "G", "domains": ["g.example"], "feed": ["https://g.example/rss"]}]), r"outlets\[0\] has an unknown key 'feed'"),
+        (
+            minimal(people=[{"name": "X", "role": "accused", "alias": ["Y"]}]),
+            r"people\[0\] has an unknown key 'alias' \(did you mean 'aliases'\?\)",
+        ),
+        (
+            minimal(outlets=[{"name": "G", "domains": ["g.example"], "feed": ["https://g.example/rss"]}]),
+            r"outlets\[0\] has an unknown key 'feed'",
+        ),
         (minimal(relevance={"min_scores": 2}), "relevance has an unknown key 'min_scores'"),
         # bad dates
-        ("name: t\nwindow: {start: 2017-02-30, end: 2017-10-31}\n", "window.start must be a date like 2017-10-01, not the text '2017-02-30'"),
-        (minimal(window={"start": "autumn", "end": "2017-10-31"}), "window.start must be a date like 2017-10-01, not the text 'autumn'"),
-        (minimal(window={"start": 20171001, "end": "2017-10-31"}), "window.start must be a date like 2017-10-01, not the number 20171001"),
+        (
+            "name: t\nwindow: {start: 2017-02-30, end: 2017-10-31}\n",
+            "window.start must be a date like 2017-10-01, not the text '2017-02-30'",
+        ),
+        (
+            minimal(window={"start": "autumn", "end": "2017-10-31"}),
+            "window.start must be a date like 2017-10-01, not the text 'autumn'",
+        ),
+        (
+            minimal(window={"start": 20171001, "end": "2017-10-31"}),
+            "window.start must be a date like 2017-10-01, not the number 20171001",
+        ),
         # empty lists and values
         (minimal(people=[]), "people must be a non-empty list"),
         (minimal(outlets=[{"name": "G", "domains": []}]), r"outlets\[0\].domains must be a non-empty list"),
@@ -89,8 +119,10 @@ def test_load_topic_reads_default():
         # what YAML itself cannot give
         (b"name: \xff\xfe\n", "is not UTF-8 text"),
         ("name: t\nn: 1" + "0" * 5000 + "\n", "holds a value that cannot be read"),
-        (minimal(outlets=[{"name": "G", "domains": ["g.example"], "timezone": "GMT+1"}]),
-         r"outlets\[0\].timezone for 'G' must be an IANA time zone name such as Europe/Paris"),
+        (
+            minimal(outlets=[{"name": "G", "domains": ["g.example"], "timezone": "GMT+1"}]),
+            r"outlets\[0\].timezone for 'G' must be an IANA time zone name such as Europe/Paris",
+        ),
         (minimal(outlets=[{"name": "G", "domains": ["g.example"], "timezone": "Europe"}]), r"outlets\[0\].timezone"),
         (minimal(outlets=[{"name": "G", "domains": ["g.example"], "timezone": "../../etc/passwd"}]), r"outlets\[0\].timezone"),
         (minimal(outlets=[{"name": "G", "domains": ["g.example"], "timezone": 2}]), r"outlets\[0\].timezone .* not 2"),
@@ -107,18 +139,28 @@ def test_load_topic_missing_file(tmp_path):
 
 
 def test_outlet_for_prefers_domain_with_port(tmp_path):
-    topic = load_topic(write(tmp_path, minimal(outlets=[
-        {"id": "a", "name": "A", "domains": ["127.0.0.1:8001"]},
-        {"id": "b", "name": "B", "domains": ["127.0.0.1:8002"]},
-    ])))
+    topic = load_topic(
+        write(
+            tmp_path,
+            minimal(
+                outlets=[
+                    {"id": "a", "name": "A", "domains": ["127.0.0.1:8001"]},
+                    {"id": "b", "name": "B", "domains": ["127.0.0.1:8002"]},
+                ]
+            ),
+        )
+    )
     assert topic.outlet_for("http://127.0.0.1:8002/x").id == "b"
     assert topic.outlet_for("http://127.0.0.1:9999/x") is None
     assert topic.allowed_domains == ["127.0.0.1:8001", "127.0.0.1:8002"]  # the crawl's scope keeps the ports
 
 
 def test_load_topic_names_every_problem(tmp_path):
-    data = minimal(keyword=["x"], window={"start": "2017-02-30", "end": "2017-10-31"},
-                   outlets=[{"name": "G", "domains": ["g.example"], "feeds": ["ftp://g.example/f"]}])
+    data = minimal(
+        keyword=["x"],
+        window={"start": "2017-02-30", "end": "2017-10-31"},
+        outlets=[{"name": "G", "domains": ["g.example"], "feeds": ["ftp://g.example/f"]}],
+    )
     with pytest.raises(TopicError) as caught:
         load_topic(write(tmp_path, data))
     problems = caught.value.problems
@@ -133,8 +175,9 @@ def run_bounded(code: str) -> subprocess.CompletedProcess:
     def limit_memory():
         resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 
-    return subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, preexec_fn=limit_memory,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_ROOT, preexec_fn=limit_memory, capture_output=True, text=True, timeout=120
+    )
 
 
 def load_bounded(path) -> str:
@@ -154,8 +197,10 @@ def billion_laughs(where: str) -> str:
     """Nine levels of nine aliases: 9**9 (387 million) strings once expanded."""
     lines = ['lol0: &lol0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     lines += [f"lol{n}: &lol{n} [{', '.join([f'*lol{n - 1}'] * 9)}]" for n in range(1, 9)]
-    body = {"start": "window: {start: *lol8, end: 2017-10-31}",
-            "description": "description: *lol8\nwindow: {start: 2017-10-01, end: 2017-10-31}"}[where]
+    body = {
+        "start": "window: {start: *lol8, end: 2017-10-31}",
+        "description": "description: *lol8\nwindow: {start: 2017-10-01, end: 2017-10-31}",
+    }[where]
     return "\n".join(lines) + f"\nname: t\nkeywords: [x]\npeople: [{{name: A, role: accused}}]\n{body}\n"
 
 
@@ -165,11 +210,14 @@ def test_load_topic_refuses_a_billion_laughs(tmp_path, where):
     assert "uses a YAML alias (*lol0) at line 2; topic files may not use aliases" in message
 
 
-@pytest.mark.parametrize("nested", [
-    "name: " + "[" * 100_000 + "]" * 100_000,
-    "name:\n" + "".join("  " * depth + "-\n" for depth in range(1, 2000)),
-    "name: " + "{a: " * 50_000 + "1" + "}" * 50_000,
-])
+@pytest.mark.parametrize(
+    "nested",
+    [
+        "name: " + "[" * 100_000 + "]" * 100_000,
+        "name:\n" + "".join("  " * depth + "-\n" for depth in range(1, 2000)),
+        "name: " + "{a: " * 50_000 + "1" + "}" * 50_000,
+    ],
+)
 def test_load_topic_refuses_deep_nesting(tmp_path, nested):
     message = load_bounded(write(tmp_path, nested + "\n"))
     assert f"nests values more than {MAX_NESTING} levels deep" in message
@@ -192,9 +240,13 @@ def test_article_patterns_refuse_what_re2_cannot_run(tmp_path):
     data = minimal(outlets=[{"name": "G", "domains": ["g.example"], "article_patterns": [r"/(?!tag/)[a-z-]+$"]}])
     with pytest.raises(TopicError, match=r"outlets\[0\].article_patterns\[0\] is not a regular expression RE2 accepts"):
         load_topic(write(tmp_path, data))
+
+
 def test_outlet_timezone_gives_its_pages_their_clock(tmp_path):
-    outlets = [{"name": "Gazette", "domains": ["gazette.example"], "timezone": "America/Toronto"},
-               {"name": "Other", "domains": ["other.example"]}]
+    outlets = [
+        {"name": "Gazette", "domains": ["gazette.example"], "timezone": "America/Toronto"},
+        {"name": "Other", "domains": ["other.example"]},
+    ]
     topic = load_topic(write(tmp_path, minimal(outlets=outlets)))
     assert str(topic.time_zone_for("https://www.gazette.example/2017/10/16/s")) == "America/Toronto"
     assert topic.time_zone_for("https://other.example/s") is None

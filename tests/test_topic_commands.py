@@ -86,8 +86,10 @@ def test_a_hostile_topic_stored_in_an_archive_is_one_sentence(tmp_path):
     Archive(db, create=True).close()
     conn = sqlite3.connect(db)
     with conn:
-        conn.execute("INSERT INTO topics VALUES ('x', 't', 't', '2017-10-01', '2017-10-31', ?, '2017-10-01')",
-                     ("name: " + "[" * 100_000 + "]" * 100_000 + "\n",))
+        conn.execute(
+            "INSERT INTO topics VALUES ('x', 't', 't', '2017-10-01', '2017-10-31', ?, '2017-10-01')",
+            ("name: " + "[" * 100_000 + "]" * 100_000 + "\n",),
+        )
     conn.close()
     result = invoke("coverage", "--db", str(db))
     assert result.exit_code == 1

@@ -37,7 +37,6 @@ class Changing:
         return self.answer
 
 
-
 @pytest.fixture(scope="module")
 def site():
     routes = {STORY: Changing(FIRST), f"/{DAY}/steady/": page(html(article_html("steady")))}
@@ -53,8 +52,10 @@ def crawled(site, tmp_path_factory):
     scrapy_crawl("sitemaps", tmp_path, site.topic())
     site.server.routes[STORY].answer = html(SECOND)
     scrapy_crawl("sitemaps", tmp_path, site.topic())
-    before = {table: rows(tmp_path / "archive.db", f"SELECT count(*) FROM {table}")  # names from this test only
-              for table in ("articles", "article_versions", "captures", "rejects", "copies")}
+    before = {
+        table: rows(tmp_path / "archive.db", f"SELECT count(*) FROM {table}")  # names from this test only
+        for table in ("articles", "article_versions", "captures", "rejects", "copies")
+    }
     scrapy_crawl("sitemaps", tmp_path, site.topic())  # the log file holds every run: the archive says what each did
     after = {table: rows(tmp_path / "archive.db", f"SELECT count(*) FROM {table}") for table in before}
     assert after == before  # the third crawl saw both texts before: it adds nothing
@@ -66,8 +67,12 @@ def test_updated_page_is_one_article_with_two_versions(site, crawled):
     articles = rows(crawled, "SELECT id, text FROM articles WHERE url = ?", (site.url(STORY),))
     assert len(articles) == 1
     article_id, text = articles[0]
-    versions = rows(crawled, "SELECT version, text, words_added, words_removed, capture_id FROM article_versions "
-                             "WHERE article_id = ? ORDER BY version", (article_id,))
+    versions = rows(
+        crawled,
+        "SELECT version, text, words_added, words_removed, capture_id FROM article_versions "
+        "WHERE article_id = ? ORDER BY version",
+        (article_id,),
+    )
     assert [v[0] for v in versions] == [1, 2]
     assert CORRECTION not in versions[0][1] and CORRECTION.strip() in versions[1][1]
     assert (versions[0][2], versions[0][3]) == (0, 0)
@@ -114,8 +119,9 @@ def test_public_release_has_no_version_text(crawled, tmp_path):
 def processed(archive, topic, html_text, fetched_at, source="seeds", archived_at=None):
     """One page through the crawl's own functions, as the pipelines call them."""
     url = "http://news.example/2017/10/16/updated/"
-    fetched = FetchedPage(url, url, 200, {}, html_text.encode(), fetched_at, "seeds", "run", source=source,
-                          archived_at=archived_at)
+    fetched = FetchedPage(
+        url, url, 200, {}, html_text.encode(), fetched_at, "seeds", "run", source=source, archived_at=archived_at
+    )
     capture_page(archive, topic, fetched)
     analyse_page(fetched, TopicMatcher(topic), THRESHOLDS)
     dedupe_page(archive, fetched)
@@ -150,7 +156,7 @@ def test_words_changed(before, after, changed):
 @pytest.mark.slow
 @pytest.mark.asyncio
 async def test_reading_view_lists_the_versions(site, crawled):
-    (article_id,), = rows(crawled, "SELECT id FROM articles WHERE url = ?", (site.url(STORY),))
+    ((article_id,),) = rows(crawled, "SELECT id FROM articles WHERE url = ?", (site.url(STORY),))
     ds = Datasette([str(crawled)], metadata=load_metadata(crawled))
     page = (await ds.client.get(f"/archive/articles/{article_id}")).text
     assert "Versions at this URL" in page
@@ -171,13 +177,23 @@ async def test_datasheet_counts_updated_articles(crawled):
 def test_rehydrate_restores_the_version_the_page_shows_now(site, crawled, tmp_path):
     release = tmp_path / "public.db"
     write_release(crawled, release, public=True)
-    result = run_clippings("rehydrate", str(release), "--no-wayback", "-s", "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32",
-                           "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False")
+    result = run_clippings(
+        "rehydrate",
+        str(release),
+        "--no-wayback",
+        "-s",
+        "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32",
+        "-s",
+        "DOWNLOAD_DELAY=0",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=False",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
-    (article_id,), = rows(release, "SELECT id FROM articles WHERE url = ?", (site.url(STORY),))
+    ((article_id,),) = rows(release, "SELECT id FROM articles WHERE url = ?", (site.url(STORY),))
     # the site serves the corrected text now: version 2 comes back, the article's own text (version 1) does not
     assert rows(release, "SELECT status, detail FROM rehydrations WHERE article_id = ?", (article_id,)) == [
-        ("changed", "the page shows version 2 of the article: restored in article_versions")]
+        ("changed", "the page shows version 2 of the article: restored in article_versions")
+    ]
     texts = dict(rows(release, "SELECT version, text FROM article_versions WHERE article_id = ?", (article_id,)))
     assert texts[1] == "" and CORRECTION.strip() in texts[2]
     assert rows(release, "SELECT text FROM articles WHERE id = ?", (article_id,)) == [("",)]
@@ -206,9 +222,11 @@ class Dynamic(Changing):
 def regrown(tmp_path_factory):
     """Three articles with the prompt crawled (none sees it as boilerplate: each sees at most two
     others), then crawled again unchanged (now it is), then once more with one corrected."""
-    routes = {f"/{DAY}/static-a/": page(html(with_prompt("static-a"))),
-              f"/{DAY}/static-b/": page(html(with_prompt("static-b"))),
-              f"/{DAY}/dynamic/": Dynamic(with_prompt("dynamic"))}
+    routes = {
+        f"/{DAY}/static-a/": page(html(with_prompt("static-a"))),
+        f"/{DAY}/static-b/": page(html(with_prompt("static-b"))),
+        f"/{DAY}/dynamic/": Dynamic(with_prompt("dynamic")),
+    }
     tmp_path = tmp_path_factory.mktemp("regrown")
     with site_with_sitemap(routes) as running:
         scrapy_crawl("sitemaps", tmp_path, running.topic())
@@ -231,10 +249,13 @@ def test_unchanged_pages_make_no_versions_when_the_boilerplate_grew(regrown):
 @pytest.mark.slow
 def test_a_real_update_after_the_boilerplate_grew_is_a_version(regrown):
     site, db, after_recrawl = regrown
-    versions = rows(db, "SELECT a.url, v.version, v.text FROM article_versions v JOIN articles a ON a.id = v.article_id "
-                        "ORDER BY v.version")
-    assert [(url, number) for url, number, _ in versions] == [(site.url(f"/{DAY}/dynamic/"), 1),
-                                                             (site.url(f"/{DAY}/dynamic/"), 2)]
+    versions = rows(
+        db, "SELECT a.url, v.version, v.text FROM article_versions v JOIN articles a ON a.id = v.article_id ORDER BY v.version"
+    )
+    assert [(url, number) for url, number, _ in versions] == [
+        (site.url(f"/{DAY}/dynamic/"), 1),
+        (site.url(f"/{DAY}/dynamic/"), 2),
+    ]
     assert CORRECTION.strip() in versions[1][2]
 
 

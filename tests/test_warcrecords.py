@@ -14,8 +14,7 @@ from pipelines.sources.warcrecords import Damage, WarcRecord, read_records
 
 
 def record(uri: str, block: bytes, kind: str = "resource", newline: bytes = b"\r\n") -> bytes:
-    head = [b"WARC/1.0", b"WARC-Type: " + kind.encode(), b"WARC-Target-URI: " + uri.encode(),
-            b"Content-Length: %d" % len(block)]
+    head = [b"WARC/1.0", b"WARC-Type: " + kind.encode(), b"WARC-Target-URI: " + uri.encode(), b"Content-Length: %d" % len(block)]
     return newline.join(head) + newline + newline + block + newline + newline
 
 
@@ -24,20 +23,25 @@ def read(data: bytes, keep: int = 1 << 20, max_inflation: int = 100) -> list[War
 
 
 def summary(items) -> list[tuple]:
-    return [("damage", i.offset, i.reason) if isinstance(i, Damage) else (i.target_uri, i.offset, i.length, i.block)
-            for i in items]
+    return [
+        ("damage", i.offset, i.reason) if isinstance(i, Damage) else (i.target_uri, i.offset, i.length, i.block) for i in items
+    ]
 
 
 def test_plain_records_lie_where_they_start_up_to_the_next():
     one, two = record("http://a.example/", b"first"), record("http://b.example/", b"second")
-    assert summary(read(one + two)) == [("http://a.example/", 0, len(one), b"first"),
-                                        ("http://b.example/", len(one), len(two), b"second")]
+    assert summary(read(one + two)) == [
+        ("http://a.example/", 0, len(one), b"first"),
+        ("http://b.example/", len(one), len(two), b"second"),
+    ]
 
 
 def test_gzip_records_lie_in_their_members():
     one, two = gzip.compress(record("http://a.example/", b"first")), gzip.compress(record("http://b.example/", b"second"))
-    assert summary(read(one + two)) == [("http://a.example/", 0, len(one), b"first"),
-                                        ("http://b.example/", len(one), len(two), b"second")]
+    assert summary(read(one + two)) == [
+        ("http://a.example/", 0, len(one), b"first"),
+        ("http://b.example/", len(one), len(two), b"second"),
+    ]
 
 
 def test_records_sharing_a_member_lie_from_its_start_with_no_length_but_the_last():
@@ -70,7 +74,7 @@ def test_a_record_cut_short_is_damage_at_its_start(gzipped):
     one, two = record("http://a.example/", b"first"), record("http://b.example/", b"second" * 100)
     if gzipped:
         one, two = gzip.compress(one), gzip.compress(two)
-    found = read(one + two[:len(two) // 2])
+    found = read(one + two[: len(two) // 2])
     assert isinstance(found[1], Damage) and found[1].offset == len(one)
     assert "cut short" in found[1].reason and len(found) == 2
 
@@ -83,12 +87,18 @@ def test_a_wrong_content_length_is_damage_and_the_next_record_is_found():
     assert found[1] == ("http://b.example/", len(one), len(two), b"second")
 
 
-@pytest.mark.parametrize("head, reason", [
-    (b"WARC/1.0\r\nWARC-Type: resource\r\nContent-Length: many\r\n\r\n", "no valid Content-Length ('many')"),
-    (b"WARC/1.0\r\nWARC-Type: gossip\r\nContent-Length: 0\r\n\r\n", "unknown WARC record type 'gossip'"),
-    (b"WARC/one\r\nWARC-Type: resource\r\nContent-Length: 0\r\n\r\n", "no WARC record starts here (it starts with 'WARC/one')"),
-    (b"HTTP/1.1 200 OK\r\n\r\n", "no WARC record starts here (it starts with 'HTTP/1.1 200 OK\\r\\n\\r\\nWARC/')"),
-])
+@pytest.mark.parametrize(
+    "head, reason",
+    [
+        (b"WARC/1.0\r\nWARC-Type: resource\r\nContent-Length: many\r\n\r\n", "no valid Content-Length ('many')"),
+        (b"WARC/1.0\r\nWARC-Type: gossip\r\nContent-Length: 0\r\n\r\n", "unknown WARC record type 'gossip'"),
+        (
+            b"WARC/one\r\nWARC-Type: resource\r\nContent-Length: 0\r\n\r\n",
+            "no WARC record starts here (it starts with 'WARC/one')",
+        ),
+        (b"HTTP/1.1 200 OK\r\n\r\n", "no WARC record starts here (it starts with 'HTTP/1.1 200 OK\\r\\n\\r\\nWARC/')"),
+    ],
+)
 def test_a_broken_head_is_damage_with_its_reason(head, reason):
     good = record("http://b.example/", b"second")
     assert summary(read(head + good)) == [("damage", 0, reason), ("http://b.example/", len(head), len(good), b"second")]
@@ -109,13 +119,20 @@ def test_a_response_head_is_parsed_with_folded_and_latin_1_lines():
     block = b"HTTP/1.1 200 OK\r\nContent-Type: text/html;\r\n charset=utf-8\r\nX-Name: caf\xe9\r\n\r\n<html>"
     response = parse_response(block)
     assert (response.status, response.content_type(), response.header("x-name"), response.payload) == (
-        200, "text/html", "café", b"<html>")
+        200,
+        "text/html",
+        "café",
+        b"<html>",
+    )
 
 
-@pytest.mark.parametrize("block, reason", [
-    (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n", "no end of the HTTP headers"),
-    (b"SPDY 200\r\n\r\n", "not an HTTP status line"),
-])
+@pytest.mark.parametrize(
+    "block, reason",
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n", "no end of the HTTP headers"),
+        (b"SPDY 200\r\n\r\n", "not an HTTP status line"),
+    ],
+)
 def test_an_unreadable_response_says_why(block, reason):
     with pytest.raises(UnreadableResponse, match=reason):
         parse_response(block)

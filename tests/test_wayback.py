@@ -13,8 +13,12 @@ from .webarchives import NORTHFIELD, TOPIC, WaybackStandIn, all_pages, archived_
 
 
 def pywb_settings(pywb) -> list[str]:
-    return ["-s", f"WAYBACK_CDX_URL={pywb.url}/archive/cdx",
-            "-s", f"WAYBACK_REPLAY_URL={pywb.url}/archive/{{timestamp}}id_/{{url}}"]
+    return [
+        "-s",
+        f"WAYBACK_CDX_URL={pywb.url}/archive/cdx",
+        "-s",
+        f"WAYBACK_REPLAY_URL={pywb.url}/archive/{{timestamp}}id_/{{url}}",
+    ]
 
 
 def crawl_pywb(pywb, tmp_path, *args):
@@ -33,7 +37,8 @@ def test_wayback_records_capture_time_and_replay_url(pywb_archive, tmp_path):
     db, _ = crawl_pywb(pywb_archive, tmp_path)
     url = f"{NORTHFIELD}/2017/10/16/weinstein-accusers-speak-out/"
     [(final_url, source, archived_at, record_file)] = rows(
-        db, "SELECT final_url, source, archived_at, record_file FROM captures WHERE url = ?", (url,))
+        db, "SELECT final_url, source, archived_at, record_file FROM captures WHERE url = ?", (url,)
+    )
     assert (final_url, source, archived_at) == (url, "wayback", "2017-10-16T12:00:00+00:00")
     assert record_file.startswith(f"{pywb_archive.url}/archive/") and record_file.endswith(f"id_/{url}")
 
@@ -59,8 +64,9 @@ def test_wayback_skips_non_articles_and_captures_outside_the_window(pywb_archive
 
 def test_wayback_carries_listing_dates_from_archived_feeds_and_sitemaps(pywb_archive, tmp_path):
     db, log = crawl_pywb(pywb_archive, tmp_path)
-    candidates = {url: {c["source"] for c in json.loads(dates)}
-                  for url, dates in rows(db, "SELECT url, date_candidates FROM articles")}
+    candidates = {
+        url: {c["source"] for c in json.loads(dates)} for url, dates in rows(db, "SELECT url, date_candidates FROM articles")
+    }
     assert "feed" in candidates[f"{NORTHFIELD}/news/a-survivors-account/"]
     assert "sitemap" in candidates["https://harbourview-post.example/2017/10/17/mcgowan-statement/"]
     assert "'clippings/listing_entries_outside_window': 1" in log  # the feed's September entry
@@ -79,8 +85,7 @@ def test_wayback_urls_file_limits_the_crawl_to_its_patterns(pywb_archive, tmp_pa
     urls = tmp_path / "urls.txt"
     urls.write_text(f"# one pattern per line\n{NORTHFIELD}/2017/*\n")
     db, _ = crawl_pywb(pywb_archive, tmp_path, "-a", f"urls={urls}")
-    assert {url for (url,) in rows(db, "SELECT url FROM articles")} == {
-        f"{NORTHFIELD}/2017/10/16/weinstein-accusers-speak-out/"}
+    assert {url for (url,) in rows(db, "SELECT url FROM articles")} == {f"{NORTHFIELD}/2017/10/16/weinstein-accusers-speak-out/"}
 
 
 def test_wayback_keywords_required_drops_slugs_without_them(pywb_archive, tmp_path):
@@ -95,8 +100,15 @@ def test_wayback_keywords_required_drops_slugs_without_them(pywb_archive, tmp_pa
 @pytest.mark.slow
 def test_wayback_machine_dialect_with_pages_resume_keys_and_429(tmp_path):
     with WaybackStandIn(all_pages(), retry_after=2) as archive:
-        db, log = scrapy_crawl("wayback", tmp_path, TOPIC, "-s", f"WAYBACK_CDX_URL={archive.url}/cdx/search/cdx",
-                               "-s", f"WAYBACK_REPLAY_URL={archive.url}/web/{{timestamp}}id_/{{url}}")
+        db, log = scrapy_crawl(
+            "wayback",
+            tmp_path,
+            TOPIC,
+            "-s",
+            f"WAYBACK_CDX_URL={archive.url}/cdx/search/cdx",
+            "-s",
+            f"WAYBACK_REPLAY_URL={archive.url}/web/{{timestamp}}id_/{{url}}",
+        )
         requests = archive.cdx_requests
     assert {url for (url,) in rows(db, "SELECT url FROM articles")} == expected_articles()
     refused_at, refused = requests[0]
@@ -104,16 +116,23 @@ def test_wayback_machine_dialect_with_pages_resume_keys_and_429(tmp_path):
     assert retried_at - refused_at >= 2  # the 429's Retry-After was honoured
     assert any("page" in params for _, params in requests)
     assert any("resumeKey" in params for _, params in requests)
-    assert all(params["fl"] == ["urlkey,timestamp,original,mimetype,statuscode"]
-               for _, params in requests if "page" in params)
+    assert all(params["fl"] == ["urlkey,timestamp,original,mimetype,statuscode"] for _, params in requests if "page" in params)
 
 
 @pytest.mark.slow
 def test_wayback_429_without_retry_after_backs_off(tmp_path):
     with WaybackStandIn(all_pages(), retry_after=0) as archive:
-        db, log = scrapy_crawl("wayback", tmp_path, TOPIC, "-s", f"WAYBACK_CDX_URL={archive.url}/cdx/search/cdx",
-                               "-s", f"WAYBACK_REPLAY_URL={archive.url}/web/{{timestamp}}id_/{{url}}",
-                               "-s", "RETRY_AFTER_DEFAULT=1.5")
+        db, log = scrapy_crawl(
+            "wayback",
+            tmp_path,
+            TOPIC,
+            "-s",
+            f"WAYBACK_CDX_URL={archive.url}/cdx/search/cdx",
+            "-s",
+            f"WAYBACK_REPLAY_URL={archive.url}/web/{{timestamp}}id_/{{url}}",
+            "-s",
+            "RETRY_AFTER_DEFAULT=1.5",
+        )
         requests = archive.cdx_requests
     refused_at, refused = requests[0]
     retried_at = next(at for at, params in requests[1:] if params == refused)
@@ -125,11 +144,16 @@ def test_clippings_crawl_wayback_passes_settings_through(pywb_archive, tmp_path)
     topic = tmp_path / "topic.yml"
     topic.write_text(TOPIC)
     db = tmp_path / "archive.db"
-    settings = [f"WAYBACK_CDX_URL={pywb_archive.url}/archive/cdx",
-                f"WAYBACK_REPLAY_URL={pywb_archive.url}/archive/{{timestamp}}id_/{{url}}",
-                "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32", "DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False"]
-    result = run_clippings("crawl", "wayback", "--topic", str(topic), "--db", str(db),
-                           *[arg for s in settings for arg in ("-s", s)])
+    settings = [
+        f"WAYBACK_CDX_URL={pywb_archive.url}/archive/cdx",
+        f"WAYBACK_REPLAY_URL={pywb_archive.url}/archive/{{timestamp}}id_/{{url}}",
+        "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32",
+        "DOWNLOAD_DELAY=0",
+        "AUTOTHROTTLE_ENABLED=False",
+    ]
+    result = run_clippings(
+        "crawl", "wayback", "--topic", str(topic), "--db", str(db), *[arg for s in settings for arg in ("-s", s)]
+    )
     assert result.returncode == 0, result.stderr
     assert "3 articles" in result.stdout
     assert "warning" not in result.stderr

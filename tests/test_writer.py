@@ -17,8 +17,14 @@ from .conftest import PROJECT_ROOT
 
 @pytest.fixture
 def writer(tmp_path):
-    crawler = get_crawler(settings_dict={"ARCHIVE_PATH": str(tmp_path / "archive.db"), "GROUP_COMMIT_SECONDS": 1.0,
-                                         "COMPRESSION_DICTIONARY_SAMPLES": 64, "COMPRESSION_DICTIONARY_SIZE": 262144})
+    crawler = get_crawler(
+        settings_dict={
+            "ARCHIVE_PATH": str(tmp_path / "archive.db"),
+            "GROUP_COMMIT_SECONDS": 1.0,
+            "COMPRESSION_DICTIONARY_SAMPLES": 64,
+            "COMPRESSION_DICTIONARY_SIZE": 262144,
+        }
+    )
     writer = ArchiveWriter(crawler)
     topic = load_topic(PROJECT_ROOT / "topics" / "metoo.yml")
     writer.archive.sync_topic(topic)

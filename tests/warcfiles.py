@@ -43,14 +43,20 @@ def _warc_record(writer: WARCWriter, record: Record):
     headers = {"WARC-Date": record.date}
     if record.kind == "revisit":
         http = StatusAndHeaders(record.status, [("Content-Type", record.content_type)], protocol="HTTP/1.1")
-        return writer.create_revisit_record(record.url, digest="sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-                                            refers_to_uri=record.url, refers_to_date=record.date, http_headers=http)
+        return writer.create_revisit_record(
+            record.url,
+            digest="sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            refers_to_uri=record.url,
+            refers_to_date=record.date,
+            http_headers=http,
+        )
     if record.kind == "request":
         http = StatusAndHeaders(f"GET {record.url} HTTP/1.1", [("Host", "example.org")], is_http_request=True)
         return writer.create_warc_record(record.url, "request", http_headers=http, warc_headers_dict=headers)
     http = StatusAndHeaders(record.status, [("Content-Type", record.content_type), *record.extra_headers], protocol="HTTP/1.1")
-    return writer.create_warc_record(record.url, "response", payload=io.BytesIO(record.body), http_headers=http,
-                                     warc_headers_dict=headers)
+    return writer.create_warc_record(
+        record.url, "response", payload=io.BytesIO(record.body), http_headers=http, warc_headers_dict=headers
+    )
 
 
 def write_wacz(path: Path, warcs: dict[str, Path]) -> None:
@@ -67,18 +73,21 @@ def records_from_archive(db: Path, source: str = "live") -> list[Record]:
     conn = sqlite3.connect(db)
     rows = conn.execute(
         "SELECT c.url, c.status, c.content_type, c.fetched_at, b.body FROM captures c "
-        "JOIN capture_bodies b USING (content_sha256) WHERE c.source = ? ORDER BY c.id", (source,)
+        "JOIN capture_bodies b USING (content_sha256) WHERE c.source = ? ORDER BY c.id",
+        (source,),
     ).fetchall()
     conn.close()
     decompress = zstandard.ZstdDecompressor().decompress
-    return [Record(url, decompress(body), f"{status} OK", content_type or "text/html", fetched_at.replace("+00:00", "Z"))
-            for url, status, content_type, fetched_at, body in rows]
+    return [
+        Record(url, decompress(body), f"{status} OK", content_type or "text/html", fetched_at.replace("+00:00", "Z"))
+        for url, status, content_type, fetched_at, body in rows
+    ]
 
 
 def corrupt(path: Path, at: int, length: int = 64) -> None:
     """Overwrite `length` bytes at offset `at` with garbage."""
     data = bytearray(path.read_bytes())
-    data[at:at + length] = b"\x00garbage\xff" * (length // 10) + b"\x00" * (length % 10)
+    data[at : at + length] = b"\x00garbage\xff" * (length // 10) + b"\x00" * (length % 10)
     path.write_bytes(bytes(data))
 
 

@@ -93,45 +93,86 @@ def rss(items: list[tuple[str, str, str]]) -> bytes:
 
 def news_sitemap(items: list[tuple[str, str]]) -> bytes:
     urls = "".join(
-        f"<url><loc>{u}</loc><news:news><news:publication_date>{d}</news:publication_date></news:news></url>"
-        for u, d in items
+        f"<url><loc>{u}</loc><news:news><news:publication_date>{d}</news:publication_date></news:news></url>" for u, d in items
     )
-    return ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
-            f'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">{urls}</urlset>').encode()
+    return (
+        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        f'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">{urls}</urlset>'
+    ).encode()
 
 
 def northfield_pages() -> list[ArchivedPage]:
     accusers = f"{NORTHFIELD}/2017/10/16/weinstein-accusers-speak-out/"
     survivor = f"{NORTHFIELD}/news/a-survivors-account/"
     return [
-        ArchivedPage(accusers, "20171016120000", article_html(
-            "Harvey Weinstein accusers speak out", "2017-10-16T08:00:00-04:00",
-            ["Women who worked with Harvey Weinstein described years of sexual harassment.",
-             "Rose McGowan said the #MeToo messages showed how common such abuse had been."]),
-            title="Harvey Weinstein accusers speak out", outcome="article"),
+        ArchivedPage(
+            accusers,
+            "20171016120000",
+            article_html(
+                "Harvey Weinstein accusers speak out",
+                "2017-10-16T08:00:00-04:00",
+                [
+                    "Women who worked with Harvey Weinstein described years of sexual harassment.",
+                    "Rose McGowan said the #MeToo messages showed how common such abuse had been.",
+                ],
+            ),
+            title="Harvey Weinstein accusers speak out",
+            outcome="article",
+        ),
         # Its slug names no keyword: the URL filter must not drop it.
-        ArchivedPage(survivor, "20171021090000", article_html(
-            "A survivor's account", "2017-10-20T10:30:00-04:00",
-            ["A former assistant described the sexual harassment she faced in a producer's office.",
-             "She wrote her story under #MeToo after reading about Harvey Weinstein."]),
-            title="A survivor's account", outcome="article"),
-        ArchivedPage(f"{NORTHFIELD}/2017/10/18/council-budget-vote-delayed/", "20171018150000", article_html(
-            "Council budget vote delayed", "2017-10-18T09:00:00-04:00",
-            ["The city council postponed its budget vote after a dispute over road repairs.",
-             "Members will meet again next week to discuss the library and the bus routes."]),
-            title="Council budget vote delayed", outcome="off-topic"),
+        ArchivedPage(
+            survivor,
+            "20171021090000",
+            article_html(
+                "A survivor's account",
+                "2017-10-20T10:30:00-04:00",
+                [
+                    "A former assistant described the sexual harassment she faced in a producer's office.",
+                    "She wrote her story under #MeToo after reading about Harvey Weinstein.",
+                ],
+            ),
+            title="A survivor's account",
+            outcome="article",
+        ),
+        ArchivedPage(
+            f"{NORTHFIELD}/2017/10/18/council-budget-vote-delayed/",
+            "20171018150000",
+            article_html(
+                "Council budget vote delayed",
+                "2017-10-18T09:00:00-04:00",
+                [
+                    "The city council postponed its budget vote after a dispute over road repairs.",
+                    "Members will meet again next week to discuss the library and the bus routes.",
+                ],
+            ),
+            title="Council budget vote delayed",
+            outcome="off-topic",
+        ),
         # Captured before the window: not listed.
-        ArchivedPage(f"{NORTHFIELD}/2017/09/12/summer-festival-review/", "20170913100000", article_html(
-            "Summer festival review", "2017-09-12T09:00:00-04:00",
-            ["The summer festival drew large crowds to the river park.", "Organisers plan another next year."])),
+        ArchivedPage(
+            f"{NORTHFIELD}/2017/09/12/summer-festival-review/",
+            "20170913100000",
+            article_html(
+                "Summer festival review",
+                "2017-09-12T09:00:00-04:00",
+                ["The summer festival drew large crowds to the river park.", "Organisers plan another next year."],
+            ),
+        ),
         ArchivedPage(f"{NORTHFIELD}/tag/weinstein/", "20171017080000", b"<html><body>Tag page</body></html>"),
         ArchivedPage(f"{NORTHFIELD}/", "20171017080000", b"<html><body>Front page</body></html>"),
         ArchivedPage(f"{NORTHFIELD}/static/logo.png", "20171017080000", b"\x89PNG\r\n\x1a\n\x00\x00", "image/png"),
-        ArchivedPage(f"{NORTHFIELD}/feed.xml", "20171022000000", rss([
-            (accusers, "Harvey Weinstein accusers speak out", "Mon, 16 Oct 2017 12:00:00 GMT"),
-            (survivor, "A survivor's account", "Fri, 20 Oct 2017 14:30:00 GMT"),
-            (f"{NORTHFIELD}/2017/09/12/summer-festival-review/", "Summer festival", "Tue, 12 Sep 2017 13:00:00 GMT"),
-        ]), "application/rss+xml"),
+        ArchivedPage(
+            f"{NORTHFIELD}/feed.xml",
+            "20171022000000",
+            rss(
+                [
+                    (accusers, "Harvey Weinstein accusers speak out", "Mon, 16 Oct 2017 12:00:00 GMT"),
+                    (survivor, "A survivor's account", "Fri, 20 Oct 2017 14:30:00 GMT"),
+                    (f"{NORTHFIELD}/2017/09/12/summer-festival-review/", "Summer festival", "Tue, 12 Sep 2017 13:00:00 GMT"),
+                ]
+            ),
+            "application/rss+xml",
+        ),
     ]
 
 
@@ -139,28 +180,62 @@ def harbourview_pages() -> list[ArchivedPage]:
     statement = f"{HARBOURVIEW}/2017/10/17/mcgowan-statement/"
     dredging = f"{HARBOURVIEW}/2017/10/19/harbour-dredging-plan/"
     return [
-        ArchivedPage(statement, "20171017180000", article_html(
-            "Rose McGowan issues statement", "2017-10-17T13:00:00+01:00",
-            ["Rose McGowan said she had told executives about Harvey Weinstein long ago.",
-             "Her statement described sexual harassment that others had also reported."]),
-            title="Rose McGowan issues statement", outcome="article"),
+        ArchivedPage(
+            statement,
+            "20171017180000",
+            article_html(
+                "Rose McGowan issues statement",
+                "2017-10-17T13:00:00+01:00",
+                [
+                    "Rose McGowan said she had told executives about Harvey Weinstein long ago.",
+                    "Her statement described sexual harassment that others had also reported.",
+                ],
+            ),
+            title="Rose McGowan issues statement",
+            outcome="article",
+        ),
         # A later capture of the same article, after the window and its margin: not listed.
-        ArchivedPage(statement, "20180601000000", article_html(
-            "Rose McGowan issues statement (updated)", "2017-10-17T13:00:00+01:00",
-            ["An updated version.", "Rose McGowan and Harvey Weinstein."])),
-        ArchivedPage(dredging, "20171019110000", article_html(
-            "Harbour dredging plan approved", "2017-10-19T08:00:00+01:00",
-            ["The port authority approved a plan to dredge the eastern channel this winter.",
-             "Fishermen asked for compensation during the months of work."]),
-            title="Harbour dredging plan approved", outcome="off-topic"),
+        ArchivedPage(
+            statement,
+            "20180601000000",
+            article_html(
+                "Rose McGowan issues statement (updated)",
+                "2017-10-17T13:00:00+01:00",
+                ["An updated version.", "Rose McGowan and Harvey Weinstein."],
+            ),
+        ),
+        ArchivedPage(
+            dredging,
+            "20171019110000",
+            article_html(
+                "Harbour dredging plan approved",
+                "2017-10-19T08:00:00+01:00",
+                [
+                    "The port authority approved a plan to dredge the eastern channel this winter.",
+                    "Fishermen asked for compensation during the months of work.",
+                ],
+            ),
+            title="Harbour dredging plan approved",
+            outcome="off-topic",
+        ),
         # Captured in the window, published long before it: rejected on its date.
-        ArchivedPage(f"{HARBOURVIEW}/2016/03/02/weinstein-profile/", "20171025100000", article_html(
-            "A profile of Harvey Weinstein", "2016-03-02T08:00:00+00:00",
-            ["Harvey Weinstein has produced films for decades.", "Rose McGowan starred in one of them."]),
-            title="A profile of Harvey Weinstein", outcome="outside window"),
-        ArchivedPage(f"{HARBOURVIEW}/sitemap-news.xml", "20171023000000", news_sitemap([
-            (statement, "2017-10-17T13:00:00+01:00"), (dredging, "2017-10-19T08:00:00+01:00"),
-        ]), "application/xml"),
+        ArchivedPage(
+            f"{HARBOURVIEW}/2016/03/02/weinstein-profile/",
+            "20171025100000",
+            article_html(
+                "A profile of Harvey Weinstein",
+                "2016-03-02T08:00:00+00:00",
+                ["Harvey Weinstein has produced films for decades.", "Rose McGowan starred in one of them."],
+            ),
+            title="A profile of Harvey Weinstein",
+            outcome="outside window",
+        ),
+        ArchivedPage(
+            f"{HARBOURVIEW}/sitemap-news.xml",
+            "20171023000000",
+            news_sitemap([(statement, "2017-10-17T13:00:00+01:00"), (dredging, "2017-10-19T08:00:00+01:00")]),
+            "application/xml",
+        ),
     ]
 
 
@@ -177,10 +252,16 @@ def write_warc(path: Path, pages: list[ArchivedPage]) -> Path:
     with path.open("wb") as output:
         writer = WARCWriter(output, gzip=True)
         for page in pages:
-            headers = StatusAndHeaders("200 OK", [("Content-Type", page.content_type),
-                                                  ("Content-Length", str(len(page.body)))], protocol="HTTP/1.1")
-            record = writer.create_warc_record(page.url, "response", payload=io.BytesIO(page.body),
-                                               http_headers=headers, warc_headers_dict={"WARC-Date": page.warc_date})
+            headers = StatusAndHeaders(
+                "200 OK", [("Content-Type", page.content_type), ("Content-Length", str(len(page.body)))], protocol="HTTP/1.1"
+            )
+            record = writer.create_warc_record(
+                page.url,
+                "response",
+                payload=io.BytesIO(page.body),
+                http_headers=headers,
+                warc_headers_dict={"WARC-Date": page.warc_date},
+            )
             writer.write_record(record)
     return path
 
@@ -223,8 +304,12 @@ class Pywb:
             self._manage(folder, "init", name)
             self._manage(folder, "add", name, *map(str, warcs))
         self.log = (self.root / "pywb.log").open("wb")
-        self.process = subprocess.Popen([str(folder / "wayback"), "-p", str(self.port), "-b", "127.0.0.1"],
-                                        cwd=self.root, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [str(folder / "wayback"), "-p", str(self.port), "-b", "127.0.0.1"],
+            cwd=self.root,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         wait_for(f"{self.url}/{next(iter(self.collections))}/cdx?url=example.invalid", self.process)
         return self
 
@@ -308,7 +393,7 @@ class _RangeHandler(_QuietHandler):
             self.send_response(200)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data[:len(data) // 2])  # then the connection closes
+            self.wfile.write(data[: len(data) // 2])  # then the connection closes
             self.close_connection = True
             return
         if not wanted or not owner.honour_range:
@@ -320,8 +405,11 @@ class _RangeHandler(_QuietHandler):
         if first > last:
             self.answer(416, b"", {"Content-Range": f"bytes */{len(data)}"})
             return
-        self.answer(206, data[first:last + 1], {"Content-Type": "application/octet-stream",
-                                                "Content-Range": f"bytes {first}-{last}/{len(data)}"})
+        self.answer(
+            206,
+            data[first : last + 1],
+            {"Content-Type": "application/octet-stream", "Content-Range": f"bytes {first}-{last}/{len(data)}"},
+        )
 
 
 class RangeFileServer(LoopbackServer):
@@ -374,9 +462,9 @@ class _WaybackHandler(_QuietHandler):
             self.answer(200, f"{math.ceil(len(rows) / owner.page_size)}\n".encode(), {"Content-Type": "text/plain"})
             return
         page = int(params.get("page", ["0"])[0])
-        rows = rows[page * owner.page_size:(page + 1) * owner.page_size]
+        rows = rows[page * owner.page_size : (page + 1) * owner.page_size]
         start = int(params.get("resumeKey", ["0"])[0])
-        shown = rows[start:start + owner.max_rows]
+        shown = rows[start : start + owner.max_rows]
         answer: list[list] = [list(self.FIELDS), *shown]
         if params.get("showResumeKey") == ["true"] and start + owner.max_rows < len(rows):
             answer += [[], [str(start + owner.max_rows)]]
@@ -384,7 +472,9 @@ class _WaybackHandler(_QuietHandler):
 
     def replay(self, timestamp: str, url: str) -> None:
         owner: WaybackStandIn = self.server.owner
-        captures = sorted((p for p in owner.pages if p.url == url), key=lambda p: abs(int(p.captured) - int(timestamp.ljust(14, "0"))))
+        captures = sorted(
+            (p for p in owner.pages if p.url == url), key=lambda p: abs(int(p.captured) - int(timestamp.ljust(14, "0")))
+        )
         if not captures:
             self.answer(404, b"not archived")
             return
@@ -462,8 +552,10 @@ def copy_warcs(folder: Path, warcs: list[Path]) -> Path:
 def archived_warcs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The fixture pages as WARC files, one per outlet."""
     folder = tmp_path_factory.mktemp("warcs")
-    return {"northfield": write_warc(folder / "northfield.warc.gz", northfield_pages()),
-            "harbourview": write_warc(folder / "harbourview.warc.gz", harbourview_pages())}
+    return {
+        "northfield": write_warc(folder / "northfield.warc.gz", northfield_pages()),
+        "harbourview": write_warc(folder / "harbourview.warc.gz", harbourview_pages()),
+    }
 
 
 @pytest.fixture(scope="session")
@@ -471,8 +563,10 @@ def pywb_archive(tmp_path_factory: pytest.TempPathFactory, archived_warcs: dict[
     """pywb with a Wayback collection `archive` of both outlets, and two Common Crawl style
     collections: CC-MAIN-2017-43 (Northfield) and CC-MAIN-2017-47 (Harbourview)."""
     pywb_bin()
-    collections = {"archive": list(archived_warcs.values()),
-                   "CC-MAIN-2017-43": [archived_warcs["northfield"]],
-                   "CC-MAIN-2017-47": [archived_warcs["harbourview"]]}
+    collections = {
+        "archive": list(archived_warcs.values()),
+        "CC-MAIN-2017-43": [archived_warcs["northfield"]],
+        "CC-MAIN-2017-47": [archived_warcs["harbourview"]],
+    }
     with Pywb(tmp_path_factory.mktemp("pywb"), collections) as server:
         yield server

@@ -79,8 +79,10 @@ def extra_template_vars(template, database, table, request, datasette):
         found = {"clippings_archive": True}
         if template == "table.html" and table == "articles":
             search = request.args.get("_search", "").strip() if request else ""
-            found.update(clippings_chart=chart_links(datasette, database, request),
-                         clippings_snippets=_snippet_function(db, search) if search else None)
+            found.update(
+                clippings_chart=chart_links(datasette, database, request),
+                clippings_snippets=_snippet_function(db, search) if search else None,
+            )
         if template == "row.html" and table == "articles":
             found["clippings_article"] = await _article(db, request.url_vars.get("pks", ""))
         return found

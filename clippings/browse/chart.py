@@ -76,9 +76,14 @@ def date_ticks(first: dt.date, last: dt.date) -> list[dt.date]:
     """Days to label along the x-axis: every day, Mondays, the 1st of each month or of each year,
     whichever gives at most about a dozen labels."""
     days = [first + dt.timedelta(n) for n in range((last - first).days + 1)]
-    for keep in (lambda d: True, lambda d: d.weekday() == 0, lambda d: d.day in (1, 15),
-                 lambda d: d.day == 1, lambda d: d.day == 1 and d.month in (1, 4, 7, 10),
-                 lambda d: d.day == 1 and d.month == 1):
+    for keep in (
+        lambda d: True,
+        lambda d: d.weekday() == 0,
+        lambda d: d.day in (1, 15),
+        lambda d: d.day == 1,
+        lambda d: d.day == 1 and d.month in (1, 4, 7, 10),
+        lambda d: d.day == 1 and d.month == 1,
+    ):
         chosen = [d for d in days if keep(d)]
         if len(chosen) <= 12:
             return chosen or [first]
@@ -86,7 +91,7 @@ def date_ticks(first: dt.date, last: dt.date) -> list[dt.date]:
 
 
 def date_labels(ticks: list[dt.date]) -> list[str]:
-    """"16 Oct", or "Nov" when every tick is a month's first day; with the year at the first
+    """ "16 Oct", or "Nov" when every tick is a month's first day; with the year at the first
     label and where the year changes."""
     monthly = len(ticks) > 1 and all(day.day == 1 for day in ticks)
     labels, previous = [], None
@@ -126,8 +131,10 @@ def _y(count: float, top: int) -> float:
 
 def _y_axis(ticks: list[int]) -> list[str]:
     top = ticks[-1]
-    parts = [f'<text transform="translate(14 {TOP + PLOT_HEIGHT / 2:.1f}) rotate(-90)" text-anchor="middle" '
-             f'fill="#444">articles per day</text>']
+    parts = [
+        f'<text transform="translate(14 {TOP + PLOT_HEIGHT / 2:.1f}) rotate(-90)" text-anchor="middle" '
+        f'fill="#444">articles per day</text>'
+    ]
     for tick in ticks:
         y = _y(tick, top)
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e3e3"/>')
@@ -161,8 +168,9 @@ def _x_axis(days: list[str]) -> list[str]:
     for day, label in zip(ticks, date_labels(ticks)):
         x = LEFT + ((day - first).days + 0.5) * width
         parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{baseline}" y2="{baseline + 5}" stroke="#666"/>')
-        parts.append(f'<text class="clippings-x-tick" x="{x:.1f}" y="{baseline + 18}" text-anchor="middle" '
-                     f'fill="#444">{label}</text>')
+        parts.append(
+            f'<text class="clippings-x-tick" x="{x:.1f}" y="{baseline + 18}" text-anchor="middle" fill="#444">{label}</text>'
+        )
     return parts
 
 
@@ -182,7 +190,9 @@ def _legend(series: list[str], counts: list[DayCount], top: float) -> list[str]:
 
 
 def _empty(title: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} 60" width="{WIDTH}" height="60" '
-            f'role="img" class="clippings-chart" {FONT} font-size="12"><title>{escape(title)}</title>'
-            f'<rect width="{WIDTH}" height="60" fill="#fff"/>'
-            f'<text x="{LEFT}" y="34">No dated articles match.</text></svg>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} 60" width="{WIDTH}" height="60" '
+        f'role="img" class="clippings-chart" {FONT} font-size="12"><title>{escape(title)}</title>'
+        f'<rect width="{WIDTH}" height="60" fill="#fff"/>'
+        f'<text x="{LEFT}" y="34">No dated articles match.</text></svg>'
+    )

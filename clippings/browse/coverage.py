@@ -36,20 +36,26 @@ def chart_links(datasette, database: str, request) -> dict[str, str]:
 
 async def coverage_response(datasette, request, database: str, kind: str) -> Response:
     """The counts (kind "csv") or the chart ("svg") for the articles the request's filters select."""
-    query = urlencode([*row_filters(request.query_string), ("_facet_coverage", "published_day"), ("_size", "0"),
-                       ("_nosuggest", "1")])
-    answer = await datasette.client.get(f"{datasette.urls.table(database, 'articles', format='json')}?{query}",
-                                        cookies=request.cookies)
+    query = urlencode(
+        [*row_filters(request.query_string), ("_facet_coverage", "published_day"), ("_size", "0"), ("_nosuggest", "1")]
+    )
+    answer = await datasette.client.get(
+        f"{datasette.urls.table(database, 'articles', format='json')}?{query}", cookies=request.cookies
+    )
     data = answer.json()
     if answer.status_code != 200:
-        return Response.text(f"The coverage could not be counted: {data.get('error', answer.status_code)}\n",
-                             status=answer.status_code)
+        return Response.text(
+            f"The coverage could not be counted: {data.get('error', answer.status_code)}\n", status=answer.status_code
+        )
     if "coverage" not in data.get("facet_results", {}):
         return Response.text("Counting the coverage took longer than the time limit: narrow the filters.\n", status=503)
     results = data["facet_results"]["coverage"]["results"]
     if kind == "csv":
-        return Response(_csv(results), content_type="text/csv; charset=utf-8",
-                        headers={"content-disposition": 'attachment; filename="coverage.csv"'})
+        return Response(
+            _csv(results),
+            content_type="text/csv; charset=utf-8",
+            headers={"content-disposition": 'attachment; filename="coverage.csv"'},
+        )
     counts = [DayCount(r["day"], r["outlet"], r["count"]) for r in results if DAY.match(str(r["day"]))]
     title = "Articles per publication day" + (f", {selection}" if (selection := _selection(data)) else "")
     return Response(coverage_svg(counts, title), content_type="image/svg+xml; charset=utf-8", headers=SVG_HEADERS)

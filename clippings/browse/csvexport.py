@@ -35,7 +35,10 @@ def guard_csv_downloads(app):
                 if headers.get(b"content-type", b"").startswith(_CSV_TYPES):
                     guard = FormulaGuard()
                     # The body grows by an apostrophe per guarded cell.
-                    message = {**message, "headers": [(k, v) for k, v in message.get("headers") or [] if k.lower() != b"content-length"]}
+                    message = {
+                        **message,
+                        "headers": [(k, v) for k, v in message.get("headers") or [] if k.lower() != b"content-length"],
+                    }
             elif message["type"] == "http.response.body" and guard is not None:
                 body = guard.feed(message.get("body", b""))
                 if not message.get("more_body"):

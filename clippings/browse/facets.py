@@ -31,13 +31,19 @@ class ArticlesFacet(Facet):
         for config in self.get_configs():
             name = self.result_name(config)
             try:
-                rows = await self.ds.execute(self.database, self.count_sql(), self.params, truncate=False,
-                                             custom_time_limit=self.ds.setting("facet_time_limit_ms") if self.facet_time_limit else None)
+                rows = await self.ds.execute(
+                    self.database,
+                    self.count_sql(),
+                    self.params,
+                    truncate=False,
+                    custom_time_limit=self.ds.setting("facet_time_limit_ms") if self.facet_time_limit else None,
+                )
             except QueryInterrupted:
                 timed_out.append(name)
                 continue
-            results.append({"name": name, "type": self.type, "hideable": config["source"] != "metadata",
-                            **self.result(config, rows)})
+            results.append(
+                {"name": name, "type": self.type, "hideable": config["source"] != "metadata", **self.result(config, rows)}
+            )
         return results, timed_out
 
     def result_name(self, config: dict) -> str:
@@ -76,7 +82,10 @@ class PersonFacet(ArticlesFacet):
         selected = ("_through", through) in self.get_querystring_pairs()
         change = path_with_removed_args if selected else path_with_added_args
         return {
-            "value": row["id"], "label": row["value"], "count": row["count"], "selected": selected,
+            "value": row["id"],
+            "label": row["value"],
+            "count": row["count"],
+            "selected": selected,
             "toggle_url": self.ds.absolute_url(self.request, self.ds.urls.path(change(self.request, {"_through": through}))),
         }
 
@@ -102,14 +111,22 @@ class CoverageFacet(ArticlesFacet):
 
     def result(self, config: dict, rows) -> dict:
         return {
-            "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {"_facet_coverage": config["config"]["simple"]})),
-            "truncated": False, "results": [self._value(row) for row in rows.rows],
+            "toggle_url": self.ds.urls.path(
+                path_with_removed_args(self.request, {"_facet_coverage": config["config"]["simple"]})
+            ),
+            "truncated": False,
+            "results": [self._value(row) for row in rows.rows],
         }
 
     def _value(self, row) -> dict:
         filters = {"published_day": row["day"], "outlet_id": row["outlet_id"] or ""}
         return {
-            "value": f"{row['day']} {row['outlet_id']}", "label": f"{row['day']} · {row['outlet']}", "count": row["articles"],
-            "day": row["day"], "outlet_id": row["outlet_id"], "outlet": row["outlet"], "selected": False,
+            "value": f"{row['day']} {row['outlet_id']}",
+            "label": f"{row['day']} · {row['outlet']}",
+            "count": row["articles"],
+            "day": row["day"],
+            "outlet_id": row["outlet_id"],
+            "outlet": row["outlet"],
+            "selected": False,
             "toggle_url": self.ds.absolute_url(self.request, self.ds.urls.path(path_with_added_args(self.request, filters))),
         }

@@ -24,10 +24,14 @@ from typing import Any
 SQL_MEMORY_LIMIT_MB = 256
 ROWS_SHARE = 16  # one query's rows may hold 1/ROWS_SHARE of the bound
 SETTING = "sql_memory_limit_mb"
-ROWS_TOO_BIG = ("this query's results need more than the {mb:g} MB of memory this server gives one query's rows "
-                "(a sixteenth of the clippings plugin's sql_memory_limit_mb): ask for fewer rows or columns")
-HEAP_EXHAUSTED = ("this query needs more than the {mb} MB of memory this server gives SQLite "
-                  "(the clippings plugin's sql_memory_limit_mb): ask for fewer or smaller values")
+ROWS_TOO_BIG = (
+    "this query's results need more than the {mb:g} MB of memory this server gives one query's rows "
+    "(a sixteenth of the clippings plugin's sql_memory_limit_mb): ask for fewer rows or columns"
+)
+HEAP_EXHAUSTED = (
+    "this query needs more than the {mb} MB of memory this server gives SQLite "
+    "(the clippings plugin's sql_memory_limit_mb): ask for fewer or smaller values"
+)
 
 
 def memory_limit_mb(config: dict[str, Any] | None) -> int:

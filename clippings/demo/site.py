@@ -98,12 +98,19 @@ def _parse_outlets(document: dict[str, Any]) -> list[DemoOutlet]:
         feed = entry["feed"]
         if feed["format"] not in FEED_FORMATS or entry["sitemap"] not in SITEMAP_LAYOUTS:
             raise InvalidPages(f"outlet {entry['id']}: unknown feed format or sitemap layout.")
-        outlets.append(DemoOutlet(
-            id=entry["id"], name=entry["name"], country=entry["country"],
-            language=entry["language"], feed_path=feed["path"], feed_format=feed["format"],
-            sitemap_layout=entry["sitemap"], sections=dict(entry["sections"]),
-            comments=entry.get("comments", {}),
-        ))
+        outlets.append(
+            DemoOutlet(
+                id=entry["id"],
+                name=entry["name"],
+                country=entry["country"],
+                language=entry["language"],
+                feed_path=feed["path"],
+                feed_format=feed["format"],
+                sitemap_layout=entry["sitemap"],
+                sections=dict(entry["sections"]),
+                comments=entry.get("comments", {}),
+            )
+        )
     return outlets
 
 
@@ -118,14 +125,25 @@ def _parse_page(entry: dict[str, Any], outlets: dict[str, DemoOutlet]) -> DemoPa
     published_at = _timestamp(entry.get("published_at"), where)
     published = published_at[:10] if published_at else None
     page = DemoPage(
-        outlet=outlet.id, path=entry["path"], kind=kind, title=entry.get("title"),
-        published=published, on_topic=bool(entry.get("on_topic", False)),
-        copy_of=entry.get("copy_of"), in_window=_in_window(published),
-        authors=tuple(entry.get("authors", ())), redirect_to=entry.get("redirect_to"),
-        published_at=published_at, modified_at=_timestamp(entry.get("modified_at"), where),
-        section=entry.get("section"), language=entry.get("language", outlet.language),
-        byline=entry.get("byline"), body=tuple(entry.get("body", ())), label=entry.get("label"),
-        seed=bool(entry.get("seed", False)), feed_query=entry.get("feed_query"),
+        outlet=outlet.id,
+        path=entry["path"],
+        kind=kind,
+        title=entry.get("title"),
+        published=published,
+        on_topic=bool(entry.get("on_topic", False)),
+        copy_of=entry.get("copy_of"),
+        in_window=_in_window(published),
+        authors=tuple(entry.get("authors", ())),
+        redirect_to=entry.get("redirect_to"),
+        published_at=published_at,
+        modified_at=_timestamp(entry.get("modified_at"), where),
+        section=entry.get("section"),
+        language=entry.get("language", outlet.language),
+        byline=entry.get("byline"),
+        body=tuple(entry.get("body", ())),
+        label=entry.get("label"),
+        seed=bool(entry.get("seed", False)),
+        feed_query=entry.get("feed_query"),
         attachments=tuple(entry.get("attachments", ())),
     )
     _check_page(page, outlet, where)
@@ -181,10 +199,34 @@ def _check_site(pages: list[DemoPage]) -> None:
 
 # Rendering ------------------------------------------------------------------------------------
 
-EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-             "September", "October", "November", "December")
-FR_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-             "septembre", "octobre", "novembre", "décembre")
+EN_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+FR_MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 EN_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -199,8 +241,10 @@ def display_date(value: str, style: str) -> str:
         month = month if len(month) <= 5 else f"{month[:3]}."
         return f"{month} {moment.day}, {moment.year}"
     if style == "gb":
-        return (f"{EN_DAYS[moment.weekday()][:3]} {moment.day} {EN_MONTHS[moment.month - 1][:3]} "
-                f"{moment.year} {moment.hour:02d}.{moment.minute:02d}")
+        return (
+            f"{EN_DAYS[moment.weekday()][:3]} {moment.day} {EN_MONTHS[moment.month - 1][:3]} "
+            f"{moment.year} {moment.hour:02d}.{moment.minute:02d}"
+        )
     if style == "fr":
         return f"{moment.day} {FR_MONTHS[moment.month - 1]} {moment.year} à {moment.hour}h{moment.minute:02d}"
     raise ValueError(f"unknown date style {style!r}")
@@ -222,7 +266,9 @@ def _template_environment() -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=jinja2.select_autoescape(["html", "xml"]),
         undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
     env.filters.update(display_date=display_date, rfc822=rfc822, join_names=join_names)
     return env
@@ -253,13 +299,11 @@ class OutletView:
 
     def listed(self, section: str | None = None) -> list[DemoPage]:
         """What feeds, front pages and section pages show: dated articles inside the window."""
-        return [page for page in self.dated()
-                if page.in_window and section in (None, page.section)]
+        return [page for page in self.dated() if page.in_window and section in (None, page.section)]
 
     def related(self, page: DemoPage, limit: int = RELATED_PER_PAGE) -> list[DemoPage]:
         """Nearest stories in time on the same side of the topic, so off-topic pages stay free of topic words."""
-        candidates = [other for other in self.listed()
-                      if other.on_topic == page.on_topic and other.path != page.path]
+        candidates = [other for other in self.listed() if other.on_topic == page.on_topic and other.path != page.path]
         if page.published_at:
             candidates.sort(key=lambda other: abs(_published_moment(other) - _published_moment(page)))
         return candidates[:limit]
@@ -271,8 +315,7 @@ class OutletView:
         return None
 
     def navigation(self) -> list[tuple[str, str]]:
-        return [(page.path, self.outlet.sections[page.section]) for page in self.pages
-                if page.kind == "index" and page.section]
+        return [(page.path, self.outlet.sections[page.section]) for page in self.pages if page.kind == "index" and page.section]
 
     def comments(self, page: DemoPage) -> list[dict[str, str]]:
         pool = self.outlet.comments.get("on_topic" if page.on_topic else "off_topic", [])
@@ -335,10 +378,11 @@ def _render_sitemaps(env: jinja2.Environment, view: OutletView) -> dict[str, Res
     months: dict[str, list[DemoPage]] = {}
     for page in view.dated():
         months.setdefault(page.published_at[:7], []).append(page)  # type: ignore[index]
-    routes = {f"/sitemap-{month}.xml": _utf8(env.get_template("common/urlset.xml").render(
-        site=view, pages=pages), "application/xml") for month, pages in months.items()}
-    children = [(path, max(view.lastmod(page) for page in pages))
-                for path, pages in zip(routes, months.values())]
+    routes = {
+        f"/sitemap-{month}.xml": _utf8(env.get_template("common/urlset.xml").render(site=view, pages=pages), "application/xml")
+        for month, pages in months.items()
+    }
+    children = [(path, max(view.lastmod(page) for page in pages)) for path, pages in zip(routes, months.values())]
     index = env.get_template("common/sitemap_index.xml").render(site=view, children=children)
     routes["/sitemap.xml"] = _utf8(index, "application/xml")
     return routes
@@ -355,8 +399,7 @@ def pdf_document(title: str, lines: Iterable[str]) -> bytes:
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
         b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
         b"<< /Title (%s) /Producer (clippings demo site) >>" % _pdf_text(title).encode("cp1252"),
@@ -383,6 +426,7 @@ def _pdf_file(objects: list[bytes]) -> bytes:
 
 
 # Serving --------------------------------------------------------------------------------------
+
 
 class _OutletServer(ThreadingHTTPServer):
     """One outlet on its own port, answering from routes rendered before it starts."""
@@ -492,7 +536,13 @@ def _topic_outlet(view: OutletView, netloc: str) -> dict[str, Any]:
     """The outlet as a topic file lists it, pointing at the running server."""
     outlet = view.outlet
     return {
-        "id": outlet.id, "name": outlet.name, "country": outlet.country, "language": outlet.language,
-        "domains": [netloc], "homepage": view.url("/"), "feeds": [view.url(outlet.feed_path)],
-        "sitemaps": [view.url("/sitemap.xml")], "seeds": view.seeds(),
+        "id": outlet.id,
+        "name": outlet.name,
+        "country": outlet.country,
+        "language": outlet.language,
+        "domains": [netloc],
+        "homepage": view.url("/"),
+        "feeds": [view.url(outlet.feed_path)],
+        "sitemaps": [view.url("/sitemap.xml")],
+        "seeds": view.seeds(),
     }

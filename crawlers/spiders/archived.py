@@ -60,11 +60,11 @@ class CapturesSpider(ArchiveSpider):
         margin = dt.timedelta(days=self.settings.getint("ARCHIVE_CAPTURE_MARGIN_DAYS"))
         return self.topic.start.strftime("%Y%m%d"), (self.topic.end + margin).strftime("%Y%m%d")
 
-    def cdx_request(self, query: Query, kind: str, url: str | None = None, page: int | None = None,
-                    **cb_kwargs: Any) -> scrapy.Request | FetchFailure:
+    def cdx_request(
+        self, query: Query, kind: str, url: str | None = None, page: int | None = None, **cb_kwargs: Any
+    ) -> scrapy.Request | FetchFailure:
         """A CDX request; `kind` says what its captures are: articles, feed or sitemap."""
-        request = self.request(url or query.page_count_url(), self.parse_cdx, query=query, kind=kind, page=page,
-                               **cb_kwargs)
+        request = self.request(url or query.page_count_url(), self.parse_cdx, query=query, kind=kind, page=page, **cb_kwargs)
         if isinstance(request, scrapy.Request):
             # Common Crawl's index answers 404 "No Captures found" for a URL it does not hold.
             request.meta["handle_httpstatus_list"] = [404]
@@ -126,8 +126,9 @@ class CapturesSpider(ArchiveSpider):
         return any(_matches_pattern(url, pattern) for pattern in self.url_patterns)
 
     def failure(self, url: str, error: str, status: int | None = None) -> FetchFailure:
-        return FetchFailure(url=url, error=error, spider=self.name, crawl_run_id=self.crawl_run_id, status=status,
-                            failed_at=utc_now())
+        return FetchFailure(
+            url=url, error=error, spider=self.name, crawl_run_id=self.crawl_run_id, status=status, failed_at=utc_now()
+        )
 
 
 def finished_urls(job_state_path: str | None) -> set[str]:

@@ -74,7 +74,8 @@ class ArchiveSpider(scrapy.Spider):
         self.logger.warning("Read %s in part (%d entries): %s", response.url, len(listing.entries), listing.damage)
         self.crawler.stats.inc_value("clippings/listings_damaged")
         return self.listing_failure(
-            response, f"listing read in part ({len(listing.entries)} entries): {listing.damage}; entries after that are missing")
+            response, f"listing read in part ({len(listing.entries)} entries): {listing.damage}; entries after that are missing"
+        )
 
     def nested_sitemap(self, url: str, depth: int, callback, **cb_kwargs: Any) -> scrapy.Request | FetchFailure:
         """A sitemap an index lists, `depth` indexes down: requested within SITEMAP_MAX_DEPTH, a
@@ -83,15 +84,25 @@ class ArchiveSpider(scrapy.Spider):
         limit = self.settings.getint("SITEMAP_MAX_DEPTH")
         if depth > limit:
             self.crawler.stats.inc_value("clippings/sitemaps_too_deep")
-            return FetchFailure(url=url, error=f"not fetched: a sitemap below {depth} nested sitemap indexes "
-                                f"(SITEMAP_MAX_DEPTH is {limit})", spider=self.name, crawl_run_id=self.crawl_run_id,
-                                failed_at=utc_now())
+            return FetchFailure(
+                url=url,
+                error=f"not fetched: a sitemap below {depth} nested sitemap indexes (SITEMAP_MAX_DEPTH is {limit})",
+                spider=self.name,
+                crawl_run_id=self.crawl_run_id,
+                failed_at=utc_now(),
+            )
         return self.request(url, callback, depth=depth, **cb_kwargs)
 
     def listing_failure(self, response: Response, error: str) -> FetchFailure:
-        return FetchFailure(url=response.request.meta.get("redirect_urls", [response.url])[0], error=error,
-                            spider=self.name, crawl_run_id=self.crawl_run_id, status=response.status,
-                            failed_at=utc_now(), listing=True)
+        return FetchFailure(
+            url=response.request.meta.get("redirect_urls", [response.url])[0],
+            error=error,
+            spider=self.name,
+            crawl_run_id=self.crawl_run_id,
+            status=response.status,
+            failed_at=utc_now(),
+            listing=True,
+        )
 
     def listed_urls(self) -> list[str]:
         """URLs from the --urls file: one per line, blank lines and # comments skipped."""
@@ -102,15 +113,14 @@ class ArchiveSpider(scrapy.Spider):
         """A request for the URL; outside the crawl's scope, a failure saying so instead (every URL
         a spider finds is accounted for; ScopeMiddleware does the same for redirects)."""
         if why := self.scope.refusal(url):
-            return FetchFailure(url=url, error=f"not fetched: {why}", spider=self.name, crawl_run_id=self.crawl_run_id,
-                                failed_at=utc_now())
+            return FetchFailure(
+                url=url, error=f"not fetched: {why}", spider=self.name, crawl_run_id=self.crawl_run_id, failed_at=utc_now()
+            )
         return scrapy.Request(url, callback=callback, errback=self.failed, cb_kwargs=cb_kwargs)
 
     def page(self, response: Response, listing_dates: dict[str, str] | None = None) -> FetchedPage:
         """The raw response with its provenance, for the pipelines."""
-        headers = {
-            k.decode("latin-1").lower(): [v.decode("latin-1") for v in vs] for k, vs in response.headers.items()
-        }
+        headers = {k.decode("latin-1").lower(): [v.decode("latin-1") for v in vs] for k, vs in response.headers.items()}
         return FetchedPage(
             url=response.request.meta.get("redirect_urls", [response.url])[0],
             final_url=response.url,
@@ -140,8 +150,12 @@ class ArchiveSpider(scrapy.Spider):
         else:
             error = f"{failure.type.__name__}: {_failure_message(failure.value)}"
         yield FetchFailure(
-            url=request.meta.get("redirect_urls", [request.url])[0], error=error, spider=self.name, crawl_run_id=self.crawl_run_id,
-            status=status, failed_at=utc_now(),
+            url=request.meta.get("redirect_urls", [request.url])[0],
+            error=error,
+            spider=self.name,
+            crawl_run_id=self.crawl_run_id,
+            status=status,
+            failed_at=utc_now(),
         )
 
 

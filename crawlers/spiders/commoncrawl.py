@@ -82,8 +82,9 @@ class CommoncrawlSpider(CapturesSpider):
     def parse_record(self, response: Response, capture: Capture):
         where = f"{response.url} bytes {capture.offset}+{capture.length}"
         if response.status != 206 and len(response.body) != capture.length:
-            yield self.failure(capture.url, f"{where}: the data server ignored the Range request (HTTP {response.status})",
-                               response.status)
+            yield self.failure(
+                capture.url, f"{where}: the data server ignored the Range request (HTTP {response.status})", response.status
+            )
             return
         try:
             page = self.record_page(response.body, capture)
@@ -98,8 +99,9 @@ class CommoncrawlSpider(CapturesSpider):
         its body undone of its transfer and content encodings (as Scrapy undoes a live
         fetch's), at most DOWNLOAD_MAXSIZE bytes."""
         max_body = self.settings.getint("DOWNLOAD_MAXSIZE")
-        records = read_records(io.BytesIO(data), lambda headers: max_body + HEAD_LIMIT,
-                               self.settings.getint("WARC_MAX_INFLATION"))
+        records = read_records(
+            io.BytesIO(data), lambda headers: max_body + HEAD_LIMIT, self.settings.getint("WARC_MAX_INFLATION")
+        )
         record = next(records, None)
         if isinstance(record, Damage):
             raise UnreadableRecord(record.reason)
@@ -115,10 +117,18 @@ class CommoncrawlSpider(CapturesSpider):
         except BodyTooLarge:
             raise UnreadableRecord(f"the archived page is larger than DOWNLOAD_MAXSIZE ({max_body} bytes)") from None
         return FetchedPage(
-            url=record.target_uri or capture.url, final_url=record.target_uri or capture.url, status=200,
-            headers=response.page_headers(), body=body, fetched_at=utc_now(), spider=self.name,
-            crawl_run_id=self.crawl_run_id, source=self.source, archived_at=warc_date(record.headers.get("warc-date")),
-            record_offset=capture.offset, record_length=capture.length,
+            url=record.target_uri or capture.url,
+            final_url=record.target_uri or capture.url,
+            status=200,
+            headers=response.page_headers(),
+            body=body,
+            fetched_at=utc_now(),
+            spider=self.name,
+            crawl_run_id=self.crawl_run_id,
+            source=self.source,
+            archived_at=warc_date(record.headers.get("warc-date")),
+            record_offset=capture.offset,
+            record_length=capture.length,
         )
 
 

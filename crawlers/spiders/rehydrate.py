@@ -32,17 +32,25 @@ class RehydrateSpider(scrapy.Spider):
 
     async def start(self):
         for article in self.articles():
-            yield scrapy.Request(article["url"], callback=self.parse_article, errback=self.live_failed,
-                                 cb_kwargs={"article": article, "source": "live"}, dont_filter=True)
+            yield scrapy.Request(
+                article["url"],
+                callback=self.parse_article,
+                errback=self.live_failed,
+                cb_kwargs={"article": article, "source": "live"},
+                dont_filter=True,
+            )
 
     def articles(self) -> list[dict]:
         conn = sqlite3.connect(f"file:{self.settings['RELEASE_PATH']}?mode=ro", uri=True)
         conn.row_factory = sqlite3.Row
         try:
-            return [dict(r) for r in conn.execute(
-                "SELECT a.id, a.url, a.text_sha256, coalesce(c.archived_at, c.fetched_at) AS captured_at "
-                "FROM articles a LEFT JOIN captures c ON c.id = a.capture_id ORDER BY a.id"
-            )]
+            return [
+                dict(r)
+                for r in conn.execute(
+                    "SELECT a.id, a.url, a.text_sha256, coalesce(c.archived_at, c.fetched_at) AS captured_at "
+                    "FROM articles a LEFT JOIN captures c ON c.id = a.capture_id ORDER BY a.id"
+                )
+            ]
         finally:
             conn.close()
 
@@ -57,8 +65,13 @@ class RehydrateSpider(scrapy.Spider):
             return
         timestamp = re.sub(r"\D", "", article["captured_at"] or "")[:14]
         url = self.settings["WAYBACK_REPLAY_URL"].format(timestamp=timestamp, url=article["url"])
-        yield scrapy.Request(url, callback=self.parse_article, errback=self.wayback_failed,
-                             cb_kwargs={"article": article, "source": "wayback"}, dont_filter=True)
+        yield scrapy.Request(
+            url,
+            callback=self.parse_article,
+            errback=self.wayback_failed,
+            cb_kwargs={"article": article, "source": "wayback"},
+            dont_filter=True,
+        )
 
     def wayback_failed(self, failure: Failure):
         yield self.failure(failure.request.cb_kwargs["article"], "wayback", failure)

@@ -38,8 +38,7 @@ class WaybackSpider(CapturesSpider):
         start, end = self.capture_range()
         for kind, url in self.listing_urls():
             # One capture of a listing a day: a feed or news sitemap holds at least a day's articles.
-            query = Query(self.settings["WAYBACK_CDX_URL"], url, "exact", start, end, html_only=False,
-                          collapse="timestamp:8")
+            query = Query(self.settings["WAYBACK_CDX_URL"], url, "exact", start, end, html_only=False, collapse="timestamp:8")
             yield self.cdx_request(query, kind)
 
     def listing_urls(self) -> list[tuple[str, str]]:
@@ -70,8 +69,13 @@ class WaybackSpider(CapturesSpider):
             day = (capture.key, capture.timestamp[:8])  # pywb ignores collapse: the same rule here
             if capture.status in (None, 200) and day not in self.listing_days:
                 self.listing_days.add(day)
-                yield self.request(self.replay_url(capture.timestamp, capture.url), self.parse_listing, kind=kind,
-                                   timestamp=capture.timestamp, listing_url=capture.url)
+                yield self.request(
+                    self.replay_url(capture.timestamp, capture.url),
+                    self.parse_listing,
+                    kind=kind,
+                    timestamp=capture.timestamp,
+                    listing_url=capture.url,
+                )
 
     def parse_listing(self, response: Response, kind: str, timestamp: str, listing_url: str, depth: int = 0):
         """An archived feed or sitemap: its entries in the window, each fetched as archived
@@ -90,15 +94,22 @@ class WaybackSpider(CapturesSpider):
             if entry.outside(self.topic.start, self.topic.end):
                 self.crawler.stats.inc_value("clippings/listing_entries_outside_window")
             elif listing.kind == "index":
-                yield self.nested_sitemap(self.replay_url(timestamp, entry.url), depth + 1, self.parse_listing,
-                                          kind=kind, timestamp=timestamp, listing_url=entry.url)
+                yield self.nested_sitemap(
+                    self.replay_url(timestamp, entry.url),
+                    depth + 1,
+                    self.parse_listing,
+                    kind=kind,
+                    timestamp=timestamp,
+                    listing_url=entry.url,
+                )
             elif self.wanted(Capture(entry.url, timestamp), check_url=False):
                 dates = {kind: entry.published} if entry.published else {}
                 yield self.capture_request(timestamp, entry.url, dates, self.article_urls.rank(entry.url))
 
     def capture_request(self, timestamp: str, original: str, listing_dates: dict[str, str], priority: int):
-        request = self.request(self.replay_url(timestamp, original), self.parse_capture, original=original,
-                               listing_dates=listing_dates)
+        request = self.request(
+            self.replay_url(timestamp, original), self.parse_capture, original=original, listing_dates=listing_dates
+        )
         if isinstance(request, Request):
             request.priority = priority
         return request

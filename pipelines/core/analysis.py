@@ -50,8 +50,9 @@ def _says_noarchive(directives: bytes) -> bool:
     return b"noarchive" in content or re.search(rb"\bnone\b", content) is not None
 
 
-def extract_page(page: FetchedPage, thresholds: Thresholds,
-                 boilerplate: frozenset[str] = frozenset(), time_zone: ZoneInfo | None = None) -> Article:
+def extract_page(
+    page: FetchedPage, thresholds: Thresholds, boilerplate: frozenset[str] = frozenset(), time_zone: ZoneInfo | None = None
+) -> Article:
     """The page's article by the shared extraction function; Rejected("extract", why) otherwise.
     `thresholds`: the run's (its minimum words, its `thin` flag).
     `boilerplate`: fingerprints of the lines the page's outlet repeats (Archive.boilerplate).
@@ -68,8 +69,14 @@ def extract_page(page: FetchedPage, thresholds: Thresholds,
     html = decode_html(page.body, page.header("content-type"))
     try:
         return extract_article(
-            html, page.final_url, page.listing_dates, thresholds.min_article_words, thin_words=thresholds.thin_words,
-            captured_at=page.archived_at or page.fetched_at, boilerplate=boilerplate, time_zone=time_zone,
+            html,
+            page.final_url,
+            page.listing_dates,
+            thresholds.min_article_words,
+            thin_words=thresholds.thin_words,
+            captured_at=page.archived_at or page.fetched_at,
+            boilerplate=boilerplate,
+            time_zone=time_zone,
         )
     except NotAnArticle as reason:
         raise Rejected("extract", str(reason)) from None
@@ -99,8 +106,9 @@ def match_topic(article: Article, matcher: TopicMatcher) -> TopicMatch:
         raise Rejected("topic", str(reason)) from None
 
 
-def analyse_page(page: FetchedPage, matcher: TopicMatcher, thresholds: Thresholds,
-                 boilerplate: frozenset[str] = frozenset()) -> FetchedPage:
+def analyse_page(
+    page: FetchedPage, matcher: TopicMatcher, thresholds: Thresholds, boilerplate: frozenset[str] = frozenset()
+) -> FetchedPage:
     """Respect, extract and relate to the topic: the page with .article and .topic_match filled
     in, or Rejected with the stage and the reason."""
     page.article, page.topic_match = page_analysis(page, boilerplate, matcher, thresholds)
@@ -108,8 +116,9 @@ def analyse_page(page: FetchedPage, matcher: TopicMatcher, thresholds: Threshold
     return page
 
 
-def page_analysis(page: FetchedPage, boilerplate: frozenset[str], matcher: TopicMatcher,
-                  thresholds: Thresholds) -> tuple[Article, TopicMatch]:
+def page_analysis(
+    page: FetchedPage, boilerplate: frozenset[str], matcher: TopicMatcher, thresholds: Thresholds
+) -> tuple[Article, TopicMatch]:
     """analyse_page's findings alone: what a worker process sends back to the crawl's process,
     which holds the page already (its body is most of what pickling the page would cost)."""
     check_respect(page)

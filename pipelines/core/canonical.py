@@ -33,7 +33,9 @@ def canonical_url(url: str, declared: str | None = None) -> str:
     host = MOBILE_HOST.sub("www." if parts.hostname and parts.hostname.count(".") > 1 else "", (parts.netloc or "").lower())
     host = _drop_default_port(parts.scheme.lower(), host)
     path = AMP_PATH.sub("", parts.path) or "/"
-    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMETERS.match(k)))
+    query = urlencode(
+        sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMETERS.match(k))
+    )
     spelled = urlunsplit((parts.scheme.lower(), host, path, query, ""))
     return UNSAFE_CHARACTERS.sub(lambda found: f"%{ord(found.group()):02X}", spelled)
 

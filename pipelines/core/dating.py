@@ -70,9 +70,7 @@ URL_DATE = re.compile(
 STATUS_URL = re.compile(r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/\w+/status(?:es)?/(\d{15,20})(?:[/?#]|$)")
 SNOWFLAKE_EPOCH_MS = 1288834974657
 
-LOOSE_ISO = re.compile(
-    r"((?:19|20)\d\d)-(\d\d?)-(\d\d?)[T ](\d\d?):(\d\d?)(?::(\d\d?)(?:\.\d+)?)?\s*(Z|[+-]\d\d:?\d\d)?$"
-)
+LOOSE_ISO = re.compile(r"((?:19|20)\d\d)-(\d\d?)-(\d\d?)[T ](\d\d?):(\d\d?)(?::(\d\d?)(?:\.\d+)?)?\s*(Z|[+-]\d\d:?\d\d)?$")
 # The zones where people live: a UTC instant is some local day between these two.
 EARLIEST_ZONE, LATEST_ZONE = dt.timedelta(hours=-12), dt.timedelta(hours=14)
 
@@ -188,8 +186,9 @@ def _htmldate_kind(value: str, candidates: list[DateCandidate], rules: DatingRul
     return "published"
 
 
-def choose_published(candidates: list[DateCandidate], time_zone: ZoneInfo | None = None,
-                     rules: DatingRules = RULES) -> PublicationDate | None:
+def choose_published(
+    candidates: list[DateCandidate], time_zone: ZoneInfo | None = None, rules: DatingRules = RULES
+) -> PublicationDate | None:
     """The day the most trusted publication candidate gives on the outlet's clock. No vote of the
     other signals overrules it: once htmldate (which reads the same meta tags and URL) had no vote
     and each reading voted once, a vote changed no page of the development corpora (BENCHMARKS.md)."""
@@ -202,8 +201,9 @@ def choose_published(candidates: list[DateCandidate], time_zone: ZoneInfo | None
     return _publication_date(published[0], published, clock, tuple(candidates))
 
 
-def _publication_date(chosen: DateCandidate, published: list[DateCandidate], clock: dict,
-                      candidates: tuple[DateCandidate, ...]) -> PublicationDate:
+def _publication_date(
+    chosen: DateCandidate, published: list[DateCandidate], clock: dict, candidates: tuple[DateCandidate, ...]
+) -> PublicationDate:
     """The chosen value on the outlet's clock, with the UTC day of the first instant that falls
     on the outlet's day (its own, or another signal's when it states a date alone)."""
     day = clock[chosen].day
@@ -231,8 +231,9 @@ def on_outlet_clock(value: str, time_zone: ZoneInfo | None, rules: DatingRules =
     return OutletTime(parsed.isoformat(), parsed.date().isoformat(), parsed)
 
 
-def _written_local_days(published: list[DateCandidate], clock: dict, candidates: list[DateCandidate],
-                        rules: DatingRules = RULES) -> dict:
+def _written_local_days(
+    published: list[DateCandidate], clock: dict, candidates: list[DateCandidate], rules: DatingRules = RULES
+) -> dict:
     """A time stamp in UTC states an instant, not the outlet's day. When the page states a time
     with a non-zero offset elsewhere, that offset is the outlet's clock and the instant is read on
     it; else, when the page states a local date (a plain date, or a time without offset) that the
@@ -393,8 +394,13 @@ def _loose_iso(text: str) -> dt.datetime | None:
         return None
     y, mo, d, h, mi, sec, zone = match.groups()
     try:
-        tz = None if zone is None else dt.timezone.utc if zone == "Z" else dt.timezone(
-            (1 if zone[0] == "+" else -1) * dt.timedelta(hours=int(zone[1:3]), minutes=int(zone[-2:])))
+        tz = (
+            None
+            if zone is None
+            else dt.timezone.utc
+            if zone == "Z"
+            else dt.timezone((1 if zone[0] == "+" else -1) * dt.timedelta(hours=int(zone[1:3]), minutes=int(zone[-2:])))
+        )
         return dt.datetime(int(y), int(mo), int(d), int(h), int(mi), int(sec or 0), tzinfo=tz)
     except ValueError:
         return None

@@ -53,7 +53,9 @@ PAYWALL_PROMPT = re.compile(
     r"|réservé aux abonnés|\babonnez-vous\b|nur für abonnenten|solo para suscriptores",
     re.IGNORECASE,
 )
-INLINE_PROMOTION = re.compile(r"^\s*(?:read more|see more|related|watch|also read)\s*:|\[(?:video|pictures|photos|gallery|poll)\]\W*$", re.IGNORECASE)
+INLINE_PROMOTION = re.compile(
+    r"^\s*(?:read more|see more|related|watch|also read)\s*:|\[(?:video|pictures|photos|gallery|poll)\]\W*$", re.IGNORECASE
+)
 SENTENCE_END = re.compile(r"[.!?…:;\"”»)\]。！？]\s*$")
 
 
@@ -149,8 +151,9 @@ def stated_body(tree: lxml_html.HtmlElement, json_ld: list[dict] | None = None) 
     return ""
 
 
-def text_flags(text: str, tree: lxml_html.HtmlElement, thin_words: int, stated: str = "",
-               json_ld: list[dict] | None = None) -> list[str]:
+def text_flags(
+    text: str, tree: lxml_html.HtmlElement, thin_words: int, stated: str = "", json_ld: list[dict] | None = None
+) -> list[str]:
     """What makes the stored text less than a full article, so it is flagged rather than
     passed off as one: `thin` (under `thin_words`), `paywalled` (schema.org isAccessibleForFree
     false, or a subscription prompt ending the text), `truncated` (the text ends in an
@@ -410,7 +413,8 @@ def teaser_cards(tree: lxml_html.HtmlElement, text: str) -> list[str]:
         if card is None or (host := _linked_host(heading)) is None or not _is_small(card):
             continue
         teasers = [
-            teaser for block in card.iterchildren(lxml.etree.Element)
+            teaser
+            for block in card.iterchildren(lxml.etree.Element)
             if block is not heading and count_words(teaser := normalised_text(block.text_content())) >= 5 and teaser in kept
         ]
         if teasers:
@@ -478,7 +482,7 @@ def drop_leading_title(text: str, title: str | None, within: int = 3) -> str:
 
 
 def is_dateline(line: str) -> bool:
-    """"Published ..." or its kin, with a date or time in it."""
+    """ "Published ..." or its kin, with a date or time in it."""
     return bool(DATELINE.match(line)) and any(c.isdigit() for c in line)
 
 

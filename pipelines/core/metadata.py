@@ -59,7 +59,9 @@ MONTHS = frozenset(
     "jan feb mar apr jun jul aug sep sept oct nov dec".split()
 )
 # A credit for the pictures, not the words: "Illustration by ...", "Photographs by ...".
-PICTURE_CREDIT = re.compile(r"^(?:illustrations?|photos?|photographs?|photography|pictures?|images?|video|graphics?)\b", re.IGNORECASE)
+PICTURE_CREDIT = re.compile(
+    r"^(?:illustrations?|photos?|photographs?|photography|pictures?|images?|video|graphics?)\b", re.IGNORECASE
+)
 NAME_PARTICLES = frozenset("de da di du del della der den van von la le bin al el dos das ter ten y".split())
 # Lower-case words that end a name in a byline's sentence ("Jane Doe is a reporter", "Jane Doe in Paris").
 FUNCTION_WORDS = frozenset("is was has at in on for from with of to a an the who covers writes".split())
@@ -67,8 +69,16 @@ GLUED_NAMES = re.compile(r"[a-z\u00e0-\u00ff](?=[A-Z][a-z])")
 # Meta tags that name the people who wrote the page, most specific first. Values that are URLs
 # (article:author is often a profile link) name nobody.
 AUTHOR_META = (
-    "article:author", "og:article:author", "parsely-author", "sailthru.author", "cxenseparse:author",
-    "byl", "dc.creator", "dcterms.creator", "citation_author", "author",
+    "article:author",
+    "og:article:author",
+    "parsely-author",
+    "sailthru.author",
+    "cxenseparse:author",
+    "byl",
+    "dc.creator",
+    "dcterms.creator",
+    "citation_author",
+    "author",
 )
 
 
@@ -98,8 +108,9 @@ class PageMetadata:
     description: str | None = None
 
 
-def page_metadata(tree: lxml_html.HtmlElement, url: str, rules: MetadataRules = METADATA_RULES,
-                  json_ld: list[dict] | None = None) -> PageMetadata:
+def page_metadata(
+    tree: lxml_html.HtmlElement, url: str, rules: MetadataRules = METADATA_RULES, json_ld: list[dict] | None = None
+) -> PageMetadata:
     """The page's title, authors, site name and description, as extract_article stores them.
     `json_ld`: the page's json_ld_articles, when the caller has read them already."""
     json_ld = list(json_ld_articles(tree)) if json_ld is None else json_ld
@@ -195,8 +206,9 @@ def folded(text: str) -> str:
     return "".join(c for c in decomposed if c.isalnum())
 
 
-def page_title(tree: lxml_html.HtmlElement, document: Document, json_ld: list[dict], site: SiteNames,
-               rules: MetadataRules = METADATA_RULES) -> str | None:
+def page_title(
+    tree: lxml_html.HtmlElement, document: Document, json_ld: list[dict], site: SiteNames, rules: MetadataRules = METADATA_RULES
+) -> str | None:
     """The headline on the page (an h1, or an element marked as the headline) that agrees best with
     a title the page declares, taken in turn (JSON-LD headline, og:title, twitter:title, <title>):
     the social headline is often written apart. Else the declared title. Without the site's name."""
@@ -276,8 +288,9 @@ def clean_title(title: str | None, site: SiteNames = NO_SITE, rules: MetadataRul
 # --- authors -----------------------------------------------------------------------
 
 
-def page_authors(tree: lxml_html.HtmlElement, site: SiteNames, rules: MetadataRules = METADATA_RULES,
-                 declared: str | None = None) -> list[str]:
+def page_authors(
+    tree: lxml_html.HtmlElement, site: SiteNames, rules: MetadataRules = METADATA_RULES, declared: str | None = None
+) -> list[str]:
     """The people the page credits: those of its author meta tags (the most specific first), else
     of what trafilatura reads from its meta tags and schema.org author (`declared`: names joined by
     "; "), else of its bylines; the first source that names a person."""
@@ -358,11 +371,16 @@ def _split_names(byline: str, rules: MetadataRules) -> list[str]:
 
 
 def _is_surname_given(before: str, after: str) -> bool:
-    """"Gillman, Steve", "Smith, John A.": one capitalised word, then one or two given names."""
+    """ "Gillman, Steve", "Smith, John A.": one capitalised word, then one or two given names."""
     given = after.split()
-    return (len(before.split()) == 1 and before[:1].isupper() and 1 <= len(given) <= 2
-            and all(w[:1].isupper() for w in given) and not any(JOB_NOUN.fullmatch(w) for w in given)
-            and not any(folded(w) in ORGANISATION_WORDS for w in [before, *given]))
+    return (
+        len(before.split()) == 1
+        and before[:1].isupper()
+        and 1 <= len(given) <= 2
+        and all(w[:1].isupper() for w in given)
+        and not any(JOB_NOUN.fullmatch(w) for w in given)
+        and not any(folded(w) in ORGANISATION_WORDS for w in [before, *given])
+    )
 
 
 def _without_clutter(name: str) -> str:
@@ -376,8 +394,13 @@ def _without_clutter(name: str) -> str:
         following = words[index + 1] if index + 1 < len(words) else ""
         is_date = bare in MONTHS and (kept or not following[:1].isupper() or following.strip(".").casefold() in MONTHS)
         lower_case = word[:1].islower() and bare not in NAME_PARTICLES
-        if (bare in CLUTTER_WORDS or is_date or any(c.isdigit() for c in word) or "@" in word
-                or (lower_case and (len(kept) >= 2 or bare in FUNCTION_WORDS))):
+        if (
+            bare in CLUTTER_WORDS
+            or is_date
+            or any(c.isdigit() for c in word)
+            or "@" in word
+            or (lower_case and (len(kept) >= 2 or bare in FUNCTION_WORDS))
+        ):
             if not kept:
                 continue  # what comes before the name ("Lesedauer: 8 Minuten Melanie Wassink")
             break
@@ -396,7 +419,8 @@ def _without_job_title(name: str, site: SiteNames = NO_SITE) -> str:
             start = index
             # walk back over the title's qualifiers: "AP Auto", "Senior White House", "BuzzFeed UK News"
             while start > 0 and (
-                (abbreviations_qualify and words[start - 1].isupper()) or words[start - 1].casefold() in JOB_QUALIFIERS
+                (abbreviations_qualify and words[start - 1].isupper())
+                or words[start - 1].casefold() in JOB_QUALIFIERS
                 or site.named_by(words[start - 1], variants=False)
             ):
                 start -= 1
@@ -405,7 +429,7 @@ def _without_job_title(name: str, site: SiteNames = NO_SITE) -> str:
 
 
 def _without_organisation(name: str, site: SiteNames = NO_SITE) -> str:
-    """"" for an organisation's credit (the site, an agency, a desk: "CBC News", "AOL Staff"); a
+    """ "" for an organisation's credit (the site, an agency, a desk: "CBC News", "AOL Staff"); a
     person's name with an outlet's after it keeps the person ("Meg Wagner NEW YORK DAILY NEWS")."""
     words = name.split()
     if not name.isupper():
@@ -472,8 +496,13 @@ def _is_discarded(element: lxml.etree._Element) -> bool:
     if element.tag not in DISCARD_TAGS:
         return False
     ident, kind = element.get("id", ""), element.get("class", "")
-    return (ident == "comments" or kind in ("comments", "title", "date") or bool(DISCARD_ID.search(ident))
-            or bool(DISCARD_CLASS.search(kind)) or "Figure" in element.get("data-component", ""))
+    return (
+        ident == "comments"
+        or kind in ("comments", "title", "date")
+        or bool(DISCARD_ID.search(ident))
+        or bool(DISCARD_CLASS.search(kind))
+        or "Figure" in element.get("data-component", "")
+    )
 
 
 def _is_byline(element: lxml.etree._Element) -> bool:
@@ -481,23 +510,36 @@ def _is_byline(element: lxml.etree._Element) -> bool:
     if element.tag == "author":
         return True
     kind = element.get("class", "")
-    return (element.get("rel") == "author" or element.get("id") == "author" or kind == "author"
-            or element.get("itemprop") == "author name" or element.get("data-testid") in ("AuthorCard", "AuthorURL")
-            or bool(BYLINE_CLASS.search(kind))
-            or any("".join(rel.itertext()) == "me" for rel in element.iterchildren("rel")))
+    return (
+        element.get("rel") == "author"
+        or element.get("id") == "author"
+        or kind == "author"
+        or element.get("itemprop") == "author name"
+        or element.get("data-testid") in ("AuthorCard", "AuthorURL")
+        or bool(BYLINE_CLASS.search(kind))
+        or any("".join(rel.itertext()) == "me" for rel in element.iterchildren("rel"))
+    )
 
 
 def _is_author_block(element: lxml.etree._Element) -> bool:
     """A byline by its usual class or id (in several languages)."""
     kind = element.get("class", "")
-    return (kind in ("byline", "username", "byl", "BBL") or "author" in element.get("itemprop", "")
-            or bool(AUTHOR_ID.search(element.get("id", ""))) or bool(AUTHOR_CLASS.search(kind)))
+    return (
+        kind in ("byline", "username", "byl", "BBL")
+        or "author" in element.get("itemprop", "")
+        or bool(AUTHOR_ID.search(element.get("id", "")))
+        or bool(AUTHOR_CLASS.search(kind))
+    )
 
 
 def _mentions_an_author(element: lxml.etree._Element) -> bool:
     """The last resort: markup that mentions an author, a writer or a byline."""
-    return ("Byline" in element.get("data-component", "") or "author" in element.get("itemprop", "")
-            or bool(ANY_AUTHOR_ID.search(element.get("id", ""))) or bool(ANY_AUTHOR_CLASS.search(element.get("class", ""))))
+    return (
+        "Byline" in element.get("data-component", "")
+        or "author" in element.get("itemprop", "")
+        or bool(ANY_AUTHOR_ID.search(element.get("id", "")))
+        or bool(ANY_AUTHOR_CLASS.search(element.get("class", "")))
+    )
 
 
 def _is_author_link(element: lxml.etree._Element) -> bool:
@@ -513,8 +555,11 @@ def _opens_with_by(element: lxml.etree._Element) -> bool:
 # trafilatura's three finders first, in its order; then links to author pages; then "By ..." lines.
 # Each with the tags it looks at (None: all elements).
 BYLINE_FINDERS = (
-    (_is_byline, (*BYLINE_TAGS, "author")), (_is_author_block, AUTHOR_TAGS), (_mentions_an_author, None),
-    (_is_author_link, ("a",)), (_opens_with_by, BY_LINE_TAGS),
+    (_is_byline, (*BYLINE_TAGS, "author")),
+    (_is_author_block, AUTHOR_TAGS),
+    (_mentions_an_author, None),
+    (_is_author_link, ("a",)),
+    (_opens_with_by, BY_LINE_TAGS),
 )
 TRAFILATURA_FINDERS = 3
 # Every element one of the finders but _opens_with_by can match, in document order: what they test

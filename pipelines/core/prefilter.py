@@ -114,10 +114,7 @@ class Prefilter:
         charset = _declared_charset(content_type, body)
         if charset == "utf-8":
             return False
-        return any(
-            needle in body or needle in lowered
-            for term in self.foreign for needle in _encodings(term, charset)
-        )
+        return any(needle in body or needle in lowered for term in self.foreign for needle in _encodings(term, charset))
 
 
 def _confirms(lowered: bytes, end: int, found: tuple | None) -> bool:
@@ -129,7 +126,7 @@ def _confirms(lowered: bytes, end: int, found: tuple | None) -> bool:
     start = end - length
     if not _is_word(lowered, start, end):
         return False
-    around = lowered[max(0, start - NEAR):end + NEAR]
+    around = lowered[max(0, start - NEAR) : end + NEAR]
     return any(all(_holds_word(around, word) for word in rest) for rest in terms)
 
 
@@ -143,8 +140,12 @@ class _HyperscanRuns:
         self.database = None
         if expressions:
             self.database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            self.database.compile(expressions=expressions, ids=list(range(len(expressions))),
-                                  elements=len(expressions), flags=[0] * len(expressions))
+            self.database.compile(
+                expressions=expressions,
+                ids=list(range(len(expressions))),
+                elements=len(expressions),
+                flags=[0] * len(expressions),
+            )
 
     def finds(self, lowered: bytes, confirms) -> bool:
         if self.database is None:
@@ -175,7 +176,7 @@ def _holds_word(text: bytes, pattern: re.Pattern[bytes]) -> bool:
 
 def _is_word(text: bytes, start: int, end: int) -> bool:
     """No ASCII letter or digit right before (but for a JSON escape) or after: a word, not part of one."""
-    before = start == 0 or text[start - 1] not in WORD_BYTES or JSON_ESCAPE.fullmatch(text[max(0, start - 6):start])
+    before = start == 0 or text[start - 1] not in WORD_BYTES or JSON_ESCAPE.fullmatch(text[max(0, start - 6) : start])
     return before and (end == len(text) or text[end] not in WORD_BYTES)
 
 

@@ -121,4 +121,3 @@ def _fold(text: str) -> str:
     text = text.replace("’", "'")
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
-

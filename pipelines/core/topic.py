@@ -90,6 +90,7 @@ class Topic:
     sha256: str = ""
     path: str = ""
     text: str = ""  # the topic file as written, kept in the archive
+
     def in_window(self, day: dt.date) -> bool:
         return self.start <= day <= self.end
 
@@ -164,8 +165,9 @@ def _read_bytes(path: Path) -> bytes:
     except OSError as error:
         raise TopicError(f"cannot read topic file {path}: {error.strerror}") from error
     if size > MAX_TOPIC_BYTES:
-        raise TopicError(f"topic file {path} is larger than {MAX_TOPIC_BYTES // 2**20} MB; "
-                         "list many URLs in a file for --urls instead")
+        raise TopicError(
+            f"topic file {path} is larger than {MAX_TOPIC_BYTES // 2**20} MB; list many URLs in a file for --urls instead"
+        )
     return b"".join(chunks)
 
 
@@ -202,12 +204,13 @@ class _TopicLoader(yaml.SafeLoader):
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            raise _Refused(f"uses a YAML alias (*{event.anchor}) at line {event.start_mark.line + 1}; "
-                           "topic files may not use aliases: write the value out")
+            raise _Refused(
+                f"uses a YAML alias (*{event.anchor}) at line {event.start_mark.line + 1}; "
+                "topic files may not use aliases: write the value out"
+            )
         if self.depth >= MAX_NESTING:
             line = self.peek_event().start_mark.line + 1
-            raise _Refused(f"nests values more than {MAX_NESTING} levels deep at line {line}; "
-                           "the default topic needs five")
+            raise _Refused(f"nests values more than {MAX_NESTING} levels deep at line {line}; the default topic needs five")
         self.depth += 1
         try:
             return super().compose_node(parent, index)
@@ -287,8 +290,17 @@ class _Spec:
         relevance = self.attempt(self.relevance, {} if data.get("relevance") is None else data["relevance"])
         if self.problems:
             return None
-        return Topic(name=name, title=title, description=description or "", start=window[0], end=window[1],
-                     keywords=tuple(keywords), people=people, outlets=outlets, relevance=relevance)
+        return Topic(
+            name=name,
+            title=title,
+            description=description or "",
+            start=window[0],
+            end=window[1],
+            keywords=tuple(keywords),
+            people=people,
+            outlets=outlets,
+            relevance=relevance,
+        )
 
     def keys(self, data: dict, known: Sequence[str], where: str) -> None:
         """Record each key that is not one of `known` (a misspelt key would otherwise do nothing)."""
@@ -369,8 +381,10 @@ class _Spec:
             return _BAD
         ident = slug(str(value if value is not None else name))
         if not ident:
-            self.fail(f"{where}: {_shown(value if value is not None else name)} gives an empty id "
-                      "(it has no letters a-z or digits); add an id such as `id: judd`")
+            self.fail(
+                f"{where}: {_shown(value if value is not None else name)} gives an empty id "
+                "(it has no letters a-z or digits); add an id such as `id: judd`"
+            )
         return ident
 
     def person(self, value: Any, index: int) -> Person:
@@ -435,8 +449,9 @@ class _Spec:
                 raise ValueError
             ZoneInfo(value.strip())
         except (ValueError, OSError, ZoneInfoNotFoundError):  # a directory ("Europe") is an OSError
-            self.fail(f"{where} for {outlet!r} must be an IANA time zone name such as "
-                      f"Europe/Paris or America/New_York, not {value!r}")
+            self.fail(
+                f"{where} for {outlet!r} must be an IANA time zone name such as Europe/Paris or America/New_York, not {value!r}"
+            )
         return value.strip()
 
     def urls(self, value: Any, where: str) -> tuple[str, ...]:
@@ -450,8 +465,10 @@ class _Spec:
                 article_pattern(pattern)
             except re2.error as error:
                 reason = error.args[0].decode() if error.args and isinstance(error.args[0], bytes) else str(error)
-                self.fail(f"{where}[{i}] is not a regular expression RE2 accepts ({reason}); "
-                          "article patterns run on RE2, which has no lookarounds or backreferences")
+                self.fail(
+                    f"{where}[{i}] is not a regular expression RE2 accepts ({reason}); "
+                    "article patterns run on RE2, which has no lookarounds or backreferences"
+                )
         return tuple(patterns)
 
     def relevance(self, value: Any) -> Relevance:

@@ -68,8 +68,9 @@ class ImportSettings:
     recorded: dict[str, Any] = field(default_factory=dict)  # the settings the run records besides the thresholds
 
     @classmethod
-    def from_settings(cls, settings, prefilter: bool = True, allowed: tuple[str, ...] = (),
-                      recorded: dict[str, Any] | None = None) -> ImportSettings:
+    def from_settings(
+        cls, settings, prefilter: bool = True, allowed: tuple[str, ...] = (), recorded: dict[str, Any] | None = None
+    ) -> ImportSettings:
         """From a scrapy.settings.Settings (crawlers/settings.py and -s overrides); `allowed`
         adds networks (--allow-network) to ALLOWED_PRIVATE_NETWORKS; `recorded`: the settings
         the run's crawl_runs row keeps (crawlers.addons.recorded_settings)."""
@@ -77,8 +78,10 @@ class ImportSettings:
             thresholds=Thresholds.from_settings(settings),
             user_agent=settings["USER_AGENT"],
             read=ReadLimits(setting_number(settings, "DOWNLOAD_MAXSIZE", 1), setting_number(settings, "WARC_MAX_INFLATION", 1)),
-            download=DownloadLimits(setting_number(settings, "IMPORT_DOWNLOAD_TIMEOUT", 1, float),
-                                    setting_number(settings, "IMPORT_DOWNLOAD_MAXSIZE", 1)),
+            download=DownloadLimits(
+                setting_number(settings, "IMPORT_DOWNLOAD_TIMEOUT", 1, float),
+                setting_number(settings, "IMPORT_DOWNLOAD_MAXSIZE", 1),
+            ),
             policy=AddressPolicy([*settings.getlist("ALLOWED_PRIVATE_NETWORKS"), *allowed]),
             prefilter=prefilter,
             commoncrawl_data_url=settings["COMMONCRAWL_DATA_URL"],
@@ -102,14 +105,16 @@ class ImportSummary:
         return any(f.has_problems() for f in self.files)
 
 
-def import_archives(locations: list[str], archive: Archive, topic: Topic, runner, settings: ImportSettings,
-                    skip_read: bool = False) -> ImportSummary:
+def import_archives(
+    locations: list[str], archive: Archive, topic: Topic, runner, settings: ImportSettings, skip_read: bool = False
+) -> ImportSummary:
     """Import every file (path or URL) as one run; each file gets an import_files row. With
     skip_read, a file an earlier run read to its end with the same topic is not read again."""
     run_id = f"{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}-{SPIDER}-{secrets.token_hex(2)}"
     archive.sync_topic(topic)
-    archive.start_run(run_id, SPIDER, topic, settings.user_agent, False,
-                      {**settings.recorded, **settings.thresholds.as_settings()})
+    archive.start_run(
+        run_id, SPIDER, topic, settings.user_agent, False, {**settings.recorded, **settings.thresholds.as_settings()}
+    )
     writer = ImportWriter(archive, topic, run_id, settings)
     summary = ImportSummary(run_id, [])
     reason = "interrupted"
@@ -145,18 +150,26 @@ class ImportWriter:
         self.finished = Counter()  # the counts of the files done
 
     def read_before(self, location: str) -> bool:
-        return self.archive.row(
-            "SELECT 1 FROM import_files f JOIN crawl_runs r ON r.id = f.crawl_run_id WHERE f.location = ? "
-            f"AND f.status IN ({', '.join('?' * len(READ_TO_THE_END))}) AND r.topic_sha256 = ? LIMIT 1",
-            (location, *READ_TO_THE_END, self.topic.sha256),
-        ) is not None
+        return (
+            self.archive.row(
+                "SELECT 1 FROM import_files f JOIN crawl_runs r ON r.id = f.crawl_run_id WHERE f.location = ? "
+                f"AND f.status IN ({', '.join('?' * len(READ_TO_THE_END))}) AND r.topic_sha256 = ? LIMIT 1",
+                (location, *READ_TO_THE_END, self.topic.sha256),
+            )
+            is not None
+        )
 
     def skip_file(self, location: str) -> None:
         with self.archive.transaction():
-            self.archive.db["import_files"].insert({
-                "crawl_run_id": self.run_id, "location": location, "started_at": utc_now(), "finished_at": utc_now(),
-                "status": "already imported",
-            })
+            self.archive.db["import_files"].insert(
+                {
+                    "crawl_run_id": self.run_id,
+                    "location": location,
+                    "started_at": utc_now(),
+                    "finished_at": utc_now(),
+                    "status": "already imported",
+                }
+            )
 
     def import_file(self, report: FileReport, runner) -> None:
         self._start_file(report)
@@ -181,8 +194,7 @@ class ImportWriter:
         record_file = report.location if member is None else f"{report.location}#{member}"
         try:
             with open_member(path, member, self.settings.read.max_inflation) as stream:
-                for page in read_pages(stream, record_file, member, report, self.prefilter, self.provenance,
-                                       self.settings.read):
+                for page in read_pages(stream, record_file, member, report, self.prefilter, self.provenance, self.settings.read):
                     if job := self._job(page, report):
                         self.marks.append((job, report.reading_mark()))
                         yield job
@@ -229,8 +241,9 @@ class ImportWriter:
         """The crawl's writer steps for one page; returns what happened to it."""
         if isinstance(outcome, Failed):
             if len(self.report.failures) + len(failures) < PROBLEMS_LISTED:
-                failures.append({"member": None, "offset": job.page.record_offset,
-                                 "error": describe(f"{outcome.url}: {outcome.error}")})
+                failures.append(
+                    {"member": None, "offset": job.page.record_offset, "error": describe(f"{outcome.url}: {outcome.error}")}
+                )
             return "errors"
         if isinstance(outcome, Rejected) and outcome.stage == "respect":
             return self._reject(job.page, outcome)  # not captured, as in the crawl
@@ -254,9 +267,9 @@ class ImportWriter:
     def _start_file(self, report: FileReport) -> None:
         self.report, self.marks, self.stored_mark = report, deque(), (Counter(), 0)
         with self.archive.transaction():
-            table = self.archive.db["import_files"].insert({
-                "crawl_run_id": self.run_id, "location": report.location, "started_at": utc_now(), "status": "incomplete",
-            })
+            table = self.archive.db["import_files"].insert(
+                {"crawl_run_id": self.run_id, "location": report.location, "started_at": utc_now(), "status": "incomplete"}
+            )
         self.file_id = table.last_pk
 
     def _stored_counts(self, mark: tuple[Counter, int], written: Counter = Counter()) -> Counter:
@@ -264,7 +277,7 @@ class ImportWriter:
         return mark[0] + Counter({name: self.report.counts[name] for name in WRITE_COUNTS}) + written
 
     def _stored_problems(self, mark: tuple[Counter, int], failures: list[dict] = ()) -> list[dict]:
-        return self.report.damage[:mark[1]] + self.report.failures + list(failures)
+        return self.report.damage[: mark[1]] + self.report.failures + list(failures)
 
     def _save(self, counts: Counter, problems: list[dict], **extra) -> None:
         """The file's row and the run's counts, in the caller's transaction."""
@@ -287,5 +300,9 @@ class ImportWriter:
 
 
 def _run_row(counts: Counter) -> dict[str, int]:
-    return {"pages_fetched": counts["pages"], "articles_added": counts["articles_added"],
-            "copies_added": counts["copies_added"], "rejects": counts["rejects"]}
+    return {
+        "pages_fetched": counts["pages"],
+        "articles_added": counts["articles_added"],
+        "copies_added": counts["copies_added"],
+        "rejects": counts["rejects"],
+    }

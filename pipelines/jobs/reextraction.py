@@ -59,8 +59,9 @@ class ReextractSummary:
             self.examples[kind].append(example)
 
 
-def reextract(archive: Archive, topic: Topic, runner, thresholds: Thresholds,
-              recorded_settings: dict[str, Any] | None = None) -> ReextractSummary:
+def reextract(
+    archive: Archive, topic: Topic, runner, thresholds: Thresholds, recorded_settings: dict[str, Any] | None = None
+) -> ReextractSummary:
     """`recorded_settings`: what the run's crawl_runs row keeps of the settings in force
     (crawlers.addons.recorded_settings); the thresholds are always among them."""
     archive.sync_topic(topic)
@@ -108,12 +109,22 @@ class ReextractWriter:
     def _job(self, capture: dict[str, Any]) -> Job:
         stored = self._stored(capture["id"])
         page = FetchedPage(
-            url=capture["url"], final_url=capture["final_url"], status=capture["status"],
-            headers=json.loads(capture["headers"]), body=self.archive.capture_body(capture["id"]),
-            fetched_at=capture["fetched_at"], spider=capture["spider"], crawl_run_id=capture["crawl_run_id"],
-            source=capture["source"], archived_at=capture["archived_at"], record_file=capture["record_file"],
-            record_offset=capture["record_offset"], record_length=capture["record_length"],
-            listing_dates=_listing_dates(stored.article), capture_id=capture["id"], capture_is_new=False,
+            url=capture["url"],
+            final_url=capture["final_url"],
+            status=capture["status"],
+            headers=json.loads(capture["headers"]),
+            body=self.archive.capture_body(capture["id"]),
+            fetched_at=capture["fetched_at"],
+            spider=capture["spider"],
+            crawl_run_id=capture["crawl_run_id"],
+            source=capture["source"],
+            archived_at=capture["archived_at"],
+            record_file=capture["record_file"],
+            record_offset=capture["record_offset"],
+            record_length=capture["record_length"],
+            listing_dates=_listing_dates(stored.article),
+            capture_id=capture["id"],
+            capture_is_new=False,
         )
         outlet = self.topic.outlet_for(page.final_url)
         page.outlet_id = outlet.id if outlet else None
@@ -168,7 +179,9 @@ class ReextractWriter:
             self.summary.note("conflicts", f"{where}: its new text is article {other['id']}'s; left as it was")
             return
         for kind in sorted({_kind(column) for column in changed}):
-            self.summary.note(kind, f"{where}: " + "; ".join(_describe(c, article[c], v) for c, v in changed.items() if _kind(c) == kind))
+            self.summary.note(
+                kind, f"{where}: " + "; ".join(_describe(c, article[c], v) for c, v in changed.items() if _kind(c) == kind)
+            )
 
     def _store_copy(self, copy: dict[str, Any], outcome: FetchedPage | Rejected) -> None:
         if isinstance(outcome, Rejected):
@@ -176,8 +189,12 @@ class ReextractWriter:
             self.summary.note("copies_withdrawn", f"copy {copy['id']} {copy['url']}: {outcome.reason}")
             return
         published = outcome.article.published
-        now = {"title": outcome.article.title, "published_at": published.value, "published_day": published.day,
-               "published_utc_day": published.utc_day}
+        now = {
+            "title": outcome.article.title,
+            "published_at": published.value,
+            "published_day": published.day,
+            "published_utc_day": published.utc_day,
+        }
         if any(copy[k] != v for k, v in now.items()):
             self.archive.update_copy(copy["id"], outcome)
             self.summary.note("copies_updated", f"copy {copy['id']} {copy['url']}")
@@ -209,8 +226,15 @@ def _changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 
 KINDS = {
     "text": ("text", "word_count", "text_sha256", "text_flags"),
-    "dates": ("published_at", "published_day", "published_utc_day", "published_source", "date_candidates", "modified_at",
-              "date_trusted"),
+    "dates": (
+        "published_at",
+        "published_day",
+        "published_utc_day",
+        "published_source",
+        "date_candidates",
+        "modified_at",
+        "date_trusted",
+    ),
     "relevance": ("keywords", "people", "relevance"),
     "extractor": ("extractor",),
 }

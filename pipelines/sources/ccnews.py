@@ -68,7 +68,9 @@ def listed_paths(data: bytes) -> list[str]:
         if len(data) > LISTING_MAX:
             raise ValueError(f"the listing inflates to more than {LISTING_MAX} bytes")
     lines = data.decode("utf-8", "replace").split()
-    return sorted({line for line in lines if FILE_PATH.fullmatch(line) and _valid_time(line)}, key=lambda path: (file_time(path), path))
+    return sorted(
+        {line for line in lines if FILE_PATH.fullmatch(line) and _valid_time(line)}, key=lambda path: (file_time(path), path)
+    )
 
 
 def file_time(path: str) -> dt.datetime:

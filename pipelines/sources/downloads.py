@@ -82,8 +82,9 @@ def _addresses(host: str, port: int | None) -> list:
     return [ipaddress.ip_address(info[4][0]) for info in infos]
 
 
-def _fetch(url: str, out: BinaryIO, start: int, policy: AddressPolicy, user_agent: str,
-           limits: DownloadLimits, deadline: _Deadline) -> None:
+def _fetch(
+    url: str, out: BinaryIO, start: int, policy: AddressPolicy, user_agent: str, limits: DownloadLimits, deadline: _Deadline
+) -> None:
     """One request (with its redirects) for the body from byte `start` on, appended to out."""
     try:
         connection, response, url = _open(url, start, policy, user_agent, deadline)

@@ -60,11 +60,11 @@ def parse_response(block: bytes, complete: bool = True) -> ArchivedResponse:
     end = _HEAD_END.search(block, 0, HEAD_LIMIT)
     if end is None:
         raise UnreadableResponse(f"no end of the HTTP headers within {min(len(block), HEAD_LIMIT)} bytes")
-    lines = block[:end.start()].split(b"\n")
+    lines = block[: end.start()].split(b"\n")
     status = _STATUS_LINE.fullmatch(lines[0].strip())
     if status is None:
         raise UnreadableResponse(f"not an HTTP status line: {lines[0][:40].decode('ascii', 'backslashreplace')!r}")
-    return ArchivedResponse(int(status[1]), _header_lines(lines[1:]), block[end.end():], complete)
+    return ArchivedResponse(int(status[1]), _header_lines(lines[1:]), block[end.end() :], complete)
 
 
 def _header_lines(lines: list[bytes]) -> list[tuple[str, str]]:
@@ -119,7 +119,7 @@ def dechunked(payload: bytes) -> bytes:
         if size == 0:
             break
         start = size_line.end()
-        parts.append(payload[start:start + size])
+        parts.append(payload[start : start + size])
         position = start + size
         if payload.startswith(b"\r\n", position):
             position += 2

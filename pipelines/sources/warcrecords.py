@@ -58,8 +58,7 @@ class _Damaged(Exception):
         self.reason, self.offset = reason, offset
 
 
-def read_records(stream: BinaryIO, keep: Callable[[dict[str, str]], int],
-                 max_inflation: int) -> Iterator[WarcRecord | Damage]:
+def read_records(stream: BinaryIO, keep: Callable[[dict[str, str]], int], max_inflation: int) -> Iterator[WarcRecord | Damage]:
     """The records of a seekable stream, in order, and its damaged places. `keep` says how many
     bytes of a record's block to keep, from its WARC headers."""
     stream.seek(0)
@@ -159,14 +158,14 @@ class _Source:
 
     def _take(self, count: int) -> bytes:
         with memoryview(self.buffer) as view:
-            data = bytes(view[self.pos:self.pos + count])
+            data = bytes(view[self.pos : self.pos + count])
         self._advance(count)
         return data
 
     def _advance(self, count: int) -> None:
         self.pos += count
         if self.pos > CHUNK and self.pos * 2 > len(self.buffer):
-            del self.buffer[:self.pos]
+            del self.buffer[: self.pos]
             self.base += self.pos
             self.pos = 0
 
@@ -186,7 +185,9 @@ class _Source:
         searched = self.pos
         while True:
             if self._unread() >= 5 and not self.buffer.startswith(b"WARC/", self.pos):
-                raise _Damaged(f"no WARC record starts here (it starts with {_shown(bytes(self.buffer[self.pos:self.pos + 24]))})")
+                raise _Damaged(
+                    f"no WARC record starts here (it starts with {_shown(bytes(self.buffer[self.pos : self.pos + 24]))})"
+                )
             found = _HEAD_END.search(self.buffer, searched)
             if found and found.end() - self.pos <= HEAD_LIMIT:
                 return self._take(found.end() - self.pos)
@@ -309,8 +310,10 @@ class _GzipSource(_Source):
     def _check_inflation(self) -> None:
         used = self.read_to - len(self.pending) - len(self.decompressor.unconsumed_tail) - self.member_start
         if self.inflated > max(INFLATION_SLACK, self.max_inflation * used):
-            raise _Damaged(f"a gzip member inflating to more than {self.max_inflation} times its size "
-                           f"(a decompression bomb?)", self.member_start)
+            raise _Damaged(
+                f"a gzip member inflating to more than {self.max_inflation} times its size (a decompression bomb?)",
+                self.member_start,
+            )
 
     def _more(self) -> bool:
         """The current member's next bytes, else the next member's (members may be empty)."""
@@ -328,7 +331,7 @@ class _GzipSource(_Source):
         while True:
             found = _NOT_BLANK.search(data)
             if found:
-                start, rest = position + found.start(), data[found.start():]
+                start, rest = position + found.start(), data[found.start() :]
                 while len(rest) < len(GZIP_MAGIC) and (more := self.stream.read(CHUNK)):
                     rest += more
                 if not rest.startswith(GZIP_MAGIC):
@@ -378,6 +381,6 @@ def _find(stream: BinaryIO, offset: int, marker: bytes) -> int | None:
         found = window.find(marker)
         if found >= 0:
             return position - len(carry) + found
-        carry = window[-(len(marker) - 1):]
+        carry = window[-(len(marker) - 1) :]
         position += len(chunk)
     return None

@@ -28,8 +28,18 @@ from pipelines.sources.httpmessages import BodyTooLarge, UnreadableResponse, dec
 from pipelines.sources.warcrecords import GZIP_MAGIC, HEAD_LIMIT, INFLATION_SLACK, Damage, WarcRecord, read_records
 
 # What reading a page's counts go under (the writer's own counts are in pipelines/jobs/imports.py).
-READ_COUNTS = ("records", "pages", "prefiltered_out", "skipped_not_response", "skipped_revisit", "skipped_status",
-               "skipped_not_html", "skipped_too_large", "takedowns_skipped", "damaged")
+READ_COUNTS = (
+    "records",
+    "pages",
+    "prefiltered_out",
+    "skipped_not_response",
+    "skipped_revisit",
+    "skipped_status",
+    "skipped_not_html",
+    "skipped_too_large",
+    "takedowns_skipped",
+    "damaged",
+)
 LOCAL_HEADER = struct.Struct("<4s22xHH")  # a zip member's local header: signature, ..., name and extra lengths
 # Problems listed per file (the counts count them all): a file damaged everywhere must not
 # fill the memory, nor the import_files row rewritten with each batch.
@@ -227,15 +237,22 @@ class _Slice(io.RawIOBase):
 
     def readinto(self, buffer) -> int:
         data = self.read(len(buffer))
-        buffer[:len(data)] = data
+        buffer[: len(data)] = data
         return len(data)
 
 
 # --- reading records ---------------------------------------------------------------
 
 
-def read_pages(stream: BinaryIO, record_file: str, member: str | None, report: FileReport,
-               prefilter: Prefilter | None, provenance: Provenance, limits: ReadLimits) -> Iterator[FetchedPage]:
+def read_pages(
+    stream: BinaryIO,
+    record_file: str,
+    member: str | None,
+    report: FileReport,
+    prefilter: Prefilter | None,
+    provenance: Provenance,
+    limits: ReadLimits,
+) -> Iterator[FetchedPage]:
     """The file's HTML responses (status 200) that may name the topic, one at a time.
 
     Other records are counted by what they are. A damaged stretch is reported (member, byte
@@ -259,13 +276,22 @@ def read_pages(stream: BinaryIO, record_file: str, member: str | None, report: F
 def _keeper(max_body: int):
     def keep(headers: dict[str, str]) -> int:
         """All of an HTTP(S) response up to the largest page; nothing of other records."""
-        wanted = headers.get("warc-type") == "response" and headers.get("warc-target-uri", "").lstrip("<").startswith(("http://", "https://"))
+        wanted = headers.get("warc-type") == "response" and headers.get("warc-target-uri", "").lstrip("<").startswith(
+            ("http://", "https://")
+        )
         return max_body + HEAD_LIMIT if wanted else 0
+
     return keep
 
 
-def _page(record: WarcRecord, record_file: str, report: FileReport, prefilter: Prefilter | None,
-          provenance: Provenance, limits: ReadLimits) -> FetchedPage | None:
+def _page(
+    record: WarcRecord,
+    record_file: str,
+    report: FileReport,
+    prefilter: Prefilter | None,
+    provenance: Provenance,
+    limits: ReadLimits,
+) -> FetchedPage | None:
     """The record as a page, or None with the reason counted."""
     kind, body, response = _skip_reason(record), None, None
     if kind is None:
@@ -284,10 +310,19 @@ def _page(record: WarcRecord, record_file: str, report: FileReport, prefilter: P
         return None
     report.counts["pages"] += 1
     return FetchedPage(
-        url=record.target_uri, final_url=record.target_uri, status=200, headers=response.page_headers(), body=body,
-        fetched_at=utc_now(), spider=provenance.spider, crawl_run_id=provenance.crawl_run_id, source=provenance.source,
-        archived_at=warc_date(record.headers.get("warc-date")), record_file=record_file,
-        record_offset=record.offset, record_length=record.length,
+        url=record.target_uri,
+        final_url=record.target_uri,
+        status=200,
+        headers=response.page_headers(),
+        body=body,
+        fetched_at=utc_now(),
+        spider=provenance.spider,
+        crawl_run_id=provenance.crawl_run_id,
+        source=provenance.source,
+        archived_at=warc_date(record.headers.get("warc-date")),
+        record_file=record_file,
+        record_offset=record.offset,
+        record_length=record.length,
     )
 
 

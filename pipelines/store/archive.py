@@ -77,8 +77,10 @@ def open_read_only(path: Path) -> tuple[sqlite3.Connection, bool]:
 def older_schema(path: Path, version: int) -> str:
     if version == 0:
         return f"{path} is empty, not an archive yet: build one with `clippings crawl` or `clippings demo`"
-    return (f"{path} was written by an older clippings (archive schema {version}; this one reads {SCHEMA_VERSION}): "
-            f"bring it up to date with `clippings upgrade --db {path}` (on a copy, for a published release)")
+    return (
+        f"{path} was written by an older clippings (archive schema {version}; this one reads {SCHEMA_VERSION}): "
+        f"bring it up to date with `clippings upgrade --db {path}` (on a copy, for a published release)"
+    )
 
 
 def utc_now() -> str:
@@ -94,8 +96,9 @@ class Archive:
     be writable: it is brought up to this clippings' schema and switched to WAL mode.
     """
 
-    def __init__(self, path: str | Path, create: bool = True, dictionaries: DictionaryPolicy = DictionaryPolicy(),
-                 read_only: bool = False):
+    def __init__(
+        self, path: str | Path, create: bool = True, dictionaries: DictionaryPolicy = DictionaryPolicy(), read_only: bool = False
+    ):
         self.path = Path(path)
         if (read_only or not create) and not self.path.exists():
             raise ArchiveError(f"no archive at {self.path}: build one with `clippings crawl` or `clippings demo`")
@@ -118,7 +121,9 @@ class Archive:
         except ForeignDatabase as error:
             raise ArchiveError(f"{self.path}: {error}") from error
         except sqlite3.DatabaseError as error:
-            if (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF == sqlite3.SQLITE_READONLY:  # e.g. storage made read-only meanwhile
+            if (
+                getattr(error, "sqlite_errorcode", None) or 0
+            ) & 0xFF == sqlite3.SQLITE_READONLY:  # e.g. storage made read-only meanwhile
                 raise ArchiveError(f"{self.path} is read-only: {WRITES_HERE}") from None
             raise ArchiveError(f"{self.path} is not a readable SQLite archive ({error})") from error
         return conn
@@ -219,15 +224,28 @@ class Archive:
         """The topic file itself, and its outlets and people (upserted, never deleted)."""
         with self.transaction():
             self.db["topics"].insert(
-                {"sha256": topic.sha256, "name": topic.name, "title": topic.title,
-                 "window_start": topic.start.isoformat(), "window_end": topic.end.isoformat(),
-                 "yaml": topic.text, "first_used_at": utc_now()},
+                {
+                    "sha256": topic.sha256,
+                    "name": topic.name,
+                    "title": topic.title,
+                    "window_start": topic.start.isoformat(),
+                    "window_end": topic.end.isoformat(),
+                    "yaml": topic.text,
+                    "first_used_at": utc_now(),
+                },
                 ignore=True,
             )
             self.db["outlets"].upsert_all(
                 [
-                    {"id": o.id, "name": o.name, "country": o.country, "language": o.language,
-                     "domains": json.dumps(list(o.domains)), "homepage": o.homepage, "timezone": o.timezone}
+                    {
+                        "id": o.id,
+                        "name": o.name,
+                        "country": o.country,
+                        "language": o.language,
+                        "domains": json.dumps(list(o.domains)),
+                        "homepage": o.homepage,
+                        "timezone": o.timezone,
+                    }
                     for o in topic.outlets
                 ],
                 pk="id",
@@ -237,16 +255,24 @@ class Archive:
                 pk="id",
             )
 
-    def start_run(self, run_id: str, spider: str, topic: Topic, user_agent: str, robots_obey: bool,
-                  settings: dict[str, Any] | None = None) -> None:
+    def start_run(
+        self, run_id: str, spider: str, topic: Topic, user_agent: str, robots_obey: bool, settings: dict[str, Any] | None = None
+    ) -> None:
         """A resumed run (crawlers/jobstate.py) keeps its row and its start time. `settings`:
         the settings the run applies, as recorded (crawlers.addons.recorded_settings)."""
         with self.transaction():
             self.db["crawl_runs"].insert(
-                {"id": run_id, "spider": spider, "topic": topic.name, "topic_sha256": topic.sha256,
-                 "started_at": utc_now(), "user_agent": user_agent, "robots_obey": int(robots_obey),
-                 "clippings_version": __version__,
-                 "settings": json.dumps(settings, sort_keys=True) if settings is not None else None},
+                {
+                    "id": run_id,
+                    "spider": spider,
+                    "topic": topic.name,
+                    "topic_sha256": topic.sha256,
+                    "started_at": utc_now(),
+                    "user_agent": user_agent,
+                    "robots_obey": int(robots_obey),
+                    "clippings_version": __version__,
+                    "settings": json.dumps(settings, sort_keys=True) if settings is not None else None,
+                },
                 ignore=True,
             )
 
@@ -270,8 +296,7 @@ class Archive:
         unless `train_dictionaries` is False: the crawl trains off its event loop, needs_dictionary()).
         """
         existing = self.row(
-            "SELECT id FROM captures WHERE url = ? AND content_sha256 = ? AND source = ?",
-            (page.url, content_sha256, page.source),
+            "SELECT id FROM captures WHERE url = ? AND content_sha256 = ? AND source = ?", (page.url, content_sha256, page.source)
         )
         if existing:
             return existing["id"], False
@@ -284,12 +309,23 @@ class Archive:
                     {"content_sha256": content_sha256, "size": len(page.body), "compression": compression, "body": body}
                 )
             table = self.db["captures"].insert(
-                {"url": page.url, "final_url": page.final_url, "status": page.status,
-                 "headers": json.dumps(page.headers), "content_type": page.header("content-type"),
-                 "fetched_at": page.fetched_at, "content_sha256": content_sha256, "source": page.source,
-                 "archived_at": page.archived_at, "spider": page.spider, "crawl_run_id": page.crawl_run_id,
-                 "outlet_id": page.outlet_id, "record_file": page.record_file,
-                 "record_offset": page.record_offset, "record_length": page.record_length}
+                {
+                    "url": page.url,
+                    "final_url": page.final_url,
+                    "status": page.status,
+                    "headers": json.dumps(page.headers),
+                    "content_type": page.header("content-type"),
+                    "fetched_at": page.fetched_at,
+                    "content_sha256": content_sha256,
+                    "source": page.source,
+                    "archived_at": page.archived_at,
+                    "spider": page.spider,
+                    "crawl_run_id": page.crawl_run_id,
+                    "outlet_id": page.outlet_id,
+                    "record_file": page.record_file,
+                    "record_offset": page.record_offset,
+                    "record_length": page.record_length,
+                }
             )
         if train_dictionaries and new_body and dictionary_id is None and self._ready_to_train(page.outlet_id):
             self.train_dictionary(page.outlet_id)
@@ -374,10 +410,19 @@ class Archive:
             return self._store_dictionary(outlet_id, samples, dictionary)
 
     def _store_dictionary(self, outlet_id: str, samples: int, dictionary: bytes) -> int:
-        return self.db["compression_dictionaries"].insert(
-            {"outlet_id": outlet_id, "trained_at": utc_now(), "samples": samples, "size": len(dictionary),
-             "dictionary": dictionary}
-        ).last_pk
+        return (
+            self.db["compression_dictionaries"]
+            .insert(
+                {
+                    "outlet_id": outlet_id,
+                    "trained_at": utc_now(),
+                    "samples": samples,
+                    "size": len(dictionary),
+                    "dictionary": dictionary,
+                }
+            )
+            .last_pk
+        )
 
     def recompress_batch(self, after: str, limit: int) -> tuple[str | None, int, int]:
         """Recompress, in one transaction, the next `limit` plain bodies past `after` (by SHA-256)
@@ -392,12 +437,14 @@ class Archive:
             ).fetchall()
             recompressed = sum(
                 self._recompress(content_sha256, body, PLAIN, dictionary_id) > 0
-                for content_sha256, body, dictionary_id in rows if dictionary_id is not None
+                for content_sha256, body, dictionary_id in rows
+                if dictionary_id is not None
             )
         return (rows[-1][0] if len(rows) == limit else None), len(rows), recompressed
 
-    def _recompress(self, content_sha256: str, body: bytes, compression: str, dictionary_id: int | None,
-                    only_if_smaller: bool = True) -> int:
+    def _recompress(
+        self, content_sha256: str, body: bytes, compression: str, dictionary_id: int | None, only_if_smaller: bool = True
+    ) -> int:
         """Write the body again with the dictionary (None: plain); the bytes saved (0: left as it was)."""
         new_compression, new_body = self.codecs.compress(self.codecs.decompress(body, compression), dictionary_id)
         if only_if_smaller and len(new_body) >= len(body):
@@ -464,7 +511,8 @@ class Archive:
             return
         pairs = [(outlet_id, fingerprint) for fingerprint in sorted(_line_fingerprints(text))]
         self.conn.executemany(
-            "UPDATE outlet_lines SET articles = articles - 1 WHERE outlet_id = ? AND line_fingerprint = ?", pairs)
+            "UPDATE outlet_lines SET articles = articles - 1 WHERE outlet_id = ? AND line_fingerprint = ?", pairs
+        )
         self.conn.execute("DELETE FROM outlet_lines WHERE outlet_id = ? AND articles <= 0", (outlet_id,))
 
     # --- re-extraction (pipelines/jobs/reextraction.py) ------------------------
@@ -504,19 +552,28 @@ class Archive:
         self.conn.execute("UPDATE articles SET story_id = ? WHERE id = ?", (article_id, article_id))
         members = self.conn.execute(
             "SELECT id FROM articles WHERE story_id = ? AND id != ? AND published_day IS NOT NULL "
-            "ORDER BY published_day, id LIMIT 1", (article_id, article_id)).fetchone()
+            "ORDER BY published_day, id LIMIT 1",
+            (article_id, article_id),
+        ).fetchone()
         if members:
-            self.conn.execute("UPDATE articles SET story_id = ? WHERE story_id = ? AND id != ?",
-                              (members[0], article_id, article_id))
+            self.conn.execute(
+                "UPDATE articles SET story_id = ? WHERE story_id = ? AND id != ?", (members[0], article_id, article_id)
+            )
         else:
             self.conn.execute("UPDATE articles SET story_id = id WHERE story_id = ? AND id != ?", (article_id, article_id))
 
     def update_copy(self, copy_id: int, page: FetchedPage) -> None:
         with self.transaction():
             article = page.article
-            self.db["copies"].update(copy_id, {"title": article.title, "published_at": article.published.value,
-                                               "published_day": article.published.day,
-                                               "published_utc_day": article.published.utc_day})
+            self.db["copies"].update(
+                copy_id,
+                {
+                    "title": article.title,
+                    "published_at": article.published.value,
+                    "published_day": article.published.day,
+                    "published_utc_day": article.published.utc_day,
+                },
+            )
 
     def remove_copy(self, copy_id: int) -> None:
         with self.transaction():
@@ -531,8 +588,7 @@ class Archive:
         if outlet_id is None:
             return frozenset()
         rows = self.conn.execute(
-            "SELECT line_fingerprint, articles FROM outlet_lines WHERE outlet_id = ? AND articles >= ?",
-            (outlet_id, min_articles),
+            "SELECT line_fingerprint, articles FROM outlet_lines WHERE outlet_id = ? AND articles >= ?", (outlet_id, min_articles)
         )
         own = _line_fingerprints(own_text) if own_text else frozenset()
         return frozenset(fingerprint for fingerprint, articles in rows if articles - (fingerprint in own) >= min_articles)
@@ -549,9 +605,7 @@ class Archive:
     def _lead_story(self, story_id: int) -> None:
         """The story's id becomes its earliest-published article's, if that changed."""
         leader = self.row(
-            "SELECT id FROM articles WHERE story_id = ? "
-            "ORDER BY published_day IS NULL, published_day, id LIMIT 1",
-            (story_id,),
+            "SELECT id FROM articles WHERE story_id = ? ORDER BY published_day IS NULL, published_day, id LIMIT 1", (story_id,)
         )
         if leader["id"] != story_id:
             self.conn.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", (leader["id"], story_id))
@@ -569,8 +623,9 @@ class Archive:
         ).fetchall()
         best, best_score = None, story_similarity
         for (candidate,) in candidates:
-            other = tuple(h for (h,) in self.conn.execute(
-                "SELECT hash FROM text_sketches WHERE article_id = ? ORDER BY hash", (candidate,)))
+            other = tuple(
+                h for (h,) in self.conn.execute("SELECT hash FROM text_sketches WHERE article_id = ? ORDER BY hash", (candidate,))
+            )
             if (score := similarity(text_sketch, other)) >= best_score:
                 best, best_score = candidate, score
         return self.row("SELECT id, story_id FROM articles WHERE id = ?", (best,)) if best else None
@@ -604,34 +659,41 @@ class Archive:
         self.conn.execute("DELETE FROM keyword_matches WHERE article_id = ?", (article_id,))
         match = page.topic_match
         self.db["mentions"].insert_all(
-            {"article_id": article_id, "person_id": m.term, "in_title": m.in_title, "in_body": m.in_body}
-            for m in match.people
+            {"article_id": article_id, "person_id": m.term, "in_title": m.in_title, "in_body": m.in_body} for m in match.people
         )
         self.db["keyword_matches"].insert_all(
-            {"article_id": article_id, "keyword": m.term, "in_title": m.in_title, "in_body": m.in_body}
-            for m in match.keywords
+            {"article_id": article_id, "keyword": m.term, "in_title": m.in_title, "in_body": m.in_body} for m in match.keywords
         )
 
     # --- versions of an article ----------------------------------------
 
     def version_by_text(self, article_id: int, text_sha256: str) -> dict[str, Any] | None:
-        return self.row("SELECT id, version FROM article_versions WHERE article_id = ? AND text_sha256 = ?",
-                        (article_id, text_sha256))
+        return self.row(
+            "SELECT id, version FROM article_versions WHERE article_id = ? AND text_sha256 = ?", (article_id, text_sha256)
+        )
 
     def body_shown(self, article_id: int, content_sha256: str) -> bool:
         """The article's URL gave these very bytes before: its own capture's, or a version's."""
-        return self.row(
-            "SELECT 1 AS shown FROM captures WHERE content_sha256 = :body AND id IN ("
-            "SELECT capture_id FROM articles WHERE id = :article UNION "
-            "SELECT capture_id FROM article_versions WHERE article_id = :article)",
-            {"body": content_sha256, "article": article_id},
-        ) is not None
+        return (
+            self.row(
+                "SELECT 1 AS shown FROM captures WHERE content_sha256 = :body AND id IN ("
+                "SELECT capture_id FROM articles WHERE id = :article UNION "
+                "SELECT capture_id FROM article_versions WHERE article_id = :article)",
+                {"body": content_sha256, "article": article_id},
+            )
+            is not None
+        )
 
     def texts_shown(self, article_id: int) -> list[str]:
         """The texts the article's URL gave: the article's own, then its versions'."""
-        return [text for (text,) in self.conn.execute(
-            "SELECT text FROM articles WHERE id = :article UNION ALL "
-            "SELECT text FROM article_versions WHERE article_id = :article", {"article": article_id})]
+        return [
+            text
+            for (text,) in self.conn.execute(
+                "SELECT text FROM articles WHERE id = :article UNION ALL "
+                "SELECT text FROM article_versions WHERE article_id = :article",
+                {"article": article_id},
+            )
+        ]
 
     def add_version(self, page: FetchedPage, article_id: int, topic: Topic) -> None:
         """The page is the article's URL with a text not seen there before: record it as a version,
@@ -647,7 +709,9 @@ class Archive:
             self.db["article_versions"].insert(_version_row(page, article_id))
             current = self.row(
                 "SELECT coalesce(c.archived_at, c.fetched_at) AS captured_at FROM articles a "
-                "JOIN captures c ON c.id = a.capture_id WHERE a.id = ?", (article_id,))
+                "JOIN captures c ON c.id = a.capture_id WHERE a.id = ?",
+                (article_id,),
+            )
             if _version_captured_at(page) < current["captured_at"] and not self.article_by_text(page.article.text_sha256):
                 self._take_text_of(page, article_id, topic)
             self._number_versions(article_id)
@@ -692,8 +756,13 @@ class Archive:
         with self._removing([pattern]) as remove:
             removed = remove()
             self.db["takedowns"].insert(
-                {"pattern": pattern, "reason": reason, "requested_on": requested_on, "added_at": utc_now(),
-                 "records_removed": sum(n for table, n in removed.items() if table != "compression_dictionaries")}
+                {
+                    "pattern": pattern,
+                    "reason": reason,
+                    "requested_on": requested_on,
+                    "added_at": utc_now(),
+                    "records_removed": sum(n for table, n in removed.items() if table != "compression_dictionaries"),
+                }
             )
         return removed
 
@@ -806,9 +875,9 @@ TAKEDOWN_DICTIONARIES = (
 TAKEDOWN_DELETES = {
     "rejects": "DELETE FROM rejects WHERE taken_down(url) OR capture_id IN (SELECT id FROM temp.gone_captures)",
     "copies": "DELETE FROM copies WHERE taken_down(url) OR capture_id IN (SELECT id FROM temp.gone_captures) "
-              "OR article_id IN (SELECT id FROM temp.gone_articles)",
+    "OR article_id IN (SELECT id FROM temp.gone_articles)",
     "article_versions": "DELETE FROM article_versions WHERE capture_id IN (SELECT id FROM temp.gone_captures) "
-                        "OR article_id IN (SELECT id FROM temp.gone_articles)",
+    "OR article_id IN (SELECT id FROM temp.gone_articles)",
     # mentions and keyword_matches go with their article (ON DELETE CASCADE), the index by trigger
     "articles": "DELETE FROM articles WHERE id IN (SELECT id FROM temp.gone_articles)",
     "captures": "DELETE FROM captures WHERE id IN (SELECT id FROM temp.gone_captures)",
@@ -820,9 +889,26 @@ TAKEDOWN_DELETES = {
 # What extracting a capture again may change in its article; the rest (id, URL, capture,
 # outlet, source, when and by which run it was added, its story) stays.
 REEXTRACTED_COLUMNS = (
-    "title", "authors", "published_at", "published_day", "published_utc_day", "published_source", "date_candidates",
-    "modified_at", "date_trusted", "text_flags", "language", "sitename", "description", "text", "word_count", "text_sha256",
-    "keywords", "people", "relevance", "extractor",
+    "title",
+    "authors",
+    "published_at",
+    "published_day",
+    "published_utc_day",
+    "published_source",
+    "date_candidates",
+    "modified_at",
+    "date_trusted",
+    "text_flags",
+    "language",
+    "sitename",
+    "description",
+    "text",
+    "word_count",
+    "text_sha256",
+    "keywords",
+    "people",
+    "relevance",
+    "extractor",
 )
 
 
@@ -834,19 +920,32 @@ def _article_row(page: FetchedPage, topic: Topic) -> dict[str, Any]:
     article, match = page.article, page.topic_match
     names = {p.id: p.name for p in topic.people}
     return {
-        "url": page.canonical_url, "capture_id": page.capture_id, "outlet_id": page.outlet_id,
-        "title": article.title, "authors": json.dumps(article.authors, ensure_ascii=False),
-        "published_at": article.published.value, "published_day": article.published.day,
-        "published_utc_day": article.published.utc_day, "published_source": article.published.source,
+        "url": page.canonical_url,
+        "capture_id": page.capture_id,
+        "outlet_id": page.outlet_id,
+        "title": article.title,
+        "authors": json.dumps(article.authors, ensure_ascii=False),
+        "published_at": article.published.value,
+        "published_day": article.published.day,
+        "published_utc_day": article.published.utc_day,
+        "published_source": article.published.source,
         "date_candidates": json.dumps([c.as_dict() for c in article.published.candidates]),
-        "modified_at": article.published.modified, "date_trusted": int(article.published.trusted),
+        "modified_at": article.published.modified,
+        "date_trusted": int(article.published.trusted),
         "text_flags": json.dumps(article.text_flags),
-        "language": article.language, "sitename": article.sitename, "description": article.description,
-        "text": article.text, "word_count": article.word_count, "text_sha256": article.text_sha256,
+        "language": article.language,
+        "sitename": article.sitename,
+        "description": article.description,
+        "text": article.text,
+        "word_count": article.word_count,
+        "text_sha256": article.text_sha256,
         "keywords": json.dumps([m.term for m in match.keywords], ensure_ascii=False),
         "people": json.dumps([names[m.term] for m in match.people], ensure_ascii=False),
-        "relevance": match.reason, "source": page.source, "extractor": article.extractor,
-        "added_at": utc_now(), "crawl_run_id": page.crawl_run_id,
+        "relevance": match.reason,
+        "source": page.source,
+        "extractor": article.extractor,
+        "added_at": utc_now(),
+        "crawl_run_id": page.crawl_run_id,
     }
 
 
@@ -867,11 +966,20 @@ def _version_captured_at(page: FetchedPage) -> str:
 def _version_row(page: FetchedPage, article_id: int) -> dict[str, Any]:
     article = page.article
     return {
-        "article_id": article_id, "version": 0, "capture_id": page.capture_id,  # numbered once inserted
-        "captured_at": _version_captured_at(page), "title": article.title,
-        "published_at": article.published.value, "modified_at": article.published.modified,
-        "text": article.text, "word_count": article.word_count, "text_sha256": article.text_sha256,
-        "words_added": 0, "words_removed": 0, "added_at": utc_now(), "crawl_run_id": page.crawl_run_id,
+        "article_id": article_id,
+        "version": 0,
+        "capture_id": page.capture_id,  # numbered once inserted
+        "captured_at": _version_captured_at(page),
+        "title": article.title,
+        "published_at": article.published.value,
+        "modified_at": article.published.modified,
+        "text": article.text,
+        "word_count": article.word_count,
+        "text_sha256": article.text_sha256,
+        "words_added": 0,
+        "words_removed": 0,
+        "added_at": utc_now(),
+        "crawl_run_id": page.crawl_run_id,
     }
 
 
@@ -889,8 +997,15 @@ def words_changed(before: str, after: str) -> tuple[int, int]:
 def _copy_row(page: FetchedPage, article_id: int, relation: str) -> dict[str, Any]:
     article = page.article
     return {
-        "article_id": article_id, "url": page.canonical_url, "capture_id": page.capture_id,
-        "outlet_id": page.outlet_id, "title": article.title, "published_at": article.published.value,
-        "published_day": article.published.day, "published_utc_day": article.published.utc_day, "relation": relation, "added_at": utc_now(),
+        "article_id": article_id,
+        "url": page.canonical_url,
+        "capture_id": page.capture_id,
+        "outlet_id": page.outlet_id,
+        "title": article.title,
+        "published_at": article.published.value,
+        "published_day": article.published.day,
+        "published_utc_day": article.published.utc_day,
+        "relation": relation,
+        "added_at": utc_now(),
         "crawl_run_id": page.crawl_run_id,
     }

@@ -56,8 +56,8 @@ def dictionary_of(compression: str) -> int | None:
     """The dictionary id a compression label names; None for plain zstd."""
     if compression == PLAIN:
         return None
-    if compression.startswith(WITH_DICTIONARY) and compression[len(WITH_DICTIONARY):].isdigit():
-        return int(compression[len(WITH_DICTIONARY):])
+    if compression.startswith(WITH_DICTIONARY) and compression[len(WITH_DICTIONARY) :].isdigit():
+        return int(compression[len(WITH_DICTIONARY) :])
     raise UnreadableBody(f"unknown capture compression {compression!r}")
 
 
@@ -96,8 +96,12 @@ class Codecs:
         """(compression label, compressed bytes)."""
         if dictionary_id is None:
             return PLAIN, self.plain_compressor.compress(body)
-        compressor = _kept(self.compressors, dictionary_id, self.COMPRESSORS_KEPT, lambda: zstandard.ZstdCompressor(
-            level=LEVEL, dict_data=zstandard.ZstdCompressionDict(self.load(dictionary_id))))
+        compressor = _kept(
+            self.compressors,
+            dictionary_id,
+            self.COMPRESSORS_KEPT,
+            lambda: zstandard.ZstdCompressor(level=LEVEL, dict_data=zstandard.ZstdCompressionDict(self.load(dictionary_id))),
+        )
         return dictionary_label(dictionary_id), compressor.compress(body)
 
     def decompress(self, body: bytes, compression: str) -> bytes:
@@ -105,8 +109,12 @@ class Codecs:
         try:
             if dictionary_id is None:
                 return self.plain_decompressor.decompress(body)
-            decompressor = _kept(self.decompressors, dictionary_id, self.DECOMPRESSORS_KEPT, lambda: zstandard.ZstdDecompressor(
-                dict_data=zstandard.ZstdCompressionDict(self.load(dictionary_id))))
+            decompressor = _kept(
+                self.decompressors,
+                dictionary_id,
+                self.DECOMPRESSORS_KEPT,
+                lambda: zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(self.load(dictionary_id))),
+            )
             return decompressor.decompress(body)
         except zstandard.ZstdError as error:
             raise UnreadableBody(f"a capture body does not decompress ({compression}): {error}") from error

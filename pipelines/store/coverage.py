@@ -66,7 +66,8 @@ def coverage(archive: Archive, outlet: str | None = None) -> list[OutletCoverage
     totals: dict[str | None, dict[str, int]] = defaultdict(dict)
     for outlet_id, day, articles in archive.conn.execute(
         "SELECT outlet_id, published_day, count(*) FROM articles WHERE published_day IS NOT NULL "
-        "AND (:outlet = '' OR outlet_id = :outlet) GROUP BY outlet_id, published_day", {"outlet": outlet or ""}
+        "AND (:outlet = '' OR outlet_id = :outlet) GROUP BY outlet_id, published_day",
+        {"outlet": outlet or ""},
     ):
         totals[outlet_id][day] = articles
     return [OutletCoverage(o, dict(by_day), totals[o]) for o, by_day in sorted(days.items(), key=lambda i: i[0] or "")]

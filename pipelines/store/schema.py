@@ -422,9 +422,20 @@ RUN_SETTINGS = """
 
 # Each entry is one migration's SQL; append, never edit a released one.
 MIGRATIONS: list[str] = [
-    INITIAL_SCHEMA, TOPICS, DATES_AND_TEXT_FLAGS, STORIES, OUTLET_LINES, FACET_INDEXES, TAKEDOWNS,
-    CAPTURE_SOURCES, ARTICLE_VERSIONS, COMPRESSION_DICTIONARIES, IMPORT_FILES, PUBLISHED_UTC_DAY,
-    IMPORT_FILES_VERSIONS, RUN_SETTINGS,
+    INITIAL_SCHEMA,
+    TOPICS,
+    DATES_AND_TEXT_FLAGS,
+    STORIES,
+    OUTLET_LINES,
+    FACET_INDEXES,
+    TAKEDOWNS,
+    CAPTURE_SOURCES,
+    ARTICLE_VERSIONS,
+    COMPRESSION_DICTIONARIES,
+    IMPORT_FILES,
+    PUBLISHED_UTC_DAY,
+    IMPORT_FILES_VERSIONS,
+    RUN_SETTINGS,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -455,8 +466,7 @@ def schema_version(conn: sqlite3.Connection) -> int:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         raise ForeignDatabase(
-            f"archive schema version {version} is newer than this clippings "
-            f"({SCHEMA_VERSION}); upgrade clippings to open it"
+            f"archive schema version {version} is newer than this clippings ({SCHEMA_VERSION}); upgrade clippings to open it"
         )
     return version
 
@@ -466,9 +476,7 @@ def _apply(conn: sqlite3.Connection, migration: str, number: int) -> None:
     # transaction, version bump included, lives inside the script.
     try:
         conn.executescript(
-            f"BEGIN IMMEDIATE;\n{migration}\n"
-            f"PRAGMA application_id = {APPLICATION_ID};\n"
-            f"PRAGMA user_version = {number};"
+            f"BEGIN IMMEDIATE;\n{migration}\nPRAGMA application_id = {APPLICATION_ID};\nPRAGMA user_version = {number};"
         )
         if broken := conn.execute("PRAGMA foreign_key_check").fetchall():
             raise sqlite3.IntegrityError(f"migration {number} would break references: {broken[:3]}")
@@ -483,11 +491,6 @@ def _refuse_foreign(conn: sqlite3.Connection) -> None:
     application_id = conn.execute("PRAGMA application_id").fetchone()[0]
     if application_id == APPLICATION_ID:
         return
-    tables = conn.execute(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-    ).fetchone()[0]
+    tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
     if application_id != 0 or tables:
-        raise ForeignDatabase(
-            "the file is a SQLite database but not a clippings archive; "
-            "give another --db path"
-        )
+        raise ForeignDatabase("the file is a SQLite database but not a clippings archive; give another --db path")

@@ -60,8 +60,9 @@ Outcome = FetchedPage | Rejected | Failed
 # --- the worker's side ------------------------------------------------------------
 
 
-def analyse_chunk(pages: list[FetchedPage], boilerplates: list[frozenset[str]], topic_text: str,
-                  thresholds: Thresholds) -> list[Outcome]:
+def analyse_chunk(
+    pages: list[FetchedPage], boilerplates: list[frozenset[str]], topic_text: str, thresholds: Thresholds
+) -> list[Outcome]:
     """Runs in a worker: each page analysed, or its reject, or its failure."""
     matcher = _matcher(topic_text)
     return [analyse_one(page, matcher, thresholds, boilerplate) for page, boilerplate in zip(pages, boilerplates)]
@@ -154,8 +155,14 @@ def runner_for(workers: int | None, scheduler: str | None):
 # --- the writer's loop ------------------------------------------------------------
 
 
-def run_batches(jobs: Iterable[Job], runner, topic_text: str, write: Callable[[list[tuple[Job, Outcome]]], None],
-                thresholds: Thresholds, batch_size: int | None = None) -> None:
+def run_batches(
+    jobs: Iterable[Job],
+    runner,
+    topic_text: str,
+    write: Callable[[list[tuple[Job, Outcome]]], None],
+    thresholds: Thresholds,
+    batch_size: int | None = None,
+) -> None:
     """Analyse the jobs on the runner and hand each batch, in input order with its outcomes,
     to `write`. `jobs` is consumed lazily, batch by batch, so that each batch's boilerplate
     is read after the batch before the previous one was written."""
@@ -170,7 +177,9 @@ def run_batches(jobs: Iterable[Job], runner, topic_text: str, write: Callable[[l
     reading.raise_failure()
 
 
-def _submitted(jobs: Iterable[Job], runner, topic_text: str, thresholds: Thresholds, batch_size: int) -> Iterator[tuple[list, list]]:
+def _submitted(
+    jobs: Iterable[Job], runner, topic_text: str, thresholds: Thresholds, batch_size: int
+) -> Iterator[tuple[list, list]]:
     """Batches of jobs with the futures of their chunks. Each chunk goes to a worker as soon as
     it is read, not when its batch is full: in a mostly off-topic file a batch of pages that pass
     the prefilter takes most of the file to fill, and the workers would idle until then."""

@@ -115,8 +115,7 @@ class ExtractionPool:
     def _new_executor(self, workers: int) -> ProcessPoolExecutor:
         context = multiprocessing.get_context(START_METHOD)
         context.set_forkserver_preload(PRELOAD)
-        return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                   initargs=(os.getpid(), self.shared))
+        return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(), self.shared))
 
 
 def _stop(broken: ProcessPoolExecutor) -> None:
