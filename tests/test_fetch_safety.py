@@ -56,6 +56,7 @@ def test_fetch_guard_refuses_listed_private_address(guarded_crawl, url, reason):
     assert failed[url] == f"BlockedRequest: blocked {url}: {reason} and not in ALLOWED_PRIVATE_NETWORKS"
 
 
+@pytest.mark.slow
 def test_fetch_guard_refuses_unspecified_address_that_would_reach_the_site(guarded_crawl):
     site, db, failed, unspecified = guarded_crawl
     assert "0.0.0.0 is not a public address (unspecified)" in failed[unspecified]
@@ -63,6 +64,7 @@ def test_fetch_guard_refuses_unspecified_address_that_would_reach_the_site(guard
     assert site.asked("/2017/10/16/fine/") == 1  # the allowed network is fetched
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "path, target",
     [
@@ -75,6 +77,7 @@ def test_fetch_guard_refuses_redirect_to_private_address(guarded_crawl, path, ta
     assert failed[site.url(path)].startswith(f"BlockedRequest: blocked {target}: ")
 
 
+@pytest.mark.slow
 def test_fetch_guard_redirect_to_file_scheme_is_a_logged_failure(guarded_crawl):
     site, db, failed, unspecified = guarded_crawl
     assert failed[site.url("/2017/10/16/to-file/")] == "HTTP 302 to file:///etc/passwd, not followed"

@@ -60,12 +60,14 @@ def test_hostile_declared_url_leaves_the_article_at_its_own_address(hostile_craw
     assert site.url(f"/{DAY}/{name}/") in urls_in(db, "SELECT url FROM articles")
 
 
+@pytest.mark.slow
 def test_hostile_urls_never_become_article_or_copy_links(hostile_crawl):
     site, db = hostile_crawl
     stored = urls_in(db, "SELECT url FROM articles UNION ALL SELECT url FROM copies")
     assert stored and all(web_url(url) for url in stored), stored
 
 
+@pytest.mark.slow
 def test_hostile_listed_and_redirect_urls_are_failures_with_their_reason(hostile_crawl):
     site, db = hostile_crawl
     with closing(sqlite3.connect(db)) as conn:

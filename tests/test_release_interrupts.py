@@ -120,6 +120,7 @@ def assert_complete(target: Path) -> None:
         assert rows(target, "SELECT kind FROM releases") == [("public",)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 @pytest.mark.parametrize("kind", ["--public", "--full"])
 def test_release_stopped_by_a_signal_removes_its_partial_file(big_archive, runs, build_seconds, tmp_path, signum, kind):
@@ -139,6 +140,7 @@ def test_release_stopped_by_a_signal_removes_its_partial_file(big_archive, runs,
     assert leaks_in_folder(folder, runs) == {} or kind == "--full"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args",
     [
@@ -161,6 +163,7 @@ def test_release_on_a_full_disk_says_so_and_leaves_nothing(big_archive, runs, tm
     assert list(folder.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_the_archive_is_untouched_by_a_killed_release(big_archive, tmp_path):
     before = rows(big_archive, "SELECT count(*), sum(length(text)) FROM articles")
     process = start_release(big_archive, tmp_path, "--full", "--out", str(tmp_path / "full.db"))

@@ -74,18 +74,21 @@ def test_takedown_removes_the_article_its_capture_and_its_search_entry(site, arc
     assert urls(archive, "articles") == {site.url(f"/{DAY}/other/"), site.url(f"/{DAY}/original/")}
 
 
+@pytest.mark.slow
 def test_takedown_leaves_no_trace_in_the_file(site, archive):
     assert PHRASE.encode() in archive.read_bytes()
     take_down(archive, site.url(f"/{DAY}/named/"))
     assert PHRASE.encode() not in archive.read_bytes()
 
 
+@pytest.mark.slow
 def test_takedown_of_an_article_takes_its_copies_and_their_captures(site, archive):
     take_down(archive, site.url(f"/{DAY}/original/"))
     assert urls(archive, "copies") == set()
     assert site.url("/wire/syndicated-copy/") not in urls(archive, "captures")
 
 
+@pytest.mark.slow
 def test_takedown_pattern_covers_rejects_and_failures(site, archive):
     output = take_down(archive, site.url("/misc/*"))  # empty/ and gone/, not the articles
     assert "1 rejects" in output and "1 fetch_failures" in output
@@ -102,6 +105,7 @@ def test_taken_down_url_is_not_captured_again(site, archive, tmp_path):
     assert site.url(f"/{DAY}/other/") in urls(archive, "articles")
 
 
+@pytest.mark.slow
 def test_takedown_apply_removes_what_a_listed_pattern_covers_again(site, archive, crawled):
     url = site.url(f"/{DAY}/named/")
     take_down(archive, url)
@@ -115,6 +119,7 @@ def test_takedown_apply_removes_what_a_listed_pattern_covers_again(site, archive
     assert url not in urls(archive, "captures")
 
 
+@pytest.mark.slow
 def test_takedown_list_shows_date_pattern_and_reason(site, archive):
     take_down(archive, site.url("/misc/gone/"), "--date", "2026-11-20")
     result = invoke("takedown", "list", "--db", archive)
@@ -134,6 +139,7 @@ def test_takedown_user_mistakes_get_one_clear_sentence(tmp_path, args, message):
     assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_takedown_twice_is_refused_and_changes_nothing(site, archive):
     url = site.url("/misc/gone/")
     take_down(archive, url)
@@ -141,6 +147,7 @@ def test_takedown_twice_is_refused_and_changes_nothing(site, archive):
     assert result.exit_code == 1 and "already listed" in result.output
 
 
+@pytest.mark.slow
 def test_takedown_of_a_story_lead_passes_the_story_on(site, archive):
     """The fixture's near-identical articles share one story; its lead can be taken down, and
     the story then has a lead that still exists."""

@@ -166,6 +166,7 @@ async def test_reading_view_lists_the_versions(site, crawled):
     assert version_page.status_code == 200 and "misstated" in version_page.text
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_datasheet_counts_updated_articles(crawled):
     ds = Datasette([str(crawled)], metadata=load_metadata(crawled))
