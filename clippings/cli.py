@@ -19,6 +19,7 @@ import yaml
 
 from pipelines.core.bundled import DEFAULT_TOPIC, TOPIC_TEMPLATE
 from pipelines.core.topic import TopicError, load_topic
+from pipelines.store.compaction import BATCH as COMPACTION_BATCH
 
 DEFAULT_SPIDERS = ("feeds", "sitemaps", "seeds")
 # The demo press site is on loopback and ours: no need to wait between requests, and
@@ -927,7 +928,13 @@ def print_import(summary) -> None:
 
 @main.command()
 @db_option
-@click.option("--batch", type=click.IntRange(min=1), default=100, show_default=True, help="Bodies recompressed per transaction.")
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=COMPACTION_BATCH,
+    show_default=True,
+    help="Bodies recompressed per transaction.",
+)
 @overrides_option
 def compact(db: Path, batch: int, overrides: tuple[str, ...]) -> None:
     """Train per-outlet compression dictionaries and recompress the raw pages stored without one

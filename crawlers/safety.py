@@ -42,7 +42,7 @@ class FetchGuardMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FetchGuardMiddleware:
         settings = crawler.settings
-        return cls(crawler, AddressPolicy.from_settings(settings), settings.getint("MAX_PAGES_PER_DOMAIN"))
+        return cls(crawler, AddressPolicy(settings.getlist("ALLOWED_PRIVATE_NETWORKS")), settings.getint("MAX_PAGES_PER_DOMAIN"))
 
     async def process_request(self, request: Request) -> None:
         parts = urlparse_cached(request)
@@ -89,7 +89,9 @@ class GuardedResolver(CachingThreadedResolver):
     def from_crawler(cls, crawler: Crawler, reactor: Any) -> GuardedResolver:
         settings = crawler.settings
         cache_size = settings.getint("DNSCACHE_SIZE") if settings.getbool("DNSCACHE_ENABLED") else 0
-        return cls(reactor, cache_size, settings.getfloat("DNS_TIMEOUT"), AddressPolicy.from_settings(settings))
+        return cls(
+            reactor, cache_size, settings.getfloat("DNS_TIMEOUT"), AddressPolicy(settings.getlist("ALLOWED_PRIVATE_NETWORKS"))
+        )
 
     def getHostByName(self, name: str, timeout: Any = ()):
         return super().getHostByName(name, timeout).addCallback(self._check, name)

@@ -106,3 +106,11 @@ def test_cli_foreign_database_is_left_untouched(foreign_db):
     result = invoke("crawl", "--db", foreign_db)
     assert result.exit_code == 1 and "not a clippings archive" in result.output
     assert foreign_db.read_bytes() == before
+
+
+def test_compact_batch_default_is_the_compaction_modules():
+    """One default, written once (pipelines/store/compaction.py), shown in the help."""
+    from pipelines.store.compaction import BATCH
+
+    help_text = CliRunner().invoke(main, ["compact", "--help"]).output
+    assert f"[default: {BATCH};" in " ".join(help_text.split())

@@ -18,10 +18,6 @@ class AddressPolicy:
     def __init__(self, allowed: Iterable[str] = ()):
         self.allowed: list[Network] = [ipaddress.ip_network(cidr.strip(), strict=False) for cidr in allowed if cidr.strip()]
 
-    @classmethod
-    def from_settings(cls, settings) -> AddressPolicy:
-        return cls(settings.getlist("ALLOWED_PRIVATE_NETWORKS"))
-
     def refusal(self, address: Address) -> str | None:
         """Why a connection to this address is refused, or None when it is allowed."""
         kind = address_kind(address)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from pipelines.store.archive import Archive
+if TYPE_CHECKING:  # for annotations only: `clippings --help` reads BATCH without loading the extraction
+    from pipelines.store.archive import Archive
 
 BATCH = 100  # bodies per transaction: a crawl writing at the same time waits at most for one batch
 
