@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.faultsite import FaultSite, page, sitemap
+from tests.sites import Site, page, sitemap
 from tests.test_resume import ROUTES, crawl, snapshot
 
 REQUESTS_PER_CRAWL = 17  # robots.txt, the sitemap and 15 pages
@@ -38,7 +38,7 @@ def compare(reference: dict[str, list[tuple]], resumed: dict[str, list[tuple]]) 
 def main(kills: int = 20, seed: int = 6) -> int:
     rng = random.Random(seed)
     failures = 0
-    with FaultSite(dict(ROUTES)) as site, tempfile.TemporaryDirectory() as scratch:
+    with Site(dict(ROUTES)) as site, tempfile.TemporaryDirectory() as scratch:
         site.server.routes["/sitemap.xml"] = page(sitemap([site.url(path) for path in ROUTES]))
         uninterrupted = Path(scratch, "uninterrupted")
         uninterrupted.mkdir()

@@ -1,4 +1,4 @@
-"""Shared fixtures: the demo archive, built once per session through the real CLI."""
+"""Shared fixtures: the demo archive, built once per session through the real CLI; loopback sites."""
 
 from __future__ import annotations
 
@@ -8,12 +8,16 @@ import socket
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 from crawlers.addons import project_settings
 from pipelines.core.thresholds import Thresholds
+
+from .sites import Site
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # The research thresholds as crawlers/settings.py sets them, for tests that call the pipelines' functions.
@@ -117,3 +121,11 @@ def foreign_db(tmp_path: Path) -> Path:
     conn.commit()
     conn.close()
     return path
+
+
+@pytest.fixture
+def serve_site() -> Iterator[Callable[..., Site]]:
+    """Starts loopback sites for the test: serve_site(routes, fallback=...) is a running
+    `tests.sites.Site`, stopped when the test ends."""
+    with ExitStack() as running:
+        yield lambda *args, **kwargs: running.enter_context(Site(*args, **kwargs))

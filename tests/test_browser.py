@@ -216,9 +216,9 @@ def test_browser_hostile_canonical_url_is_never_run(chromium, browser, tmp_path)
     from selenium.webdriver.support.ui import WebDriverWait
 
     from .conftest import scrapy_crawl
-    from .faultsite import DAY, FaultSite, article_html, html, page, sitemap
+    from .sites import DAY, Site, article_html, html, page, sitemap
 
-    with FaultSite({}) as site:
+    with Site({}) as site:
         script = "//{host}/%0Afetch(%22{pwned}%22)".format
         declared = {
             "original": f'<link rel="canonical" href="javascript:{script(host=site.netloc, pwned=site.url("/pwned"))}">',

@@ -21,11 +21,11 @@ from click.testing import CliRunner
 from clippings.cli import main
 from pipelines.sources.ccnews import listed_paths, months
 from tests.conftest import PROJECT_ROOT, rows
+from tests.sites import Files, Site
 from tests.test_import import demo_records  # noqa: F401 (fixture of demo_articles)
 from tests.test_import_faults import articles, demo_articles  # noqa: F401 (fixture)
 from tests.test_scaleout import dask_scheduler  # noqa: F401 (fixture)
 from tests.warcfiles import write_warc
-from tests.webarchives import RangeFileServer
 
 # The demo topic's window is 2017-10-01..2018-01-31; ARCHIVE_CAPTURE_MARGIN_DAYS (30) takes the
 # default range to 2018-03-02. No listing for 2017/12, 2018/01 or 2018/02.
@@ -72,7 +72,7 @@ def data_host(demo_articles, demo_archive, tmp_path_factory) -> tuple[Path, dict
 
 @pytest.fixture
 def server(data_host):
-    with RangeFileServer(data_host[0]) as host:
+    with Site(fallback=Files(data_host[0])) as host:
         yield host
 
 
@@ -87,7 +87,7 @@ def cc_news_args(server, db: Path, topic: Path, *extra: str) -> list[str]:
         "--allow-network",
         "127.0.0.1/32",
         "-s",
-        f"COMMONCRAWL_DATA_URL={server.url}/",
+        f"COMMONCRAWL_DATA_URL={server.url()}/",
         *extra,
     ]
 
@@ -116,7 +116,7 @@ def test_cc_news_imports_the_files_of_the_window_and_its_margin(data_host, serve
     assert "CC-NEWS 2017/12: no listing (" in result.output and "404" in result.output
     assert "CC-NEWS 2017-10-01..2018-03-02: 4 files to import" in result.output
     statuses = rows(db, "SELECT location, status FROM import_files ORDER BY id")
-    assert statuses == [(server.url + file_path(name), "complete") for name in IN_WINDOW]
+    assert statuses == [(server.url() + file_path(name), "complete") for name in IN_WINDOW]
 
 
 def test_cc_news_takes_from_and_to(data_host, server, tmp_path):
@@ -149,16 +149,18 @@ def test_cc_news_resumes_a_killed_import_file_by_file(data_host, server, tmp_pat
         process.wait(timeout=60)
         server.holds[file_path("D")].set()
     first_run = rows(db, "SELECT location, status FROM import_files ORDER BY id")
-    assert first_run == [(server.url + file_path(n), s) for n, s in zip("BCD", ["complete", "complete", "incomplete"])]
+    assert first_run == [(server.url() + file_path(n), s) for n, s in zip("BCD", ["complete", "complete", "incomplete"])]
     server.requests.clear()
     result = CliRunner().invoke(main, cc_news_args(server, db, topic, "--workers", "1"))
     assert result.exit_code == 0, result.output
     assert fetched_files(server) == [file_path("D"), file_path("E")]
-    assert f"{server.url}{file_path('B')}: read to its end by an earlier run with this topic; not fetched again" in result.output
+    assert (
+        f"{server.url()}{file_path('B')}: read to its end by an earlier run with this topic; not fetched again" in result.output
+    )
     assert imported(db) == expected(data_host, IN_WINDOW)
     second_run = rows(db, "SELECT location, status FROM import_files ORDER BY id")[3:]
     assert second_run == [
-        (server.url + file_path(n), s) for n, s in zip("BCDE", ["already imported", "already imported", "complete", "complete"])
+        (server.url() + file_path(n), s) for n, s in zip("BCDE", ["already imported", "already imported", "complete", "complete"])
     ]
 
 
@@ -268,5 +270,5 @@ def test_cc_news_goes_on_with_a_range_request_where_a_file_breaks_off(data_host,
     assert result.exit_code == 0, result.output
     size = (data_host[0] / file_path("C").lstrip("/")).stat().st_size
     assert fetched_files(server) == [file_path("B"), file_path("C"), file_path("C")]
-    assert server.ranges[-1] == f"bytes={size // 2}-"
+    assert server.fallback.ranges[-1] == f"bytes={size // 2}-"
     assert imported(db) == expected(data_host, "BC")

@@ -8,14 +8,15 @@ import subprocess
 import pytest
 
 from .conftest import PROJECT_ROOT, SCRAPY_ENV, rows, scrapy_command, scrapy_crawl
-from .webarchives import NORTHFIELD, TOPIC, RangeFileServer, archived_warcs, copy_warcs, expected_articles, pywb_archive  # noqa: F401 (fixtures)
+from .sites import Files, Site
+from .webarchives import NORTHFIELD, TOPIC, archived_warcs, copy_warcs, expected_articles, pywb_archive  # noqa: F401 (fixtures)
 
 CRAWLS = "CC-MAIN-2017-43,CC-MAIN-2017-47"
 
 
 @pytest.fixture
 def data_server(tmp_path, archived_warcs):
-    with RangeFileServer(copy_warcs(tmp_path / "data", list(archived_warcs.values()))) as server:
+    with Site(fallback=Files(copy_warcs(tmp_path / "data", list(archived_warcs.values())))) as server:
         yield server
 
 
@@ -27,7 +28,7 @@ def crawl(pywb, data, tmp_path, *args):
         "-s",
         f"COMMONCRAWL_INDEX_URL={pywb.url}/{{crawl}}/cdx",
         "-s",
-        f"COMMONCRAWL_DATA_URL={data.url}/",
+        f"COMMONCRAWL_DATA_URL={data.url()}/",
         *args,
     )
 
@@ -37,7 +38,7 @@ def test_commoncrawl_keeps_the_windows_articles_from_warc_records(pywb_archive, 
     articles = rows(db, "SELECT url, source FROM articles")
     assert {url for url, _ in articles} == expected_articles()
     assert {source for _, source in articles} == {"commoncrawl"}
-    assert all(r and r.startswith("bytes=") for r in data_server.ranges)
+    assert all(r and r.startswith("bytes=") for r in data_server.fallback.ranges)
 
 
 def test_commoncrawl_records_the_warc_records_location_and_date(pywb_archive, data_server, tmp_path, archived_warcs):
@@ -49,7 +50,7 @@ def test_commoncrawl_records_the_warc_records_location_and_date(pywb_archive, da
     assert (source, archived_at, record_file) == (
         "commoncrawl",
         "2017-10-16T12:00:00+00:00",
-        f"{data_server.url}/northfield.warc.gz",
+        f"{data_server.url()}/northfield.warc.gz",
     )
     record = archived_warcs["northfield"].read_bytes()[offset : offset + length]
     assert url.encode() in gzip.decompress(record)
@@ -62,8 +63,8 @@ def test_commoncrawl_picks_the_crawls_covering_the_window_from_collinfo(pywb_arc
         {"id": "CC-MAIN-2017-43", "from": "2017-10-16T00:00:00", "to": "2017-10-24T00:00:00"},
         {"id": "CC-MAIN-2017-34"},  # no dates: read as weeks 32-34 of 2017, before the window
     ]
-    (data_server.folder / "collinfo.json").write_text(json.dumps(collinfo))
-    db, log = crawl(pywb_archive, data_server, tmp_path, "-s", f"COMMONCRAWL_COLLINFO_URL={data_server.url}/collinfo.json")
+    (data_server.fallback.folder / "collinfo.json").write_text(json.dumps(collinfo))
+    db, log = crawl(pywb_archive, data_server, tmp_path, "-s", f"COMMONCRAWL_COLLINFO_URL={data_server.url()}/collinfo.json")
     # The window ends 2017-10-31 and captures count for 30 days more: 2017-51 starts after that.
     assert "Common Crawl crawls: CC-MAIN-2017-43, CC-MAIN-2017-47" in log
     assert {url for (url,) in rows(db, "SELECT url FROM articles")} == expected_articles()
@@ -102,18 +103,18 @@ def test_commoncrawl_corrupt_record_is_a_fetch_failure(pywb_archive, tmp_path, a
     data = bytearray(corrupt.read_bytes())
     data[40:400] = b"\x00" * 360  # inside the first record (the accusers article)
     corrupt.write_bytes(bytes(data))
-    with RangeFileServer(folder) as server:
+    with Site(fallback=Files(folder)) as server:
         db, log = crawl(pywb_archive, server, tmp_path, "-s", f"COMMONCRAWL_CRAWLS={CRAWLS}")
     url = f"{NORTHFIELD}/2017/10/16/weinstein-accusers-speak-out/"
     [(error,)] = rows(db, "SELECT error FROM fetch_failures WHERE url = ?", (url,))
-    assert error.startswith(f"unreadable WARC record at {server.url}/northfield.warc.gz bytes ")
+    assert error.startswith(f"unreadable WARC record at {server.url()}/northfield.warc.gz bytes ")
     assert {u for (u,) in rows(db, "SELECT url FROM articles")} == expected_articles() - {url}
 
 
 def test_commoncrawl_server_without_range_support_is_a_fetch_failure(pywb_archive, tmp_path, archived_warcs):
     folder = copy_warcs(tmp_path / "data", list(archived_warcs.values()))
-    with RangeFileServer(folder) as server:
-        server.honour_range = False
+    with Site(fallback=Files(folder)) as server:
+        server.fallback.honour_range = False
         db, _ = crawl(pywb_archive, server, tmp_path, "-s", f"COMMONCRAWL_CRAWLS={CRAWLS}")
     errors = {error for (error,) in rows(db, "SELECT error FROM fetch_failures")}
     assert errors and all("ignored the Range request (HTTP 200)" in e for e in errors)
@@ -122,18 +123,18 @@ def test_commoncrawl_server_without_range_support_is_a_fetch_failure(pywb_archiv
 
 @pytest.mark.slow
 def test_commoncrawl_unreadable_index_answer_is_a_fetch_failure(tmp_path, data_server):
-    (data_server.folder / "CC-MAIN-2017-43").mkdir()
-    (data_server.folder / "CC-MAIN-2017-43" / "cdx").write_text("<html>Service unavailable</html>")
+    (data_server.fallback.folder / "CC-MAIN-2017-43").mkdir()
+    (data_server.fallback.folder / "CC-MAIN-2017-43" / "cdx").write_text("<html>Service unavailable</html>")
     command, db, log = scrapy_command(
         "commoncrawl",
         tmp_path,
         TOPIC,
         "-s",
-        f"COMMONCRAWL_INDEX_URL={data_server.url}/{{crawl}}/cdx",
+        f"COMMONCRAWL_INDEX_URL={data_server.url()}/{{crawl}}/cdx",
         "-s",
         "COMMONCRAWL_CRAWLS=CC-MAIN-2017-43",
         "-s",
-        f"COMMONCRAWL_DATA_URL={data_server.url}/",
+        f"COMMONCRAWL_DATA_URL={data_server.url()}/",
     )
     result = subprocess.run(command, cwd=PROJECT_ROOT, env=SCRAPY_ENV, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0
@@ -149,11 +150,11 @@ def test_commoncrawl_wrong_index_url_is_a_fetch_failure(tmp_path, data_server):
         tmp_path,
         TOPIC,
         "-s",
-        f"COMMONCRAWL_INDEX_URL={data_server.url}/nowhere/{{crawl}}",
+        f"COMMONCRAWL_INDEX_URL={data_server.url()}/nowhere/{{crawl}}",
         "-s",
         "COMMONCRAWL_CRAWLS=CC-MAIN-2017-43",
         "-s",
-        f"COMMONCRAWL_DATA_URL={data_server.url}/",
+        f"COMMONCRAWL_DATA_URL={data_server.url()}/",
     )
     errors = [e for (e,) in rows(db, "SELECT error FROM fetch_failures")]
     assert errors and all(e == "HTTP 404 from the CDX server (is its URL setting right?)" for e in errors)
@@ -204,7 +205,10 @@ def encoded_archive(tmp_path_factory):
     warc = folder / "data" / "northfield-encoded.warc.gz"
     warc.parent.mkdir()
     write_encoded_warc(warc, northfield_pages())
-    with Pywb(tmp_path_factory.mktemp("pywb-encoded"), {"CC-MAIN-2017-43": [warc]}) as pywb, RangeFileServer(warc.parent) as data:
+    with (
+        Pywb(tmp_path_factory.mktemp("pywb-encoded"), {"CC-MAIN-2017-43": [warc]}) as pywb,
+        Site(fallback=Files(warc.parent)) as data,
+    ):
         yield pywb, data
 
 
@@ -219,5 +223,5 @@ def test_commoncrawl_decodes_brotli_and_gzip_records_and_reports_an_unknown_enco
     headers = json.loads(rows(db, "SELECT headers FROM captures WHERE url = ?", (accusers,))[0][0])
     assert "content-encoding" not in headers
     [(error,)] = rows(db, "SELECT error FROM fetch_failures WHERE url = ?", (council,))
-    assert error.startswith(f"unreadable WARC record at {data.url}/northfield-encoded.warc.gz bytes ")
+    assert error.startswith(f"unreadable WARC record at {data.url()}/northfield-encoded.warc.gz bytes ")
     assert error.endswith("an unknown Content-Encoding 'x-unknown'")

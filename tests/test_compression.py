@@ -18,7 +18,7 @@ from pipelines.store.archive import Archive, ArchiveError
 from pipelines.store.compression import Codecs, DictionaryPolicy, UnreadableBody
 
 from .conftest import PROJECT_ROOT, scrapy_crawl
-from .faultsite import DAY, html, page, site_with_sitemap
+from .sites import DAY, html, page, site_with_sitemap
 
 SAMPLES = 16
 POLICY = DictionaryPolicy(samples=SAMPLES, size=16 * 1024)

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import PROJECT_ROOT, SCRAPY_ENV
-from .faultsite import DAY, article_html, html, page, site_with_sitemap
+from .sites import DAY, article_html, html, page, site_with_sitemap
 from .test_resume import snapshot
 
 pytestmark = pytest.mark.slow
@@ -87,17 +87,12 @@ def crawl_with_file_size_limit(command: list[str], site) -> subprocess.Completed
         command, cwd=PROJECT_ROOT, env=SCRAPY_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
 
-    def limit(number: int, path: str) -> bool:
-        if path.startswith(f"/{DAY}/") and site.server.on_request is limit:
-            site.server.on_request = None
-            resource.prlimit(child_of(process.pid), resource.RLIMIT_FSIZE, (SIZE_LIMIT, SIZE_LIMIT))
+    def limit() -> bool:
+        resource.prlimit(child_of(process.pid), resource.RLIMIT_FSIZE, (SIZE_LIMIT, SIZE_LIMIT))
         return False
 
-    site.server.on_request = limit
-    try:
+    with site.when(lambda number, path: path.startswith(f"/{DAY}/"), limit):
         stdout, stderr = process.communicate(timeout=300)
-    finally:
-        site.server.on_request = None
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 

@@ -16,7 +16,7 @@ from clippings.cli import demo_topic
 from clippings.demo import DemoSite
 
 from .conftest import scrapy_crawl
-from .faultsite import DAY, Answer, FaultHandler, article_html, html, page, site_with_sitemap
+from .sites import DAY, Answer, Handler, article_html, html, page, site_with_sitemap
 from .test_faults import outcomes
 
 ARTICLES = "SELECT url, title, published_day, text_sha256, keywords, people, text_flags FROM articles"
@@ -81,7 +81,7 @@ def test_killed_extraction_worker_is_replaced_and_every_page_archived(tmp_path):
     routes = {f"/{DAY}/story-{n}/": page(html(article_html(f"number {n}"))) for n in range(10)}
     killed = []
 
-    def kill_workers(handler: FaultHandler, times: int) -> Answer:
+    def kill_workers(handler: Handler, times: int) -> Answer:
         """Before answering, SIGKILL the crawl's extraction workers (once some exist)."""
         deadline = time.monotonic() + 20
         while not (workers := grandchildren(crawl_process())) and time.monotonic() < deadline:
@@ -118,12 +118,12 @@ LARGE_PAGE = article_html("large") + "<!-- " + "padding " * 250_000 + "-->"
 def slow_and_concurrent_routes() -> dict:
     b_asked, a_answered = threading.Event(), threading.Event()
 
-    def slow_to_extract(handler: FaultHandler, times: int) -> Answer:
+    def slow_to_extract(handler: Handler, times: int) -> Answer:
         b_asked.wait(10)  # both requests are out before A's answer arrives
         a_answered.set()
         return html(SLOW_PAGE)
 
-    def large_after_a(handler: FaultHandler, times: int) -> Answer:
+    def large_after_a(handler: Handler, times: int) -> Answer:
         b_asked.set()
         a_answered.wait(10)
         time.sleep(0.5)  # A's extraction has begun

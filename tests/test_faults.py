@@ -5,11 +5,11 @@ import sqlite3
 import pytest
 
 from .conftest import scrapy_crawl
-from .faultsite import (
+from .sites import (
     DAY,
     Answer,
-    FaultSite,
     Route,
+    Site,
     article_html,
     binary,
     fail_first,
@@ -118,7 +118,7 @@ def outcomes(db) -> dict[str, list[tuple[str, str]]]:
 @pytest.fixture(scope="module")
 def fault_crawl(tmp_path_factory):
     routes = {path(name): route for name, (route, _, _) in CASES.items() if route}
-    with FaultSite(routes) as site:
+    with Site(routes) as site:
         routes["/sitemap.xml"] = page(sitemap([site.url(path(name)) for name in LISTED]))
         tmp_path = tmp_path_factory.mktemp("faults")
         db, log = scrapy_crawl(
@@ -181,7 +181,7 @@ def test_fault_429_retry_waits_for_retry_after(fault_crawl):
 def test_fault_page_limit_per_domain_is_a_logged_failure(tmp_path):
     names = ["ok", "cp1252", "shift-jis"]
     routes = {path(name): CASES[name][0] for name in names}
-    with FaultSite(routes) as site:
+    with Site(routes) as site:
         routes["/sitemap.xml"] = page(sitemap([site.url(path(name)) for name in names]))
         db, log = scrapy_crawl("sitemaps", tmp_path, site.topic(), "-s", "MAX_PAGES_PER_DOMAIN=3")
         assert len([p for p in site.server.requests if p != "/robots.txt"]) == 3  # the sitemap and two pages
@@ -191,7 +191,7 @@ def test_fault_page_limit_per_domain_is_a_logged_failure(tmp_path):
 
 def test_robots_txt_answering_503_means_disallow_all(tmp_path):
     routes = {"/robots.txt": page(Answer(503, b"down")), path("ok"): CASES["ok"][0]}
-    with FaultSite(routes) as site:
+    with Site(routes) as site:
         routes["/sitemap.xml"] = page(sitemap([site.url(path("ok"))]))
         db, log = scrapy_crawl("sitemaps", tmp_path, site.topic())
         assert set(site.server.requests) == {"/robots.txt"}
@@ -203,7 +203,7 @@ def test_robots_txt_answering_503_means_disallow_all(tmp_path):
 
 
 def test_listed_url_outside_the_crawls_domains_is_a_logged_failure(tmp_path):
-    with FaultSite({}) as site:
+    with Site({}) as site:
         site.server.routes["/sitemap.xml"] = page(sitemap(["http://elsewhere.example/2017/10/16/story/"]))
         db, log = scrapy_crawl("sitemaps", tmp_path, site.topic())
     assert outcomes(db)["http://elsewhere.example/2017/10/16/story/"] == [
@@ -223,14 +223,14 @@ def to_own_host_named(name: str, path: str) -> Route:
 def test_redirect_outside_the_crawls_domains_is_a_logged_failure(tmp_path):
     """The topic's domain is 127.0.0.1:PORT, host and port: a redirect to another port or another
     host is not followed, and says so under the URL listed; the other site receives nothing."""
-    with FaultSite({f"/{DAY}/story/": page(html(article_html("elsewhere")))}) as other:
+    with Site({f"/{DAY}/story/": page(html(article_html("elsewhere")))}) as other:
         routes = {
             f"/{DAY}/to-other-port/": redirect(other.url(f"/{DAY}/story/")),
             f"/{DAY}/to-other-host/": to_own_host_named("localhost", f"/{DAY}/here/"),
             f"/{DAY}/to-here/": redirect(f"/{DAY}/here/"),
             f"/{DAY}/here/": page(html(article_html("here"))),
         }
-        with FaultSite(routes) as site:
+        with Site(routes) as site:
             listed = [site.url(f"/{DAY}/{name}/") for name in ("to-other-port", "to-other-host", "to-here")]
             routes["/sitemap.xml"] = page(sitemap([*listed, other.url(f"/{DAY}/direct/")]))
             db, log = scrapy_crawl("sitemaps", tmp_path, site.topic())

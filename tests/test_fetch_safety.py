@@ -9,7 +9,7 @@ from crawlers.scope import Scope
 from pipelines.core.addresses import AddressPolicy
 
 from .conftest import scrapy_crawl
-from .faultsite import FaultSite, article_html, html, page, redirect, sitemap
+from .sites import Site, article_html, html, page, redirect, sitemap
 
 # Listed in the sitemap: never contacted, because the guard refuses them before any connection.
 PRIVATE_URLS = {
@@ -38,7 +38,7 @@ def guarded_crawl(tmp_path_factory):
         "/2017/10/16/to-metadata/": redirect("http://169.254.169.254/latest/", 301),
         "/2017/10/16/to-file/": redirect("file:///etc/passwd"),
     }
-    with FaultSite(routes) as site:
+    with Site(routes) as site:
         port = site.server.server_address[1]
         # 0.0.0.0 reaches this very server on Linux: only the guard keeps the request away.
         unspecified = f"http://0.0.0.0:{port}/2017/10/16/unspecified/"
@@ -86,7 +86,7 @@ def test_fetch_guard_redirect_to_file_scheme_is_a_logged_failure(guarded_crawl):
 @pytest.mark.slow
 def test_fetch_guard_without_allowed_network_stops_loopback_before_any_request(tmp_path):
     """The control for the tests above: the same reachable site, not allowed, gets no request at all."""
-    with FaultSite({"/sitemap.xml": page(sitemap([]))}) as site:
+    with Site({"/sitemap.xml": page(sitemap([]))}) as site:
         db, log = scrapy_crawl("sitemaps", tmp_path, site.topic(), "-s", "ALLOWED_PRIVATE_NETWORKS=")
         assert site.server.requests == []
     assert "127.0.0.1 is not a public address (loopback)" in failures(db)[site.url("/sitemap.xml")]
@@ -94,7 +94,7 @@ def test_fetch_guard_without_allowed_network_stops_loopback_before_any_request(t
 
 @pytest.mark.slow
 def test_fetch_guard_checks_the_address_a_name_resolves_to(tmp_path):
-    with FaultSite({"/sitemap.xml": page(sitemap([]))}) as site:
+    with Site({"/sitemap.xml": page(sitemap([]))}) as site:
         url = site.url("/sitemap.xml").replace("127.0.0.1", "localhost")
         topic = site.topic(domains=("localhost",)).replace(site.url("/sitemap.xml"), url)
         db, log = scrapy_crawl("sitemaps", tmp_path, topic, "-s", "ALLOWED_PRIVATE_NETWORKS=")

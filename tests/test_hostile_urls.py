@@ -9,7 +9,7 @@ import pytest
 from pipelines.core.canonical import web_url
 
 from .conftest import THRESHOLDS, scrapy_crawl
-from .faultsite import DAY, article_html, html, page, redirect, sitemap
+from .sites import DAY, article_html, html, page, redirect, sitemap
 
 # How a hostile page spells a script as its canonical URL (or og:url); {host} is the site's
 # host:port, which makes the URL "same site" to a check that compares hosts only.
@@ -37,9 +37,9 @@ def urls_in(db, sql: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def hostile_crawl(tmp_path_factory):
-    from .faultsite import FaultSite
+    from .sites import Site
 
-    with FaultSite({}) as site:
+    with Site({}) as site:
         routes = site.server.routes
         for name in DECLARED:
             routes[f"/{DAY}/{name}/"] = page(html(hostile_page(name, site.netloc)))

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import sqlite3
-import threading
 from pathlib import Path
 
 import pytest
@@ -16,6 +13,7 @@ from warcio.archiveiterator import ArchiveIterator
 from clippings.cli import main
 from pipelines.store.archive import Archive
 from tests.conftest import rows
+from tests.sites import Files
 from tests.warcfiles import Record, corrupt, records_from_archive, truncate, write_wacz, write_warc
 
 ARTICLE_PATH = "/2017/10/10/new-yorker-weinstein-accounts/"
@@ -207,16 +205,9 @@ def test_import_respects_takedowns(demo_records, demo_topic, tmp_path):
 
 
 @pytest.fixture
-def file_server(tmp_path):
+def file_server(tmp_path, serve_site):
     """The test's files over HTTP on 127.0.0.1 (port 0)."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    handler.log_message = lambda *args: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    return serve_site(fallback=Files(tmp_path)).url()
 
 
 def test_import_over_http_from_an_allowed_network(demo_records, demo_topic, tmp_path, file_server):

@@ -6,100 +6,44 @@ Range request); and `-s NAME=VALUE` for import and reextract, read through the c
 from __future__ import annotations
 
 import shutil
-import threading
-import time
+from collections.abc import Callable
 
 import pytest
 from click.testing import CliRunner
 
 from clippings.cli import main
 from tests.conftest import rows
+from tests.sites import Answer, Route, Site, drip_body, drip_headers, unannounced
 from tests.test_import import demo_records, demo_topic, import_file_row  # noqa: F401 (fixtures)
 from tests.warcfiles import write_warc
-from tests.webarchives import LoopbackServer, _QuietHandler
 
 ALLOW = ("--allow-network", "127.0.0.1/32")
 
 
-class _MisbehavingHandler(_QuietHandler):
-    def do_GET(self) -> None:
-        owner: MisbehavingServer = self.server.owner
-        owner.requests.append((self.path, self.headers.get("Range")))
-        behaviour = getattr(self, "serve_" + self.path.strip("/").split(".")[0].replace("-", "_"), None)
-        if behaviour is None:
-            self.answer(404, b"not found")
-            return
-        try:
-            behaviour(owner.body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up, as it should
-
-    def drip(self, data: bytes, seconds: float = 0.1, limit: float = 60) -> None:
-        ends = time.monotonic() + limit
-        for byte in data:
-            if time.monotonic() > ends:
-                return
-            self.wfile.write(bytes([byte]))
-            self.wfile.flush()
-            time.sleep(seconds)
-
-    def serve_drip_body(self, body: bytes) -> None:
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.drip(body)
-
-    def serve_drip_headers(self, body: bytes) -> None:
-        self.drip(b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"a" * 10000 + b"\r\n\r\n")
-
-    def serve_huge_announced(self, body: bytes) -> None:
-        self.answer(200, body)
-
-    def serve_huge_unannounced(self, body: bytes) -> None:
-        self.send_response(200)
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.close_connection = True
-        self.wfile.write(body)
-
-    def serve_breaks_once(self, body: bytes) -> None:
-        self.ranged(body, honour_range=True)
-
-    def serve_breaks_ignores_range(self, body: bytes) -> None:
-        self.ranged(body, honour_range=False)
-
-    def ranged(self, body: bytes, honour_range: bool) -> None:
-        """The first answer stops half way (its Content-Length says all); later ones are whole,
-        from the Range asked for when honour_range."""
-        owner: MisbehavingServer = self.server.owner
-        wanted = self.headers.get("Range")
-        if wanted and honour_range:
-            first = int(wanted.removeprefix("bytes=").rstrip("-"))
-            self.send_response(206)
-            self.send_header("Content-Range", f"bytes {first}-{len(body) - 1}/{len(body)}")
-            self.send_header("Content-Length", str(len(body) - first))
-            self.end_headers()
-            self.wfile.write(body[first:])
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if owner.broken.is_set():
-            self.wfile.write(body)
-            return
-        owner.broken.set()
-        self.wfile.write(body[: len(body) // 2])
-        self.wfile.flush()
-        self.close_connection = True
+# Each path one misbehaviour, on the body the test gives; the breaking ones stop half way the
+# first time (their Content-Length says all), and are whole after, from the Range asked for or not.
+BREAKING = {"/breaks-once.warc.gz", "/breaks-ignores-range.warc.gz"}
 
 
-class MisbehavingServer(LoopbackServer):
-    handler = _MisbehavingHandler
+def misbehaving(body: bytes) -> dict[str, Answer | Route]:
+    return {
+        "/drip-body.warc.gz": drip_body(body),
+        "/drip-headers.warc.gz": drip_headers,
+        "/huge-announced.warc.gz": Answer(200, body, ()),
+        "/huge-unannounced.warc.gz": unannounced(body),
+        "/breaks-once.warc.gz": Answer(200, body, ()),
+        "/breaks-ignores-range.warc.gz": Answer(200, body, (), ranges=False),
+    }
 
-    def __init__(self, body: bytes):
-        self.body = body
-        self.requests: list[tuple[str, str | None]] = []
-        self.broken = threading.Event()
+
+@pytest.fixture
+def misbehaving_site(serve_site) -> Callable[[bytes], Site]:
+    def start(body: bytes) -> Site:
+        site = serve_site(misbehaving(body))
+        site.break_once.update(BREAKING)
+        return site
+
+    return start
 
 
 @pytest.fixture
@@ -114,15 +58,15 @@ def run_import(*args: str):
 
 @pytest.mark.parametrize("path", ["/drip-body.warc.gz", "/drip-headers.warc.gz"])
 @pytest.mark.slow
-def test_import_of_a_url_has_a_total_deadline(demo_topic, tmp_path, warc_bytes, path):
+def test_import_of_a_url_has_a_total_deadline(demo_topic, tmp_path, warc_bytes, path, misbehaving_site):
     """A server sending a byte every 0.1 s never lets a read time out; the deadline ends it."""
     db = tmp_path / "archive.db"
-    with MisbehavingServer(warc_bytes) as server:
-        result = run_import(
-            server.url + path, "--db", str(db), "--topic", str(demo_topic), *ALLOW, "-s", "IMPORT_DOWNLOAD_TIMEOUT=2"
-        )
+    server = misbehaving_site(warc_bytes)
+    result = run_import(
+        server.url() + path, "--db", str(db), "--topic", str(demo_topic), *ALLOW, "-s", "IMPORT_DOWNLOAD_TIMEOUT=2"
+    )
     assert result.exit_code == 1
-    assert f"{server.url}{path}: not downloaded within 2 s (IMPORT_DOWNLOAD_TIMEOUT)" in result.output
+    assert f"{server.url()}{path}: not downloaded within 2 s (IMPORT_DOWNLOAD_TIMEOUT)" in result.output
     assert import_file_row(db)["status"] == "unreadable"
 
 
@@ -133,14 +77,14 @@ def test_import_of_a_url_has_a_total_deadline(demo_topic, tmp_path, warc_bytes, 
         ("/huge-unannounced.warc.gz", "more than IMPORT_DOWNLOAD_MAXSIZE (1000000) bytes"),
     ],
 )
-def test_import_of_a_url_has_a_size_cap(demo_topic, tmp_path, path, message):
+def test_import_of_a_url_has_a_size_cap(demo_topic, tmp_path, path, message, misbehaving_site):
     db = tmp_path / "archive.db"
-    with MisbehavingServer(b"\x1f\x8b\x08" + b"\x00" * 2999997) as server:
-        result = run_import(
-            server.url + path, "--db", str(db), "--topic", str(demo_topic), *ALLOW, "-s", "IMPORT_DOWNLOAD_MAXSIZE=1000000"
-        )
+    server = misbehaving_site(b"\x1f\x8b\x08" + b"\x00" * 2999997)
+    result = run_import(
+        server.url() + path, "--db", str(db), "--topic", str(demo_topic), *ALLOW, "-s", "IMPORT_DOWNLOAD_MAXSIZE=1000000"
+    )
     assert result.exit_code == 1
-    assert f"{server.url}{path}: {message}" in result.output
+    assert f"{server.url()}{path}: {message}" in result.output
     assert import_file_row(db)["status"] == "unreadable"
 
 
@@ -151,33 +95,33 @@ def test_import_of_a_url_has_a_size_cap(demo_topic, tmp_path, path, message):
         ("/breaks-ignores-range.warc.gz", [None, "bytes={half}-"]),  # answered with the whole file again
     ],
 )
-def test_import_of_a_url_goes_on_after_a_broken_connection(demo_topic, tmp_path, warc_bytes, path, ranges):
+def test_import_of_a_url_goes_on_after_a_broken_connection(demo_topic, tmp_path, warc_bytes, path, ranges, misbehaving_site):
     db = tmp_path / "archive.db"
     local = tmp_path / "local.db"
     (tmp_path / "same.warc.gz").write_bytes(warc_bytes)
     assert run_import(str(tmp_path / "same.warc.gz"), "--db", str(local), "--topic", str(demo_topic)).exit_code == 0
-    with MisbehavingServer(warc_bytes) as server:
-        result = run_import(server.url + path, "--db", str(db), "--topic", str(demo_topic), *ALLOW)
+    server = misbehaving_site(warc_bytes)
+    result = run_import(server.url() + path, "--db", str(db), "--topic", str(demo_topic), *ALLOW)
     assert result.exit_code == 0, result.output
     half = len(warc_bytes) // 2
-    assert server.requests == [(path, r and r.format(half=half)) for r in ranges]
+    assert list(zip(server.requests, server.ranges)) == [(path, r and r.format(half=half)) for r in ranges]
     sql = "SELECT url, title, text_sha256 FROM articles ORDER BY url"
     assert rows(db, sql) == rows(local, sql) and rows(db, sql)
     assert import_file_row(db)["status"] == "complete"
 
 
-def test_import_reads_allowed_networks_from_settings_too(demo_topic, tmp_path, warc_bytes):
+def test_import_reads_allowed_networks_from_settings_too(demo_topic, tmp_path, warc_bytes, misbehaving_site):
     db = tmp_path / "archive.db"
-    with MisbehavingServer(warc_bytes) as server:
-        result = run_import(
-            server.url + "/breaks-once.warc.gz",
-            "--db",
-            str(db),
-            "--topic",
-            str(demo_topic),
-            "-s",
-            "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32",
-        )
+    server = misbehaving_site(warc_bytes)
+    result = run_import(
+        server.url() + "/breaks-once.warc.gz",
+        "--db",
+        str(db),
+        "--topic",
+        str(demo_topic),
+        "-s",
+        "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32",
+    )
     assert result.exit_code == 0, result.output
 
 

@@ -3,7 +3,6 @@ the rest is a fetch failure with its reason (never silently dropped), and nested
 stop at SITEMAP_MAX_DEPTH."""
 
 import gzip
-import os
 import signal
 import sqlite3
 import subprocess
@@ -13,7 +12,7 @@ import pytest
 import yaml
 
 from .conftest import PROJECT_ROOT, SCRAPY_ENV, scrapy_crawl
-from .faultsite import DAY, Answer, FaultSite, article_html, html, page, site_with_sitemap
+from .sites import DAY, Answer, Site, article_html, html, kill_group, page, site_with_sitemap
 from .test_listings import BILLION_LAUGHS
 from .test_resume import crawl, crawl_command, snapshot
 
@@ -38,7 +37,7 @@ def xml(body: bytes) -> Answer:
     return Answer(200, body, (("Content-Type", "application/xml"),))
 
 
-def laughing_sitemap(site: FaultSite) -> Answer:
+def laughing_sitemap(site: Site) -> Answer:
     """Four stories, then an entity that expands a billion times, then two stories more."""
     body = BILLION_LAUGHS.decode()
     for number, path in enumerate(STORIES):
@@ -63,7 +62,7 @@ def articles(db) -> set[str]:
         conn.close()
 
 
-def with_sitemaps(site: FaultSite, paths: list[str], feeds: list[str] = ()) -> str:
+def with_sitemaps(site: Site, paths: list[str], feeds: list[str] = ()) -> str:
     topic = yaml.safe_load(site.topic())
     topic["outlets"][0]["sitemaps"] = [site.url(p) for p in paths]
     topic["outlets"][0]["feeds"] = [site.url(p) for p in feeds]
@@ -71,7 +70,7 @@ def with_sitemaps(site: FaultSite, paths: list[str], feeds: list[str] = ()) -> s
 
 
 def test_sitemap_past_a_parser_limit_is_followed_as_far_as_read_and_recorded(tmp_path):
-    with FaultSite(dict(ROUTES)) as site:
+    with Site(dict(ROUTES)) as site:
         site.server.routes["/sitemap.xml"] = page(laughing_sitemap(site))
         db, log = scrapy_crawl("sitemaps", tmp_path, site.topic())
     assert articles(db) == {site.url(p) for p in STORIES[:2]}
@@ -86,7 +85,7 @@ def test_sitemap_past_a_parser_limit_is_followed_as_far_as_read_and_recorded(tmp
 
 def test_gzipped_sitemap_past_its_size_limit_is_recorded(tmp_path):
     body = gzip.compress(urlset([f"http://127.0.0.1:1/{DAY}/x-{n}/" for n in range(2000)]).encode())
-    with FaultSite({"/sitemap.xml.gz": page(Answer(200, body, (("Content-Type", "application/gzip"),)))}) as site:
+    with Site({"/sitemap.xml.gz": page(Answer(200, body, (("Content-Type", "application/gzip"),)))}) as site:
         db, log = scrapy_crawl("sitemaps", tmp_path, site.topic("/sitemap.xml.gz"), "-s", "SITEMAP_MAX_BYTES=4096")
     error = failures(db)[site.url("/sitemap.xml.gz")]
     assert error.startswith("listing read in part (")
@@ -95,7 +94,7 @@ def test_gzipped_sitemap_past_its_size_limit_is_recorded(tmp_path):
 
 def test_cut_feed_and_unreadable_listing_are_recorded(tmp_path):
     cut_feed = "<rss><channel><item><link>{}</link></item><item><link>{}</link></item><item><link>http://127.0.0.1:"
-    with FaultSite(dict(ROUTES)) as site:
+    with Site(dict(ROUTES)) as site:
         site.server.routes["/feed.xml"] = page(xml(cut_feed.format(*(site.url(p) for p in STORIES[:2])).encode()))
         site.server.routes["/news.rss"] = page(html("<html><body>We moved our feeds.</body></html>"))
         db, log = scrapy_crawl("feeds", tmp_path, with_sitemaps(site, [], ["/feed.xml", "/news.rss"]))
@@ -106,7 +105,7 @@ def test_cut_feed_and_unreadable_listing_are_recorded(tmp_path):
 
 
 def test_sitemap_indexes_nested_beyond_the_limit_are_not_fetched(tmp_path):
-    with FaultSite(dict(ROUTES)) as site:
+    with Site(dict(ROUTES)) as site:
         chain = [f"/index-{n}.xml" for n in range(4)]
         for here, below in zip(chain, chain[1:]):
             site.server.routes[here] = page(index([site.url(below), site.url(f"/urls-{here[7]}.xml")]))
@@ -127,7 +126,7 @@ def laughing_site():
         yield site
 
 
-def killed_once_listing_failure_is_committed(site: FaultSite, tmp_path) -> int:
+def killed_once_listing_failure_is_committed(site: Site, tmp_path) -> int:
     """`clippings crawl sitemaps`, SIGKILLed (with its process group) when the site is asked for
     the second story the sitemap gives, once the archive holds the sitemap's failure row (and the
     job state would, if it finished the sitemap's URL)."""
@@ -140,23 +139,16 @@ def killed_once_listing_failure_is_committed(site: FaultSite, tmp_path) -> int:
         stderr=subprocess.DEVNULL,
     )
 
-    def kill(number: int, path: str) -> bool:
-        if path != STORIES[1]:
-            return False
+    def committed() -> None:
         for _ in range(100):
             if site.url("/sitemap.xml") in failures(tmp_path / "archive.db"):
                 break
             time.sleep(0.1)
         # A row committed between groups reaches the job state at the next group's tick (50 ms).
         time.sleep(0.5)
-        os.killpg(process.pid, signal.SIGKILL)
-        return True
 
-    site.server.on_request = kill
-    try:
+    with site.when(lambda number, path: path == STORIES[1], kill_group(process, first=committed)):
         return process.wait(timeout=120)
-    finally:
-        site.server.on_request = None
 
 
 def test_killed_crawl_reads_a_listing_read_in_part_again(laughing_site, tmp_path_factory):

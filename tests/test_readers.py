@@ -12,7 +12,7 @@ import pytest
 from pipelines.store.archive import Archive
 
 from .conftest import PROJECT_ROOT, SCRAPY_ENV, free_port_block, scrapy_command
-from .faultsite import DAY, FaultSite, article_html, html, page, sitemap
+from .sites import DAY, Site, article_html, html, page, sitemap
 
 # A crawl in a subprocess read by Datasette while it writes: the full suite only.
 pytestmark = pytest.mark.slow
@@ -91,7 +91,7 @@ def served_crawl(tmp_path_factory):
         return route
 
     routes = {f"/{DAY}/story-{n}/": gated(html(article_html(f"reader {n}"))) for n in range(ARTICLES)}
-    with FaultSite(routes) as site:
+    with Site(routes) as site:
         routes["/sitemap.xml"] = page(sitemap([site.url(path) for path in list(routes)]))
         command, db, log = scrapy_command("sitemaps", tmp_path, site.topic())
         Archive(db).close()  # the archive exists (schema and all) before Datasette opens it

@@ -4,8 +4,6 @@ rehydration restores texts and flags changed pages."""
 import re
 import shutil
 import sqlite3
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from click.testing import CliRunner
@@ -19,6 +17,7 @@ from pipelines.store.archive import Archive
 
 from .conftest import free_port_block, run_clippings
 from .leaks import archive_text_runs, leaks_in_file
+from .sites import Answer
 
 
 def query(db, sql, params=()):
@@ -168,22 +167,8 @@ def test_release_refuses_to_overwrite(public_release, demo_archive):
     assert public_release.read_bytes() == before
 
 
-class _Pages(BaseHTTPRequestHandler):
-    pages: dict[str, bytes] = {}
-
-    def do_GET(self):
-        body = self.pages.get(self.path)
-        self.send_response(200 if body else 404)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.end_headers()
-        self.wfile.write(body or b"not here")
-
-    def log_message(self, *args):
-        """Quiet."""
-
-
 @pytest.mark.slow
-def test_rehydrate_restores_texts_and_flags_changed_pages(demo_archive, demo_site_port, tmp_path):
+def test_rehydrate_restores_texts_and_flags_changed_pages(demo_archive, demo_site_port, tmp_path, serve_site):
     release = tmp_path / "public.db"
     assert CliRunner().invoke(main, ["release", "--public", "--db", str(demo_archive), "--out", str(release)]).exit_code == 0
     archive = Archive(demo_archive)
@@ -200,8 +185,8 @@ def test_rehydrate_restores_texts_and_flags_changed_pages(demo_archive, demo_sit
     gone_html = archive.capture_body(gone_capture)
     archive.close()
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
-    port = server.server_address[1]
+    pages = serve_site()  # its routes are written once the release points at it
+    port = pages.server.server_address[1]
     dead_port = free_port_block(1)
     conn = sqlite3.connect(release)
     gone_url = f"http://127.0.0.1:{dead_port}/2017/10/05/gone/"
@@ -213,24 +198,22 @@ def test_rehydrate_restores_texts_and_flags_changed_pages(demo_archive, demo_sit
     conn.commit()
     conn.close()
     timestamp = re.sub(r"\D", "", captured)[:14]
-    _Pages.pages = {"/2017/10/05/changed/": changed_html, f"/web/{timestamp}id_/{gone_url}": gone_html}
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with DemoSite(base_port=demo_site_port):
-            result = run_clippings(
-                "rehydrate",
-                str(release),
-                "-s",
-                f"WAYBACK_REPLAY_URL=http://127.0.0.1:{port}/web/{{timestamp}}id_/{{url}}",
-                "-s",
-                "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32",
-                "-s",
-                "DOWNLOAD_DELAY=0",
-                "-s",
-                "AUTOTHROTTLE_ENABLED=False",
-            )
-    finally:
-        server.shutdown()
+    pages.routes.update(
+        {"/2017/10/05/changed/": Answer(200, changed_html), f"/web/{timestamp}id_/{gone_url}": Answer(200, gone_html)}
+    )
+    with DemoSite(base_port=demo_site_port):
+        result = run_clippings(
+            "rehydrate",
+            str(release),
+            "-s",
+            f"WAYBACK_REPLAY_URL=http://127.0.0.1:{port}/web/{{timestamp}}id_/{{url}}",
+            "-s",
+            "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32",
+            "-s",
+            "DOWNLOAD_DELAY=0",
+            "-s",
+            "AUTOTHROTTLE_ENABLED=False",
+        )
     assert result.returncode == 0, result.stdout + result.stderr
     status = dict(query(release, "SELECT article_id, status || ' ' || fetched_from FROM rehydrations"))
     total = query(demo_archive, "SELECT count(*) FROM articles")[0][0]

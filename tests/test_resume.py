@@ -1,17 +1,15 @@
 """Crash and resume: `clippings crawl` killed with SIGKILL at several points ends, when run again, with
 the archive an uninterrupted crawl builds."""
 
-import os
 import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 
 import pytest
 
 from .conftest import PROJECT_ROOT, SCRAPY_ENV, rows
-from .faultsite import DAY, Answer, FaultSite, article_html, html, page, site_with_sitemap
+from .sites import DAY, Answer, Site, article_html, html, kill_group, page, site_with_sitemap
 
 # Every test here crawls a loopback site in a subprocess (and kills it): the full suite only.
 pytestmark = pytest.mark.slow
@@ -56,7 +54,7 @@ def snapshot(db) -> dict[str, list[tuple]]:
         conn.close()
 
 
-def crawl_command(site: FaultSite, tmp_path, settings: tuple[str, ...] = ()) -> list[str]:
+def crawl_command(site: Site, tmp_path, settings: tuple[str, ...] = ()) -> list[str]:
     topic = tmp_path / "topic.yml"
     topic.write_text(site.topic())
     return [
@@ -80,7 +78,7 @@ def crawl_command(site: FaultSite, tmp_path, settings: tuple[str, ...] = ()) -> 
 
 
 def crawl(
-    site: FaultSite, tmp_path, kill_at: int | None = None, settings: tuple[str, ...] = (), env: dict[str, str] | None = None
+    site: Site, tmp_path, kill_at: int | None = None, settings: tuple[str, ...] = (), env: dict[str, str] | None = None
 ) -> int:
     """`clippings crawl sitemaps` in its own process group; SIGKILL to the group at request kill_at."""
     command = crawl_command(site, tmp_path, settings)
@@ -92,19 +90,8 @@ def crawl(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    first = len(site.server.requests)
-
-    def kill(number: int, path: str) -> bool:
-        if kill_at is None or number - first != kill_at:
-            return False
-        os.killpg(process.pid, signal.SIGKILL)
-        return True
-
-    site.server.on_request = kill
-    try:
+    with site.when(lambda number, path: number == kill_at, kill_group(process)):
         return process.wait(timeout=120)
-    finally:
-        site.server.on_request = None
 
 
 @pytest.fixture(scope="module")
@@ -227,24 +214,19 @@ def test_second_crawl_of_the_same_spider_is_refused_while_the_first_runs(site, t
     """The second `clippings crawl sitemaps` into the same archive, started while the first is
     fetching its first page, is refused with one sentence; the first ends as if alone."""
     second: list[subprocess.CompletedProcess] = []
-    started = threading.Lock()  # the site answers each request in a thread of its own
 
-    def start_second(number: int, path: str) -> bool:
-        if path.startswith(f"/{DAY}/") and started.acquire(blocking=False):
-            second.append(
-                subprocess.run(
-                    crawl_command(site, tmp_path), cwd=PROJECT_ROOT, env=SCRAPY_ENV, capture_output=True, text=True, timeout=120
-                )
+    def start_second() -> bool:
+        second.append(
+            subprocess.run(
+                crawl_command(site, tmp_path), cwd=PROJECT_ROOT, env=SCRAPY_ENV, capture_output=True, text=True, timeout=120
             )
+        )
         return False
 
-    site.server.on_request = start_second
-    try:
+    with site.when(lambda number, path: path.startswith(f"/{DAY}/"), start_second):
         first = subprocess.run(
             crawl_command(site, tmp_path), cwd=PROJECT_ROOT, env=SCRAPY_ENV, capture_output=True, text=True, timeout=120
         )
-    finally:
-        site.server.on_request = None
     assert first.returncode == 0, first.stderr
     (refused,) = second
     assert refused.returncode != 0

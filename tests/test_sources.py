@@ -11,7 +11,8 @@ from pipelines.store.archive import Archive
 from pipelines.store.coverage import coverage
 
 from .conftest import rows, scrapy_crawl
-from .webarchives import TOPIC, RangeFileServer, archived_warcs, copy_warcs, expected_articles, pywb_archive  # noqa: F401 (fixtures)
+from .sites import Files, Site
+from .webarchives import TOPIC, archived_warcs, copy_warcs, expected_articles, pywb_archive  # noqa: F401 (fixtures)
 
 ARTICLES = "SELECT url, title, text, published_at, published_source, outlet_id FROM articles ORDER BY url"
 COUNTED = ("articles", "copies", "captures", "capture_bodies", "rejects", "mentions", "keyword_matches")
@@ -20,7 +21,7 @@ COUNTED = ("articles", "copies", "captures", "capture_bodies", "rejects", "menti
 @pytest.fixture(scope="module")
 def data_server(tmp_path_factory, archived_warcs):
     folder = copy_warcs(tmp_path_factory.mktemp("data"), list(archived_warcs.values()))
-    with RangeFileServer(folder) as server:
+    with Site(fallback=Files(folder)) as server:
         yield server
 
 
@@ -44,7 +45,7 @@ def commoncrawl(pywb, data, folder):
         "-s",
         f"COMMONCRAWL_INDEX_URL={pywb.url}/{{crawl}}/cdx",
         "-s",
-        f"COMMONCRAWL_DATA_URL={data.url}/",
+        f"COMMONCRAWL_DATA_URL={data.url()}/",
         "-s",
         "COMMONCRAWL_CRAWLS=CC-MAIN-2017-43,CC-MAIN-2017-47",
     )[0]

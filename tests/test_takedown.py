@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from clippings.cli import main
 
 from .conftest import scrapy_crawl
-from .faultsite import DAY, Answer, article_html, html, page, site_with_sitemap
+from .sites import DAY, Answer, article_html, html, page, site_with_sitemap
 
 PHRASE = "Story survivor-named-here."
 ROUTES = {

@@ -19,7 +19,7 @@ from pipelines.store.archive import Archive, words_changed
 from pipelines.store.pages import capture_page, dedupe_page, store_page
 
 from .conftest import THRESHOLDS, rows, run_clippings, scrapy_crawl
-from .faultsite import DAY, Answer, article_html, html, page, site_with_sitemap
+from .sites import DAY, Answer, article_html, html, page, site_with_sitemap
 
 STORY = f"/{DAY}/updated/"
 CORRECTION = "Correction: an earlier version of this article misstated the number of women who spoke out. "

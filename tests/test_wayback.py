@@ -9,7 +9,8 @@ import yaml
 from crawlers.jobstate import JobState
 
 from .conftest import rows, run_clippings, scrapy_crawl
-from .webarchives import NORTHFIELD, TOPIC, WaybackStandIn, all_pages, archived_warcs, expected_articles, pywb_archive  # noqa: F401 (fixtures)
+from .sites import Site, Wayback
+from .webarchives import NORTHFIELD, TOPIC, all_pages, archived_warcs, expected_articles, pywb_archive  # noqa: F401 (fixtures)
 
 
 def pywb_settings(pywb) -> list[str]:
@@ -99,17 +100,17 @@ def test_wayback_keywords_required_drops_slugs_without_them(pywb_archive, tmp_pa
 
 @pytest.mark.slow
 def test_wayback_machine_dialect_with_pages_resume_keys_and_429(tmp_path):
-    with WaybackStandIn(all_pages(), retry_after=2) as archive:
+    with Site(fallback=Wayback(all_pages(), retry_after=2)) as archive:
         db, log = scrapy_crawl(
             "wayback",
             tmp_path,
             TOPIC,
             "-s",
-            f"WAYBACK_CDX_URL={archive.url}/cdx/search/cdx",
+            f"WAYBACK_CDX_URL={archive.url()}/cdx/search/cdx",
             "-s",
-            f"WAYBACK_REPLAY_URL={archive.url}/web/{{timestamp}}id_/{{url}}",
+            f"WAYBACK_REPLAY_URL={archive.url()}/web/{{timestamp}}id_/{{url}}",
         )
-        requests = archive.cdx_requests
+        requests = archive.fallback.cdx_requests
     assert {url for (url,) in rows(db, "SELECT url FROM articles")} == expected_articles()
     refused_at, refused = requests[0]
     retried_at = next(at for at, params in requests[1:] if params == refused)
@@ -121,19 +122,19 @@ def test_wayback_machine_dialect_with_pages_resume_keys_and_429(tmp_path):
 
 @pytest.mark.slow
 def test_wayback_429_without_retry_after_backs_off(tmp_path):
-    with WaybackStandIn(all_pages(), retry_after=0) as archive:
+    with Site(fallback=Wayback(all_pages(), retry_after=0)) as archive:
         db, log = scrapy_crawl(
             "wayback",
             tmp_path,
             TOPIC,
             "-s",
-            f"WAYBACK_CDX_URL={archive.url}/cdx/search/cdx",
+            f"WAYBACK_CDX_URL={archive.url()}/cdx/search/cdx",
             "-s",
-            f"WAYBACK_REPLAY_URL={archive.url}/web/{{timestamp}}id_/{{url}}",
+            f"WAYBACK_REPLAY_URL={archive.url()}/web/{{timestamp}}id_/{{url}}",
             "-s",
             "RETRY_AFTER_DEFAULT=1.5",
         )
-        requests = archive.cdx_requests
+        requests = archive.fallback.cdx_requests
     refused_at, refused = requests[0]
     retried_at = next(at for at, params in requests[1:] if params == refused)
     assert retried_at - refused_at >= 1.5

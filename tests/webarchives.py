@@ -1,7 +1,7 @@
 """Web-archive fixtures, reusable by any test: the archived pages of two fictional outlets written into
-WARC files with warcio, pywb serving them (a Wayback server and a Common Crawl style index), a file
-server with HTTP Range support for the WARC records, and a stand-in for the Wayback Machine's CDX
-dialect, which pywb does not speak.
+WARC files with warcio, and pywb serving them (a Wayback server and a Common Crawl style index). The
+plain HTTP servers (files with Range support for the WARC records, the Wayback Machine's CDX dialect,
+which pywb does not speak) are loopback sites of `tests.sites`.
 
 pywb runs from its own virtualenv (installed beside Scrapy it breaks Scrapy's brotli decoding):
 CLIPPINGS_PYWB names its bin folder, by default .venv-pywb/bin in the checkout (`.ci/run` makes it).
@@ -12,21 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
-import math
 import os
-import re
 import shutil
 import socket
 import subprocess
-import threading
 import time
 import urllib.request
 from dataclasses import dataclass
-from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from warcio.statusandheaders import StatusAndHeaders
@@ -335,210 +328,6 @@ def wait_for(url: str, process: subprocess.Popen | None = None, seconds: float =
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"no answer from {url} within {seconds} s")
-
-
-# --- servers written for the tests ----------------------------------------------
-
-
-class LoopbackServer:
-    """A ThreadingHTTPServer on a free loopback port, in a thread, as a context manager."""
-
-    handler: type[BaseHTTPRequestHandler]
-
-    def __enter__(self):
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler)
-        self.server.owner = self
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
-class _QuietHandler(BaseHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-    def answer(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        for name, value in {"Content-Length": str(len(body)), **(headers or {})}.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-
-class _RangeHandler(_QuietHandler):
-    _RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
-
-    def do_GET(self) -> None:
-        owner: RangeFileServer = self.server.owner
-        owner.requests.append(urlsplit(self.path).path)
-        if gate := owner.holds.get(urlsplit(self.path).path):
-            gate.wait(120)
-        path = owner.folder / urlsplit(self.path).path.lstrip("/")
-        if ".." in self.path or not path.is_file():
-            self.answer(404, b"not found")
-            return
-        data = path.read_bytes()
-        wanted = self.headers.get("Range")
-        owner.ranges.append(wanted)
-        if urlsplit(self.path).path in owner.break_once:
-            owner.break_once.discard(urlsplit(self.path).path)
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data[: len(data) // 2])  # then the connection closes
-            self.close_connection = True
-            return
-        if not wanted or not owner.honour_range:
-            self.answer(200, data, {"Content-Type": "application/octet-stream"})
-            return
-        match = self._RANGE.match(wanted.strip())
-        first = int(match[1]) if match else len(data)
-        last = min(int(match[2]) if match and match[2] else len(data) - 1, len(data) - 1)
-        if first > last:
-            self.answer(416, b"", {"Content-Range": f"bytes */{len(data)}"})
-            return
-        self.answer(
-            206,
-            data[first : last + 1],
-            {"Content-Type": "application/octet-stream", "Content-Range": f"bytes {first}-{last}/{len(data)}"},
-        )
-
-
-class RangeFileServer(LoopbackServer):
-    """Serves a folder's files with single-range `Range: bytes=a-b` support (206, Content-Range,
-    416), as data.commoncrawl.org serves WARC files; records the Range headers it received.
-    With honour_range False it answers every request with the whole file, as servers without
-    Range support do. It records the paths asked for; a path in `holds` is answered only once
-    its threading.Event is set; a path in `break_once` is answered the first time with half its
-    bytes (under a Content-Length of all of them), then the connection closes."""
-
-    handler = _RangeHandler
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.honour_range = True
-        self.ranges: list[str | None] = []
-        self.requests: list[str] = []
-        self.holds: dict[str, threading.Event] = {}
-        self.break_once: set[str] = set()
-
-
-def surt_key(url: str) -> str:
-    parts = urlsplit(url)
-    host = (parts.hostname or "").removeprefix("www.")
-    return ",".join(reversed(host.split("."))) + ")" + (parts.path or "/").lower().rstrip("/")
-
-
-class _WaybackHandler(_QuietHandler):
-    FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode")
-
-    def do_GET(self) -> None:
-        owner: WaybackStandIn = self.server.owner
-        parts = urlsplit(self.path)
-        if parts.path == "/cdx/search/cdx":
-            owner.cdx_requests.append((time.monotonic(), parse_qs(parts.query)))
-            if owner.retry_after is not None and len(owner.cdx_requests) == 1:
-                headers = {"Retry-After": str(owner.retry_after)} if owner.retry_after else {}
-                self.answer(429, b"Too Many Requests", headers)
-                return
-            self.cdx(parse_qs(parts.query))
-        elif match := re.match(r"^/web/(\d{1,14})id_/(.+)$", self.path):
-            self.replay(match[1], match[2])
-        else:
-            self.answer(404, b"not found")
-
-    def cdx(self, params: dict[str, list[str]]) -> None:
-        owner: WaybackStandIn = self.server.owner
-        rows = owner.rows(params)
-        if params.get("showNumPages") == ["true"]:
-            self.answer(200, f"{math.ceil(len(rows) / owner.page_size)}\n".encode(), {"Content-Type": "text/plain"})
-            return
-        page = int(params.get("page", ["0"])[0])
-        rows = rows[page * owner.page_size : (page + 1) * owner.page_size]
-        start = int(params.get("resumeKey", ["0"])[0])
-        shown = rows[start : start + owner.max_rows]
-        answer: list[list] = [list(self.FIELDS), *shown]
-        if params.get("showResumeKey") == ["true"] and start + owner.max_rows < len(rows):
-            answer += [[], [str(start + owner.max_rows)]]
-        self.answer(200, json.dumps(answer).encode(), {"Content-Type": "application/json"})
-
-    def replay(self, timestamp: str, url: str) -> None:
-        owner: WaybackStandIn = self.server.owner
-        captures = sorted(
-            (p for p in owner.pages if p.url == url), key=lambda p: abs(int(p.captured) - int(timestamp.ljust(14, "0")))
-        )
-        if not captures:
-            self.answer(404, b"not archived")
-            return
-        page = captures[0]
-        moment = dt.datetime.strptime(page.captured, "%Y%m%d%H%M%S").replace(tzinfo=dt.timezone.utc)
-        self.answer(200, page.body, {"Content-Type": page.content_type, "Memento-Datetime": format_datetime(moment, usegmt=True)})
-
-
-class WaybackStandIn(LoopbackServer):
-    """A stand-in for the Wayback Machine (web.archive.org), which cannot run here: its CDX
-    dialect (a JSON array of rows, header row first; a bare page count for showNumPages; pages of
-    `page_size` rows; at most `max_rows` rows an answer, then an empty row and a resume key), a 429
-    for the first CDX request when `retry_after` is set (with `Retry-After: N`, or none for 0),
-    and id_ replay of the
-    closest capture with Memento-Datetime. It implements only what the spiders send: url with
-    matchType exact, prefix or domain; from/to; the statuscode and mimetype filters; collapse on a field or its first N characters.
-    pageSize is ignored: a page is `page_size` rows."""
-
-    handler = _WaybackHandler
-
-    def __init__(self, pages: list[ArchivedPage], retry_after: int | None = None, page_size: int = 4, max_rows: int = 2):
-        self.pages, self.retry_after, self.page_size, self.max_rows = pages, retry_after, page_size, max_rows
-        self.cdx_requests: list[tuple[float, dict]] = []
-
-    def rows(self, params: dict[str, list[str]]) -> list[list[str]]:
-        url = params["url"][0]
-        match_type = params.get("matchType", ["exact"])[0]
-        start = params.get("from", ["0"])[0].ljust(14, "0")
-        end = params.get("to", ["9"])[0].ljust(14, "9")
-        rows = []
-        for page in sorted(self.pages, key=lambda p: (surt_key(p.url), p.captured)):
-            row = [surt_key(page.url), page.captured, page.url, page.content_type.split(";")[0], "200"]
-            if self._matches(page.url, url, match_type) and start <= page.captured <= end and self._kept(row, params):
-                rows.append(row)
-        for spec in params.get("collapse", []):
-            rows = self._collapsed(rows, spec)
-        return rows
-
-    def _collapsed(self, rows: list[list[str]], spec: str) -> list[list[str]]:
-        """collapse=field or field:N: of adjacent rows equal in the field (its first N
-        characters), only the first is kept."""
-        name, _, length = spec.partition(":")
-        column, width = self.handler.FIELDS.index(name), int(length) if length else None
-        kept: list[list[str]] = []
-        for row in rows:
-            if not kept or kept[-1][column][:width] != row[column][:width]:
-                kept.append(row)
-        return kept
-
-    @staticmethod
-    def _matches(original: str, url: str, match_type: str) -> bool:
-        host = (urlsplit(original).hostname or "").removeprefix("www.")
-        if match_type == "domain":
-            return host == url or host.endswith("." + url)
-        bare = re.sub(r"^https?://(www\.)?", "", original)
-        wanted = re.sub(r"^https?://(www\.)?", "", url)
-        return bare.startswith(wanted) if match_type == "prefix" else bare == wanted
-
-    def _kept(self, row: list[str], params: dict[str, list[str]]) -> bool:
-        for spec in params.get("filter", []):
-            name, _, pattern = spec.partition(":")
-            if not re.fullmatch(pattern, row[self.handler.FIELDS.index(name)]):
-                return False
-        return True
 
 
 def copy_warcs(folder: Path, warcs: list[Path]) -> Path:
