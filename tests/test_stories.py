@@ -11,7 +11,7 @@ from clippings.cli import DEFAULT_TOPIC
 from pipelines.core.extraction import extract_article
 from pipelines.core.items import FetchedPage
 from pipelines.core.relevance import TopicMatcher
-from pipelines.core.stories import SKETCH_SIZE, hashes_shared_at_least, most_similar, similarity, sketch
+from pipelines.core.stories import SKETCH_SIZE, hashes_shared_at_least, most_similar, next_lead, similarity, sketch, story_lead
 from pipelines.core.topic import load_topic
 from pipelines.store.archive import Archive
 
@@ -30,6 +30,25 @@ def test_most_similar_is_the_closest_text_at_the_threshold_or_more():
     assert most_similar(text, [(1, far), (2, near)], 0.5) == 2
     assert most_similar(text, [(1, far)], 0.5) is None
     assert most_similar(text, [], 0.5) is None
+
+
+@pytest.mark.parametrize(
+    "members, lead",
+    [
+        ([(3, "2017-10-12"), (5, "2017-10-10"), (4, "2017-10-10")], 4),  # earliest day, then lowest id
+        ([(3, None), (7, "2017-10-12")], 7),  # an undated article never leads a dated one
+        ([(3, None), (2, None)], 2),
+        ([(9, None)], 9),
+    ],
+)
+def test_story_lead_is_the_earliest_published(members, lead):
+    assert story_lead(members) == lead
+
+
+def test_next_lead_is_the_earliest_dated_other_or_none():
+    assert next_lead([(3, None), (7, "2017-10-12"), (8, "2017-10-11")]) == 8
+    assert next_lead([(3, None), (4, None)]) is None
+    assert next_lead([]) is None
 
 
 def test_most_similar_ties_go_to_the_later_candidate():

@@ -53,3 +53,16 @@ def most_similar(
         if (score := similarity(text_sketch, other)) >= best_score:
             best, best_score = candidate, score
     return best
+
+
+def story_lead(members: Iterable[tuple[int, str | None]]) -> int:
+    """The article that leads a story (and gives it its id), of its (id, published day) members:
+    the earliest published, by day then id; an undated one only when none is dated."""
+    return min(members, key=lambda member: (member[1] is None, member[1] or "", member[0]))[0]
+
+
+def next_lead(others: Iterable[tuple[int, str | None]]) -> int | None:
+    """Who leads a story its lead left (withdrawn, taken down), of the (id, published day) others:
+    the earliest published; None when none is dated, and each undated one then stands alone."""
+    dated = [member for member in others if member[1] is not None]
+    return story_lead(dated) if dated else None

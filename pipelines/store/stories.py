@@ -1,13 +1,13 @@
 """The stories: each article's text sketch (text_sketches) and the story it belongs to
-(articles.story_id, the id of the story's earliest-published article). Which texts are one story
-is the core's rule (pipelines/core/stories.py)."""
+(articles.story_id, the id of the story's earliest-published article). Which texts are one story,
+and which article leads it, are the core's rules (pipelines/core/stories.py)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from pipelines.core.stories import hashes_shared_at_least, most_similar
+from pipelines.core.stories import hashes_shared_at_least, most_similar, next_lead, story_lead
 from pipelines.store.tables import Tables
 
 
@@ -25,28 +25,24 @@ class Stories(Tables):
         self.lead_story(story_id)
 
     def lead_story(self, story_id: int) -> None:
-        """The story's id becomes its earliest-published article's, if that changed."""
-        leader = self.row(
-            "SELECT id FROM articles WHERE story_id = ? ORDER BY published_day IS NULL, published_day, id LIMIT 1", (story_id,)
-        )
-        if leader["id"] != story_id:
-            self.conn.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", (leader["id"], story_id))
+        """The story's id becomes its lead's (pipelines.core.stories.story_lead), if that changed."""
+        leader = story_lead(self._members(story_id))
+        if leader != story_id:
+            self.conn.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", (leader, story_id))
 
     def leave_story(self, article_id: int) -> None:
-        """The article stands alone; a story it led is led by its earliest-published other
-        article (each undated one alone leads itself, as after a takedown)."""
+        """The article stands alone; a story it led is led by the next lead of the others
+        (pipelines.core.stories.next_lead), or each of them alone, as after a takedown."""
         self.conn.execute("UPDATE articles SET story_id = ? WHERE id = ?", (article_id, article_id))
-        members = self.conn.execute(
-            "SELECT id FROM articles WHERE story_id = ? AND id != ? AND published_day IS NOT NULL "
-            "ORDER BY published_day, id LIMIT 1",
-            (article_id, article_id),
-        ).fetchone()
-        if members:
-            self.conn.execute(
-                "UPDATE articles SET story_id = ? WHERE story_id = ? AND id != ?", (members[0], article_id, article_id)
-            )
+        others = [member for member in self._members(article_id) if member[0] != article_id]
+        if (lead := next_lead(others)) is not None:
+            self.conn.execute("UPDATE articles SET story_id = ? WHERE story_id = ? AND id != ?", (lead, article_id, article_id))
         else:
             self.conn.execute("UPDATE articles SET story_id = id WHERE story_id = ? AND id != ?", (article_id, article_id))
+
+    def _members(self, story_id: int) -> list[tuple[int, str | None]]:
+        """(id, published day) of the story's articles."""
+        return self.conn.execute("SELECT id, published_day FROM articles WHERE story_id = ?", (story_id,)).fetchall()
 
     def _most_similar(self, article_id: int, text_sketch: tuple[int, ...], story_similarity: float) -> dict[str, Any] | None:
         """The archived article whose text is most similar, at `story_similarity` or more: the

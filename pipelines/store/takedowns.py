@@ -20,7 +20,8 @@ TAKEDOWN_SELECTION = (
     "UNION SELECT capture_id FROM copies WHERE taken_down(url) OR article_id IN (SELECT id FROM temp.gone_articles) "
     "UNION SELECT capture_id FROM article_versions WHERE article_id IN (SELECT id FROM temp.gone_articles)",
     # A story whose lead goes is led by its earliest-published remaining article (undated ones
-    # never lead; an article left alone leads itself). Computed before anything changes.
+    # never lead; an article left alone leads itself): pipelines.core.stories.next_lead, here for
+    # every story at once. Computed before anything changes.
     "CREATE TEMP TABLE new_leads AS SELECT a.story_id AS old_lead, ("
     "  SELECT m.id FROM articles m WHERE m.story_id = a.story_id AND m.published_day IS NOT NULL"
     "  AND m.id NOT IN (SELECT id FROM temp.gone_articles) ORDER BY m.published_day, m.id LIMIT 1) AS new_lead "
