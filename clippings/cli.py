@@ -560,7 +560,7 @@ def takedown_apply(db: Path) -> None:
 def takedown_list(db: Path) -> None:
     """The archive's takedowns, one per line: date, pattern, reason, records removed."""
     archive = _open_archive(db, read_only=True)
-    for row in archive.conn.execute("SELECT requested_on, pattern, reason, records_removed FROM takedowns ORDER BY id"):
+    for row in archive.takedown_list():
         click.echo("\t".join(str(value) for value in row))
     archive.close()
 
@@ -802,14 +802,14 @@ def _archive_topic(archive):
 
     from pipelines.core.topic import parse_topic, read_yaml
 
-    row = archive.row("SELECT yaml FROM topics ORDER BY first_used_at DESC, rowid DESC LIMIT 1")
-    if row is None:
+    text = archive.latest_topic_yaml()
+    if text is None:
         return _check_topic(DEFAULT_TOPIC)
     try:
-        topic = parse_topic(read_yaml(row["yaml"], "the archive's topic"), source="the archive's topic")
+        topic = parse_topic(read_yaml(text, "the archive's topic"), source="the archive's topic")
     except TopicError as error:
         raise click.ClickException(f"{error}; give one with --topic") from None
-    return dataclasses.replace(topic, text=row["yaml"], sha256=hashlib.sha256(row["yaml"].encode()).hexdigest())
+    return dataclasses.replace(topic, text=text, sha256=hashlib.sha256(text.encode()).hexdigest())
 
 
 # The summary's kinds of change, in the order they are printed: what entered or left the
@@ -862,7 +862,7 @@ def coverage(db: Path, outlet: str | None, start, end) -> None:
     try:
         topic = _archive_topic(archive)
         outlets = archive_coverage(archive, outlet)
-        names = dict(archive.conn.execute("SELECT id, name FROM outlets").fetchall())
+        names = archive.outlet_names()
     finally:
         archive.close()
     first, last = (start.date() if start else topic.start), (end.date() if end else topic.end)

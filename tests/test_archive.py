@@ -146,6 +146,8 @@ def test_promote_copy_makes_the_earlier_copy_the_article(tmp_path):
     assert article == {"id": article_id, "url": earlier.canonical_url, "published_day": "2017-10-10"}
     assert copy == {"article_id": article_id, "url": later.canonical_url, "published_day": "2017-10-11"}
     assert archive.count("mentions") > 0
+    assert archive.article_of_capture(earlier.capture_id)["id"] == article_id
+    assert archive.copy_of_capture(later.capture_id)["url"] == later.canonical_url
 
 
 def test_article_url_key_ignores_trailing_slash(tmp_path):
@@ -276,3 +278,69 @@ def test_store_page_same_day_copies_are_ordered_by_url_whatever_arrives_first(tm
         store_page(archive, topic, page, THRESHOLDS)
     assert archive.row("SELECT url FROM articles") == {"url": "https://a.example/2017/10/10/accusers"}
     assert archive.row("SELECT url FROM copies") == {"url": "https://b.example/2017/10/10/accusers"}
+
+
+def test_import_files_are_recorded_and_found_again_for_the_same_topic(tmp_path):
+    archive = Archive(tmp_path / "a.db")
+    add_runs(archive, "r1")
+    file_id = archive.add_import_file("r1", "/warcs/a.warc.gz", "incomplete")
+    archive.add_import_file("r1", "/warcs/b.warc.gz", "already imported", finished=True)
+    assert not archive.imported_before("/warcs/a.warc.gz", ("complete",), "0")
+    with archive.transaction():
+        archive.update_import_file(file_id, {"status": "complete", "pages": 3})
+        archive.set_run_counts("r1", {"pages_fetched": 3})
+    assert archive.imported_before("/warcs/a.warc.gz", ("complete", "with errors"), "0")
+    assert not archive.imported_before("/warcs/a.warc.gz", ("complete",), "another topic")
+    assert archive.row("SELECT finished_at IS NOT NULL AS done FROM import_files WHERE location = '/warcs/b.warc.gz'") == {
+        "done": 1
+    }
+    assert archive.row("SELECT pages_fetched FROM crawl_runs") == {"pages_fetched": 3}
+
+
+def test_forget_rejects_removes_only_the_captures_rejects(tmp_path):
+    archive = Archive(tmp_path / "a.db")
+    add_runs(archive, "r1")
+    archive.conn.execute("PRAGMA foreign_keys = OFF")
+    archive.log_reject("https://e.com/x", "extract", "not an article", "seeds", "r1", 7)
+    archive.log_reject("https://e.com/y", "extract", "not an article", "seeds", "r1", 8)
+    archive.forget_rejects(7)
+    assert [url for (url,) in archive.conn.execute("SELECT url FROM rejects")] == ["https://e.com/y"]
+
+
+def test_latest_topic_and_outlet_names_are_the_last_synced(tmp_path):
+    from clippings.cli import DEFAULT_TOPIC
+    from pipelines.core.topic import load_topic
+
+    archive = Archive(tmp_path / "a.db")
+    assert archive.latest_topic_yaml() is None and archive.outlet_names() == {}
+    topic = load_topic(DEFAULT_TOPIC)
+    archive.sync_topic(topic)
+    assert archive.latest_topic_yaml() == topic.text
+    assert archive.outlet_names() == {o.id: o.name for o in topic.outlets}
+
+
+def test_captures_after_and_what_each_was_made_into(tmp_path):
+    from pipelines.core.items import FetchedPage
+
+    archive = Archive(tmp_path / "a.db")
+    add_runs(archive, "run")
+    for n in range(3):
+        url = f"https://e.com/{n}"
+        archive.add_capture(FetchedPage(url, url, 200, {}, f"<p>{n}</p>".encode(), "2017-10-16", "seeds", "run"), f"h{n}")
+    assert [c["url"] for c in archive.captures_after(0, 2)] == ["https://e.com/0", "https://e.com/1"]
+    assert [(c["id"], c["source"]) for c in archive.captures_after(2, 5)] == [(3, "live")]
+    assert archive.captures_after(3, 5) == []
+    assert archive.article_of_capture(1) is None and archive.copy_of_capture(1) is None
+
+
+def test_latest_takedown_and_the_list_follow_each_takedown_added(tmp_path):
+    archive = Archive(tmp_path / "a.db")
+    assert archive.latest_takedown() is None and archive.takedown_list() == []
+    archive.add_takedown("https://e.com/a", "a request", "2026-01-02")
+    first = archive.latest_takedown()
+    archive.add_takedown("https://e.com/b*", "another", "2026-01-03")
+    assert archive.latest_takedown() > first
+    assert archive.takedown_list() == [
+        ("2026-01-02", "https://e.com/a", "a request", 0),
+        ("2026-01-03", "https://e.com/b*", "another", 0),
+    ]

@@ -3,7 +3,7 @@
 import pytest
 
 from clippings.cli import DEFAULT_TOPIC
-from pipelines.core.extraction import drop_known_lines, extract_article, line_fingerprint
+from pipelines.core.extraction import drop_known_lines, extract_article, line_fingerprint, line_fingerprints, repeated_lines
 from pipelines.core.items import FetchedPage
 from pipelines.core.relevance import TopicMatcher
 from pipelines.core.topic import load_topic
@@ -64,3 +64,18 @@ def test_archive_boilerplate_is_lines_repeated_in_enough_articles(tmp_path):
     assert BACKGROUND in page.article.text
     assert archive.boilerplate(outlet, 3) == {line_fingerprint(PROMPT)}
     assert archive.boilerplate("another-outlet", 3) == frozenset()
+
+
+def test_line_fingerprints_are_the_short_lines_folded():
+    long_line = "word " * 40
+    fingerprints = line_fingerprints(f"{PROMPT}\n{PROMPT.upper()}\n\n{long_line}")
+    assert fingerprints == {line_fingerprint(PROMPT)}
+
+
+def test_repeated_lines_are_those_at_the_threshold_but_for_the_texts_own():
+    prompt, other = line_fingerprint(PROMPT), line_fingerprint("Follow us")
+    counts = [(prompt, 3), (other, 2)]
+    assert repeated_lines(counts, 3) == {prompt}
+    assert repeated_lines(counts, 2) == {prompt, other}
+    assert repeated_lines(counts, 3, own_text=PROMPT) == frozenset()
+    assert repeated_lines(counts, 2, own_text=f"Story\n{PROMPT}") == {prompt, other}

@@ -326,3 +326,8 @@ def test_codecs_keep_only_the_latest_compressors_and_still_read_everything(tmp_p
         assert list(archive.codecs.compressors) == [archive.dictionary_for(outlet)]
     archive.close()
     assert_every_body_reads_back(tmp_path / "archive.db")
+
+
+@pytest.mark.parametrize("samples, found_too_little_at, needed", [(64, 0, 64), (64, 40, 80), (64, 20, 64), (0, 0, None)])
+def test_bodies_to_train_grows_after_training_found_too_little(samples, found_too_little_at, needed):
+    assert DictionaryPolicy(samples=samples).bodies_to_train(found_too_little_at) == needed

@@ -11,7 +11,7 @@ from clippings.cli import DEFAULT_TOPIC
 from pipelines.core.extraction import extract_article
 from pipelines.core.items import FetchedPage
 from pipelines.core.relevance import TopicMatcher
-from pipelines.core.stories import similarity, sketch
+from pipelines.core.stories import SKETCH_SIZE, hashes_shared_at_least, most_similar, next_lead, similarity, sketch, story_lead
 from pipelines.core.topic import load_topic
 from pipelines.store.archive import Archive
 
@@ -21,6 +21,44 @@ STORY_SIMILARITY = THRESHOLDS.story_similarity
 
 BENCHMARK = PROJECT_ROOT.parent / "shared" / "bench" / "extraction" / "ground-truth.json"
 PAGES = PROJECT_ROOT / "tests" / "pages"
+
+
+def test_most_similar_is_the_closest_text_at_the_threshold_or_more():
+    text = sketch("producers met to discuss the allegations and a code of conduct for film sets " * 3)
+    near = sketch("Producers met to discuss the allegations, and a code of conduct for film sets! " * 3)
+    far = sketch("the harbour council voted on the budget for the new ferry terminal on tuesday")
+    assert most_similar(text, [(1, far), (2, near)], 0.5) == 2
+    assert most_similar(text, [(1, far)], 0.5) is None
+    assert most_similar(text, [], 0.5) is None
+
+
+@pytest.mark.parametrize(
+    "members, lead",
+    [
+        ([(3, "2017-10-12"), (5, "2017-10-10"), (4, "2017-10-10")], 4),  # earliest day, then lowest id
+        ([(3, None), (7, "2017-10-12")], 7),  # an undated article never leads a dated one
+        ([(3, None), (2, None)], 2),
+        ([(9, None)], 9),
+    ],
+)
+def test_story_lead_is_the_earliest_published(members, lead):
+    assert story_lead(members) == lead
+
+
+def test_next_lead_is_the_earliest_dated_other_or_none():
+    assert next_lead([(3, None), (7, "2017-10-12"), (8, "2017-10-11")]) == 8
+    assert next_lead([(3, None), (4, None)]) is None
+    assert next_lead([]) is None
+
+
+def test_most_similar_ties_go_to_the_later_candidate():
+    text = sketch("producers met to discuss the allegations and a code of conduct for film sets")
+    assert most_similar(text, [(1, text), (2, text)], 0.5) == 2
+
+
+@pytest.mark.parametrize("share, size, shared", [(0.5, SKETCH_SIZE, 32), (0.0, SKETCH_SIZE, 1), (0.5, 3, 1), (1.0, 10, 10)])
+def test_hashes_shared_at_least_is_the_thresholds_share_of_the_sketch(share, size, shared):
+    assert hashes_shared_at_least(share, size) == shared
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,8 @@ from pipelines.core.items import FetchedPage
 from pipelines.core.relevance import TopicMatcher
 from pipelines.core.stories import sketch
 from pipelines.core.topic import load_topic
-from pipelines.store.archive import Archive, words_changed
+from pipelines.core.versions import captured_at, numbered, takes_article_place, words_changed
+from pipelines.store.archive import Archive
 from pipelines.store.pages import capture_page, dedupe_page, store_page
 
 from .conftest import THRESHOLDS, rows, run_clippings, scrapy_crawl
@@ -151,6 +152,39 @@ def test_version_captured_earlier_takes_the_articles_place(tmp_path):
 )
 def test_words_changed(before, after, changed):
     assert words_changed(before, after) == changed
+
+
+def test_numbered_counts_each_version_against_the_one_before():
+    assert numbered(["a b c", "a b x c", "a x c"]) == [(1, 0, 0), (2, 1, 0), (3, 0, 1)]
+    assert numbered(["a b c"]) == [(1, 0, 0)]
+    assert numbered([]) == []
+
+
+@pytest.mark.parametrize(
+    "version, article, elsewhere, takes",
+    [
+        ("2017-10-16T12:00:00+00:00", "2026-11-20T10:00:00+00:00", False, True),  # an archived copy found later
+        ("2026-11-21T10:00:00+00:00", "2026-11-20T10:00:00+00:00", False, False),  # an update
+        ("2017-10-16T12:00:00+00:00", "2026-11-20T10:00:00+00:00", True, False),  # another article has the text
+    ],
+)
+def test_takes_article_place_only_an_earlier_text_of_its_own(version, article, elsewhere, takes):
+    assert takes_article_place(version, article, elsewhere) is takes
+
+
+def test_captured_at_is_the_web_archives_time_for_an_archived_copy():
+    live = FetchedPage(
+        url="https://a.test/",
+        final_url="https://a.test/",
+        status=200,
+        headers={},
+        body=b"",
+        fetched_at="2026-11-20",
+        spider="seeds",
+        crawl_run_id="run",
+    )
+    assert captured_at(live) == "2026-11-20"
+    assert captured_at(dataclasses.replace(live, archived_at="2017-10-16")) == "2017-10-16"
 
 
 @pytest.mark.slow

@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html import unescape as html_unescape
 from importlib.metadata import version
@@ -526,6 +527,23 @@ def may_be_boilerplate(line: str) -> bool:
 def line_fingerprint(line: str) -> str:
     """A line as compared across articles: case and spacing folded, hashed."""
     return hashlib.sha256(" ".join(line.casefold().split()).encode()).hexdigest()[:32]
+
+
+def line_fingerprints(text: str) -> frozenset[str]:
+    """The fingerprints of a text's lines that may be boilerplate: what an archived article
+    counts towards its outlet's repeated lines."""
+    return frozenset(line_fingerprint(line) for line in text.split("\n") if may_be_boilerplate(line))
+
+
+def repeated_lines(counts: Iterable[tuple[str, int]], min_articles: int, own_text: str | None = None) -> frozenset[str]:
+    """The outlet's boilerplate: the fingerprints its (fingerprint, articles carrying it) counts
+    show in `min_articles` articles or more.
+
+    `own_text`: an archived article's text, for extracting it again. Its own lines do not count
+    towards its boilerplate, so that an article that helped make a line boilerplate (one of the
+    first `min_articles` to carry it) keeps the line, as when it was archived."""
+    own = line_fingerprints(own_text) if own_text else frozenset()
+    return frozenset(fingerprint for fingerprint, articles in counts if articles - (fingerprint in own) >= min_articles)
 
 
 def drop_leading_link_list(text: str, max_share: float = 1 / 3) -> str:

@@ -47,6 +47,14 @@ class DictionaryPolicy:
     samples: int = DICTIONARY_SAMPLES
     size: int = DICTIONARY_SIZE
 
+    def bodies_to_train(self, found_too_little_at: int = 0) -> int | None:
+        """How many bodies an outlet needs before training its dictionary (None: never): the
+        policy's samples, and more than twice as many as when training last found too little
+        (`found_too_little_at` bodies), so that a failed training is not repeated every page."""
+        if self.samples <= 0:
+            return None
+        return max(self.samples, 2 * found_too_little_at)
+
 
 def dictionary_label(dictionary_id: int) -> str:
     return f"{WITH_DICTIONARY}{dictionary_id}"

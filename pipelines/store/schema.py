@@ -302,7 +302,7 @@ CAPTURE_SOURCES = """
 # Updated articles: every distinct text seen at an article's URL, once the URL has given more
 # than one (a correction, new paragraphs), each with the capture that showed it and the words it
 # added and removed against the version before. The article's own row keeps the earliest
-# captured version (pipelines/store/archive.py, Archive.add_version). Crawl runs count the versions added.
+# captured version (pipelines/store/versions.py, Archive.add_version). Crawl runs count the versions added.
 ARTICLE_VERSIONS = """
         CREATE TABLE article_versions (
             id INTEGER PRIMARY KEY,
