@@ -141,3 +141,20 @@ def test_reextract_capture_that_kills_its_worker_twice_is_one_error_and_the_rest
     assert "Traceback" not in result.stderr
     assert "/the-page-that-crashes/" in result.stdout and CRASHED in result.stdout
     assert stored(db) == stored(before)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers, errors", [("0", 0), ("2", 1)])
+def test_import_workers_default_to_the_extraction_workers_setting(
+    demo_archive, demo_topic, crash_hook, tmp_path, workers, errors
+):
+    """Without --workers, EXTRACTION_WORKERS says where pages are analysed: in the command's
+    own process (0: the marked page is analysed like any other) or in worker processes (it kills them)."""
+    records = records_from_archive(demo_archive)
+    warc, db = tmp_path / "crashing.warc.gz", tmp_path / "archive.db"
+    write_warc(warc, records[:10] + [marked(records)])
+    result = clippings(
+        crash_hook, "import", str(warc), "--db", str(db), "--topic", str(demo_topic), "-s", f"EXTRACTION_WORKERS={workers}"
+    )
+    assert result.returncode == errors, result.stderr
+    assert rows(db, "SELECT errors FROM import_files") == [(errors,)]
