@@ -3,8 +3,8 @@
     python -m benchmarks.import_memory [DATA_DIR] [--copies N]
 
 Builds two WARC.gz files of the pages of DATA_DIR (default ../shared/bench/extraction), N and
-4N copies of each, then runs `clippings import --no-prefilter --workers 1` (every page analysed,
-in the one process measured) and `clippings reextract --workers 1` on each, as subprocesses,
+4N copies of each, then runs `clippings import --no-prefilter --workers 0` (every page analysed,
+in the one process measured) and `clippings reextract --workers 0` on each, as subprocesses,
 and reads each one's peak resident set size (ru_maxrss, from wait4). Streaming keeps memory
 flat: the 4N/N ratio should stay near 1 (issue 7).
 """
@@ -44,9 +44,9 @@ def main() -> None:
             records, _, topic_text = write_corpus(warc, args.data_dir, copies, on_topic_every=25)
             topic = write_topic(scratch / "topic.yml", topic_text)
             imported = peak_rss_mb(
-                "import", str(warc), "--db", str(db), "--topic", str(topic), "--workers", "1", "--no-prefilter"
+                "import", str(warc), "--db", str(db), "--topic", str(topic), "--workers", "0", "--no-prefilter"
             )
-            reextracted = peak_rss_mb("reextract", "--db", str(db), "--topic", str(topic), "--workers", "1")
+            reextracted = peak_rss_mb("reextract", "--db", str(db), "--topic", str(topic), "--workers", "0")
             results[copies] = (records, warc.stat().st_size / 1e6, imported, reextracted)
     for copies, (records, megabytes, imported, reextracted) in results.items():
         print(f"{records:5} records ({megabytes:5.1f} MB): import peak {imported:6.1f} MB, reextract peak {reextracted:6.1f} MB")

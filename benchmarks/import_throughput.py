@@ -34,7 +34,7 @@ from pipelines.core.topic import load_topic
 from pipelines.jobs.imports import ImportSettings, import_archives
 from pipelines.sources.warcs import FileReport, Provenance, read_pages
 from pipelines.store.archive import Archive
-from pipelines.workers.batch import InlineRunner
+from pipelines.workers.pool import ExtractionPool, analysis_arguments
 
 SETTINGS = ImportSettings.from_settings(project_settings())
 
@@ -67,13 +67,16 @@ def time_warcio(path: Path) -> float:
     return time.perf_counter() - started
 
 
-def time_import(path: Path, topic_path: Path, scratch: Path, name: str, workers: int = 1) -> tuple[float, dict]:
+def time_import(path: Path, topic_path: Path, scratch: Path, name: str, workers: int = 0) -> tuple[float, dict]:
     db = scratch / f"import-{name}.db"
     archive = Archive(db)
     # The pool's workers meet the pages' languages on other pages first (benchmarks/scaleout.py):
     # the in-process runs' best round has met them in the rounds before.
     warm_up = warm_up_pages(DEFAULT_DATA.parent / "dates")
-    runner = InlineRunner() if workers == 1 else warmed_pool(workers, topic_path.read_text(), warm_up_page(), warm_up)
+    if workers:
+        runner = warmed_pool(workers, topic_path.read_text(), warm_up_page(), warm_up)
+    else:
+        runner = ExtractionPool(0, shared=analysis_arguments(load_topic(topic_path), SETTINGS.thresholds))
     try:
         started = time.perf_counter()
         summary = import_archives([str(path)], archive, load_topic(topic_path), runner, SETTINGS)

@@ -24,30 +24,34 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 from benchmarks.warc_corpus import DEFAULT_DATA, demo_pages, write_corpus, write_topic
 from crawlers.addons import project_settings
 from pipelines.core.items import FetchedPage
 from pipelines.core.thresholds import Thresholds
-from pipelines.core.topic import load_topic
+from pipelines.core.topic import load_topic, parse_topic
 from pipelines.jobs.imports import ImportSettings, import_archives
 from pipelines.jobs.reextraction import reextract
 from pipelines.store.archive import Archive
-from pipelines.workers.batch import PoolRunner, analyse_chunk
+from pipelines.workers.batch import analyse_chunk
+from pipelines.workers.pool import ExtractionPool, analysis_arguments
 
 THRESHOLDS = Thresholds.from_settings(project_settings())
 
 
-def warmed_pool(workers: int, topic_text: str, page: FetchedPage, more: list[FetchedPage] = ()) -> PoolRunner:
+def warmed_pool(workers: int, topic_text: str, page: FetchedPage, more: list[FetchedPage] = ()) -> ExtractionPool:
     """A pool whose workers have each analysed a demo page (not in the corpus), and the pages
     `more`: libraries imported, models loaded, topic compiled, languages met."""
-    runner = PoolRunner(workers)
-    for future in [runner.submit(_warm_up, topic_text, [page, *more]) for _ in range(workers)]:
+    pool = ExtractionPool(workers, shared=analysis_arguments(parse_topic(yaml.safe_load(topic_text)), THRESHOLDS))
+    pool.start()
+    for future in [pool.submit(_warm_up, [page, *more]) for _ in range(workers)]:
         future.result()
-    return runner
+    return pool
 
 
-def _warm_up(topic_text: str, pages: list[FetchedPage]) -> None:
-    analyse_chunk(pages, [frozenset()] * len(pages), topic_text, THRESHOLDS)
+def _warm_up(pages: list[FetchedPage], **shared) -> None:
+    analyse_chunk(pages, [frozenset()] * len(pages), **shared)
     time.sleep(1)  # so that each worker gets one
 
 

@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import click
@@ -587,25 +586,27 @@ def scale_options(function):
     )(function)
     return click.option(
         "--workers",
-        type=click.IntRange(min=1),
+        type=click.IntRange(min=0),
         default=None,
-        help="Local worker processes (default: one per CPU; 1 analyses in this process).",
+        help="Local worker processes (default: the EXTRACTION_WORKERS setting, one per CPU; 0 analyses in this process).",
     )(function)
 
 
-# What was written before stays: batches are whole transactions, and a re-run adds nothing twice.
-WORKER_DIED = (
-    "a worker process died (out of memory?); what was stored before is kept: run the same command again, with fewer --workers"
-)
-
-
-def _runner(workers: int | None, scheduler: str | None):
-    from pipelines.workers.batch import runner_for
+def _pool(workers: int, scheduler: str | None, topic, thresholds):
+    """The extraction pool (pipelines/workers/pool.py), started, with the topic and thresholds
+    every worker gets once."""
+    from pipelines.workers.pool import ExtractionPool, analysis_arguments
 
     try:
-        return runner_for(workers, scheduler)
+        pool = ExtractionPool(workers, shared=analysis_arguments(topic, thresholds), scheduler=scheduler)
+    except ValueError as error:  # a negative EXTRACTION_WORKERS
+        raise click.ClickException(str(error)) from None
+    try:
+        pool.start()
     except (OSError, TimeoutError, ValueError) as error:
+        pool.close()
         raise click.ClickException(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
+    return pool
 
 
 class Interrupted(click.ClickException):
@@ -714,11 +715,9 @@ def _run_import(locations: list[str], topic, db: Path, workers, scheduler, setti
     from pipelines.jobs.imports import import_archives
 
     archive = _open_archive(db, create=True)
-    runner = _runner(workers, scheduler)
+    pool = _pool(settings.workers if workers is None else workers, scheduler, topic, settings.thresholds)
     try:
-        return import_archives(locations, archive, topic, runner, settings, skip_read=skip_read)
-    except BrokenProcessPool:
-        raise click.ClickException(WORKER_DIED) from None
+        return import_archives(locations, archive, topic, pool, settings, skip_read=skip_read)
     except KeyboardInterrupt:
         raise Interrupted(
             "interrupted; what was stored is kept, and the import_files table says how far each "
@@ -727,7 +726,7 @@ def _run_import(locations: list[str], topic, db: Path, workers, scheduler, setti
     except sqlite3.OperationalError as error:
         raise click.ClickException(f"cannot write to {db} ({error}); what was stored before is kept") from None
     finally:
-        runner.close()
+        pool.close()
         archive.close()
 
 
@@ -781,13 +780,11 @@ def reextract(db: Path, topic_path: Path | None, workers: int | None, scheduler:
     thresholds = Thresholds.from_settings(settings)  # checked by _project_settings
     archive = _open_archive(db)
     topic = _check_topic(topic_path) if topic_path else _archive_topic(archive)
-    runner = _runner(workers, scheduler)
+    pool = _pool(settings.getint("EXTRACTION_WORKERS") if workers is None else workers, scheduler, topic, thresholds)
     try:
-        summary = reextract_archive(archive, topic, runner, thresholds, recorded_settings(settings))
-    except BrokenProcessPool:
-        raise click.ClickException(WORKER_DIED) from None
+        summary = reextract_archive(archive, topic, pool, thresholds, recorded_settings(settings))
     finally:
-        runner.close()
+        pool.close()
         archive.close()
     print_reextraction(summary)
     print_summary(db)

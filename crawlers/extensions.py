@@ -13,7 +13,9 @@ from twisted.internet import task
 from crawlers.addons import recorded_settings
 from crawlers.stages import RejectedPage
 from crawlers.writer import STOPPED_REASON, ArchiveWriter
+from pipelines.core.analysis import Rejected
 from pipelines.core.topic import load_topic
+from pipelines.store.pages import log_reject
 
 
 class CrawlLog:
@@ -54,10 +56,9 @@ class CrawlLog:
     def item_dropped(self, item, response, exception, spider) -> None:
         if not isinstance(exception, RejectedPage) or self.writer.failure:
             return
+        reject = Rejected(exception.stage, exception.reason)
         with self.writer.writing() as archive, archive.transaction():
-            if archive.log_reject(
-                item.url, exception.stage, exception.reason, spider.name, spider.crawl_run_id, item.capture_id
-            ):  # not when a resumed part rejects it again
+            if log_reject(archive, item, reject, spider.name, spider.crawl_run_id):  # not when a resumed part rejects it again
                 self.writer.count("rejects")
         self.crawler.stats.inc_value("clippings/rejects")
 

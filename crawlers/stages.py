@@ -1,7 +1,9 @@
 """The item pipelines, one concern each, in the order crawlers/settings.py gives them.
 
 takedown -> failure log -> respect -> capture -> analyse (extract, topic) -> dedupe -> store.
-Each is a thin wrapper around pipelines/core/analysis.py, the code path import and reextract share.
+Each delegates to its step of pipelines/store/pages.py (PageWriter), the writer import and
+reextract share, and to pipelines/core/analysis.py; PageWriter says why the crawl captures
+before analysing where the import captures after.
 Analysis awaits a worker process (pipelines/workers/pool.py), and capture, once an outlet, the training of
 its compression dictionary; dedupe and store are synchronous, and Scrapy runs a page's synchronous
 steps one after the other without returning to the event loop, so no other page's writes come
@@ -23,12 +25,11 @@ from crawlers.writer import ArchiveWriter
 from pipelines.core.analysis import Rejected, check_respect, page_analysis
 from pipelines.core.items import FetchedPage, FetchFailure
 from pipelines.core.relevance import TopicMatcher
-from pipelines.core.takedowns import Takedowns
 from pipelines.core.thresholds import Thresholds
 from pipelines.core.topic import Topic, load_topic
 from pipelines.store.archive import RUN_COUNTS, Archive
 from pipelines.store.compression import train
-from pipelines.store.pages import capture_page, dedupe_page, store_page
+from pipelines.store.pages import PageWriter
 from pipelines.workers.pool import ExtractionPool
 
 
@@ -73,6 +74,8 @@ class _ArchivePipeline(_TopicPipeline):
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
         self.writer = ArchiveWriter.of(crawler)
+        self.thresholds = Thresholds.from_settings(crawler.settings)
+        self.pages = PageWriter(self.writer.joining, self.topic, self.thresholds, crawler.spidercls.name)
 
     @property
     def archive(self) -> Archive:
@@ -91,17 +94,10 @@ class TakedownPipeline(_ArchivePipeline):
     A takedown added while the crawl runs applies from the next group of writes on
     (crawlers/writer.py): the crawl sees the archive as its group began."""
 
-    def open_spider(self) -> None:
-        self.takedowns, self.latest = Takedowns([]), None
-
     def process_item(self, item):
-        latest = self.archive.row("SELECT max(id) AS id FROM takedowns")["id"]
-        if latest != self.latest:
-            self.takedowns, self.latest = Takedowns(self.archive.takedown_patterns()), latest
-        for url in (item.url, getattr(item, "final_url", None)):
-            if pattern := self.takedowns.covers(url):
-                self.count("takedowns_skipped")
-                raise DropItem(f"taken down ({pattern})", log_level="INFO")
+        if pattern := self.pages.taken_down(item):
+            self.count("takedowns_skipped")
+            raise DropItem(f"taken down ({pattern})", log_level="INFO")
         return item
 
 
@@ -138,7 +134,7 @@ class CapturePipeline(_ArchivePipeline):
         self.training: set[str] = set()  # outlets whose dictionary is being trained
 
     async def process_item(self, item: FetchedPage) -> FetchedPage:
-        capture_page(self.archive, self.topic, item, train_dictionaries=False)
+        self.pages.capture(item, train_dictionaries=False)
         self.count("captures_added" if item.capture_is_new else "captures_known")
         outlet = item.outlet_id
         if item.capture_is_new and outlet not in self.training and self.archive.needs_dictionary(outlet):
@@ -165,9 +161,7 @@ class AnalysePipeline(_ArchivePipeline):
 
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
-        thresholds = Thresholds.from_settings(crawler.settings)
-        self.boilerplate_min_articles = thresholds.boilerplate_min_articles
-        shared = {"matcher": TopicMatcher(self.topic), "thresholds": thresholds}
+        shared = {"matcher": TopicMatcher(self.topic), "thresholds": self.thresholds}
         self.pool = ExtractionPool(crawler.settings.getint("EXTRACTION_WORKERS"), shared=shared)
 
     def open_spider(self) -> None:
@@ -179,7 +173,7 @@ class AnalysePipeline(_ArchivePipeline):
     async def process_item(self, item: FetchedPage) -> FetchedPage:
         # The outlet's boilerplate as archived when the page leaves: pages in flight at the
         # same time do not see each other's lines (at most CONCURRENT_ITEMS of them).
-        boilerplate = self.archive.boilerplate(item.outlet_id, self.boilerplate_min_articles)
+        boilerplate = self.pages.boilerplate(item.outlet_id)
         with dropping_rejects():
             item.article, item.topic_match = await self.pool.run(page_analysis, item, boilerplate)
         item.boilerplate = boilerplate
@@ -190,7 +184,7 @@ class DedupePipeline(_ArchivePipeline):
     """One article per canonical URL; identical text on another URL becomes a linked copy."""
 
     def process_item(self, item: FetchedPage) -> FetchedPage:
-        dedupe_page(self.archive, item)
+        self.pages.dedupe(item)
         return item
 
 
@@ -198,12 +192,6 @@ class StorePipeline(_ArchivePipeline):
     """Writes the article (or the copy) with its mentions, all or nothing
     (pipelines.store.pages.store_page says which)."""
 
-    def __init__(self, crawler: Crawler):
-        super().__init__(crawler)
-        self.thresholds = Thresholds.from_settings(crawler.settings)
-
     def process_item(self, item: FetchedPage) -> FetchedPage:
-        archive = self.archive
-        with archive.transaction():
-            self.count(store_page(archive, self.topic, item, self.thresholds))
+        self.pages.store(item, counted=self.count)
         return item

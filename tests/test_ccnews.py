@@ -106,7 +106,7 @@ def fetched_files(server) -> list[str]:
 
 def test_cc_news_imports_the_files_of_the_window_and_its_margin(data_host, server, tmp_path):
     db, topic = tmp_path / "archive.db", data_host[2]
-    result = CliRunner().invoke(main, cc_news_args(server, db, topic, "--workers", "1"))
+    result = CliRunner().invoke(main, cc_news_args(server, db, topic, "--workers", "0"))
     assert result.exit_code == 0, result.output
     assert imported(db) == expected(data_host, IN_WINDOW)
     assert fetched_files(server) == [file_path(name) for name in IN_WINDOW]
@@ -122,7 +122,7 @@ def test_cc_news_imports_the_files_of_the_window_and_its_margin(data_host, serve
 def test_cc_news_takes_from_and_to(data_host, server, tmp_path):
     db = tmp_path / "archive.db"
     result = CliRunner().invoke(
-        main, cc_news_args(server, db, data_host[2], "--workers", "1", "--from", "2017-09-30", "--to", "2017-10-10")
+        main, cc_news_args(server, db, data_host[2], "--workers", "0", "--from", "2017-09-30", "--to", "2017-10-10")
     )
     assert result.exit_code == 0, result.output
     assert imported(db) == expected(data_host, "AB")
@@ -136,7 +136,7 @@ def test_cc_news_resumes_a_killed_import_file_by_file(data_host, server, tmp_pat
     db, topic = tmp_path / "archive.db", data_host[2]
     server.holds[file_path("D")] = threading.Event()
     process = subprocess.Popen(
-        [sys.executable, "-m", "clippings", *cc_news_args(server, db, topic, "--workers", "1")],
+        [sys.executable, "-m", "clippings", *cc_news_args(server, db, topic, "--workers", "0")],
         cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -151,7 +151,7 @@ def test_cc_news_resumes_a_killed_import_file_by_file(data_host, server, tmp_pat
     first_run = rows(db, "SELECT location, status FROM import_files ORDER BY id")
     assert first_run == [(server.url() + file_path(n), s) for n, s in zip("BCD", ["complete", "complete", "incomplete"])]
     server.requests.clear()
-    result = CliRunner().invoke(main, cc_news_args(server, db, topic, "--workers", "1"))
+    result = CliRunner().invoke(main, cc_news_args(server, db, topic, "--workers", "0"))
     assert result.exit_code == 0, result.output
     assert fetched_files(server) == [file_path("D"), file_path("E")]
     assert (
@@ -183,7 +183,7 @@ def test_cc_news_reads_a_file_again_for_another_topic(data_host, server, tmp_pat
     other.write_text(yaml.safe_dump(changed))
     window = ("--from", "2017-10-02", "--to", "2017-10-02")
     for path in (topic, topic, other):
-        assert CliRunner().invoke(main, cc_news_args(server, db, path, "--workers", "1", *window)).exit_code == 0
+        assert CliRunner().invoke(main, cc_news_args(server, db, path, "--workers", "0", *window)).exit_code == 0
     assert fetched_files(server) == [file_path("B"), file_path("B")]
 
 
@@ -202,7 +202,7 @@ def test_cc_news_unreadable_listing_is_reported_and_the_rest_imported(data_host,
     kept = month.read_bytes()
     month.write_bytes(b"\x1f\x8b\x08 not really gzip")
     try:
-        result = CliRunner().invoke(main, cc_news_args(server, tmp_path / "archive.db", data_host[2], "--workers", "1"))
+        result = CliRunner().invoke(main, cc_news_args(server, tmp_path / "archive.db", data_host[2], "--workers", "0"))
     finally:
         month.write_bytes(kept)
     assert result.exit_code == 1
@@ -266,7 +266,7 @@ def test_cc_news_from_a_refused_data_host_is_one_sentence(data_host, server, tmp
 def test_cc_news_goes_on_with_a_range_request_where_a_file_breaks_off(data_host, server, tmp_path):
     server.break_once.add(file_path("C"))
     db = tmp_path / "archive.db"
-    result = CliRunner().invoke(main, cc_news_args(server, db, data_host[2], "--workers", "1", "--to", "2017-10-31"))
+    result = CliRunner().invoke(main, cc_news_args(server, db, data_host[2], "--workers", "0", "--to", "2017-10-31"))
     assert result.exit_code == 0, result.output
     size = (data_host[0] / file_path("C").lstrip("/")).stat().st_size
     assert fetched_files(server) == [file_path("B"), file_path("C"), file_path("C")]

@@ -8,10 +8,11 @@ import pytest
 
 from crawlers.articleurls import ArticleUrls, heuristic_refusal
 from crawlers.spiders.archived import url_key
-from crawlers.spiders.commoncrawl import crawl_dates, crawls_covering, warc_date
+from crawlers.spiders.commoncrawl import crawl_dates, crawls_covering
 from crawlers.spiders.wayback import replay_pattern
 from pipelines.core.topic import TopicError, load_topic, parse_topic
 from pipelines.sources.cdx import PYWB, WAYBACK, CdxError, Query, read_answer, timestamp_iso
+from pipelines.sources.warcs import warc_date
 
 SAVED = Path(__file__).parent / "pages" / "cdx"
 NYT = "https://www.nytimes.com/2017/10/05/us/harvey-weinstein-harassment-allegations.html"

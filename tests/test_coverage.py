@@ -34,7 +34,7 @@ def test_coverage_counts_an_article_under_every_source_that_saw_it(demo_archive,
     harbourview = [r for r in records if b"Harbourview" in r.body]
     write_warc(tmp_path / "harbourview.warc.gz", harbourview)
     result = CliRunner().invoke(
-        main, ["import", str(tmp_path / "harbourview.warc.gz"), "--db", str(db), "--topic", str(topic), "--workers", "1"]
+        main, ["import", str(tmp_path / "harbourview.warc.gz"), "--db", str(db), "--topic", str(topic), "--workers", "0"]
     )
     assert result.exit_code == 0, result.output
 

@@ -20,6 +20,11 @@ def die() -> None:
     os._exit(70)  # as a segfault in lxml would: no exception, no answer, the process is gone
 
 
+def die_with(offset: int) -> None:
+    """die(), for a pool with shared arguments."""
+    os._exit(70)
+
+
 def die_once(marker: str, answer: str) -> str:
     """Kills its worker the first time any worker runs it (the marker file says so), then answers."""
     try:
@@ -116,3 +121,33 @@ def test_pool_worker_killed_once_is_replaced_and_its_page_answered(tmp_path):
 def test_pool_refuses_a_negative_worker_count():
     with pytest.raises(ValueError, match="EXTRACTION_WORKERS must be 0"):
         ExtractionPool(-1)
+
+
+def test_pool_submitted_work_that_kills_its_worker_says_so_and_the_pool_recovers():
+    """The batches' side (import, reextract): a future whose worker died raises what died()
+    knows; recover() replaces the pool once, however many futures saw it broken; alone() runs the
+    work in a process of its own, whose death is the work's."""
+    pool = ExtractionPool(2, shared={"offset": 100})
+    pool.start()
+    try:
+        dead, *others = [pool.submit(die_with)] + [pool.submit(shifted, n) for n in range(3)]
+        with pytest.raises(Exception) as raised:
+            dead.result()
+        assert pool.died(raised.value)
+        for future in (dead, *others):
+            pool.recover(future)
+        assert pool.replaced == 1
+        assert pool.submit(shifted, 1).result() == 101
+        with pytest.raises(Exception) as again:
+            pool.alone(die_with).result()
+        assert pool.died(again.value)
+        assert pool.alone(shifted, 2).result() == 102
+    finally:
+        pool.close()
+
+
+def test_pool_error_in_submitted_work_is_the_work_s_not_a_death():
+    pool = ExtractionPool(0)
+    with pytest.raises(ValueError) as raised:
+        pool.submit(raise_error, "Document is empty").result()
+    assert not pool.died(raised.value)

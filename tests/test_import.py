@@ -82,7 +82,7 @@ def write_archive_file(path: Path, records: list[Record]) -> str:
 def test_import_reads_warc_gzipped_warc_and_wacz(demo_archive, demo_records, demo_topic, tmp_path, name):
     path, db = tmp_path / name, tmp_path / "archive.db"
     prefix = write_archive_file(path, demo_records + special_records(demo_records))
-    result = run_import(str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "1")
+    result = run_import(str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "0")
     assert result.exit_code == 0, result.output
     assert rows(db, "SELECT count(*) FROM articles") == rows(demo_archive, "SELECT count(*) FROM articles")
     row = import_file_row(db)
@@ -104,7 +104,7 @@ def test_import_reads_warc_gzipped_warc_and_wacz(demo_archive, demo_records, dem
 def test_import_records_where_each_page_lies(demo_records, demo_topic, tmp_path):
     path, db = tmp_path / "pages.warc.gz", tmp_path / "archive.db"
     write_warc(path, demo_records)
-    assert run_import(str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "1").exit_code == 0
+    assert run_import(str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "0").exit_code == 0
     captures = rows(db, "SELECT url, archived_at, record_offset, record_length FROM captures")
     with path.open("rb") as stream:
         for url, archived_at, offset, length in captures:
@@ -125,7 +125,7 @@ def test_import_skips_damaged_records_and_reports_them(demo_archive, demo_record
     offsets = write_warc(path, articles)
     corrupt(path, offsets[2] + 40)
     truncate(path, offsets[5] + 300)
-    result = run_import(str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "1")
+    result = run_import(str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "0")
     assert result.exit_code == 1
     assert "some records could not be imported" in result.output
     imported = {url for (url,) in rows(db, "SELECT url FROM captures")}
@@ -147,10 +147,10 @@ def test_import_again_adds_nothing_twice(demo_records, demo_topic, tmp_path):
     path, db = tmp_path / "pages.warc.gz", tmp_path / "archive.db"
     write_warc(path, demo_records + special_records(demo_records))
     tables = ("articles", "copies", "captures", "capture_bodies", "rejects", "mentions", "keyword_matches", "text_sketches")
-    assert run_import(str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "1").exit_code == 0
+    assert run_import(str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "0").exit_code == 0
     before = {t: rows(db, f"SELECT count(*) FROM {t}") for t in tables}
     first = import_file_row(db)
-    assert run_import(str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "1").exit_code == 0
+    assert run_import(str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "0").exit_code == 0
     assert {t: rows(db, f"SELECT count(*) FROM {t}") for t in tables} == before
     row = import_file_row(db)
     assert row["articles_added"] == row["copies_added"] == 0
@@ -180,7 +180,7 @@ def test_import_gives_the_articles_a_live_crawl_gives(demo_archive, demo_records
     """The pages the live crawl fetched, imported from a WARC: the same articles, texts and dates."""
     path, db = tmp_path / "pages.warc.gz", tmp_path / "archive.db"
     write_warc(path, demo_records)
-    assert run_import(str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "1").exit_code == 0
+    assert run_import(str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "0").exit_code == 0
     columns = ", ".join(ARTICLE_FIELDS)
     live = rows(demo_archive, f"SELECT {columns} FROM articles ORDER BY url")
     imported = rows(db, f"SELECT {columns} FROM articles ORDER BY url")
@@ -198,7 +198,7 @@ def test_import_respects_takedowns(demo_records, demo_topic, tmp_path):
     Archive(db).close()
     result = CliRunner().invoke(main, ["takedown", "add", taken, "--reason", "asked by the author", "--db", str(db)])
     assert result.exit_code == 0, result.output
-    assert run_import(str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "1").exit_code == 0
+    assert run_import(str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "0").exit_code == 0
     assert rows(db, "SELECT count(*) FROM captures WHERE url = ? OR final_url = ?", (taken, taken)) == [(0,)]
     assert rows(db, "SELECT count(*) FROM rejects WHERE url = ?", (taken,)) == [(0,)]
     assert import_file_row(db)["takedowns_skipped"] == 1
@@ -213,7 +213,7 @@ def file_server(tmp_path, serve_site):
 def test_import_over_http_from_an_allowed_network(demo_records, demo_topic, tmp_path, file_server):
     write_warc(tmp_path / "pages.warc.gz", demo_records[:10])
     url, db = f"{file_server}/pages.warc.gz", tmp_path / "archive.db"
-    result = run_import(url, "--db", str(db), "--topic", str(demo_topic), "--workers", "1", "--allow-network", "127.0.0.1/32")
+    result = run_import(url, "--db", str(db), "--topic", str(demo_topic), "--workers", "0", "--allow-network", "127.0.0.1/32")
     assert result.exit_code == 0, result.output
     assert rows(db, "SELECT DISTINCT record_file FROM captures") == [(url,)]
     assert import_file_row(db)["location"] == url
@@ -237,7 +237,7 @@ def test_import_reports_a_missing_remote_file(demo_topic, tmp_path, file_server)
         "--topic",
         str(demo_topic),
         "--workers",
-        "1",
+        "0",
         "--allow-network",
         "127.0.0.1/32",
     )
@@ -279,7 +279,7 @@ def test_import_reports_files_that_are_not_web_archives(demo_topic, tmp_path, co
             archive.writestr("photo.txt", "hello")
     else:
         path.write_bytes(content)
-    result = run_import(str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "1")
+    result = run_import(str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "0")
     assert result.exit_code == 1
     assert message in result.output and "Traceback" not in result.output
     assert rows(db, "SELECT count(*) FROM captures") == [(0,)]
@@ -297,7 +297,7 @@ def test_import_decodes_bodies_stored_as_served(demo_archive, demo_records, demo
     )
     path, db = tmp_path / "served.warc.gz", tmp_path / "archive.db"
     write_warc(path, [served])
-    assert run_import(str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "1").exit_code == 0
+    assert run_import(str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "0").exit_code == 0
     title = rows(demo_archive, "SELECT title FROM articles WHERE url = ?", (article.url,))
     assert rows(db, "SELECT title FROM articles") == title
     (headers,) = rows(db, "SELECT headers FROM captures")[0]

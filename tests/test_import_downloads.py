@@ -53,7 +53,7 @@ def warc_bytes(demo_records, tmp_path) -> bytes:
 
 
 def run_import(*args: str):
-    return CliRunner().invoke(main, ["import", *args, "--workers", "1"], catch_exceptions=False)
+    return CliRunner().invoke(main, ["import", *args, "--workers", "0"], catch_exceptions=False)
 
 
 @pytest.mark.parametrize("path", ["/drip-body.warc.gz", "/drip-headers.warc.gz"])
@@ -142,7 +142,7 @@ def test_reextract_takes_settings_like_crawl(demo_archive, tmp_path):
     db = tmp_path / "archive.db"
     shutil.copy(demo_archive, db)
     before = rows(db, "SELECT count(*) FROM articles")[0][0]
-    result = CliRunner().invoke(main, ["reextract", "--db", str(db), "--workers", "1", "-s", "MIN_ARTICLE_WORDS=100000"])
+    result = CliRunner().invoke(main, ["reextract", "--db", str(db), "--workers", "0", "-s", "MIN_ARTICLE_WORDS=100000"])
     assert result.exit_code == 0, result.output
     assert f"{before} withdrawn" in result.output
     assert rows(db, "SELECT count(*) FROM articles") == [(0,)]

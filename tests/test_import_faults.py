@@ -27,7 +27,7 @@ MiB = 1 << 20
 
 
 def run_import(*args: str):
-    return CliRunner().invoke(main, ["import", *args, "--workers", "1"], catch_exceptions=False)
+    return CliRunner().invoke(main, ["import", *args, "--workers", "0"], catch_exceptions=False)
 
 
 def file_rows(db: Path) -> dict[str, dict]:

@@ -130,7 +130,7 @@ def archive_of(db: Path) -> dict[str, list]:
 def uninterrupted(many_pages, demo_topic, folder) -> dict[str, list]:
     db = folder / "uninterrupted.db"
     result = subprocess.run(
-        command(many_pages, db, demo_topic, "--workers", "1"), cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900
+        command(many_pages, db, demo_topic, "--workers", "0"), cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900
     )
     assert result.returncode == 0, result.stderr
     row = file_row(db)
@@ -141,7 +141,7 @@ def uninterrupted(many_pages, demo_topic, folder) -> dict[str, list]:
 def finish(warc: Path, db: Path, topic: Path) -> None:
     """The same command again, to its end."""
     result = subprocess.run(
-        command(warc, db, topic, "--workers", "1"), cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900
+        command(warc, db, topic, "--workers", "0"), cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900
     )
     assert result.returncode == 0, result.stderr
     assert file_row(db, "DESC")["status"] == "complete"
@@ -151,7 +151,7 @@ def finish(warc: Path, db: Path, topic: Path) -> None:
 @pytest.mark.slow
 def test_a_killed_import_counts_what_it_stored_and_the_same_command_completes_it(many_pages, demo_topic, tmp_path, uninterrupted):
     db = tmp_path / "killed.db"
-    process = start(many_pages, db, demo_topic, "--workers", "1")
+    process = start(many_pages, db, demo_topic, "--workers", "0")
     lock = hold_after_first_batch(db, process)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=60)
@@ -169,7 +169,7 @@ def uninterrupted_pages(archive: dict[str, list]) -> int:
     return len(archive["articles"]) + len(archive["copies"]) + len(archive["rejects"])
 
 
-@pytest.mark.parametrize("workers", ["1", "2"])
+@pytest.mark.parametrize("workers", ["0", "2"])
 @pytest.mark.slow
 def test_an_import_stopped_with_ctrl_c_says_so_counts_what_it_stored_and_resumes(
     many_pages, demo_topic, tmp_path, uninterrupted, workers
@@ -200,7 +200,7 @@ def test_a_full_disk_is_one_sentence_and_the_same_command_completes_the_archive(
 
     db = tmp_path / "full.db"
     process = subprocess.Popen(
-        command(many_pages, db, demo_topic, "--workers", "1"),
+        command(many_pages, db, demo_topic, "--workers", "0"),
         cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

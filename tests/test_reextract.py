@@ -84,7 +84,7 @@ def no_network(monkeypatch):
 
 def test_reextract_changes_nothing_when_nothing_changed(archive, no_network):
     before = snapshot(archive)
-    result = run_reextract("--db", str(archive), "--workers", "1")
+    result = run_reextract("--db", str(archive), "--workers", "0")
     assert result.exit_code == 0, result.output
     assert kinds_of_change(result.output) == {"still rejected", "unchanged"}
     assert snapshot(archive) == before
@@ -103,7 +103,7 @@ def test_reextract_restores_exactly_what_an_older_extractor_stored(archive, no_n
         (article_id,),
     )
     execute(archive, "DELETE FROM mentions WHERE article_id = ?", (article_id,))
-    result = run_reextract("--db", str(archive), "--workers", "1")
+    result = run_reextract("--db", str(archive), "--workers", "0")
     assert result.exit_code == 0, result.output
     assert f"text changed: article {article_id} {url}" in result.output
     assert f"dates changed: article {article_id} {url}: published_at '2017-09-30'" in result.output
@@ -111,7 +111,7 @@ def test_reextract_restores_exactly_what_an_older_extractor_stored(archive, no_n
     assert snapshot(archive) == before
     assert execute(archive, "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'zyzzyva'") == [(0,)]
     consistent(archive)
-    again = run_reextract("--db", str(archive), "--workers", "1")
+    again = run_reextract("--db", str(archive), "--workers", "0")
     assert kinds_of_change(again.output) == {"still rejected", "unchanged"} and snapshot(archive) == before
 
 
@@ -124,7 +124,7 @@ def test_reextract_follows_a_topic_change(archive, tmp_path, no_network):
     topic["keywords"].append("marathon")
     wider = tmp_path / "wider.yml"
     wider.write_text(yaml.safe_dump(topic))
-    result = run_reextract("--db", str(archive), "--topic", str(wider), "--workers", "1")
+    result = run_reextract("--db", str(archive), "--topic", str(wider), "--workers", "0")
     assert result.exit_code == 0, result.output
     assert f"articles added: capture {capture_id} {url}" in result.output
     added = execute(archive, "SELECT id, keywords FROM articles WHERE capture_id = ?", (capture_id,))
@@ -135,7 +135,7 @@ def test_reextract_follows_a_topic_change(archive, tmp_path, no_network):
 
     original = tmp_path / "original.yml"
     original.write_text(execute(archive, "SELECT yaml FROM topics ORDER BY first_used_at LIMIT 1")[0][0])
-    result = run_reextract("--db", str(archive), "--topic", str(original), "--workers", "1")
+    result = run_reextract("--db", str(archive), "--topic", str(original), "--workers", "0")
     assert result.exit_code == 0, result.output
     assert f"withdrawn: article {added[0][0]} {url}: off-topic" in result.output
     after = snapshot(archive)
@@ -162,7 +162,7 @@ def test_reextract_brings_back_an_article_an_older_extractor_refused_on_its_url(
         old.log_reject(url, "extract", "listing page: neither an article URL nor article metadata", "seeds", None, capture_id)
     old.close()
     count = len(before["articles"])
-    result = run_reextract("--db", str(archive), "--workers", "1")
+    result = run_reextract("--db", str(archive), "--workers", "0")
     assert result.exit_code == 0, result.output
     assert kinds_of_change(result.output) == {"articles added", "still rejected", "unchanged"}, result.output
     assert f"Articles: {count - 1} before, {count} after (1 added, 0 withdrawn, 0 with a new text)." in result.output
@@ -189,7 +189,7 @@ def test_reextract_reads_dates_on_the_outlets_clock_the_topic_gives(archive, tmp
     zoned.write_text(yaml.safe_dump(topic))
     late = "SELECT published_at, published_day, published_utc_day FROM articles WHERE published_at = '2017-10-16T22:45:00-04:00'"
     assert execute(archive, late) == [("2017-10-16T22:45:00-04:00", "2017-10-16", "2017-10-17")]
-    result = run_reextract("--db", str(archive), "--topic", str(zoned), "--workers", "1")
+    result = run_reextract("--db", str(archive), "--topic", str(zoned), "--workers", "0")
     assert result.exit_code == 0, result.output
     assert "dates changed" in kinds_of_change(result.output)
     assert execute(

@@ -74,7 +74,7 @@ def small_batches(monkeypatch):
 def test_import_on_a_pool_and_on_dask_gives_the_archive_one_worker_gives(warc_and_topic, tmp_path, dask_scheduler, small_batches):
     warc, topic = warc_and_topic
     archives = {}
-    for name, scale in {"one": ["--workers", "1"], "pool": ["--workers", "2"], "dask": ["--scheduler", dask_scheduler]}.items():
+    for name, scale in {"one": ["--workers", "0"], "pool": ["--workers", "2"], "dask": ["--scheduler", dask_scheduler]}.items():
         archives[name] = tmp_path / f"{name}.db"
         invoke("import", str(warc), "--db", str(archives[name]), "--topic", str(topic), *scale)
     one = dump(archives["one"])
@@ -88,7 +88,7 @@ def test_reextract_on_a_pool_and_on_dask_gives_the_archive_one_worker_gives(
     demo_archive, tmp_path, dask_scheduler, small_batches
 ):
     results = {}
-    for name, scale in {"one": ["--workers", "1"], "pool": ["--workers", "2"], "dask": ["--scheduler", dask_scheduler]}.items():
+    for name, scale in {"one": ["--workers", "0"], "pool": ["--workers", "2"], "dask": ["--scheduler", dask_scheduler]}.items():
         db = tmp_path / f"{name}.db"
         shutil.copy(demo_archive, db)
         conn = sqlite3.connect(db)
@@ -140,7 +140,7 @@ def test_boilerplate_found_during_an_import_is_applied_as_one_worker_would(
     warc = tmp_path / "repeated.warc.gz"
     write_warc(warc, records)
     archives = {}
-    for name, scale in {"one": ["--workers", "1"], "pool": ["--workers", "2"], "dask": ["--scheduler", dask_scheduler]}.items():
+    for name, scale in {"one": ["--workers", "0"], "pool": ["--workers", "2"], "dask": ["--scheduler", dask_scheduler]}.items():
         archives[name] = tmp_path / f"{name}.db"
         invoke("import", str(warc), "--db", str(archives[name]), "--topic", str(topic), *scale)
     one = dump(archives["one"])

@@ -114,7 +114,7 @@ def test_import_s_thin_words_changes_which_articles_are_flagged_thin(demo_record
     for value in ("150", "100000"):
         db = tmp_path / f"thin-{value}.db"
         result = invoke(
-            "import", str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "1", "-s", f"THIN_WORDS={value}"
+            "import", str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "0", "-s", f"THIN_WORDS={value}"
         )
         assert result.exit_code == 0, result.output
         flagged[value] = rows(db, "SELECT count(*), sum(text_flags LIKE '%thin%') FROM articles")[0]
@@ -130,7 +130,7 @@ def test_import_s_story_similarity_changes_how_texts_are_grouped(demo_records, d
     for value in ("0.3", "0.0"):
         db = tmp_path / f"stories-{value}.db"
         result = invoke(
-            "import", str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "1", "-s", f"STORY_SIMILARITY={value}"
+            "import", str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "0", "-s", f"STORY_SIMILARITY={value}"
         )
         assert result.exit_code == 0, result.output
         stories[value] = rows(db, "SELECT count(*), count(DISTINCT story_id) FROM articles")[0]
@@ -169,11 +169,11 @@ def test_import_and_reextract_record_their_settings(demo_records, demo_topic, tm
     write_warc(path, demo_records)
     assert (
         invoke(
-            "import", str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "1", "-s", "MIN_ARTICLE_WORDS=60"
+            "import", str(path), "--db", str(db), "--topic", str(demo_topic), "--workers", "0", "-s", "MIN_ARTICLE_WORDS=60"
         ).exit_code
         == 0
     )
-    result = invoke("reextract", "--db", str(db), "--workers", "1", "-s", "THIN_WORDS=200")
+    result = invoke("reextract", "--db", str(db), "--workers", "0", "-s", "THIN_WORDS=200")
     assert result.exit_code == 0, result.output
     runs = rows(db, "SELECT spider, finish_reason, settings FROM crawl_runs ORDER BY started_at, id")
     assert [(spider, reason) for spider, reason, _ in runs] == [("import", "finished"), ("reextract", "finished")]
@@ -187,7 +187,7 @@ def test_import_and_reextract_record_their_settings(demo_records, demo_topic, tm
 def test_datasheet_shows_the_thresholds_and_says_when_runs_differed(demo_archive, tmp_path):
     db = tmp_path / "archive.db"
     shutil.copy(demo_archive, db)
-    assert invoke("reextract", "--db", str(db), "--workers", "1", "-s", "MIN_ARTICLE_WORDS=41").exit_code == 0
+    assert invoke("reextract", "--db", str(db), "--workers", "0", "-s", "MIN_ARTICLE_WORDS=41").exit_code == 0
     conn = sqlite3.connect(db)
     conn.execute("UPDATE crawl_runs SET settings = NULL WHERE id = (SELECT min(id) FROM crawl_runs)")  # as before the migration
     conn.commit()

@@ -56,7 +56,7 @@ def warc_import(warcs, folder):
     topic.write_text(TOPIC)
     result = CliRunner().invoke(
         main,
-        ["import", *map(str, warcs.values()), "--topic", str(topic), "--db", str(db), "--workers", "1"],
+        ["import", *map(str, warcs.values()), "--topic", str(topic), "--db", str(db), "--workers", "0"],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output

@@ -13,11 +13,11 @@ import scrapy
 from scrapy.http import Response
 
 from crawlers.spiders.archived import CapturesSpider
-from crawlers.spiders.base import utc_now
 from pipelines.core.items import FetchedPage
 from pipelines.sources.cdx import Capture
 from pipelines.sources.httpmessages import BodyTooLarge, UnreadableResponse, decoded_body, parse_response
 from pipelines.sources.warcrecords import HEAD_LIMIT, Damage, read_records
+from pipelines.sources.warcs import Provenance, archived_page
 
 
 class UnreadableRecord(Exception):
@@ -116,33 +116,8 @@ class CommoncrawlSpider(CapturesSpider):
             raise UnreadableRecord(str(error)) from None
         except BodyTooLarge:
             raise UnreadableRecord(f"the archived page is larger than DOWNLOAD_MAXSIZE ({max_body} bytes)") from None
-        return FetchedPage(
-            url=record.target_uri or capture.url,
-            final_url=record.target_uri or capture.url,
-            status=200,
-            headers=response.page_headers(),
-            body=body,
-            fetched_at=utc_now(),
-            spider=self.name,
-            crawl_run_id=self.crawl_run_id,
-            source=self.source,
-            archived_at=warc_date(record.headers.get("warc-date")),
-            record_offset=capture.offset,
-            record_length=capture.length,
-        )
-
-
-def warc_date(value: str | None) -> str | None:
-    """WARC-Date (ISO 8601, UTC) in the archive's form: 2017-10-16T09:30:00+00:00."""
-    if not value:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+        provenance = Provenance(self.crawl_run_id, self.name, self.source)
+        return archived_page(record, response, body, provenance, None, capture.offset, capture.length, capture.url)
 
 
 def crawls_covering(collections: list[dict], start: dt.date, end: dt.date) -> list[str]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import traceback
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from pipelines.core.canonical import canonical_url, web_url
@@ -124,3 +126,27 @@ def page_analysis(
     check_respect(page)
     article = extract_page(page, thresholds, boilerplate, matcher.topic.time_zone_for(page.final_url))
     return article, match_topic(article, matcher)
+
+
+@dataclass
+class Failed:
+    """The analysis raised something other than a reject (a bug, a page that breaks a library),
+    or the page killed its worker process twice: `clippings import` and `clippings reextract`
+    report it (which page, what error) and count it as an error; the crawl records it as a reject."""
+
+    url: str
+    error: str
+
+
+Outcome = FetchedPage | Rejected | Failed
+
+
+def analyse_one(page: FetchedPage, matcher: TopicMatcher, thresholds: Thresholds, boilerplate: frozenset[str]) -> Outcome:
+    """analyse_page, its reject or its failure, as a value (it crosses from a worker process)."""
+    try:
+        return analyse_page(page, matcher, thresholds, boilerplate)
+    except Rejected as reject:
+        return reject
+    except Exception as error:  # reported per page by the writer, see Failed
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        return Failed(page.url, f"{type(error).__name__}: {error} ({where.filename.rsplit('/', 1)[-1]}:{where.lineno})")

@@ -20,11 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.core.addresses import AddressPolicy
-from pipelines.core.analysis import Rejected
+from pipelines.core.analysis import Failed, Outcome
 from pipelines.core.items import FetchedPage
 from pipelines.core.prefilter import Prefilter
-from pipelines.core.relevance import TopicMatcher
-from pipelines.core.takedowns import Takedowns
 from pipelines.core.thresholds import Thresholds, setting_number
 from pipelines.core.topic import Topic
 from pipelines.sources.downloads import DownloadLimits
@@ -43,8 +41,9 @@ from pipelines.sources.warcs import (
     warc_members,
 )
 from pipelines.store.archive import Archive, utc_now
-from pipelines.store.pages import capture_page, dedupe_page, store_page
-from pipelines.workers.batch import Failed, Job, Outcome, analyse_one, run_batches
+from pipelines.store.pages import PageWriter
+from pipelines.workers.batch import Job, run_batches
+from pipelines.workers.pool import ExtractionPool
 
 SPIDER = "import"
 WRITE_COUNTS = ("articles_added", "copies_added", "versions_added", "articles_unchanged", "rejects", "errors")
@@ -59,6 +58,7 @@ class ImportSettings:
 
     thresholds: Thresholds
     user_agent: str
+    workers: int  # EXTRACTION_WORKERS: the default of --workers
     read: ReadLimits
     download: DownloadLimits
     policy: AddressPolicy = field(default_factory=AddressPolicy)
@@ -77,6 +77,7 @@ class ImportSettings:
         return cls(
             thresholds=Thresholds.from_settings(settings),
             user_agent=settings["USER_AGENT"],
+            workers=setting_number(settings, "EXTRACTION_WORKERS"),
             read=ReadLimits(setting_number(settings, "DOWNLOAD_MAXSIZE", 1), setting_number(settings, "WARC_MAX_INFLATION", 1)),
             download=DownloadLimits(
                 setting_number(settings, "IMPORT_DOWNLOAD_TIMEOUT", 1, float),
@@ -106,10 +107,11 @@ class ImportSummary:
 
 
 def import_archives(
-    locations: list[str], archive: Archive, topic: Topic, runner, settings: ImportSettings, skip_read: bool = False
+    locations: list[str], archive: Archive, topic: Topic, pool: ExtractionPool, settings: ImportSettings, skip_read: bool = False
 ) -> ImportSummary:
     """Import every file (path or URL) as one run; each file gets an import_files row. With
-    skip_read, a file an earlier run read to its end with the same topic is not read again."""
+    skip_read, a file an earlier run read to its end with the same topic is not read again.
+    `pool`: started, with the analysis_arguments of `topic` and settings.thresholds."""
     run_id = f"{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}-{SPIDER}-{secrets.token_hex(2)}"
     archive.sync_topic(topic)
     archive.start_run(
@@ -127,7 +129,7 @@ def import_archives(
                 continue
             report = FileReport(location)
             summary.files.append(report)
-            writer.import_file(report, runner)
+            writer.import_file(report, pool)
         reason = "finished"
     finally:
         archive.finish_run(run_id, reason, {})  # its counts are written with each batch
@@ -135,15 +137,15 @@ def import_archives(
 
 
 class ImportWriter:
-    """The writer's side: turns pages into jobs (takedowns, boilerplate) and stores outcomes."""
+    """The writer's side: turns pages into jobs (takedowns, boilerplate) and stores outcomes,
+    by the steps of pipelines/store/pages.py (PageWriter)."""
 
     def __init__(self, archive: Archive, topic: Topic, run_id: str, settings: ImportSettings):
         self.archive, self.topic, self.settings = archive, topic, settings
         self.run_id = run_id
         self.provenance = Provenance(run_id, SPIDER)
         self.prefilter = Prefilter.for_topic(topic) if settings.prefilter else None
-        self.matcher = TopicMatcher(topic)
-        self.takedowns, self.latest_takedown = Takedowns([]), None
+        self.pages = PageWriter(lambda: archive, topic, settings.thresholds, SPIDER, run_id)
         self.report, self.file_id = FileReport(""), 0
         self.marks: deque[tuple[Job, tuple[Counter, int]]] = deque()  # what reading had counted at each job
         self.stored_mark: tuple[Counter, int] = (Counter(), 0)  # ... at the last stored job
@@ -171,11 +173,11 @@ class ImportWriter:
                 }
             )
 
-    def import_file(self, report: FileReport, runner) -> None:
+    def import_file(self, report: FileReport, pool: ExtractionPool) -> None:
         self._start_file(report)
         status = "interrupted"
         try:
-            run_batches(self._jobs(report), runner, self.topic.text, self.write, self.settings.thresholds)
+            run_batches(self._jobs(report), pool, self.write)
             status = "with errors" if report.has_problems() else "complete"
         except ArchiveFileError as error:
             report.unreadable(str(error))
@@ -202,21 +204,10 @@ class ImportWriter:
             report.damaged(member, None, str(error))
 
     def _job(self, page: FetchedPage, report: FileReport) -> Job | None:
-        self._refresh_takedowns()
-        if self.takedowns.covers(page.url):
+        if self.pages.taken_down(page):
             report.counts["takedowns_skipped"] += 1
             return None
-        outlet = self.topic.outlet_for(page.final_url)
-        page.outlet_id = outlet.id if outlet else None
-        return Job(page, self._boilerplate(page.outlet_id))
-
-    def _refresh_takedowns(self) -> None:
-        latest = self.archive.row("SELECT max(id) AS id FROM takedowns")["id"]
-        if latest != self.latest_takedown:
-            self.takedowns, self.latest_takedown = Takedowns(self.archive.takedown_patterns()), latest
-
-    def _boilerplate(self, outlet_id: str | None) -> frozenset[str]:
-        return self.archive.boilerplate(outlet_id, self.settings.thresholds.boilerplate_min_articles)
+        return Job(page, self.pages.boilerplate(self.pages.outlet(page)))
 
     # --- writing: one transaction per batch, with the file's counts -------------
 
@@ -238,29 +229,15 @@ class ImportWriter:
                 return mark
 
     def _store(self, job: Job, outcome: Outcome, failures: list[dict]) -> str:
-        """The crawl's writer steps for one page; returns what happened to it."""
-        if isinstance(outcome, Failed):
-            if len(self.report.failures) + len(failures) < PROBLEMS_LISTED:
-                failures.append(
-                    {"member": None, "offset": job.page.record_offset, "error": describe(f"{outcome.url}: {outcome.error}")}
-                )
-            return "errors"
-        if isinstance(outcome, Rejected) and outcome.stage == "respect":
-            return self._reject(job.page, outcome)  # not captured, as in the crawl
-        page = outcome if isinstance(outcome, FetchedPage) else job.page
-        capture_page(self.archive, self.topic, page)
-        if isinstance(outcome, FetchedPage) and self._boilerplate(page.outlet_id) != job.boilerplate:
-            outcome = analyse_one(page, self.matcher, self.settings.thresholds, self._boilerplate(page.outlet_id))
-            if isinstance(outcome, Failed):
-                return self._store(job, outcome, failures)
-        if isinstance(outcome, Rejected):
-            return self._reject(page, outcome)
-        dedupe_page(self.archive, page)
-        return store_page(self.archive, self.topic, page, self.settings.thresholds)
-
-    def _reject(self, page: FetchedPage, reject: Rejected) -> str:
-        self.archive.log_reject(page.url, reject.stage, reject.reason, SPIDER, page.crawl_run_id, page.capture_id)
-        return "rejects"
+        """The writer's steps for one page (PageWriter.write); returns what happened to it."""
+        written = self.pages.write(job.page, outcome, job.boilerplate)
+        if not isinstance(written, Failed):
+            return written
+        if len(self.report.failures) + len(failures) < PROBLEMS_LISTED:
+            failures.append(
+                {"member": None, "offset": job.page.record_offset, "error": describe(f"{written.url}: {written.error}")}
+            )
+        return "errors"
 
     # --- the import_files and crawl_runs rows -----------------------------------
 

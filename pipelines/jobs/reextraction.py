@@ -23,14 +23,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipelines.core.analysis import Rejected
+from pipelines.core.analysis import Failed, Outcome, Rejected
 from pipelines.core.items import FetchedPage
-from pipelines.core.relevance import TopicMatcher
 from pipelines.core.thresholds import Thresholds
 from pipelines.core.topic import Topic
 from pipelines.store.archive import REEXTRACTED_COLUMNS, Archive, _article_row
-from pipelines.store.pages import dedupe_page, store_page
-from pipelines.workers.batch import Failed, Job, Outcome, analyse_one, run_batches
+from pipelines.store.pages import PageWriter, log_reject
+from pipelines.workers.batch import Job, run_batches
+from pipelines.workers.pool import ExtractionPool
 
 SPIDER = "reextract"
 READ_AHEAD = 256  # captures read per query
@@ -60,9 +60,10 @@ class ReextractSummary:
 
 
 def reextract(
-    archive: Archive, topic: Topic, runner, thresholds: Thresholds, recorded_settings: dict[str, Any] | None = None
+    archive: Archive, topic: Topic, pool: ExtractionPool, thresholds: Thresholds, recorded_settings: dict[str, Any] | None = None
 ) -> ReextractSummary:
-    """`recorded_settings`: what the run's crawl_runs row keeps of the settings in force
+    """`pool`: started, with the analysis_arguments of `topic` and `thresholds`.
+    `recorded_settings`: what the run's crawl_runs row keeps of the settings in force
     (crawlers.addons.recorded_settings); the thresholds are always among them."""
     archive.sync_topic(topic)
     run_id = f"{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}-{SPIDER}-{secrets.token_hex(2)}"  # as an import's
@@ -70,7 +71,7 @@ def reextract(
     archive.start_run(run_id, SPIDER, topic, "", False, {**(recorded_settings or {}), **thresholds.as_settings()})
     writer = ReextractWriter(archive, topic, thresholds)
     writer.summary.articles_before = _article_count(archive)
-    run_batches(writer.jobs(), runner, topic.text, writer.write, thresholds)
+    run_batches(writer.jobs(), pool, writer.write)
     writer.summary.articles_after = _article_count(archive)
     archive.finish_run(run_id, "finished", {})
     return writer.summary
@@ -83,7 +84,7 @@ def _article_count(archive: Archive) -> int:
 class ReextractWriter:
     def __init__(self, archive: Archive, topic: Topic, thresholds: Thresholds):
         self.archive, self.topic, self.thresholds = archive, topic, thresholds
-        self.matcher = TopicMatcher(topic)
+        self.pages = PageWriter(lambda: archive, topic, thresholds, SPIDER)
         self.summary = ReextractSummary()
 
     # --- reading: captures to jobs ----------------------------------------------
@@ -126,13 +127,7 @@ class ReextractWriter:
             capture_id=capture["id"],
             capture_is_new=False,
         )
-        outlet = self.topic.outlet_for(page.final_url)
-        page.outlet_id = outlet.id if outlet else None
-        return Job(page, self._boilerplate(page.outlet_id, stored))
-
-    def _boilerplate(self, outlet_id: str | None, stored: Stored) -> frozenset[str]:
-        own_text = stored.article["text"] if stored.article else None
-        return self.archive.boilerplate(outlet_id, self.thresholds.boilerplate_min_articles, own_text)
+        return Job(page, self.pages.boilerplate(self.pages.outlet(page), _own_text(stored)))
 
     # --- writing: one transaction per batch -------------------------------------
 
@@ -146,9 +141,7 @@ class ReextractWriter:
         # withdrawn article takes its copies with it; line counts move).
         page = job.page
         stored = self._stored(page.capture_id)
-        boilerplate = self._boilerplate(page.outlet_id, stored)
-        if isinstance(outcome, FetchedPage) and boilerplate != job.boilerplate:
-            outcome = analyse_one(outcome, self.matcher, self.thresholds, boilerplate)
+        outcome = self.pages.reanalysed(outcome, job.boilerplate, _own_text(stored))
         if isinstance(outcome, Failed):
             self.summary.note("errors", f"capture {page.capture_id} {outcome.url}: {outcome.error}")
         elif stored.article:
@@ -164,7 +157,7 @@ class ReextractWriter:
         where = f"article {article['id']} {article['url']}"
         if isinstance(outcome, Rejected):
             self.archive.withdraw_article(article["id"])
-            self.archive.log_reject(article["url"], outcome.stage, outcome.reason, SPIDER, None, page.capture_id)
+            log_reject(self.archive, page, outcome, SPIDER, None, article["url"])
             self.summary.note("withdrawn", f"{where}: {outcome.reason}")
             return
         outcome.canonical_url = article["url"]
@@ -203,13 +196,17 @@ class ReextractWriter:
 
     def _store_new(self, page: FetchedPage) -> None:
         """A capture that now yields an article: the crawl's dedupe and store."""
-        dedupe_page(self.archive, page)
         with self.archive.transaction():
-            result = store_page(self.archive, self.topic, page, self.thresholds)
+            result = self.pages.stored(page)
             if result != "articles_unchanged":
                 self.archive.conn.execute("DELETE FROM rejects WHERE capture_id = ?", (page.capture_id,))
         kind = {"articles_added": "articles_added", "copies_added": "copies_added"}.get(result, "unchanged")
         self.summary.note(kind, f"capture {page.capture_id} {page.canonical_url}" if kind != "unchanged" else None)
+
+
+def _own_text(stored: Stored) -> str | None:
+    """The capture's archived article's text: its own lines are not its boilerplate (Archive.boilerplate)."""
+    return stored.article["text"] if stored.article else None
 
 
 def _listing_dates(article: dict[str, Any] | None) -> dict[str, str]:

@@ -24,7 +24,7 @@ from pipelines.core.analysis import HTML_TYPES
 from pipelines.core.items import FetchedPage
 from pipelines.core.prefilter import Prefilter
 from pipelines.sources.downloads import DownloadError, DownloadLimits, download
-from pipelines.sources.httpmessages import BodyTooLarge, UnreadableResponse, decoded_body, parse_response
+from pipelines.sources.httpmessages import ArchivedResponse, BodyTooLarge, UnreadableResponse, decoded_body, parse_response
 from pipelines.sources.warcrecords import GZIP_MAGIC, HEAD_LIMIT, INFLATION_SLACK, Damage, WarcRecord, read_records
 
 # What reading a page's counts go under (the writer's own counts are in pipelines/jobs/imports.py).
@@ -309,9 +309,26 @@ def _page(
         report.counts[kind] += 1
         return None
     report.counts["pages"] += 1
+    return archived_page(record, response, body, provenance, record_file, record.offset, record.length)
+
+
+def archived_page(
+    record: WarcRecord,
+    response: ArchivedResponse,
+    body: bytes,
+    provenance: Provenance,
+    record_file: str | None,
+    offset: int | None,
+    length: int | None,
+    url: str | None = None,
+) -> FetchedPage:
+    """A WARC response record as the pipelines take a page, wherever the record came from (a
+    file imported, a record the commoncrawl spider fetched): `body` is the response's, decoded;
+    `offset` and `length` where the record lies in `record_file`; `url` when the record names none."""
+    url = record.target_uri or url
     return FetchedPage(
-        url=record.target_uri,
-        final_url=record.target_uri,
+        url=url,
+        final_url=url,
         status=200,
         headers=response.page_headers(),
         body=body,
@@ -321,8 +338,8 @@ def _page(
         source=provenance.source,
         archived_at=warc_date(record.headers.get("warc-date")),
         record_file=record_file,
-        record_offset=record.offset,
-        record_length=record.length,
+        record_offset=offset,
+        record_length=length,
     )
 
 
