@@ -152,26 +152,10 @@ class ImportWriter:
         self.finished = Counter()  # the counts of the files done
 
     def read_before(self, location: str) -> bool:
-        return (
-            self.archive.row(
-                "SELECT 1 FROM import_files f JOIN crawl_runs r ON r.id = f.crawl_run_id WHERE f.location = ? "
-                f"AND f.status IN ({', '.join('?' * len(READ_TO_THE_END))}) AND r.topic_sha256 = ? LIMIT 1",
-                (location, *READ_TO_THE_END, self.topic.sha256),
-            )
-            is not None
-        )
+        return self.archive.imported_before(location, READ_TO_THE_END, self.topic.sha256)
 
     def skip_file(self, location: str) -> None:
-        with self.archive.transaction():
-            self.archive.db["import_files"].insert(
-                {
-                    "crawl_run_id": self.run_id,
-                    "location": location,
-                    "started_at": utc_now(),
-                    "finished_at": utc_now(),
-                    "status": "already imported",
-                }
-            )
+        self.archive.add_import_file(self.run_id, location, "already imported", finished=True)
 
     def import_file(self, report: FileReport, pool: ExtractionPool) -> None:
         self._start_file(report)
@@ -243,11 +227,7 @@ class ImportWriter:
 
     def _start_file(self, report: FileReport) -> None:
         self.report, self.marks, self.stored_mark = report, deque(), (Counter(), 0)
-        with self.archive.transaction():
-            table = self.archive.db["import_files"].insert(
-                {"crawl_run_id": self.run_id, "location": report.location, "started_at": utc_now(), "status": "incomplete"}
-            )
-        self.file_id = table.last_pk
+        self.file_id = self.archive.add_import_file(self.run_id, report.location, "incomplete")
 
     def _stored_counts(self, mark: tuple[Counter, int], written: Counter = Counter()) -> Counter:
         """The file's counts as far as stored: reading's at the last stored page, and the writer's."""
@@ -262,15 +242,15 @@ class ImportWriter:
         if unlisted := counts["damaged"] + counts["errors"] - len(problems):
             problems = [*problems, {"member": None, "offset": None, "error": f"and {unlisted} more, not listed"}]
         row.update(problems=json.dumps(problems, ensure_ascii=False), **extra)
-        self.archive.db["import_files"].update(self.file_id, row)
-        self.archive.db["crawl_runs"].update(self.run_id, _run_row(self.finished + counts))
+        self.archive.update_import_file(self.file_id, row)
+        self.archive.set_run_counts(self.run_id, _run_row(self.finished + counts))
 
     def _finish_file(self, report: FileReport, status: str) -> None:
         """Read to its end (or found unreadable): everything counted. Interrupted: the row keeps
         the counts of what is stored, written with the last batch."""
         with self.archive.transaction():
             if status == "interrupted":
-                self.archive.db["import_files"].update(self.file_id, {"status": status, "finished_at": utc_now()})
+                self.archive.update_import_file(self.file_id, {"status": status, "finished_at": utc_now()})
                 return
             self._save(report.counts, report.problems, status=status, finished_at=utc_now())
         self.finished += report.counts

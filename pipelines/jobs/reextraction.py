@@ -78,7 +78,7 @@ def reextract(
 
 
 def _article_count(archive: Archive) -> int:
-    return archive.conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+    return archive.count("articles")
 
 
 class ReextractWriter:
@@ -92,20 +92,13 @@ class ReextractWriter:
     def jobs(self) -> Iterator[Job]:
         """Every capture, in id order, read a slice at a time (the writer writes in between)."""
         last = 0
-        while rows := self.archive.conn.execute(
-            "SELECT * FROM captures WHERE id > ? ORDER BY id LIMIT ?", (last, READ_AHEAD)
-        ).fetchall():
-            columns = [c[0] for c in self.archive.conn.execute("SELECT * FROM captures LIMIT 0").description]
-            for values in rows:
-                capture = dict(zip(columns, values))
+        while captures := self.archive.captures_after(last, READ_AHEAD):
+            for capture in captures:
                 last = capture["id"]
                 yield self._job(capture)
 
     def _stored(self, capture_id: int) -> Stored:
-        return Stored(
-            article=self.archive.row("SELECT * FROM articles WHERE capture_id = ?", (capture_id,)),
-            copy=self.archive.row("SELECT * FROM copies WHERE capture_id = ?", (capture_id,)),
-        )
+        return Stored(article=self.archive.article_of_capture(capture_id), copy=self.archive.copy_of_capture(capture_id))
 
     def _job(self, capture: dict[str, Any]) -> Job:
         stored = self._stored(capture["id"])
@@ -199,7 +192,7 @@ class ReextractWriter:
         with self.archive.transaction():
             result = self.pages.stored(page)
             if result != "articles_unchanged":
-                self.archive.conn.execute("DELETE FROM rejects WHERE capture_id = ?", (page.capture_id,))
+                self.archive.forget_rejects(page.capture_id)
         kind = {"articles_added": "articles_added", "copies_added": "copies_added"}.get(result, "unchanged")
         self.summary.note(kind, f"capture {page.capture_id} {page.canonical_url}" if kind != "unchanged" else None)
 

@@ -67,7 +67,7 @@ class PageWriter:
 
     def taken_down(self, page: FetchedPage) -> str | None:
         """The takedown pattern covering the page's URL (or the URL it was redirected to), if any."""
-        latest = self.archive.row("SELECT max(id) AS id FROM takedowns")["id"]
+        latest = self.archive.latest_takedown()
         if latest != self.latest_takedown:
             self.takedowns, self.latest_takedown = Takedowns(self.archive.takedown_patterns()), latest
         urls = (page.url, getattr(page, "final_url", None))  # a fetch failure has no final URL
