@@ -138,7 +138,7 @@ def run_crawl(names, topic_path: Path, db: Path, urls_path: Path | None = None, 
 
 
 def _run_spider(name: str, topic_path: Path, db: Path, log_path: Path, urls_path: Path | None, settings: dict) -> None:
-    from crawlers.commands.crawl import EXIT_BUSY, EXIT_STOPPED
+    from crawlers.commands.crawl import EXIT_BUSY, EXIT_SETTINGS, EXIT_STOPPED
 
     errors_before = _count_errors(log_path)
     command = [sys.executable, "-m", "scrapy", "crawl", name]
@@ -155,7 +155,7 @@ def _run_spider(name: str, topic_path: Path, db: Path, log_path: Path, urls_path
         command += ["-a", f"urls={urls_path.resolve()}"]
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawlers.settings"}
     result = subprocess.run(command, env=env)
-    if result.returncode in (EXIT_STOPPED, EXIT_BUSY):
+    if result.returncode in (EXIT_STOPPED, EXIT_BUSY, EXIT_SETTINGS):
         raise click.exceptions.Exit(result.returncode)  # `scrapy crawl` has said why, in one sentence
     if result.returncode != 0:
         raise click.ClickException(f"the {name} spider failed (exit {result.returncode}); see {log_path}")

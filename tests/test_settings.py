@@ -212,3 +212,51 @@ def test_every_threshold_is_explained_in_the_settings_module():
     for name in DEFAULTS:
         line = next(i for i, text in enumerate(source) if text.startswith(f"{name} = "))
         assert source[line - 1].startswith("#"), f"{name} has no comment saying what it changes"
+
+
+# --- a resumed crawl -------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_resume_keeps_the_runs_thresholds_and_adds_its_other_settings(tmp_path, serve_site):
+    """One run, one set of research thresholds: a resume that asks for others is refused with
+    one sentence (exit 5), the job state kept; the same thresholds resume the run, and the
+    run's row adds the settings the resumed part was given."""
+    from crawlers.jobstate import JobState, job_state_path
+    from pipelines.core.bundled import DEFAULT_TOPIC
+    from pipelines.core.topic import load_topic
+    from pipelines.store.archive import Archive
+    from tests.conftest import run_clippings
+    from tests.sites import article_html, html
+
+    site = serve_site({"/2017/10/16/one.html": html(article_html("one"))})
+    urls = tmp_path / "urls.txt"
+    urls.write_text(site.url("/2017/10/16/one.html") + "\n")
+    db, topic = tmp_path / "archive.db", load_topic(DEFAULT_TOPIC)
+    archive = Archive(db)
+    archive.sync_topic(topic)
+    archive.start_run("run-interrupted", "seeds", topic, "clippings-test", True, {**DEFAULTS, "CLOSESPIDER_TIMEOUT": "60"})
+    archive.close()
+    job_state = job_state_path(db.resolve(), "seeds", topic.name)
+    state = JobState(job_state)
+    state.start("run-interrupted")
+    state.close()
+    loopback = ["-s", "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32", "-s", "DOWNLOAD_DELAY=0"]
+    common = ["crawl", "seeds", "--urls", str(urls), "--db", str(db), *loopback]
+
+    refused = run_clippings(*common, "-s", "THIN_WORDS=200")
+    assert refused.returncode == 5, refused.stdout + refused.stderr
+    assert (
+        f"Error: the interrupted seeds crawl applied THIN_WORDS=150 (not 200): resume it with the same research "
+        f"settings, or remove its job state {job_state} to start a new run"
+    ) in refused.stderr
+    assert "Traceback" not in refused.stderr and job_state.exists()
+    assert rows(db, "SELECT count(*) FROM captures") == [(0,)]
+
+    resumed = run_clippings(*common)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert rows(db, "SELECT id FROM crawl_runs") == [("run-interrupted",)]
+    assert rows(db, "SELECT count(*) FROM captures WHERE crawl_run_id = 'run-interrupted'") == [(1,)]
+    (settings,) = run_settings(db)
+    assert {k: settings[k] for k in DEFAULTS} == DEFAULTS
+    assert settings["CLOSESPIDER_TIMEOUT"] == "60" and settings["DOWNLOAD_DELAY"] == "0"

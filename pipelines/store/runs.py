@@ -77,8 +77,13 @@ class Runs(Tables):
         self, run_id: str, spider: str, topic: Topic, user_agent: str, robots_obey: bool, settings: dict[str, Any] | None = None
     ) -> None:
         """A resumed run (crawlers/jobstate.py) keeps its row and its start time. `settings`:
-        the settings the run applies, as recorded (crawlers.addons.recorded_settings)."""
+        the settings the run applies, as recorded (crawlers.addons.recorded_settings); a resumed
+        part adds the settings it was given to the row's, its value winning where both name one
+        (the research thresholds cannot differ: `scrapy crawl` refuses such a resume)."""
         with self.transaction():
+            if settings is not None and (recorded := self.run_settings(run_id)) is not None:
+                merged = json.dumps({**recorded, **settings}, sort_keys=True)
+                self.conn.execute("UPDATE crawl_runs SET settings = ? WHERE id = ?", (merged, run_id))
             self.db["crawl_runs"].insert(
                 {
                     "id": run_id,
@@ -93,6 +98,11 @@ class Runs(Tables):
                 },
                 ignore=True,
             )
+
+    def run_settings(self, run_id: str) -> dict[str, Any] | None:
+        """The settings the run recorded (None: no such run, or one from before runs recorded them)."""
+        found = self.row("SELECT settings FROM crawl_runs WHERE id = ?", (run_id,))
+        return json.loads(found["settings"]) if found and found["settings"] else None
 
     def add_run_counts(self, run_id: str, counts: dict[str, int]) -> None:
         """Add to the run's counts (RUN_COUNTS), in the caller's transaction: a crawl adds them
