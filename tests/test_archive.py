@@ -344,3 +344,26 @@ def test_latest_takedown_and_the_list_follow_each_takedown_added(tmp_path):
         ("2026-01-02", "https://e.com/a", "a request", 0),
         ("2026-01-03", "https://e.com/b*", "another", 0),
     ]
+
+
+def test_opening_on_a_full_disk_says_so(tmp_path):
+    """A write refused while the archive is created or migrated (here: RLIMIT_FSIZE, which the
+    kernel enforces with EFBIG, SQLite's disk I/O error; a full disk gives SQLITE_FULL) is
+    reported as such, not as an unreadable file; what was migrated stays consistent."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "archive.db"
+    script = (
+        "import resource; resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))\n"
+        "from pipelines.store.archive import Archive, ArchiveError\n"
+        "try:\n    Archive(__import__('sys').argv[1])\nexcept ArchiveError as error:\n    print(error)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, str(db)], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == (
+        f"cannot write to {db} (disk I/O error): is its disk full? Free some space and run the command again; "
+        "the archive is as it was"
+    ), result.stdout + result.stderr
+    archive = Archive(db)  # with space again, the same file opens and is brought up to date
+    assert archive.count("articles") == 0
+    archive.close()

@@ -118,10 +118,14 @@ class Archive(Runs, Takedowns, Versions):
         except ForeignDatabase as error:
             raise ArchiveError(f"{self.path}: {error}") from error
         except sqlite3.DatabaseError as error:
-            if (
-                getattr(error, "sqlite_errorcode", None) or 0
-            ) & 0xFF == sqlite3.SQLITE_READONLY:  # e.g. storage made read-only meanwhile
+            code = (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
+            if code == sqlite3.SQLITE_READONLY:  # e.g. storage made read-only meanwhile
                 raise ArchiveError(f"{self.path} is read-only: {WRITES_HERE}") from None
+            if code in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):  # each migration is all or nothing
+                raise ArchiveError(
+                    f"cannot write to {self.path} ({error}): is its disk full? Free some space and run the command "
+                    "again; the archive is as it was"
+                ) from None
             raise ArchiveError(f"{self.path} is not a readable SQLite archive ({error})") from error
         return conn
 
