@@ -82,9 +82,12 @@ def scrapy_crawl(spider, tmp_path, topic_text, *args):
 
 
 def free_port_block(size: int = 4) -> int:
-    """A first port such that it and the next size-1 ports are free on loopback."""
+    """A first port such that it and the next size-1 ports are free on loopback. Taken below the
+    kernel's ephemeral range, where no other test's port-0 server or outgoing connection can be
+    given one of them between this check and the bind (seen: a demo site's port taken so)."""
+    first_ephemeral = _ephemeral_ports()[0]
     for _ in range(100):
-        base = random.randrange(20000, 60000 - size)
+        base = random.randrange(10000, first_ephemeral - size)
         try:
             sockets = [socket.create_server(("127.0.0.1", base + i)) for i in range(size)]
         except OSError:
@@ -93,6 +96,14 @@ def free_port_block(size: int = 4) -> int:
             sock.close()
         return base
     raise RuntimeError("no block of free ports on 127.0.0.1")
+
+
+def _ephemeral_ports() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
 
 
 @pytest.fixture(scope="session")
