@@ -3,19 +3,23 @@
 import json
 from pathlib import Path
 
+import lxml.etree
 import pytest
 from lxml import html as lxml_html
 
 from pipelines.core.extraction import (
     NotAnArticle,
     _first_attribute,
+    date_page,
     drop_inline_promotions,
     drop_leading_link_list,
     drop_trailing_chrome,
     extract_article,
+    extract_body,
     fill_gaps,
     keep_sentences_whole,
     listing_reason,
+    parse_html,
     stated_body,
     text_flags,
     with_recall,
@@ -160,6 +164,19 @@ def test_extract_article_reads_a_page_opening_with_an_xml_declaration(encoding):
         article = extract_article(page, "https://example.fr/temoignages")
         assert article.text.startswith("Les actrices ont témoigné contre le producteur à Paris")
         assert article.published.day == "2017-10-17" and article.language == "fr"
+
+
+def test_parse_html_gives_html_elements_that_the_readers_copy_rather_than_change():
+    """htmldate and trafilatura copy a tree of lxml.html elements before they prune it (and prune
+    anything else in place): parse_html's elements, forms included, are lxml.html's."""
+    paragraphs = "".join(f"<p>The producer was accused by several actresses on Tuesday ({i}).</p>" for i in range(12))
+    html = f"<html><body><form><input name='q'></form><div class='story'>{paragraphs}</div><!-- note --></body></html>"
+    tree = parse_html(html)
+    assert all(isinstance(element, lxml_html.HtmlElement) for element in tree.iter(lxml.etree.Element))
+    before = lxml_html.tostring(tree)
+    assert date_page(tree, "https://example.org/story").value is None  # htmldate searched the page
+    assert extract_body(tree, "https://example.org/story").startswith("The producer was accused")
+    assert lxml_html.tostring(tree) == before
 
 
 def test_extract_article_takes_from_recall_mode_what_precision_mode_dropped_inside_the_article():
