@@ -21,7 +21,7 @@ from lxml import html as lxml_html
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from w3lib.encoding import html_to_unicode
 
-from pipelines.core.dating import RULES, DatingRules, PublicationDate, date_publication, json_ld_articles
+from pipelines.core.dating import RULES, DatingRules, PublicationDate, date_publication, json_ld_articles, page_candidates
 from pipelines.core.metadata import page_metadata
 
 EXTRACTOR = f"trafilatura {version('trafilatura')}; clippings {version('clippings')}"
@@ -338,13 +338,12 @@ def date_page(
     they give (it has no vote, and it is no witness for a UTC stamp's day): it is asked only when
     they give none, which spares its extensive search (a seventh of the extraction's time) on
     most pages. Its reading is then among the candidates only where it was asked."""
-    if json_ld is None:
-        json_ld = list(json_ld_articles(tree))
-    stated = date_publication(tree, url, None, listing_dates, captured_at, json_ld, time_zone, rules)
+    found = page_candidates(tree, json_ld, rules)  # read once, for both choices
+    stated = date_publication(tree, url, None, listing_dates, captured_at, json_ld, time_zone, rules, found)
     if rules.htmldate and (stated.value is None or stated.source in (listing_dates or {})):
         last_day = (captured_at or dt.date.today().isoformat())[:10]
         htmldate_value = find_date(tree, url=url, original_date=True, extensive_search=True, max_date=last_day)
-        return date_publication(tree, url, htmldate_value, listing_dates, captured_at, json_ld, time_zone, rules)
+        return date_publication(tree, url, htmldate_value, listing_dates, captured_at, json_ld, time_zone, rules, found)
     return stated
 
 
