@@ -18,6 +18,7 @@ from pipelines.core.extraction import (
     extract_body,
     fill_gaps,
     keep_sentences_whole,
+    linked_headings,
     listing_reason,
     parse_html,
     stated_body,
@@ -135,6 +136,18 @@ def test_listing_reason_needs_teasers_to_make_up_half_the_text():
     text = "\n".join(tree.xpath("//p/text()"))
     assert listing_reason(tree, text) is None
     assert listing_reason(tree, "\n".join([TEASER] * 3)) == "listing page: 3 linked headlines with teasers make up the text"
+
+
+def test_linked_headings_finds_what_the_xpath_finds():
+    html = (
+        "<html><body><h1>Story</h1><h2><a href='/a'>One</a></h2><a href='/b'><h3>Two</h3></a>"
+        "<a name='x'><h4>Anchor</h4></a><h5><a>No address</a></h5><div><h6><span><a href='#'>Three</a></span></h6></div>"
+        "</body></html>"
+    )
+    tree = lxml_html.fromstring(html)
+    xpath = "//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6][.//a[@href] or ancestor::a[@href]]"
+    assert [h.text_content() for h in linked_headings(tree)] == [h.text_content() for h in tree.xpath(xpath)]
+    assert [h.text_content() for h in linked_headings(tree)] == ["One", "Two", "Three"]
 
 
 def test_extract_article_decodes_declared_charset():

@@ -407,15 +407,24 @@ def listing_reason(tree: lxml_html.HtmlElement, text: str) -> str | None:
 MAX_CARD_WORDS = 80
 MIN_TEASER_CARDS = 2
 LISTING_TEASER_SHARE = 0.5
-LINKED_HEADINGS = lxml.etree.XPath(
-    "//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6][.//a[@href] or ancestor::a[@href]]"
-)
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def linked_headings(tree: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
+    """The document's headings that hold a link or sit in one, in document order (what the XPath
+    //*[self::h1 or ...][.//a[@href] or ancestor::a[@href]] finds, a quarter of its time:
+    libxml2 tests every element of the page against the six names)."""
+    return [
+        heading
+        for heading in tree.getroottree().iter(HEADINGS)
+        if heading.find(".//a[@href]") is not None or any(a.get("href") is not None for a in heading.iterancestors("a"))
+    ]
 
 
 def teaser_cards(tree: lxml_html.HtmlElement, text: str) -> list[str]:
     """The teasers of `text` that sit in cards whose headline links within the site (a relative
     link, or an absolute one to the host most of the cards link to)."""
-    headings = LINKED_HEADINGS(tree)
+    headings = linked_headings(tree)
     if len(headings) < MIN_TEASER_CARDS:
         return []
     kept = normalised_text(text)
