@@ -4,6 +4,8 @@ half of the extraction (pipelines/core/extraction.py calls page_metadata)."""
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -562,15 +564,15 @@ BYLINE_FINDERS = (
     (_opens_with_by, BY_LINE_TAGS),
 )
 TRAFILATURA_FINDERS = 3
-# The elements the first three finders can match, in document order: what they test is an
-# attribute, an <author> tag or a <rel> child. Walking the whole tree in Python for each finder
-# cost more than trafilatura's own author search.
-MARKED_ELEMENTS = lxml.etree.XPath("//*[@class or @id or @itemprop or @rel or @data-testid or @data-component or rel] | //author")
+# What the first three finders test: an attribute, an <author> tag or a <rel> child. Walking the
+# whole tree in Python for each finder cost more than trafilatura's own author search; so does
+# listing every element with an attribute and testing each in Python.
+MARKING_ATTRIBUTES = lxml.etree.XPath("//@class | //@id | //@itemprop | //@rel | //@data-testid | //@data-component")
+MARKED_WITHOUT_ATTRIBUTES = lxml.etree.XPath("//author | //*[rel]")
 LINKS = lxml.etree.XPath("//a[@href]")
-# Every word the attribute tests of those finders look for, in lower case: an element none of whose
-# attributes holds one matches none of them (unless it is an <author> or holds a <rel>), so they
-# test only the few elements that do. One search per element instead of a dozen; a search in lower
-# case, because a regular expression ignoring case is several times slower here.
+# Every word those attribute tests look for, in lower case: an element none of whose attributes holds
+# one matches none of the finders, so they test only the few elements that do. (A regular expression
+# ignoring case is several times slower.)
 MARKED_WORDS = re.compile(
     r"author|byl|bbl|username|screenname|writer|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by|journalist-name"
 )
@@ -589,7 +591,7 @@ def byline_groups(tree: lxml_html.HtmlElement, every: bool = True, finders: int 
         elif finder is _is_author_link:
             candidates = LINKS(tree)
         else:
-            marked = [e for e in MARKED_ELEMENTS(tree) if _may_be_marked(e)] if marked is None else marked
+            marked = _marked_elements(tree) if marked is None else marked
             candidates = (e for e in marked if tags is None or e.tag in tags)
         elements = [e for e in candidates if finder(e) and not _inside(e, discarded)]
         if finder is _opens_with_by:
@@ -600,13 +602,19 @@ def byline_groups(tree: lxml_html.HtmlElement, every: bool = True, finders: int 
             yield list(dict.fromkeys(text for e in group if 2 < len(text := _visible_text(e, discarded)) < 120))
 
 
-def _may_be_marked(element: lxml.etree._Element) -> bool:
-    """Whether the first three finders may match the element (see MARKED_WORDS)."""
-    return (
-        MARKED_WORDS.search(" ".join(element.values()).lower()) is not None
-        or element.tag == "author"
-        or element.find("rel") is not None
-    )
+def _marked_elements(tree: lxml_html.HtmlElement) -> list:
+    """The elements the first three finders may match, in document order: those with an attribute
+    holding one of MARKED_WORDS (one search over the page's attribute values, joined), <author>
+    elements and those holding a <rel>."""
+    attributes = MARKING_ATTRIBUTES(tree)  # strings that know their element
+    values = [value.lower() for value in attributes]
+    starts = list(itertools.accumulate((len(value) + 1 for value in values), initial=0))
+    hits = sorted({bisect.bisect_right(starts, found.start()) - 1 for found in MARKED_WORDS.finditer("\n".join(values))})
+    elements = list(dict.fromkeys(attributes[index].getparent() for index in hits))
+    if others := MARKED_WITHOUT_ATTRIBUTES(tree):  # rare: put them in document order
+        wanted = {*elements, *others}
+        elements = [element for element in tree.iter() if element in wanted]
+    return elements
 
 
 class Discarded:
