@@ -10,6 +10,7 @@ from lxml import html as lxml_html
 from pipelines.core.extraction import (
     NotAnArticle,
     _first_attribute,
+    count_words,
     date_page,
     drop_inline_promotions,
     drop_leading_link_list,
@@ -24,6 +25,7 @@ from pipelines.core.extraction import (
     stated_body,
     text_flags,
     with_recall,
+    without,
 )
 
 from .conftest import THRESHOLDS
@@ -190,6 +192,22 @@ def test_parse_html_gives_html_elements_that_the_readers_copy_rather_than_change
     assert date_page(tree, "https://example.org/story").value is None  # htmldate searched the page
     assert extract_body(tree, "https://example.org/story").startswith("The producer was accused")
     assert lxml_html.tostring(tree) == before
+
+
+def test_without_copies_the_page_without_those_elements_and_keeps_their_tails():
+    page = lxml_html.fromstring(
+        "<html><body><nav>Menu</nav>After the menu.<p>Story <button>Share</button>goes on.</p></body></html>"
+    )
+    lean = without(page, ("nav", "button"))
+    assert lean.text_content() == "After the menu.Story goes on."
+    assert page.text_content() == "MenuAfter the menu.Story Sharegoes on."
+
+
+@pytest.mark.parametrize(
+    "text, words", [("One two three", 3), ("Café au lait, s’il vous plaît", 6), ("東京 Tokyo 大阪市", 4), ("", 0)]
+)
+def test_count_words_counts_cjk_at_two_characters_a_word(text, words):
+    assert count_words(text) == words
 
 
 def test_extract_article_takes_from_recall_mode_what_precision_mode_dropped_inside_the_article():
