@@ -631,9 +631,9 @@ def load_models() -> None:
 
 def count_words(text: str) -> int:
     """Words separated by spaces, plus CJK text at two characters a word."""
-    cjk = len(CJK.findall(text))
-    if not cjk:
+    if text.isascii() or not CJK.search(text):  # most text: no list of its characters to make
         return len(text.split())
+    cjk = len(CJK.findall(text))
     return len(CJK.sub(" ", text).split()) + (cjk + 1) // 2
 
 
