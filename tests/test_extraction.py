@@ -3,22 +3,29 @@
 import json
 from pathlib import Path
 
+import lxml.etree
 import pytest
 from lxml import html as lxml_html
 
 from pipelines.core.extraction import (
     NotAnArticle,
     _first_attribute,
+    count_words,
+    date_page,
     drop_inline_promotions,
     drop_leading_link_list,
     drop_trailing_chrome,
     extract_article,
+    extract_body,
     fill_gaps,
     keep_sentences_whole,
+    linked_headings,
     listing_reason,
+    parse_html,
     stated_body,
     text_flags,
     with_recall,
+    without,
 )
 
 from .conftest import THRESHOLDS
@@ -133,6 +140,18 @@ def test_listing_reason_needs_teasers_to_make_up_half_the_text():
     assert listing_reason(tree, "\n".join([TEASER] * 3)) == "listing page: 3 linked headlines with teasers make up the text"
 
 
+def test_linked_headings_finds_what_the_xpath_finds():
+    html = (
+        "<html><body><h1>Story</h1><h2><a href='/a'>One</a></h2><a href='/b'><h3>Two</h3></a>"
+        "<a name='x'><h4>Anchor</h4></a><h5><a>No address</a></h5><div><h6><span><a href='#'>Three</a></span></h6></div>"
+        "</body></html>"
+    )
+    tree = lxml_html.fromstring(html)
+    xpath = "//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6][.//a[@href] or ancestor::a[@href]]"
+    assert [h.text_content() for h in linked_headings(tree)] == [h.text_content() for h in tree.xpath(xpath)]
+    assert [h.text_content() for h in linked_headings(tree)] == ["One", "Two", "Three"]
+
+
 def test_extract_article_decodes_declared_charset():
     body = "<p>" + "Les actrices ont témoigné contre le producteur à Paris. " * 20 + "</p>"
     html = f"<html><head><meta charset='windows-1252'></head><body><article>{body}</article></body></html>"
@@ -160,6 +179,35 @@ def test_extract_article_reads_a_page_opening_with_an_xml_declaration(encoding):
         article = extract_article(page, "https://example.fr/temoignages")
         assert article.text.startswith("Les actrices ont témoigné contre le producteur à Paris")
         assert article.published.day == "2017-10-17" and article.language == "fr"
+
+
+def test_parse_html_gives_html_elements_that_the_readers_copy_rather_than_change():
+    """htmldate and trafilatura copy a tree of lxml.html elements before they prune it (and prune
+    anything else in place): parse_html's elements, forms included, are lxml.html's."""
+    paragraphs = "".join(f"<p>The producer was accused by several actresses on Tuesday ({i}).</p>" for i in range(12))
+    html = f"<html><body><form><input name='q'></form><div class='story'>{paragraphs}</div><!-- note --></body></html>"
+    tree = parse_html(html)
+    assert all(isinstance(element, lxml_html.HtmlElement) for element in tree.iter(lxml.etree.Element))
+    before = lxml_html.tostring(tree)
+    assert date_page(tree, "https://example.org/story").value is None  # htmldate searched the page
+    assert extract_body(tree, "https://example.org/story").startswith("The producer was accused")
+    assert lxml_html.tostring(tree) == before
+
+
+def test_without_copies_the_page_without_those_elements_and_keeps_their_tails():
+    page = lxml_html.fromstring(
+        "<html><body><nav>Menu</nav>After the menu.<p>Story <button>Share</button>goes on.</p></body></html>"
+    )
+    lean = without(page, ("nav", "button"))
+    assert lean.text_content() == "After the menu.Story goes on."
+    assert page.text_content() == "MenuAfter the menu.Story Sharegoes on."
+
+
+@pytest.mark.parametrize(
+    "text, words", [("One two three", 3), ("Café au lait, s’il vous plaît", 6), ("東京 Tokyo 大阪市", 4), ("", 0)]
+)
+def test_count_words_counts_cjk_at_two_characters_a_word(text, words):
+    assert count_words(text) == words
 
 
 def test_extract_article_takes_from_recall_mode_what_precision_mode_dropped_inside_the_article():

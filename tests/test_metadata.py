@@ -243,6 +243,13 @@ def test_each_rule_can_be_turned_off():
         ('<section class="byline-wrap">Jane Doe</section>', "Jane Doe"),
         ('<li itemprop="author">Jane Doe</li>', "Jane Doe"),
         ('<div data-component="Byline">Jane Doe</div>', "Jane Doe"),
+        ('<span class="BBL">Jane Doe</span>', "Jane Doe"),
+        ('<div class="user screenname">Jane Doe</div>', "Jane Doe"),
+        ('<a class="authorName" href="/jane">Jane Doe</a>', "Jane Doe"),
+        ('<p class="journalist-name">Jane Doe</p>', "Jane Doe"),
+        ('<div><p class="story">Text.</p><span id="Author">Jane Doe</span></div>', "Jane Doe"),
+        ('<p class="İstanbul">Text.</p><div id="x" class="a-writer-box">Jane Doe</div>', "Jane Doe"),
+        ('<div><span><rel>me</rel></span><p class="author">Jane Doe</p></div>', "Jane Doe"),
         # what the author is never read from: comment sections, sidebars, quotes, dates, figures
         ('<div class="comments-list"><span class="author">A Commenter</span></div>', None),
         ('<div id="commentlist-1"><span class="author">A Commenter</span></div>', None),

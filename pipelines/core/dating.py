@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import lxml.etree
 from htmldate.extractors import try_date_expr
 from lxml import html as lxml_html
 
@@ -154,6 +155,7 @@ def date_publication(
     json_ld: list[dict] | None = None,
     time_zone: ZoneInfo | None = None,
     rules: DatingRules = RULES,
+    stated: list[DateCandidate] | None = None,
 ) -> PublicationDate:
     """Collect every date signal of a page and choose the publication date.
 
@@ -161,10 +163,11 @@ def date_publication(
     dated later cannot be the publication date. It stays among the candidates, marked so.
     `json_ld`: the page's json_ld_articles, when the caller has read them already.
     `time_zone`: the outlet's (the topic file's), when known.
+    `stated`: the page's own signals (page_candidates), when the caller has read them already.
     """
-    if tree is not None and json_ld is None:
-        json_ld = list(json_ld_articles(tree))
-    candidates = list(_page_candidates(tree, json_ld, rules)) if tree is not None else []
+    if stated is None:
+        stated = page_candidates(tree, json_ld, rules) if tree is not None else []
+    candidates = list(stated)
     url_date = (date_from_url(url) if rules.url else None) or (date_from_status_id(url) if rules.status_id else None)
     if url_date:
         candidates.append(DateCandidate("url", url_date))
@@ -280,6 +283,19 @@ def _bounded(candidate: DateCandidate, last_day: str) -> DateCandidate:
     return candidate
 
 
+def page_candidates(
+    tree: lxml_html.HtmlElement, json_ld: list[dict] | None = None, rules: DatingRules = RULES
+) -> list[DateCandidate]:
+    """The dates the page's markup states (meta tags, JSON-LD, microdata), most trusted first.
+    `json_ld`: the page's json_ld_articles, when the caller has read them already."""
+    return list(_page_candidates(tree, list(json_ld_articles(tree)) if json_ld is None else json_ld, rules))
+
+
+DATE_PUBLISHED_ELEMENTS = lxml.etree.XPath('//*[@itemprop="datePublished"]')
+JSON_LD_SCRIPTS = lxml.etree.XPath('//script[@type="application/ld+json"]/text()')
+META_WITH_CONTENT = lxml.etree.XPath("//meta[@content]")
+
+
 def _page_candidates(tree: lxml_html.HtmlElement, json_ld: list[dict], rules: DatingRules = RULES) -> Iterator[DateCandidate]:
     loose = rules.loose_iso
     if rules.meta_tags:
@@ -287,7 +303,7 @@ def _page_candidates(tree: lxml_html.HtmlElement, json_ld: list[dict], rules: Da
     if rules.json_ld:
         yield from _json_ld_candidates(json_ld, loose)
     if rules.microdata:
-        for element in tree.xpath('//*[@itemprop="datePublished"]'):
+        for element in DATE_PUBLISHED_ELEMENTS(tree):
             raw = element.get("datetime") or element.get("content") or element.text_content()
             if value := normalise_date(raw, loose) or (written_date(raw) if rules.words_in_microdata else None):
                 yield DateCandidate("microdata", value)
@@ -303,7 +319,7 @@ def _json_ld_candidates(json_ld: list[dict], loose: bool = True) -> Iterator[Dat
 
 def json_ld_articles(tree: lxml_html.HtmlElement) -> Iterator[dict]:
     """The page's schema.org Article-like objects (NewsArticle, BlogPosting, ...), in page order."""
-    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
+    for script in JSON_LD_SCRIPTS(tree):
         try:
             data = json.loads(script)
         except ValueError:
@@ -326,7 +342,7 @@ def _json_ld_nodes(data: object) -> Iterator[dict]:
 
 def _meta_candidates(tree: lxml_html.HtmlElement, loose: bool = True) -> Iterator[DateCandidate]:
     found: dict[str, str] = {}
-    for meta in tree.xpath("//meta[@content]"):
+    for meta in META_WITH_CONTENT(tree):
         name = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
         if name and name not in found:
             found[name] = meta.get("content")

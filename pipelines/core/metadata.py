@@ -4,6 +4,8 @@ half of the extraction (pipelines/core/extraction.py calls page_metadata)."""
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -562,11 +564,17 @@ BYLINE_FINDERS = (
     (_opens_with_by, BY_LINE_TAGS),
 )
 TRAFILATURA_FINDERS = 3
-# Every element one of the finders but _opens_with_by can match, in document order: what they test
-# is an attribute, an <author> tag or a <rel> child. Walking the whole tree in Python for each
-# finder cost more than trafilatura's own author search.
-MARKED_ELEMENTS = lxml.etree.XPath(
-    "//*[@class or @id or @itemprop or @rel or @data-testid or @data-component or rel] | //author | //a[@href]"
+# What the first three finders test: an attribute, an <author> tag or a <rel> child. Walking the
+# whole tree in Python for each finder cost more than trafilatura's own author search; so does
+# listing every element with an attribute and testing each in Python.
+MARKING_ATTRIBUTES = lxml.etree.XPath("//@class | //@id | //@itemprop | //@rel | //@data-testid | //@data-component")
+MARKED_WITHOUT_ATTRIBUTES = lxml.etree.XPath("//author | //*[rel]")
+LINKS = lxml.etree.XPath("//a[@href]")
+# Every word those attribute tests look for, in lower case: an element none of whose attributes holds
+# one matches none of the finders, so they test only the few elements that do. (A regular expression
+# ignoring case is several times slower.)
+MARKED_WORDS = re.compile(
+    r"author|byl|bbl|username|screenname|writer|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by|journalist-name"
 )
 
 
@@ -575,13 +583,15 @@ def byline_groups(tree: lxml_html.HtmlElement, every: bool = True, finders: int 
     characters of text outside comment sections, dates and figures, as trafilatura reads it; with
     `every`, the finder's other elements in the same byline too (several authors, each in a link
     of its own)."""
-    discarded = {e for e in tree.iterdescendants(*DISCARD_TAGS, "time", "figure") if _is_discarded(e)}
-    marked = None  # the only elements the attribute finders can match, listed once in C
+    discarded = Discarded(tree)
+    marked = None  # listed once, for the three finders
     for finder, tags in BYLINE_FINDERS[:finders]:
         if finder is _opens_with_by:
             candidates = tree.iter(*tags)
+        elif finder is _is_author_link:
+            candidates = LINKS(tree)
         else:
-            marked = MARKED_ELEMENTS(tree) if marked is None else marked
+            marked = _marked_elements(tree) if marked is None else marked
             candidates = (e for e in marked if tags is None or e.tag in tags)
         elements = [e for e in candidates if finder(e) and not _inside(e, discarded)]
         if finder is _opens_with_by:
@@ -592,11 +602,40 @@ def byline_groups(tree: lxml_html.HtmlElement, every: bool = True, finders: int 
             yield list(dict.fromkeys(text for e in group if 2 < len(text := _visible_text(e, discarded)) < 120))
 
 
-def _inside(element: lxml.etree._Element, discarded: set) -> bool:
+def _marked_elements(tree: lxml_html.HtmlElement) -> list:
+    """The elements the first three finders may match, in document order: those with an attribute
+    holding one of MARKED_WORDS (one search over the page's attribute values, joined), <author>
+    elements and those holding a <rel>."""
+    attributes = MARKING_ATTRIBUTES(tree)  # strings that know their element
+    values = [value.lower() for value in attributes]
+    starts = list(itertools.accumulate((len(value) + 1 for value in values), initial=0))
+    hits = sorted({bisect.bisect_right(starts, found.start()) - 1 for found in MARKED_WORDS.finditer("\n".join(values))})
+    elements = list(dict.fromkeys(attributes[index].getparent() for index in hits))
+    if others := MARKED_WITHOUT_ATTRIBUTES(tree):  # rare: put them in document order
+        wanted = {*elements, *others}
+        elements = [element for element in tree.iter() if element in wanted]
+    return elements
+
+
+class Discarded:
+    """Whether an element is discarded (_is_discarded), asked of the few elements a finder
+    matches and their ancestors and descendants, and remembered: testing every element of the
+    page first cost more than the search."""
+
+    def __init__(self, tree: lxml_html.HtmlElement) -> None:
+        self.known: dict = dict.fromkeys([tree, *tree.iterancestors()], False)  # only what the tree holds is
+
+    def __contains__(self, element: lxml.etree._Element) -> bool:
+        if (found := self.known.get(element)) is None:
+            found = self.known[element] = _is_discarded(element)
+        return found
+
+
+def _inside(element: lxml.etree._Element, discarded: Discarded) -> bool:
     return element in discarded or any(ancestor in discarded for ancestor in element.iterancestors())
 
 
-def _by_lines(openers: list, discarded: set) -> list:
+def _by_lines(openers: list, discarded: Discarded) -> list:
     """The byline of each element opening with the by-word: itself, or its parent when the
     by-word stands alone ("<span>By </span><a>Jane Doe</a>"); eight words at most."""
     bylines = []
@@ -608,13 +647,13 @@ def _by_lines(openers: list, discarded: set) -> list:
     return bylines
 
 
-def _visible_text(element: lxml.etree._Element, discarded: set) -> str:
+def _visible_text(element: lxml.etree._Element, discarded: Discarded) -> str:
     """The element's text without its discarded parts (their tails kept, as trafilatura's
     pruning keeps them), whitespace folded."""
     return " ".join(" ".join(_text_pieces(element, discarded)).split())
 
 
-def _text_pieces(element: lxml.etree._Element, discarded: set) -> Iterator[str]:
+def _text_pieces(element: lxml.etree._Element, discarded: Discarded) -> Iterator[str]:
     if isinstance(element.tag, str) and element.text:
         yield element.text
     for child in element:
