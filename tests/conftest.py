@@ -24,6 +24,11 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 THRESHOLDS = Thresholds.from_settings(project_settings())
 
 
+# The settings a crawl of a loopback site needs: the fetch guard lets it reach 127.0.0.1, and no
+# politeness delay (the site is the test's own).
+LOOPBACK = ["-s", "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
+
+
 def run_clippings(*args: str, cwd: Path = PROJECT_ROOT, timeout: int = 600):
     """Run the real `clippings` command line in a subprocess; returns the CompletedProcess."""
     return subprocess.run([sys.executable, "-m", "clippings", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
@@ -60,12 +65,7 @@ def scrapy_command(spider, tmp_path, topic_text, *args):
         f"TOPIC_PATH={topic}",
         "-s",
         f"LOG_FILE={log}",
-        "-s",
-        "DOWNLOAD_DELAY=0",
-        "-s",
-        "AUTOTHROTTLE_ENABLED=False",
-        "-s",
-        "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32",
+        *LOOPBACK,
         *args,
     ]
     return command, db, log

@@ -22,7 +22,7 @@ from clippings.datapackage import read_rows
 from clippings.demo import DemoSite
 from clippings.publish import load_metadata
 
-from .conftest import rows, run_clippings
+from .conftest import LOOPBACK, rows, run_clippings
 from .leaks import archive_text_runs, leaks_in_folder
 
 FRICTIONLESS = Path(sys.executable).with_name("frictionless")
@@ -169,17 +169,7 @@ def test_rehydrate_restores_a_data_package(demo_archive, demo_site_port, tmp_pat
     folder = tmp_path / "package"
     release("--public", "--db", str(demo_archive), "--datapackage", str(folder))
     with DemoSite(base_port=demo_site_port):
-        result = run_clippings(
-            "rehydrate",
-            str(folder),
-            "--no-wayback",
-            "-s",
-            "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32",
-            "-s",
-            "DOWNLOAD_DELAY=0",
-            "-s",
-            "AUTOTHROTTLE_ENABLED=False",
-        )
+        result = run_clippings("rehydrate", str(folder), "--no-wayback", *LOOPBACK)
     assert result.returncode == 0, result.stdout + result.stderr
     total = rows(demo_archive, "SELECT count(*) FROM articles")[0][0]
     assert f"{folder}: {total} restored, 0 changed, 0 failed" in result.stdout

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PROJECT_ROOT, SCRAPY_ENV
+from .conftest import LOOPBACK, PROJECT_ROOT, SCRAPY_ENV
 from .sites import DAY, article_html, html, page, site_with_sitemap
 from .test_resume import snapshot
 
@@ -46,23 +46,7 @@ ROUTES = {f"/{DAY}/story-{n}/": page(html(article_html(f"number {n}", extra=fill
 
 
 def crawl_command(topic: Path, db: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "clippings",
-        "crawl",
-        "sitemaps",
-        "--topic",
-        str(topic),
-        "--db",
-        str(db),
-        "-s",
-        "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32",
-        "-s",
-        "DOWNLOAD_DELAY=0",
-        "-s",
-        "AUTOTHROTTLE_ENABLED=False",
-    ]
+    return [sys.executable, "-m", "clippings", "crawl", "sitemaps", "--topic", str(topic), "--db", str(db), *LOOPBACK]
 
 
 def run(command: list[str], **options) -> subprocess.CompletedProcess:

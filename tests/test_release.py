@@ -15,7 +15,7 @@ from pipelines.core.relevance import TopicMatcher
 from pipelines.core.topic import load_topic
 from pipelines.store.archive import Archive
 
-from .conftest import free_port_block, run_clippings
+from .conftest import LOOPBACK, free_port_block, run_clippings
 from .leaks import archive_text_runs, leaks_in_file
 from .sites import Answer
 
@@ -203,16 +203,7 @@ def test_rehydrate_restores_texts_and_flags_changed_pages(demo_archive, demo_sit
     )
     with DemoSite(base_port=demo_site_port):
         result = run_clippings(
-            "rehydrate",
-            str(release),
-            "-s",
-            f"WAYBACK_REPLAY_URL=http://127.0.0.1:{port}/web/{{timestamp}}id_/{{url}}",
-            "-s",
-            "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32",
-            "-s",
-            "DOWNLOAD_DELAY=0",
-            "-s",
-            "AUTOTHROTTLE_ENABLED=False",
+            "rehydrate", str(release), "-s", f"WAYBACK_REPLAY_URL=http://127.0.0.1:{port}/web/{{timestamp}}id_/{{url}}", *LOOPBACK
         )
     assert result.returncode == 0, result.stdout + result.stderr
     status = dict(query(release, "SELECT article_id, status || ' ' || fetched_from FROM rehydrations"))

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from .conftest import PROJECT_ROOT, SCRAPY_ENV, rows
+from .conftest import LOOPBACK, PROJECT_ROOT, SCRAPY_ENV, rows
 from .sites import DAY, Answer, Site, article_html, html, kill_group, page, site_with_sitemap
 
 # Every test here crawls a loopback site in a subprocess (and kills it): the full suite only.
@@ -67,12 +67,7 @@ def crawl_command(site: Site, tmp_path, settings: tuple[str, ...] = ()) -> list[
         str(topic),
         "--db",
         str(tmp_path / "archive.db"),
-        "-s",
-        "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32",
-        "-s",
-        "DOWNLOAD_DELAY=0",
-        "-s",
-        "AUTOTHROTTLE_ENABLED=False",
+        *LOOPBACK,
         *settings,
     ]
 

@@ -14,7 +14,7 @@ from clippings.cli import main
 from clippings.datasheet import datasheet, datasheet_markdown
 from crawlers.addons import project_settings, recorded_settings
 from pipelines.core.thresholds import SettingError, Thresholds
-from tests.conftest import PROJECT_ROOT, rows
+from tests.conftest import LOOPBACK, PROJECT_ROOT, rows
 from tests.test_import import demo_records, demo_topic  # noqa: F401 (fixtures)
 from tests.warcfiles import write_warc
 
@@ -241,8 +241,7 @@ def test_a_resume_keeps_the_runs_thresholds_and_adds_its_other_settings(tmp_path
     state = JobState(job_state)
     state.start("run-interrupted")
     state.close()
-    loopback = ["-s", "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32", "-s", "DOWNLOAD_DELAY=0"]
-    common = ["crawl", "seeds", "--urls", str(urls), "--db", str(db), *loopback]
+    common = ["crawl", "seeds", "--urls", str(urls), "--db", str(db), *LOOPBACK]
 
     refused = run_clippings(*common, "-s", "THIN_WORDS=200")
     assert refused.returncode == 5, refused.stdout + refused.stderr

@@ -19,7 +19,7 @@ from pipelines.core.versions import captured_at, numbered, takes_article_place, 
 from pipelines.store.archive import Archive
 from pipelines.store.pages import capture_page, dedupe_page, store_page
 
-from .conftest import THRESHOLDS, rows, run_clippings, scrapy_crawl
+from .conftest import LOOPBACK, THRESHOLDS, rows, run_clippings, scrapy_crawl
 from .sites import DAY, Answer, article_html, html, page, site_with_sitemap
 
 STORY = f"/{DAY}/updated/"
@@ -212,17 +212,7 @@ async def test_datasheet_counts_updated_articles(crawled):
 def test_rehydrate_restores_the_version_the_page_shows_now(site, crawled, tmp_path):
     release = tmp_path / "public.db"
     write_release(crawled, release, public=True)
-    result = run_clippings(
-        "rehydrate",
-        str(release),
-        "--no-wayback",
-        "-s",
-        "ALLOWED_PRIVATE_NETWORKS=127.0.0.1/32",
-        "-s",
-        "DOWNLOAD_DELAY=0",
-        "-s",
-        "AUTOTHROTTLE_ENABLED=False",
-    )
+    result = run_clippings("rehydrate", str(release), "--no-wayback", *LOOPBACK)
     assert result.returncode == 0, result.stdout + result.stderr
     ((article_id,),) = rows(release, "SELECT id FROM articles WHERE url = ?", (site.url(STORY),))
     # the site serves the corrected text now: version 2 comes back, the article's own text (version 1) does not
