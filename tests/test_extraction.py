@@ -25,7 +25,6 @@ from pipelines.core.extraction import (
     stated_body,
     text_flags,
     with_recall,
-    without,
 )
 
 from .conftest import THRESHOLDS
@@ -192,15 +191,6 @@ def test_parse_html_gives_html_elements_that_the_readers_copy_rather_than_change
     assert date_page(tree, "https://example.org/story").value is None  # htmldate searched the page
     assert extract_body(tree, "https://example.org/story").startswith("The producer was accused")
     assert lxml_html.tostring(tree) == before
-
-
-def test_without_copies_the_page_without_those_elements_and_keeps_their_tails():
-    page = lxml_html.fromstring(
-        "<html><body><nav>Menu</nav>After the menu.<p>Story <button>Share</button>goes on.</p></body></html>"
-    )
-    lean = without(page, ("nav", "button"))
-    assert lean.text_content() == "After the menu.Story goes on."
-    assert page.text_content() == "MenuAfter the menu.Story Sharegoes on."
 
 
 @pytest.mark.parametrize(

@@ -57,7 +57,8 @@ PAYWALL_PROMPT = re.compile(
 INLINE_PROMOTION = re.compile(
     r"^\s*(?:read more|see more|related|watch|also read)\s*:|\[(?:video|pictures|photos|gallery|poll)\]\W*$", re.IGNORECASE
 )
-SENTENCE_END = re.compile(r"[.!?…:;\"”»)\]。！？]\s*$")
+# What a sentence (or a quotation, or a lead-in to a list) ends with.
+SENTENCE_ENDINGS = frozenset('.!?…:;"”»)]。！？')
 
 
 class NotAnArticle(Exception):
@@ -186,7 +187,7 @@ def extract_body(tree: lxml_html.HtmlElement, url: str) -> str:
     jusText, which cost as much again) only where the text is still short.
     The page's tree is not changed: trafilatura works on a copy (see body_page)."""
     page = body_page(tree)
-    text = _trafilatura_text(without(page, CLEANED_BY_TRAFILATURA), url, favor_precision=True)
+    text = _trafilatura_text(page, url, favor_precision=True, prune_xpath=CLEANED_XPATH)
     if misses_prose(page, text):
         text = with_recall(text, _trafilatura_text(page, url, favor_recall=True), page)
     if count_words(text) < FALLBACK_BELOW_WORDS:
@@ -203,21 +204,16 @@ UNREAD_ELEMENTS = ("script", "style", "noscript", "svg", "template")
 
 # More of what trafilatura's cleaning deletes, with all they hold, before its extraction reads the
 # page (its MANUALLY_CLEANED, less the elements it treats apart: forms, figures, math, time).
-# Its precision pass gets a copy without them: the same text on every page of the body corpora,
-# and a tenth less time, since its XPath passes before the cleaning walk them. Its recall pass and
+# Its precision pass prunes them from its own copy first (its `prune_xpath`): the same text on every
+# page of the body corpora, and less time, since its XPath passes before the cleaning walk them
+# (no copy of ours is made for it: trafilatura copies the tree it is given). Its recall pass and
 # the fallback get them: recall restores what the cleaning deleted when no paragraph is left, and the
 # fallback's readability reads the page before the cleaning; misses_prose reads the page as it is.
 CLEANED_BY_TRAFILATURA = (
     "aside", "audio", "button", "canvas", "embed", "footer", "head", "iframe", "input", "link",
     "map", "menu", "nav", "object", "option", "picture", "select", "textarea", "video",
 )  # fmt: skip
-
-
-def without(page: lxml_html.HtmlElement, tags: tuple[str, ...]) -> lxml_html.HtmlElement:
-    """A copy of the page without the elements of these tags (their tails kept)."""
-    lean = copy.deepcopy(page)
-    lxml.etree.strip_elements(lean, *tags, with_tail=False)
-    return lean
+CLEANED_XPATH = "|".join(f"//{tag}" for tag in CLEANED_BY_TRAFILATURA)
 
 
 def body_page(tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
@@ -227,10 +223,20 @@ def body_page(tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
     return keep_sentences_whole(page)
 
 
-def _trafilatura_text(page: lxml_html.HtmlElement, url: str, fast: bool = True, **focus: bool) -> str:
-    """trafilatura's text of the page (it copies the tree it is given, so `page` stays as it is)."""
+def _trafilatura_text(
+    page: lxml_html.HtmlElement, url: str, fast: bool = True, prune_xpath: str | None = None, **focus: bool
+) -> str:
+    """trafilatura's text of the page (it copies the tree it is given, so `page` stays as it is),
+    with what `prune_xpath` finds deleted from its copy first."""
     document = trafilatura.bare_extraction(
-        page, url=url, with_metadata=False, include_comments=False, include_tables=True, fast=fast, **focus
+        page,
+        url=url,
+        with_metadata=False,
+        include_comments=False,
+        include_tables=True,
+        fast=fast,
+        prune_xpath=prune_xpath,
+        **focus,
     )
     return (document.text or "").strip() if document else ""
 
@@ -258,19 +264,22 @@ def misses_prose(page: lxml_html.HtmlElement, text: str) -> bool:
     missed = 0
     for block in page.iter("p", "li", "td", "dd", "blockquote"):
         paragraph = block.text_content()
-        # too short to hold PROSE_WORDS words (even in CJK), or a container of paragraphs counted on their own
-        if not 2 * PROSE_WORDS <= len(paragraph) <= MAX_PARAGRAPH_CHARACTERS:
+        # too short to hold PROSE_WORDS words (even in CJK), a container of paragraphs counted on
+        # their own, or no sentence: the cheap tests first, most blocks are no prose
+        if not (2 * PROSE_WORDS <= len(paragraph) <= MAX_PARAGRAPH_CHARACTERS and ends_sentence(paragraph)):
             continue
         paragraph = normalised_text(paragraph)
-        if is_prose(paragraph) and paragraph not in kept:
-            missed += count_words(paragraph)
+        words = count_words(paragraph)
+        if words >= PROSE_WORDS and paragraph not in kept:
+            missed += words
             if missed > bound:
                 return True
     return False
 
 
-def is_prose(line: str) -> bool:
-    return SENTENCE_END.search(line) is not None and count_words(line) >= PROSE_WORDS
+def ends_sentence(line: str) -> bool:
+    """Whether the line's last character, spaces aside, ends a sentence (SENTENCE_ENDINGS)."""
+    return line.rstrip()[-1:] in SENTENCE_ENDINGS
 
 
 def with_recall(precise: str, recall: str, page: lxml_html.HtmlElement) -> str:
@@ -514,7 +523,7 @@ def drop_leading_title(text: str, title: str | None, within: int = 3) -> str:
     what precedes it (kicker, section label, breadcrumbs) are page chrome: drop them."""
     if not title:
         return text
-    lines = text.split("\n")
+    lines = text.split("\n", within)  # the first lines, and the rest in one
     wanted = normalised_text(title).casefold()
     for index, line in enumerate(lines[:within]):
         if normalised_text(line).casefold() == wanted and index + 1 < len(lines):
@@ -544,6 +553,8 @@ def drop_trailing_chrome(text: str, max_share: float = 1 / 3) -> str:
         if end - start < 3:
             break
         end = start
+    if end == len(lines):  # nothing trails the body
+        return text.rstrip()
     kept = "\n".join(lines[:end]).rstrip()
     return kept if count_words(kept) >= (1 - max_share) * count_words(text) else text
 
@@ -612,7 +623,7 @@ def _is_chrome_line(line: str) -> bool:
 
 
 def _is_headline_like(line: str) -> bool:
-    return 0 < len(line.split()) <= 16 and not SENTENCE_END.search(line)
+    return 0 < len(line.split()) <= 16 and not ends_sentence(line)
 
 
 # The text's opening is enough to tell its language, and py3langid's time grows with the sample:
