@@ -189,7 +189,7 @@ def extract_body(tree: lxml_html.HtmlElement, url: str) -> str:
     page = body_page(tree)
     text = _trafilatura_text(page, url, favor_precision=True, prune_xpath=CLEANED_XPATH)
     if misses_prose(page, text):
-        text = with_recall(text, _trafilatura_text(page, url, favor_recall=True), page)
+        text = with_recall(text, _trafilatura_text(page, url, favor_recall=True, prune_xpath=WITHOUT_PARAGRAPHS_XPATH), page)
     if count_words(text) < FALLBACK_BELOW_WORDS:
         fuller = _trafilatura_text(page, url, favor_precision=True, fast=False)
         text = fuller if count_words(fuller) > count_words(text) else text
@@ -206,14 +206,19 @@ UNREAD_ELEMENTS = ("script", "style", "noscript", "svg", "template")
 # page (its MANUALLY_CLEANED, less the elements it treats apart: forms, figures, math, time).
 # Its precision pass prunes them from its own copy first (its `prune_xpath`): the same text on every
 # page of the body corpora, and less time, since its XPath passes before the cleaning walk them
-# (no copy of ours is made for it: trafilatura copies the tree it is given). Its recall pass and
-# the fallback get them: recall restores what the cleaning deleted when no paragraph is left, and the
-# fallback's readability reads the page before the cleaning; misses_prose reads the page as it is.
+# (no copy of ours is made for it: trafilatura copies the tree it is given). Its recall pass keeps
+# those that may hold paragraphs (recall restores what the cleaning deleted when no paragraph is
+# left; without them one article of wcxb-dev was lost), the fallback keeps them all (its
+# readability reads the page before the cleaning), and misses_prose reads the page as it is.
 CLEANED_BY_TRAFILATURA = (
     "aside", "audio", "button", "canvas", "embed", "footer", "head", "iframe", "input", "link",
     "map", "menu", "nav", "object", "option", "picture", "select", "textarea", "video",
 )  # fmt: skip
 CLEANED_XPATH = "|".join(f"//{tag}" for tag in CLEANED_BY_TRAFILATURA)
+# What the recall pass loses before trafilatura reads the page: what its cleaning deletes and no
+# paragraph can sit in (a <button> can: an accordion's sections).
+WITHOUT_PARAGRAPHS = ("head", "link", "input", "option", "select", "textarea", "iframe")
+WITHOUT_PARAGRAPHS_XPATH = "|".join(f"//{tag}" for tag in WITHOUT_PARAGRAPHS)
 
 
 def body_page(tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
