@@ -8,7 +8,7 @@ import bisect
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -680,7 +680,7 @@ def _byline_below(headline: lxml.etree._Element, every: bool = True) -> list[str
     return _byline_texts(elements, first, every, in_article)
 
 
-def _found_by(finder, tags: tuple | None, window: list, discarded: Discarded) -> list:
+def _found_by(finder: Callable[[lxml.etree._Element], bool], tags: tuple | None, window: list, discarded: Discarded) -> list:
     """The finder's bylines among the elements of the window, with 3 to 119 characters of text."""
     elements = [e for e in window if (tags is None or e.tag in tags) and finder(e) and not _inside(e, discarded)]
     if finder is _opens_with_by:
