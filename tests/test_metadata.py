@@ -61,6 +61,13 @@ def html_page(body: str, head: str = "") -> lxml_html.HtmlElement:
         ("Ysabel Yates; Illustration by Claire Lordon", ["Ysabel Yates"]),
         ("April Glaser", ["April Glaser"]),  # a month's name, as a first name
         ("Lisa de Moraes", ["Lisa de Moraes"]),
+        ("By: Jane Doe", ["Jane Doe"]),
+        ("Par Marie Dupont (Bruxelles, bureau européen)", ["Marie Dupont"]),
+        ("Jane Doe Illustration by John Roe", ["Jane Doe"]),
+        ("Posted on December 19 by Jane Doe", ["Jane Doe"]),
+        # a prompt's sentence, not a byline: no name in it
+        ("Click Here for More on JANE DOE", []),
+        ("Click Here", []),
     ],
 )
 def test_split_authors_gives_people(byline, names):
@@ -203,6 +210,66 @@ def test_page_metadata_authors_are_the_people_credited(head, body, authors):
     assert page_metadata(html_page(body, head), "https://www.example.com/story").authors == authors
 
 
+HEADLINE = '<meta property="og:title" content="Council funds the shelter">'
+
+
+@pytest.mark.parametrize(
+    "body, authors",
+    [
+        # the byline below the headline, not the bylines of related stories further down
+        (
+            "<h1>Council funds the shelter</h1><p><span>By Jane Doe</span></p><p>The council voted on Monday.</p>"
+            '<div><h3>Related</h3><a class="byline" href="/x">John Roe</a><a class="byline" href="/y">Max Poe</a></div>',
+            ["Jane Doe"],
+        ),
+        # every author linked below the headline, though the page marks only the last one
+        (
+            '<h1>Council funds the shelter</h1><div><a href="/by/jane-doe">Jane Doe</a> and '
+            '<a href="/by/john-roe"><span class="last-byline">John Roe</span></a></div>',
+            ["Jane Doe", "John Roe"],
+        ),
+        # a wrapper holding the headline is the article's, whatever its class says
+        (
+            '<div class="content-sidebar-wrap"><article><h1>Council funds the shelter</h1>'
+            '<p class="entry-meta">By <a href="/author/jane-doe/">Jane Doe</a> on December 23</p>'
+            "<p>The council voted on Monday.</p></article></div>",
+            ["Jane Doe"],
+        ),
+        # the author's link inside a byline that also holds a date and a job title
+        (
+            '<h1>Council funds the shelter</h1><div class="byline">December 19, 2016 <span class="author">'
+            '<a rel="author" href="/author/jane-doe">Jane Doe</a> Twitter</span> News &amp; Culture Writer</div>'
+            '<p>The council voted on Monday.</p><div class="related"><ul><li><a class="author-name" href="/x">John Roe</a></li></ul></div>',
+            ["Jane Doe"],
+        ),
+        # far below the headline, past the body's text, is no byline of the article
+        (
+            '<div><span class="author">John Roe</span></div><h1>Council funds the shelter</h1>'
+            "<p>" + "The council voted on Monday. " * 30 + "</p><p>By Jane Doe</p>",
+            ["John Roe"],
+        ),
+        # a link to a person's page in a sentence names who the story is about
+        (
+            '<h1>Council funds the shelter</h1><p><a href="/people/jane-doe/">Jane Doe</a> said on Monday that '
+            "the council would fund the shelter for another year, after months of talks with the city and the charity.</p>",
+            [],
+        ),
+    ],
+)
+def test_page_metadata_authors_are_read_below_the_headline(body, authors):
+    assert page_metadata(html_page(body, HEADLINE), "https://www.example.com/story").authors == authors
+
+
+def test_page_metadata_authors_are_read_below_the_first_headline_when_none_agrees():
+    """An SEO <title> agrees with no headline: the byline below the page's first headline still counts."""
+    page = html_page(
+        "<h1>Council funds the shelter</h1><p><span>By Jane Doe</span></p><p>The council voted on Monday.</p>"
+        '<div><h3>Related</h3><a class="byline" href="/x">John Roe</a></div>',
+        "<title>Shelters, councils and charities: all our coverage</title>",
+    )
+    assert page_metadata(page, "https://www.example.com/story").authors == ["Jane Doe"]
+
+
 def test_page_metadata_takes_a_malformed_url():
     page = html_page("<h1>Council funds the shelter</h1>", "<title>Council funds the shelter | Gazette</title>")
     assert page_metadata(page, "http://[broken/story").title == "Council funds the shelter"
@@ -222,6 +289,7 @@ def test_each_rule_can_be_turned_off():
         "clutter_out": ('<meta name="author" content="Jane Doe View author archive">', ""),
         "surname_given": ('<meta name="author" content="Doe, Jane">', ""),
         "job_titles_out": ('<meta name="author" content="Jane Doe, Political Columnist">', ""),
+        "headline_byline": (HEADLINE, '<h1>Council funds the shelter</h1><p>By Jane Doe</p><a class="byline">John Roe</a>'),
     }
     assert set(cases) == {f.name for f in dataclasses.fields(MetadataRules)}
     for rule, (head, body) in cases.items():

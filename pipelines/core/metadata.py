@@ -8,7 +8,7 @@ import bisect
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -29,7 +29,7 @@ HEADLINE_AGREES = 0.4  # share of words a page headline and a declared title hav
 WORD = re.compile(r"\w+")
 CJK_CHARACTER = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
-BYLINE_PREFIX = re.compile(r"^\s*(?:by|par|von|por|di|door|af|av|przez|written by|posted by)\s+", re.IGNORECASE)
+BYLINE_PREFIX = re.compile(r"^\s*(?:by|par|von|por|di|door|af|av|przez|written by|posted by)(?:\s*:\s*|\s+)", re.IGNORECASE)
 # Where a byline string divides into names; a comma too, unless the byline is "Surname, Given".
 NAME_SEPARATOR = re.compile(r"\s*(?:;|\||·|•|\band\b|\bund\b|\bet\b|&|\n)\s*|\s+/\s+", re.IGNORECASE)
 JOB_NOUN = re.compile(
@@ -53,7 +53,7 @@ ORGANISATION_WORDS = frozenset(
 # What a byline element holds beside the names: prompts ("View author archive"), dates, links.
 CLUTTER_WORDS = frozenset(
     "view more see get follow link copied updated update published posted read email e-mail contact share "
-    "bio profile stories articles archive rss feed twitter facebook instagram linkedin lesedauer min minutes "
+    "here bio profile stories articles archive rss feed twitter facebook instagram linkedin lesedauer min minutes "
     "minuten reading orcid click am pm a.m p.m gmt utc est edt pst pdt cet cest bst ist".split()
 )
 MONTHS = frozenset(
@@ -64,6 +64,13 @@ MONTHS = frozenset(
 PICTURE_CREDIT = re.compile(
     r"^(?:illustrations?|photos?|photographs?|photography|pictures?|images?|video|graphics?)\b", re.IGNORECASE
 )
+# The same credit after the writer's name, in one byline: "Jane Doe Illustration by John Roe".
+PICTURE_CREDIT_AFTER = re.compile(
+    r"\s+(?:illustrations?|photos?|photographs?|photography|pictures?|images?|video|graphics?)\s+by\b.*",
+    re.IGNORECASE | re.DOTALL,
+)
+# An aside in brackets after a name: a place, a desk, a handle ("Jane Doe (Brussels, Europe desk)").
+BRACKETED = re.compile(r"\s*[(（][^()（）]*[)）]")
 NAME_PARTICLES = frozenset("de da di du del della der den van von la le bin al el dos das ter ten y".split())
 # Lower-case words that end a name in a byline's sentence ("Jane Doe is a reporter", "Jane Doe in Paris").
 FUNCTION_WORDS = frozenset("is was has at in on for from with of to a an the who covers writes".split())
@@ -97,6 +104,7 @@ class MetadataRules:
     clutter_out: bool = True  # "View author archive", dates, prompts cut from a name
     surname_given: bool = True  # "Gillman, Steve" is one person, Steve Gillman
     job_titles_out: bool = True  # "Tom Krisher, AP Auto Writer" -> Tom Krisher
+    headline_byline: bool = True  # the byline just below the headline before any other on the page
 
 
 METADATA_RULES = MetadataRules()
@@ -118,8 +126,12 @@ def page_metadata(
     json_ld = list(json_ld_articles(tree)) if json_ld is None else json_ld
     document = read_metadata(tree, url)
     site = SiteNames.of(document.sitename, url, json_ld)
-    title = page_title(tree, document, json_ld, site, rules)
-    authors = page_authors(tree, site, rules, document.author)
+    headline = page_headline(tree, json_ld)
+    title = page_title(document, headline, site, rules)
+    # the bylines sit below the headline; when none agrees with a declared title (an SEO <title>
+    # only), below the page's first
+    below = headline if headline is not None else next(_page_headlines(tree), None)
+    authors = page_authors(tree, site, rules, document.author, below)
     return PageMetadata(title, authors, document.sitename, document.description)
 
 
@@ -209,17 +221,25 @@ def folded(text: str) -> str:
 
 
 def page_title(
-    tree: lxml_html.HtmlElement, document: Document, json_ld: list[dict], site: SiteNames, rules: MetadataRules = METADATA_RULES
+    document: Document, headline: lxml.etree._Element | None, site: SiteNames, rules: MetadataRules = METADATA_RULES
 ) -> str | None:
+    """The headline on the page (page_headline) when there is one, else the declared title.
+    Without the site's name."""
+    title = _text(headline) if rules.page_headline and headline is not None else document.title
+    return clean_title(title, site, rules)
+
+
+def page_headline(tree: lxml_html.HtmlElement, json_ld: list[dict]) -> lxml.etree._Element | None:
     """The headline on the page (an h1, or an element marked as the headline) that agrees best with
     a title the page declares, taken in turn (JSON-LD headline, og:title, twitter:title, <title>):
-    the social headline is often written apart. Else the declared title. Without the site's name."""
-    if rules.page_headline and (headlines := list(_page_headlines(tree))):
+    the social headline is often written apart. None when none agrees."""
+    if headlines := list(_page_headlines(tree)):
+        texts = [_text(headline) for headline in headlines]
         for title in _declared_titles(tree, json_ld):
-            agreement, first = max((headline_agreement(h, title), -i) for i, h in enumerate(headlines))
+            agreement, first = max((headline_agreement(text, title), -i) for i, text in enumerate(texts))
             if agreement >= HEADLINE_AGREES:
-                return clean_title(headlines[-first], site, rules)
-    return clean_title(document.title, site, rules)
+                return headlines[-first]
+    return None
 
 
 def _declared_titles(tree: lxml_html.HtmlElement, json_ld: list[dict]) -> Iterator[str]:
@@ -232,12 +252,10 @@ def _declared_titles(tree: lxml_html.HtmlElement, json_ld: list[dict]) -> Iterat
         yield element.text_content()
 
 
-def _page_headlines(tree: lxml_html.HtmlElement, most: int = 8) -> Iterator[str]:
-    """h1 elements, and h2 elements marked as the headline or title, in page order: their text."""
+def _page_headlines(tree: lxml_html.HtmlElement, most: int = 8) -> Iterator[lxml.etree._Element]:
+    """h1 elements, and h2 elements marked as the headline or title, in page order, with text."""
     marked = [e for e in tree.iter("h1", "h2") if e.tag == "h1" or re.search("headline|title", e.get("class", ""))]
-    for element in marked[:most]:
-        if text := _text(element):
-            yield text
+    yield from (element for element in marked[:most] if _text(element))
 
 
 def headline_agreement(headline: str, title: str) -> float:
@@ -291,25 +309,32 @@ def clean_title(title: str | None, site: SiteNames = NO_SITE, rules: MetadataRul
 
 
 def page_authors(
-    tree: lxml_html.HtmlElement, site: SiteNames, rules: MetadataRules = METADATA_RULES, declared: str | None = None
+    tree: lxml_html.HtmlElement,
+    site: SiteNames,
+    rules: MetadataRules = METADATA_RULES,
+    declared: str | None = None,
+    headline: lxml.etree._Element | None = None,
 ) -> list[str]:
     """The people the page credits: those of its author meta tags (the most specific first), else
     of what trafilatura reads from its meta tags and schema.org author (`declared`: names joined by
-    "; "), else of its bylines; the first source that names a person."""
-    for credits in _credits(tree, rules, declared):
+    "; "), else of its bylines, the one just below the `headline` first; the first source that
+    names a person."""
+    for credits in _credits(tree, rules, declared, headline):
         if people := credited_people(credits, site, rules):
             return people
     return []
 
 
-def _credits(tree: lxml_html.HtmlElement, rules: MetadataRules, declared: str | None = None) -> Iterator[list[str]]:
+def _credits(
+    tree: lxml_html.HtmlElement, rules: MetadataRules, declared: str | None = None, headline: lxml.etree._Element | None = None
+) -> Iterator[list[str]]:
     """Author strings, source by source, most trusted first."""
     if rules.meta_authors:
         values = _author_meta_values(tree)
         yield from (values[name] for name in AUTHOR_META if values.get(name))
         if declared:
             yield declared.split("; ")
-    yield from byline_groups(tree, rules.all_bylines)
+    yield from byline_groups(tree, rules.all_bylines, headline=headline if rules.headline_byline else None)
 
 
 def _author_meta_values(tree: lxml_html.HtmlElement) -> dict[str, list[str]]:
@@ -344,7 +369,10 @@ def split_authors(author: str | None, site: SiteNames = NO_SITE, rules: Metadata
     if not author:
         return []
     names: list[str] = []
-    for part in _split_names(BYLINE_PREFIX.sub("", author.replace("\xa0", " ")), rules):
+    author = author.replace("\xa0", " ")
+    if rules.clutter_out:
+        author = BRACKETED.sub("", PICTURE_CREDIT_AFTER.sub("", author))
+    for part in _split_names(BYLINE_PREFIX.sub("", author), rules):
         name = BYLINE_PREFIX.sub("", part).strip(" .,;:|-–—()[]")
         if rules.clutter_out and PICTURE_CREDIT.match(name):
             continue
@@ -387,13 +415,18 @@ def _is_surname_given(before: str, after: str) -> bool:
 
 def _without_clutter(name: str) -> str:
     """The name before what follows it in a byline element: a prompt, a date, an e-mail, a handle,
-    the name again, or the sentence it starts ("Jane Doe is a reporter"). A month's name is a
-    first name only before a surname ("April Glaser")."""
+    the name again, or the sentence it starts ("Jane Doe is a reporter"); "" when a sentence comes
+    before the name ("Click here for more on Jane Doe"). A month's name is a first name only before
+    a surname ("April Glaser")."""
     words = name.split()
     kept: list[str] = []
+    in_sentence = False  # a function word before the name: a prompt's sentence ("Click here for more on ...")
     for index, word in enumerate(words):
         bare = word.strip(".,:;()[]").casefold()
         following = words[index + 1] if index + 1 < len(words) else ""
+        if not kept and BY_WORD.match(bare) and following[:1].isupper():
+            in_sentence = False  # the name follows ("Posted on December 19 by Jane Doe")
+            continue
         is_date = bare in MONTHS and (kept or not following[:1].isupper() or following.strip(".").casefold() in MONTHS)
         lower_case = word[:1].islower() and bare not in NAME_PARTICLES
         if (
@@ -404,8 +437,11 @@ def _without_clutter(name: str) -> str:
             or (lower_case and (len(kept) >= 2 or bare in FUNCTION_WORDS))
         ):
             if not kept:
+                in_sentence = in_sentence or bare in FUNCTION_WORDS
                 continue  # what comes before the name ("Lesedauer: 8 Minuten Melanie Wassink")
             break
+        if in_sentence:
+            return ""
         if kept and bare == kept[0].casefold():
             break  # the name again ("Ellyn Shook Ellyn Shook ...")
         kept.append(word)
@@ -489,6 +525,9 @@ AUTHOR_PAGE = re.compile(
 )
 BY_WORD = re.compile(r"^(?:by|par|von|por|di|door|av|af)(?:\s|:|$)", re.IGNORECASE)
 BY_LINE_TAGS = ("span", "div", "p", "address", "li", "strong", "em", "b")
+# How far below the headline, in characters of text, the article's byline may start: past a
+# standfirst, a date and a share bar, short of the body's first paragraphs.
+BYLINE_REACH = 600
 
 
 def _is_discarded(element: lxml.etree._Element) -> bool:
@@ -545,8 +584,12 @@ def _mentions_an_author(element: lxml.etree._Element) -> bool:
 
 
 def _is_author_link(element: lxml.etree._Element) -> bool:
-    """A link to an author's page (/author/jane-doe, /profile/..., /by/...)."""
-    return element.tag == "a" and bool(AUTHOR_PAGE.search(element.get("href") or ""))
+    """A link to an author's page (/author/jane-doe, /profile/..., /by/...), not in a sentence of
+    the text (a link to a person's page in a paragraph names who the story is about)."""
+    if element.tag != "a" or not AUTHOR_PAGE.search(element.get("href") or ""):
+        return False
+    parent = element.getparent()
+    return parent is None or len(_text(parent)) < 120
 
 
 def _opens_with_by(element: lxml.etree._Element) -> bool:
@@ -578,12 +621,27 @@ MARKED_WORDS = re.compile(
 )
 
 
-def byline_groups(tree: lxml_html.HtmlElement, every: bool = True, finders: int = len(BYLINE_FINDERS)) -> Iterator[list[str]]:
-    """For each finder in turn, the page's byline texts: its first element with 3 to 119
-    characters of text outside comment sections, dates and figures, as trafilatura reads it; with
-    `every`, the finder's other elements in the same byline too (several authors, each in a link
-    of its own)."""
+def byline_groups(
+    tree: lxml_html.HtmlElement,
+    every: bool = True,
+    finders: int = len(BYLINE_FINDERS),
+    headline: lxml.etree._Element | None = None,
+) -> Iterator[list[str]]:
+    """With a `headline`, first the byline just below it (_byline_below). Then, for each finder in
+    turn, the page's byline texts: its first element with 3 to 119 characters of text outside
+    comment sections, dates and figures, as trafilatura reads it; with `every`, the finder's other
+    elements in the same byline too (several authors, each in a link of its own)."""
+    if headline is not None and (below := _byline_below(headline, every)):
+        yield below
     discarded = Discarded(tree)
+    for elements in _finder_elements(tree, discarded, finders):
+        elements = [e for e in elements if 2 < len(_visible_text(e, discarded)) < 120]
+        if elements:
+            yield _byline_texts(elements, elements[0], every, discarded)
+
+
+def _finder_elements(tree: lxml_html.HtmlElement, discarded: Discarded, finders: int) -> Iterator[list]:
+    """For each finder in turn, the elements it finds outside discarded parts, in page order."""
     marked = None  # listed once, for the three finders
     for finder, tags in BYLINE_FINDERS[:finders]:
         if finder is _opens_with_by:
@@ -594,12 +652,72 @@ def byline_groups(tree: lxml_html.HtmlElement, every: bool = True, finders: int 
             marked = _marked_elements(tree) if marked is None else marked
             candidates = (e for e in marked if tags is None or e.tag in tags)
         elements = [e for e in candidates if finder(e) and not _inside(e, discarded)]
-        if finder is _opens_with_by:
-            elements = _by_lines(elements, discarded)
-        first = next((e for e in elements if 2 < len(_visible_text(e, discarded)) < 120), None)
-        if first is not None:
-            group = [e for e in elements if e is first or (every and _beside(e, first))]
-            yield list(dict.fromkeys(text for e in group if 2 < len(text := _visible_text(e, discarded)) < 120))
+        yield _by_lines(elements, discarded) if finder is _opens_with_by else elements
+
+
+def _byline_texts(elements: list, first: lxml.etree._Element, every: bool, discarded: Discarded) -> list[str]:
+    group = [e for e in elements if e is first or (every and _beside(e, first))]
+    return list(dict.fromkeys(_visible_text(e, discarded) for e in group))
+
+
+def _byline_below(headline: lxml.etree._Element, every: bool = True) -> list[str]:
+    """The byline that any finder finds nearest below the headline, within BYLINE_REACH characters
+    of text: the article's own, where others on the page credit related stories, an author box
+    or an editor. Of that element, or of those inside it, the one the most trusted finder finds
+    (the author's link inside a byline that also holds a date and a job title), with that
+    finder's others beside it. Below the headline, a wrapper holding it is the article's, never
+    a sidebar or comment section to discard, whatever its class says ("content-sidebar-wrap",
+    "category-news")."""
+    in_article = Discarded(headline.getroottree().getroot(), headline)
+    window = _starting_below(headline, BYLINE_REACH)
+    found = [_found_by(finder, tags, window, in_article) for finder, tags in BYLINE_FINDERS]
+    bylines = {e for elements in found for e in elements}
+    nearest = next((e for e in window if e in bylines), None)
+    if nearest is None:
+        return []
+    inside = {nearest, *nearest.iterdescendants()}
+    elements, first = next((elements, e) for elements in found for e in elements if e in inside)
+    return _byline_texts(elements, first, every, in_article)
+
+
+def _found_by(finder: Callable[[lxml.etree._Element], bool], tags: tuple | None, window: list, discarded: Discarded) -> list:
+    """The finder's bylines among the elements of the window, with 3 to 119 characters of text."""
+    elements = [e for e in window if (tags is None or e.tag in tags) and finder(e) and not _inside(e, discarded)]
+    if finder is _opens_with_by:
+        starting_below = set(window)
+        elements = [e for e in _by_lines(elements, discarded) if e in starting_below]
+    return [e for e in elements if 2 < len(_visible_text(e, discarded)) < 120]
+
+
+def _starting_below(headline: lxml.etree._Element, reach: int) -> list:
+    """The elements that start below the headline with at most `reach` characters of text (scripts
+    and styles aside) between the headline's end and their start, in page order."""
+    window, below = [], len((headline.tail or "").strip())
+    for event, element in _after(headline):
+        if below > reach:
+            break
+        if event == "start" and isinstance(element.tag, str):
+            window.append(element)
+            if element.tag not in ("script", "style"):
+                below += len((element.text or "").strip())
+        elif event == "start":
+            continue  # a comment: its text is none of the page's
+        else:
+            below += len((element.tail or "").strip())
+    return window
+
+
+def _after(element: lxml.etree._Element) -> Iterator[tuple[str, lxml.etree._Element]]:
+    """The elements after this one's end, as ("start" | "end", element) in page order."""
+    while element is not None:
+        for sibling in element.itersiblings():
+            if isinstance(sibling.tag, str):
+                yield from lxml.etree.iterwalk(sibling, events=("start", "end"))
+            else:  # a comment or processing instruction: only its tail is text
+                yield "end", sibling
+        element = element.getparent()
+        if element is not None:
+            yield "end", element
 
 
 def _marked_elements(tree: lxml_html.HtmlElement) -> list:
@@ -622,8 +740,10 @@ class Discarded:
     matches and their ancestors and descendants, and remembered: testing every element of the
     page first cost more than the search."""
 
-    def __init__(self, tree: lxml_html.HtmlElement) -> None:
+    def __init__(self, tree: lxml_html.HtmlElement, headline: lxml.etree._Element | None = None) -> None:
         self.known: dict = dict.fromkeys([tree, *tree.iterancestors()], False)  # only what the tree holds is
+        if headline is not None:  # what holds the headline holds the article
+            self.known.update(dict.fromkeys(headline.iterancestors(), False))
 
     def __contains__(self, element: lxml.etree._Element) -> bool:
         if (found := self.known.get(element)) is None:
