@@ -8,6 +8,11 @@ ground-truth.json. Prints, per corpus and pooled over all pages, each extractor'
 and recall (benchmarks/scoring.py), its pages with no text, and its articles lost whole; then
 clippings' speed as a share of trafilatura's default mode, timed on the same pages in turns.
 `--misses` lists the pages where clippings scores below trafilatura's best mode, worst first.
+
+Then the text flags clippings stores (`thin`, `truncated`, `paywalled`: text_flags), judged
+against the truth, which is a whole article: per corpus and pooled, how often each fires, how
+often it is right and how often it misfires (see flag_verdict). On the metadata corpora
+(`dates/`, `meta/`: no true body) only how often each fires; `--no-unlabelled` skips them.
 """
 
 from __future__ import annotations
@@ -21,10 +26,21 @@ from pathlib import Path
 
 import trafilatura
 
+from benchmarks import corpora as metadata_corpora
 from benchmarks.scoring import PageScore, score_corpus, score_page, word_recall
 from benchmarks.turns import take_turns, warm_up
 from crawlers.addons import project_settings
-from pipelines.core.extraction import NotAnArticle, decode_html, extract_article, extract_body, parse_html
+from pipelines.core.dating import json_ld_articles
+from pipelines.core.extraction import (
+    NotAnArticle,
+    count_words,
+    decode_html,
+    extract_article,
+    extract_body,
+    parse_html,
+    stated_body,
+    text_flags,
+)
 from pipelines.core.thresholds import Thresholds
 
 THRESHOLDS = Thresholds.from_settings(project_settings())  # the crawl's (crawlers/settings.py)
@@ -40,6 +56,7 @@ NEUTRAL_URL = "https://example.org/page"
 # default mode keeps FOUND_FROM or more. In a crawl such a page is a reject or a stub.
 LOST_BELOW = 0.5
 FOUND_FROM = 0.8
+FLAGS = ("thin", "truncated", "paywalled")
 
 
 @dataclass(frozen=True)
@@ -169,13 +186,72 @@ def is_lost_whole(text: str | None, baseline: str | None, truth: str) -> bool:
     return word_recall(text, truth) < LOST_BELOW and word_recall(baseline, truth) >= FOUND_FROM
 
 
-def tables(results: Results, pages: list[Page]) -> str:
-    """One table per corpus and one pooled over all pages."""
+def stored_flags(page: Page, text: str | None) -> list[str]:
+    """The flags extract_article stores with `text` (the crawl's THIN_WORDS); a refused page has none."""
+    if text is None:
+        return []
+    tree = parse_html(decode_html(page.html))
+    json_ld = list(json_ld_articles(tree))
+    return text_flags(text, tree, THRESHOLDS.thin_words, stated_body(tree, json_ld), json_ld)
+
+
+def flag_verdict(flag: str, text: str | None, truth: str) -> str | None:
+    """A flag says the stored text is less than a full article. The truth is the whole article, so
+    the flag is "right" where the text keeps under LOST_BELOW of its words (or, for `thin`, where
+    the article itself is under THIN_WORDS), and "misfired" where the text keeps FOUND_FROM or
+    more of it; in between (part of the article kept) it is neither."""
+    recall = word_recall(text, truth)
+    if recall < LOST_BELOW or (flag == "thin" and count_words(truth) < THRESHOLDS.thin_words):
+        return "right"
+    return "misfired" if recall >= FOUND_FROM else None
+
+
+@dataclass(frozen=True)
+class FlagRow:
+    fired: int
+    right: int
+    misfired: int
+
+
+def flag_rows(texts: dict[str, str | None], pages: list[Page]) -> dict[str, FlagRow]:
+    """Per flag: on how many of `pages` clippings' stored text carries it, rightly and wrongly."""
+    verdicts: dict[str, list[str | None]] = {flag: [] for flag in FLAGS}
+    for page in pages:
+        text = texts[page.key]
+        for flag in stored_flags(page, text):
+            verdicts[flag].append(flag_verdict(flag, text, page.truth))
+    return {flag: FlagRow(len(v), v.count("right"), v.count("misfired")) for flag, v in verdicts.items()}
+
+
+def flags_table(results: Results, pages: list[Page]) -> str:
+    """Each flag on each corpus and pooled: fired, right, misfired (flag_verdict)."""
+    texts = results.texts[CLIPPINGS]
+    lines = [
+        f"text flags of {CLIPPINGS} (right: the text keeps under {LOST_BELOW:.0%} of the true words, or for thin"
+        f" the true article is under {THRESHOLDS.thin_words} words; misfired: it keeps {FOUND_FROM:.0%} or more)",
+        "",
+        "| corpus | stored pages | flag | fired | right | misfired |",
+        "|---|---|---|---|---|---|",
+    ]
+    for corpus, group in by_corpus(pages).items():
+        stored = sum(texts[page.key] is not None for page in group)
+        for flag, row in flag_rows(texts, group).items():
+            lines.append(f"| {corpus} | {stored} | {flag} | {row.fired} | {row.right} | {row.misfired} |")
+    return "\n".join(lines)
+
+
+def by_corpus(pages: list[Page]) -> dict[str, list[Page]]:
+    """The pages of each corpus, and all of them pooled when there are several corpora."""
     groups = {corpus: [page for page in pages if page.corpus == corpus] for corpus in dict.fromkeys(p.corpus for p in pages)}
     if len(groups) > 1:
         groups["pooled"] = pages
+    return groups
+
+
+def tables(results: Results, pages: list[Page]) -> str:
+    """One table per corpus and one pooled over all pages."""
     blocks = []
-    for corpus, group in groups.items():
+    for corpus, group in by_corpus(pages).items():
         lines = [
             f"{corpus} ({len(group)} pages)",
             "",
@@ -189,6 +265,28 @@ def tables(results: Results, pages: list[Page]) -> str:
             lines.append(f"| {name} | {row.f1:.4f} | {row.precision:.4f} | {row.recall:.4f} | {row.empty} | {row.lost_whole} |")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+def unlabelled_flags_table(root: Path) -> str:
+    """How often each flag fires on the metadata corpora's pages (no true body to judge it by),
+    extracted as the crawl extracts them (its minimum of words and THIN_WORDS)."""
+    lines = ["| corpus | pages | stored | " + " | ".join(FLAGS) + " |", "|---|---|---|" + "---|" * len(FLAGS)]
+    for corpus in metadata_corpora.available(root, metadata_corpora.DATE_CORPORA):
+        pages = metadata_corpora.load(root, corpus)
+        fired = dict.fromkeys(FLAGS, 0)
+        stored = 0
+        for page in pages:
+            try:
+                article = extract_article(
+                    page.html, page.url or NEUTRAL_URL, min_words=THRESHOLDS.min_article_words, thin_words=THRESHOLDS.thin_words
+                )
+            except NotAnArticle:
+                continue
+            stored += 1
+            for flag in article.text_flags:
+                fired[flag] += 1
+        lines.append(f"| {corpus} | {len(pages)} | {stored} | " + " | ".join(str(fired[flag]) for flag in FLAGS) + " |")
+    return "\n".join(lines)
 
 
 def speed_line(results: Results, pages: list[Page]) -> str:
@@ -238,6 +336,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--corpus", action="append", choices=CORPORA, help="only this corpus (repeatable)")
     parser.add_argument("--misses", action="store_true", help="list the pages where clippings scores below trafilatura")
     parser.add_argument("--no-speed", action="store_true", help="skip the timing (one pass, no warm-up)")
+    parser.add_argument("--no-unlabelled", action="store_true", help="skip the flags on the dates/ and meta/ pages")
     args = parser.parse_args(argv)
     corpora = args.corpus or CORPORA
     if missing := [c for c in corpora if not (args.data / c / "ground-truth.json").exists()]:
@@ -245,6 +344,13 @@ def main(argv: list[str] | None = None) -> None:
     pages = load_corpora(args.data, corpora)
     results = run(EXTRACTORS if args.no_speed else {**EXTRACTORS, **TIMED_ONLY}, pages, timed=not args.no_speed)
     print(tables(results, pages))
+    print()
+    print(flags_table(results, pages))
+    if not args.no_unlabelled:
+        print()
+        print("text flags on the metadata corpora (no true body: how often each fires)")
+        print()
+        print(unlabelled_flags_table(args.data))
     if not args.no_speed:
         print()
         print(speed_line(results, pages))

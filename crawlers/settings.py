@@ -116,7 +116,8 @@ EXTRACTION_WORKERS = os.cpu_count() or 1
 # 40 keeps wire briefs; measured on the benchmark pages, see CHANGELOG.
 MIN_ARTICLE_WORDS = 40
 # Articles with fewer words are kept but flagged `thin` (a brief, a teaser, a cut-off page):
-# the text_flags column, which a study can filter on.
+# the text_flags column, which a study can filter on. Such a short text ending in an ellipsis is a
+# teaser (`truncated`); on a page that says it is not free, `paywalled` (BENCHMARKS.md, text flags).
 THIN_WORDS = 150
 # A text line an outlet repeats in this many archived articles is its boilerplate ("Subscribe
 # to our newsletters", an "About the company" paragraph): dropped from its later articles.

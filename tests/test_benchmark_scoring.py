@@ -59,3 +59,25 @@ def test_lost_whole_when_clippings_keeps_under_half_where_trafilatura_keeps_most
     assert is_lost_whole("one two three four", truth, truth)  # 40% against 100%
     assert not is_lost_whole("one two three four five", truth, truth)  # 50%
     assert not is_lost_whole(None, "one two three four five six seven", truth)  # trafilatura kept 70% only
+
+
+@pytest.mark.parametrize(
+    "flag, text, verdict",
+    [
+        ("truncated", "one two three", "right"),  # under half the true words kept
+        ("truncated", "one two three four five six seven eight nine ten", "misfired"),  # the whole article
+        ("truncated", "one two three four five six", None),  # part of it: neither
+        ("thin", "one two three four five six seven eight nine ten", "right"),  # the true article is short
+    ],
+)
+def test_flag_verdict_judges_a_flag_by_how_much_of_the_article_the_text_keeps(flag, text, verdict):
+    from benchmarks.extraction import flag_verdict
+
+    assert flag_verdict(flag, text, "one two three four five six seven eight nine ten") == verdict
+
+
+def test_flag_verdict_thin_misfires_on_a_long_article_kept_whole():
+    from benchmarks.extraction import THRESHOLDS, flag_verdict
+
+    article = " ".join(f"word{n}" for n in range(THRESHOLDS.thin_words))
+    assert flag_verdict("thin", article, article) == "misfired"

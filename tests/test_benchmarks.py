@@ -58,6 +58,16 @@ def test_extract_article_loses_almost_no_article_whole(body_benchmark):
     assert pooled.lost_whole <= 2, pooled  # measured: 1 of 787
 
 
+@pytest.mark.slow
+def test_extract_article_flags_rarely_misfire_on_whole_articles(body_benchmark):
+    """A `truncated` or `paywalled` flag on a text that holds the whole true article hides it
+    from the studies that filter on the flags (benchmarks/extraction.py flag_verdict)."""
+    pages, results = body_benchmark
+    rows = extraction.flag_rows(results.texts[extraction.CLIPPINGS], pages)
+    # measured 1 each (BENCHMARKS.md): a 67-word teaser whose labelled body is the teaser itself
+    assert rows["truncated"].misfired <= 1 and rows["paywalled"].misfired <= 1, rows
+
+
 def test_storage_corpus_gives_each_outlet_distinct_pages_with_other_articles():
     """The storage benchmark's outlets (benchmarks/outlet_corpus.py): no exact duplicate (which
     content addressing would store once), no template's own article left in its pages."""

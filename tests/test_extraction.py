@@ -279,6 +279,8 @@ def test_drop_trailing_chrome_keeps_the_body(text):
 
 
 LONG = "The council met on Tuesday and voted to fund the new shelter after a long debate. " * 20
+# A site's preview of an article: its first lines, cut mid-sentence.
+CUT_PREVIEW = "The council met on Tuesday and voted to fund the new shelter.\nThe mayor said the money would…"
 
 
 def html_page(body: str, head: str = "") -> lxml_html.HtmlElement:
@@ -294,16 +296,28 @@ def json_ld(**fields) -> str:
     [
         (LONG, "", []),
         ("A short brief of a few words.", "", ["thin"]),
-        (LONG + "\nThe mayor said the money would…", "", ["truncated"]),
+        (CUT_PREVIEW, "", ["thin", "truncated"]),
+        (LONG + "\nAnd then, at last, the lights went out…", "", []),  # a last line that trails off
+        (LONG + "\nLoading Comments...", "", []),  # a widget's line left at the end
         (LONG + "\nSubscribe now to continue reading.", "", ["paywalled"]),
-        (LONG, json_ld(isAccessibleForFree=False), ["paywalled"]),
-        (LONG, json_ld(isAccessibleForFree="False"), ["paywalled"]),
+        (CUT_PREVIEW, json_ld(isAccessibleForFree=False), ["thin", "paywalled", "truncated"]),
+        (CUT_PREVIEW, json_ld(isAccessibleForFree="False"), ["thin", "paywalled", "truncated"]),
+        (LONG, json_ld(isAccessibleForFree=False), []),  # a metered page saved past its paywall: all there
         (LONG, json_ld(articleBody=LONG * 3), ["truncated"]),  # the page shows a third of its body
     ],
 )
 def test_text_flags_name_what_is_missing(text, head, flags):
     tree = html_page("<p>x</p>", head)
     assert text_flags(text, tree, THRESHOLDS.thin_words, stated_body(tree)) == flags
+
+
+def test_text_flags_truncated_tells_a_teaser_from_an_article_that_ends_in_an_ellipsis():
+    """An ellipsis alone is no evidence: complete articles end in one too. A short text cut
+    mid-sentence is a teaser; a long one whose last sentence trails off is the article."""
+    tree = html_page("<p>x</p>")
+    complete = LONG + "\nWhat comes next, nobody on the council could say…"
+    assert "truncated" in text_flags(CUT_PREVIEW, tree, THRESHOLDS.thin_words)
+    assert "truncated" not in text_flags(complete, tree, THRESHOLDS.thin_words)
 
 
 @pytest.mark.parametrize(

@@ -115,6 +115,19 @@ def test_reextract_restores_exactly_what_an_older_extractor_stored(archive, no_n
     assert kinds_of_change(again.output) == {"still rejected", "unchanged"} and snapshot(archive) == before
 
 
+def test_reextract_recomputes_the_text_flags_an_older_rule_stored(archive, no_network):
+    """A flag rule changed (a complete article ending in an ellipsis was `truncated`): the
+    archive's flags are computed again from the stored captures."""
+    before = snapshot(archive)
+    article_id, url = execute(archive, "SELECT id, url FROM articles WHERE text_flags NOT LIKE '%truncated%' LIMIT 1")[0]
+    execute(archive, "UPDATE articles SET text_flags = ? WHERE id = ?", ('["truncated"]', article_id))
+    result = run_reextract("--db", str(archive), "--workers", "0")
+    assert result.exit_code == 0, result.output
+    assert f"text changed: article {article_id} {url}: text_flags '[\"truncated\"]'" in result.output
+    assert "1 text changed" in result.output
+    assert snapshot(archive) == before
+
+
 def test_reextract_follows_a_topic_change(archive, tmp_path, no_network):
     """A keyword added to the topic brings in the page that names it; the old topic again
     withdraws it, and the archive is as it was."""

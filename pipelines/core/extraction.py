@@ -157,23 +157,31 @@ def text_flags(
     text: str, tree: lxml_html.HtmlElement, thin_words: int, stated: str = "", json_ld: list[dict] | None = None
 ) -> list[str]:
     """What makes the stored text less than a full article, so it is flagged rather than
-    passed off as one: `thin` (under `thin_words`), `paywalled` (schema.org isAccessibleForFree
-    false, or a subscription prompt ending the text), `truncated` (the text ends in an
-    ellipsis, or the page's JSON-LD body is twice as long as what the page shows)."""
+    passed off as one (measured against whole articles in BENCHMARKS.md):
+    - `thin`: under `thin_words`;
+    - `truncated`: the page holds or promises more than the text: its JSON-LD body is twice as
+      long, or the text is a teaser, short (under `thin_words`) and ending in an ellipsis. A long
+      text ending in one is an article whose last line trails off ("Ich steig aus…") or keeps a
+      "Loading..." line: flagging those hid complete articles;
+    - `paywalled`: a subscription prompt ends the text, or the page says it is not free
+      (schema.org isAccessibleForFree false) and the text is thin or truncated: a metered page
+      saved past its paywall holds the whole article."""
     words = count_words(text)
-    flags = []
-    if words < thin_words:
-        flags.append("thin")
-    last_lines = "\n".join(text.splitlines()[-2:])
+    short = words < thin_words
+    truncated = (short and is_cut_off(text)) or count_words(stated) >= 2 * words
     articles = json_ld_articles(tree) if json_ld is None else json_ld
-    if any(_says_not_free(node.get("isAccessibleForFree")) for node in articles) or PAYWALL_PROMPT.search(last_lines):
+    not_free = any(_says_not_free(node.get("isAccessibleForFree")) for node in articles)
+    prompted = PAYWALL_PROMPT.search("\n".join(text.splitlines()[-2:]))
+    flags = ["thin"] if short else []
+    if (not_free and (short or truncated)) or prompted:
         flags.append("paywalled")
-    if is_cut_off(text) or count_words(stated) >= 2 * words:
+    if truncated:
         flags.append("truncated")
     return flags
 
 
 def is_cut_off(text: str) -> bool:
+    """The text ends in an ellipsis ("…", "...", "[...]")."""
     return bool(re.search(r"(…|\.\.\.|\[\.\.\.\])\s*$", text))
 
 
